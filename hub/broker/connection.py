@@ -1,0 +1,115 @@
+"""Kafka client configuration derived from settings, for aiokafka and FastStream alike.
+
+The only place that turns TLS/SASL settings into client arguments, so the embedded broker and
+a real cluster differ by configuration only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hub.errors import ConfigurationError
+from hub.settings import HubSettings
+
+__all__ = [
+    "EMBEDDED_STATE_FILE",
+    "KafkaConnection",
+    "connection_for",
+    "read_embedded_state",
+    "write_embedded_state",
+]
+
+#: Written by ``hub up`` on the embedded broker so other commands in other terminals find it.
+EMBEDDED_STATE_FILE = "embedded-broker.json"
+
+
+@dataclass(frozen=True)
+class KafkaConnection:
+    """Where and how to connect: bootstrap plus security and producer options."""
+
+    bootstrap: str
+    settings: HubSettings
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Arguments every aiokafka client (producer, consumer, admin) takes."""
+        s = self.settings
+        kwargs: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "client_id": s.kafka_client_id,
+            "security_protocol": s.kafka_security_protocol,
+        }
+        if s.kafka_security_protocol.startswith("SASL_"):
+            if not (s.kafka_sasl_mechanism and s.kafka_sasl_username and s.kafka_sasl_password):
+                raise ConfigurationError(
+                    "HUB_KAFKA_SASL_MECHANISM, HUB_KAFKA_SASL_USERNAME and "
+                    "HUB_KAFKA_SASL_PASSWORD: all required with a SASL_* security protocol"
+                )
+            kwargs["sasl_mechanism"] = s.kafka_sasl_mechanism
+            kwargs["sasl_plain_username"] = s.kafka_sasl_username
+            kwargs["sasl_plain_password"] = s.kafka_sasl_password.get_secret_value()
+        if s.kafka_security_protocol in {"SSL", "SASL_SSL"}:
+            kwargs["ssl_context"] = self.ssl_context()
+        return kwargs
+
+    def producer_kwargs(self) -> dict[str, Any]:
+        """Producer arguments: acks=all always, idempotence as configured."""
+        return {
+            **self.client_kwargs(),
+            "acks": "all",
+            "enable_idempotence": self.settings.idempotence,
+        }
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A TLS context from the CA and optional client certificate settings."""
+        s = self.settings
+        try:
+            context = ssl.create_default_context(
+                cafile=str(s.kafka_ssl_cafile) if s.kafka_ssl_cafile else None
+            )
+            if s.kafka_ssl_certfile:
+                context.load_cert_chain(
+                    str(s.kafka_ssl_certfile),
+                    str(s.kafka_ssl_keyfile) if s.kafka_ssl_keyfile else None,
+                )
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigurationError(f"HUB_KAFKA_SSL_*: cannot load TLS files: {exc}") from None
+        return context
+
+
+def write_embedded_state(data_dir: Path, bootstrap: str) -> Path:
+    """Record the running embedded broker (address and hub pid) in the data directory."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / EMBEDDED_STATE_FILE
+    path.write_text(json.dumps({"bootstrap": bootstrap, "pid": os.getpid()}), encoding="utf-8")
+    return path
+
+
+def read_embedded_state(data_dir: Path) -> str | None:
+    """The bootstrap of an embedded broker a live ``hub up`` recorded, if any."""
+    path = data_dir / EMBEDDED_STATE_FILE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        os.kill(int(state["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return str(state["bootstrap"])
+
+
+def connection_for(settings: HubSettings) -> KafkaConnection:
+    """The connection for commands that need a running broker (not ``hub up`` itself).
+
+    ``HUB_KAFKA_BOOTSTRAP`` if set; else the embedded broker of a running ``hub up`` with the
+    same data directory; else a ``ConfigurationError`` saying what to do.
+    """
+    bootstrap = settings.kafka_bootstrap or read_embedded_state(settings.data_dir)
+    if bootstrap is None:
+        raise ConfigurationError(
+            "HUB_KAFKA_BOOTSTRAP: not set and no embedded broker is running in "
+            f"{settings.data_dir} (start one with `hub up`)"
+        )
+    return KafkaConnection(bootstrap, settings)

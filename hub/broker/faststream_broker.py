@@ -1,0 +1,54 @@
+"""The FastStream ``KafkaBroker`` of a connection, with its TLS/SASL security."""
+
+from __future__ import annotations
+
+import logging
+
+from faststream.kafka import KafkaBroker
+from faststream.security import (
+    BaseSecurity,
+    SASLPlaintext,
+    SASLScram256,
+    SASLScram512,
+)
+
+from hub.broker.connection import KafkaConnection
+
+__all__ = ["build_kafka_broker", "security_for"]
+
+
+def security_for(connection: KafkaConnection) -> BaseSecurity | None:
+    """FastStream's security object for the connection's settings (None for PLAINTEXT)."""
+    kwargs = connection.client_kwargs()
+    protocol = kwargs["security_protocol"]
+    ssl_context = kwargs.get("ssl_context")
+    if not protocol.startswith("SASL_"):
+        return BaseSecurity(ssl_context=ssl_context, use_ssl=True) if ssl_context else None
+    credentials = {
+        "username": kwargs["sasl_plain_username"],
+        "password": kwargs["sasl_plain_password"],
+        "ssl_context": ssl_context,
+        "use_ssl": protocol == "SASL_SSL",
+    }
+    match kwargs["sasl_mechanism"]:
+        case "SCRAM-SHA-256":
+            return SASLScram256(**credentials)
+        case "SCRAM-SHA-512":
+            return SASLScram512(**credentials)
+        case _:
+            return SASLPlaintext(**credentials)
+
+
+def build_kafka_broker(connection: KafkaConnection) -> KafkaBroker:
+    """A FastStream broker for ``connection``; its log records pass the hub's redaction."""
+    settings = connection.settings
+    return KafkaBroker(
+        connection.bootstrap,
+        client_id=settings.kafka_client_id,
+        acks="all",
+        enable_idempotence=settings.idempotence,
+        security=security_for(connection),
+        allow_auto_create_topics=False,
+        logger=logging.getLogger("hub.faststream"),
+        graceful_timeout=10.0,
+    )

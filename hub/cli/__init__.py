@@ -1,0 +1,66 @@
+"""The ``hub`` command line: rich output, one readable line and a non-zero exit on errors.
+
+Exit codes: 0 success, 1 a command failed, 2 usage or configuration error, 130 interrupted.
+No traceback reaches the terminal; ``HUB_LOG_LEVEL=debug`` logs it (identity codes masked).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from hub.cli._common import err
+from hub.cli.schemas_cmd import schemas_app
+from hub.cli.tail_send import send, tail
+from hub.cli.topics import topics_app
+from hub.cli.up import up
+from hub.errors import ConfigurationError, HubError
+from hub.logs import get_logger
+from hub.redaction import mask_identity_codes
+
+__all__ = ["app", "entry_point", "main"]
+
+app = typer.Typer(
+    name="hub",
+    help="Päijät-Häme employment data hub.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("up")(up)
+app.command("tail")(tail)
+app.command("send")(send)
+app.add_typer(topics_app, name="topics")
+app.add_typer(schemas_app, name="schemas")
+
+
+def _fail(message: str, code: int) -> int:
+    err.print(f"hub: error: {mask_identity_codes(message)}", markup=False)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``hub`` console script; returns the exit code.
+
+    Usage errors are typer's own (exit 2); the hub's errors become one line here.
+    """
+    try:
+        app(args=argv, prog_name="hub", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except ConfigurationError as exc:
+        return _fail(str(exc), 2)
+    except HubError as exc:
+        return _fail(str(exc), 1)
+    except Exception as exc:  # noqa: BLE001 - the CLI promises one line, never a traceback.
+        get_logger("hub.cli").debug("unexpected error", exc_info=True)
+        return _fail(f"unexpected {type(exc).__name__}: {exc}", 1)
+    return 0
+
+
+def entry_point() -> None:
+    """Console-script wrapper: exit with ``main``'s code."""
+    sys.exit(main())

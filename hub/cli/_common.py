@@ -1,0 +1,31 @@
+"""What every CLI command shares: settings, logging, consoles, running coroutines."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from rich.console import Console
+
+from hub.logs import configure_logging
+from hub.settings import HubSettings, load_settings
+
+__all__ = ["err", "out", "run", "start_command"]
+
+T = TypeVar("T")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def start_command() -> HubSettings:
+    """Load settings (one-line error on failure) and configure logging from them."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on a fresh event loop."""
+    return asyncio.run(coroutine)

@@ -1,0 +1,125 @@
+"""``hub tail TOPIC`` and ``hub send TOPIC FILE|-``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+
+from hub.broker.connection import connection_for
+from hub.cli._common import out, run, start_command
+from hub.errors import HubError
+from hub.redaction import mask_identity_codes
+from hub.topic_io import TailedMessage, send_lines, tail_topic
+
+__all__ = ["render_message", "send", "tail"]
+
+
+class UnreadableInputError(HubError):
+    """The file given to ``hub send`` cannot be read."""
+
+
+def _text(raw: bytes | None, reveal: bool) -> str | None:
+    if raw is None:
+        return None
+    text = raw.decode("utf-8", errors="backslashreplace")
+    return text if reveal else mask_identity_codes(text)
+
+
+def render_message(message: TailedMessage, *, reveal: bool, as_json: bool) -> str:
+    """A message for the terminal: headers and a pretty-printed value, codes masked."""
+    value = _text(message.value, reveal)
+    headers = {name: _text(raw, reveal) for name, raw in message.headers}
+    when = dt.datetime.fromtimestamp(message.timestamp_ms / 1000, dt.UTC).isoformat()
+    if as_json:
+        return json.dumps(
+            {
+                "topic": message.topic,
+                "partition": message.partition,
+                "offset": message.offset,
+                "timestamp": when,
+                "key": _text(message.key, reveal),
+                "headers": headers,
+                "value": value,
+            },
+            ensure_ascii=False,
+        )
+    try:
+        pretty = json.dumps(json.loads(value or ""), indent=2, ensure_ascii=False)
+    except ValueError:
+        pretty = value if value is not None else "(null)"
+    lines = [
+        f"── {message.topic}[{message.partition}]@{message.offset}  {when}  "
+        f"key={_text(message.key, reveal)}",
+        *(f"   {name}: {text}" for name, text in headers.items()),
+        pretty,
+    ]
+    return "\n".join(lines)
+
+
+def tail(
+    topic: Annotated[str, typer.Argument(help="Topic to read.")],
+    from_beginning: Annotated[
+        bool, typer.Option("--from-beginning", help="Start at the oldest message.")
+    ] = False,
+    count: Annotated[
+        int | None, typer.Option("--count", "-n", min=1, help="Stop after N messages.")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="Stop after this many idle seconds."),
+    ] = None,
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Show identity codes instead of masking them.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per message (for scripts).")
+    ] = False,
+) -> None:
+    """Print a topic's messages, pretty-printed, identity codes masked unless --reveal."""
+    settings = start_command()
+    connection = connection_for(settings)
+
+    async def _tail() -> int:
+        shown = 0
+        async for message in tail_topic(
+            connection, topic, from_beginning=from_beginning, count=count, idle_timeout_s=timeout
+        ):
+            out.print(render_message(message, reveal=reveal, as_json=as_json), markup=False)
+            shown += 1
+        return shown
+
+    shown = run(_tail())
+    if count is not None and shown < count:
+        raise HubError(f"only {shown} of {count} messages arrived within {timeout:g} s")
+
+
+def _lines(source: BinaryIO) -> Iterator[bytes]:
+    yield from source
+
+
+def send(
+    topic: Annotated[str, typer.Argument(help="Topic to publish to.")],
+    file: Annotated[str, typer.Argument(help="File with one message per line, or - for stdin.")],
+    key: Annotated[
+        str | None, typer.Option("--key", help="Kafka key for every message (never a hetu).")
+    ] = None,
+) -> None:
+    """Publish each line of FILE (or stdin) as one message; blank lines are skipped."""
+    settings = start_command()
+    connection = connection_for(settings)
+    encoded_key = key.encode("utf-8") if key is not None else None
+    if file == "-":
+        sent = run(send_lines(connection, topic, _lines(sys.stdin.buffer), encoded_key))
+    else:
+        try:
+            with Path(file).open("rb") as source:
+                sent = run(send_lines(connection, topic, _lines(source), encoded_key))
+        except OSError as exc:
+            raise UnreadableInputError(f"cannot read {file}: {exc.strerror}") from None
+    out.print(f"sent {sent} message(s) to {topic}")

@@ -1,0 +1,35 @@
+"""``hub up``: run the hub (embedded broker when no Kafka is configured)."""
+
+from __future__ import annotations
+
+from hub.cli._common import out, run, start_command
+from hub.runtime import HubStatus, serve
+
+__all__ = ["up"]
+
+
+def _announce(status: HubStatus) -> None:
+    where = "embedded Tansu broker" if status.embedded else "Kafka cluster"
+    out.print(f"[bold green]hub is up[/] on the {where}")
+    out.print(f"  bootstrap   {status.bootstrap}")
+    out.print(f"  data dir    {status.data_dir}")
+    out.print(f"  connectors  {', '.join(status.connectors) or 'none yet'}")
+    out.print(f"  topics      {len(status.topics)}")
+    for topic in status.topics:
+        out.print(f"    {topic}")
+    out.print("Point other terminals at it, then stop with Ctrl-C:")
+    # A line of its own that scripts can grep or eval.
+    out.print(f"export HUB_KAFKA_BOOTSTRAP={status.bootstrap}", markup=False)
+
+
+def up() -> None:
+    """Run the hub (embedded broker when HUB_KAFKA_BOOTSTRAP is unset) until Ctrl-C.
+
+    Starts the broker if needed, provisions the topics, runs every connector; Ctrl-C or
+    SIGTERM stops everything cleanly.
+    """
+    from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
+
+    settings = start_command()
+    run(serve(settings, CONNECTORS, _announce))
+    out.print("hub stopped")

@@ -1,0 +1,76 @@
+"""The hub's exceptions, drawn once.
+
+    HubError
+    ├── ConfigurationError        settings or a configuration file is invalid (start-up stops)
+    ├── EmbeddedBrokerError       the embedded Tansu broker could not be started or reached
+    ├── TransientError            worth retrying (tenacity): broker away, timeouts
+    │   └── BrokerUnavailableError
+    └── PermanentError            retrying cannot help: the message is dead-lettered
+        └── RejectedMessageError  partner bytes that do not parse, validate or route
+
+Messages of these exceptions never contain a personal identity code: they end up in logs,
+dead-letter headers and CLI output. Expected failures of partner input are modelled as data
+(``schemas.rejection.Rejection``); these classes are for what is not expected.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BrokerUnavailableError",
+    "ConfigurationError",
+    "EmbeddedBrokerError",
+    "HubError",
+    "PermanentError",
+    "RejectedMessageError",
+    "TransientError",
+]
+
+
+class HubError(Exception):
+    """Base class of every error the hub raises on purpose."""
+
+
+class ConfigurationError(HubError):
+    """A setting or a configuration file is invalid; the message names it."""
+
+
+class EmbeddedBrokerError(HubError):
+    """The embedded broker could not be started, or died."""
+
+
+class TransientError(HubError):
+    """A failure that may go away when retried (broker away, timeout)."""
+
+
+class BrokerUnavailableError(TransientError):
+    """The Kafka bootstrap servers could not be reached."""
+
+    def __init__(self, bootstrap: str, detail: str) -> None:
+        super().__init__(f"Kafka at {bootstrap} is not reachable: {detail}")
+        self.bootstrap = bootstrap
+
+
+class PermanentError(HubError):
+    """A failure that retrying cannot fix; the message goes to the dead-letter topic."""
+
+
+class RejectedMessageError(PermanentError):
+    """A consumed message was rejected; carries where it came from and why."""
+
+    def __init__(
+        self,
+        reason: str,
+        detail: str,
+        *,
+        topic: str,
+        partition: int,
+        offset: int,
+        connector: str,
+    ) -> None:
+        super().__init__(f"{reason}: {detail} ({topic}[{partition}]@{offset}, {connector})")
+        self.reason = reason
+        self.detail = detail
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.connector = connector

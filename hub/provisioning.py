@@ -1,0 +1,105 @@
+"""Creating the catalogue's topics, idempotently, on the embedded broker or a real cluster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from hub.broker.connection import KafkaConnection
+from hub.errors import BrokerUnavailableError, HubError
+from hub.logs import get_logger
+from hub.topics import TOPICS, TopicSpec, topic_configs
+
+__all__ = ["ProvisionResult", "TopicProvisioningError", "list_topics", "provision_topics"]
+
+_TOPIC_ALREADY_EXISTS = 36
+log = get_logger(__name__)
+
+
+class TopicProvisioningError(HubError):
+    """The broker refused to create a topic for a reason other than it already existing."""
+
+
+@dataclass(frozen=True)
+class ProvisionResult:
+    """What provisioning did: topics created now and topics that already existed."""
+
+    created: tuple[str, ...]
+    existing: tuple[str, ...]
+
+
+async def _started_admin(connection: KafkaConnection, wait_s: float) -> AIOKafkaAdminClient:
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(KafkaConnectionError),
+        wait=wait_exponential(multiplier=0.2, max=2),
+        stop=stop_after_delay(wait_s),
+        reraise=True,
+    ):
+        with attempt:
+            admin = AIOKafkaAdminClient(**connection.client_kwargs(), request_timeout_ms=10_000)
+            try:
+                await admin.start()
+            except BaseException:
+                await admin.close()
+                raise
+    return admin
+
+
+async def _admin(connection: KafkaConnection, wait_s: float) -> AIOKafkaAdminClient:
+    try:
+        return await _started_admin(connection, wait_s)
+    except KafkaError as exc:
+        raise BrokerUnavailableError(connection.bootstrap, type(exc).__name__) from None
+
+
+async def provision_topics(
+    connection: KafkaConnection,
+    topics: tuple[TopicSpec, ...] = TOPICS,
+    *,
+    wait_s: float = 30.0,
+) -> ProvisionResult:
+    """Create every topic that does not exist yet; existing topics are left as they are."""
+    settings = connection.settings
+    admin = await _admin(connection, wait_s)
+    try:
+        response = await admin.create_topics(
+            [
+                NewTopic(
+                    spec.name,
+                    settings.topic_partitions,
+                    settings.topic_replication_factor,
+                    topic_configs=topic_configs(spec, settings.topic_retention_ms),
+                )
+                for spec in topics
+            ]
+        )
+    finally:
+        await admin.close()
+    created, existing = [], []
+    for name, code, message in (error[:3] for error in response.topic_errors):
+        if code == 0:
+            created.append(name)
+        elif code == _TOPIC_ALREADY_EXISTS:
+            existing.append(name)
+        else:
+            raise TopicProvisioningError(f"cannot create topic {name}: error {code} {message}")
+    log.info("topics provisioned", created=len(created), existing=len(existing))
+    return ProvisionResult(tuple(created), tuple(existing))
+
+
+async def list_topics(connection: KafkaConnection, *, wait_s: float = 10.0) -> dict[str, int]:
+    """Every topic on the broker (internal ones excluded) with its partition count."""
+    admin = await _admin(connection, wait_s)
+    try:
+        names = [name for name in await admin.list_topics() if not name.startswith("__")]
+        described = await admin.describe_topics(names) if names else []
+    finally:
+        await admin.close()
+    return {
+        str(topic["topic"]): len(topic["partitions"])
+        for topic in described
+        if topic.get("error_code", 0) == 0
+    }

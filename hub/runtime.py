@@ -1,0 +1,116 @@
+"""``hub up``: bring the hub up, keep it up until told to stop, and leave nothing behind.
+
+Order of start: the embedded broker (only when no Kafka is configured), the pseudonym key,
+the topics, the connectors. Order of stop is the reverse. A SIGINT or SIGTERM stops cleanly;
+a dying embedded broker stops the hub with an error instead of leaving it running blind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.broker.connection import (
+    EMBEDDED_STATE_FILE,
+    KafkaConnection,
+    read_embedded_state,
+    write_embedded_state,
+)
+from hub.broker.embedded import EmbeddedBroker
+from hub.broker.faststream_broker import build_kafka_broker
+from hub.connector import Connector
+from hub.errors import ConfigurationError, EmbeddedBrokerError
+from hub.logs import get_logger
+from hub.pipeline import wire_route
+from hub.provisioning import provision_topics
+from hub.settings import HubSettings, pseudonym_secret
+from hub.topics import TOPICS
+
+__all__ = ["HubStatus", "serve"]
+
+log = get_logger(__name__)
+_WATCH_INTERVAL_S = 0.5
+
+
+@dataclass(frozen=True)
+class HubStatus:
+    """What ``hub up`` announces once everything runs."""
+
+    bootstrap: str
+    embedded: bool
+    data_dir: Path
+    topics: tuple[str, ...]
+    connectors: tuple[str, ...]
+
+
+async def _watch_embedded(broker: EmbeddedBroker, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        if not broker.is_running():
+            raise EmbeddedBrokerError("the embedded Tansu broker exited unexpectedly")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), _WATCH_INTERVAL_S)
+
+
+async def serve(
+    settings: HubSettings,
+    connectors: Sequence[Connector],
+    announce: Callable[[HubStatus], None],
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the hub until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    stop = stop or asyncio.Event()
+    running = read_embedded_state(settings.data_dir) if settings.embedded else None
+    if running is not None:
+        raise ConfigurationError(
+            f"HUB_DATA_DIR: a hub with an embedded broker ({running}) already runs on "
+            f"{settings.data_dir}; stop it or use another data directory"
+        )
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    embedded = EmbeddedBroker(log_path=settings.data_dir / "broker.log")
+    kafka = None
+    try:
+        pseudonym_secret(settings)  # fail fast on a missing key, generate it on first run
+        if settings.kafka_bootstrap is None:
+            bootstrap = await asyncio.to_thread(embedded.start)
+            log.info("embedded broker started", bootstrap=bootstrap, pid=embedded.pid)
+        else:
+            bootstrap = settings.kafka_bootstrap
+        connection = KafkaConnection(bootstrap, settings)
+        await provision_topics(connection)
+        kafka = build_kafka_broker(connection)
+        for connector in connectors:
+            for route in connector.routes:
+                wire_route(kafka, route)
+        await kafka.start()
+        if settings.embedded:
+            write_embedded_state(settings.data_dir, bootstrap)
+        announce(
+            HubStatus(
+                bootstrap=bootstrap,
+                embedded=settings.embedded,
+                data_dir=settings.data_dir.resolve(),
+                topics=tuple(spec.name for spec in TOPICS),
+                connectors=tuple(connector.name for connector in connectors),
+            )
+        )
+        log.info("hub up", connectors=len(connectors))
+        if settings.embedded:
+            await _watch_embedded(embedded, stop)
+        else:
+            await stop.wait()
+        log.info("hub stopping")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        if kafka is not None:
+            await kafka.stop()
+        embedded.stop()
+        with contextlib.suppress(FileNotFoundError):
+            (settings.data_dir / EMBEDDED_STATE_FILE).unlink()
+        log.info("hub stopped")

@@ -1,0 +1,214 @@
+"""The hub's configuration: ``HUB_``-prefixed environment variables and an optional file.
+
+Precedence: explicit arguments, then environment variables, then the TOML file named by
+``HUB_CONFIG_FILE`` (if any), then defaults. Invalid settings raise ``ConfigurationError``
+with one line that names the setting, so the CLI can print it and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from hub.errors import ConfigurationError
+
+__all__ = ["CONFIG_FILE_VARIABLE", "HubSettings", "load_settings", "pseudonym_secret"]
+
+CONFIG_FILE_VARIABLE = "HUB_CONFIG_FILE"
+_PSEUDONYM_KEY_FILE = "pseudonym.key"
+_MIN_SECRET_CHARS = 32
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+LogFormat = Literal["auto", "json", "console"]
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+_WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+class HubSettings(BaseSettings):
+    """Every setting of the hub; the field name, upper-cased with ``HUB_``, is the variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_",
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+        validate_default=True,
+    )
+
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers, host:port[,host:port...]. Unset: the embedded "
+        "Tansu broker is started by `hub up`.",
+    )
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    kafka_sasl_mechanism: SaslMechanism | None = Field(
+        default=None, description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with SASL_*)."
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    kafka_ssl_cafile: Path | None = Field(default=None, description="CA bundle (PEM) for TLS.")
+    kafka_ssl_certfile: Path | None = Field(
+        default=None, description="Client certificate (PEM) for mutual TLS."
+    )
+    kafka_ssl_keyfile: Path | None = Field(default=None, description="Client key (PEM).")
+    kafka_idempotence: bool | None = Field(
+        default=None,
+        description="Idempotent producer. Unset: on for a real cluster, off on the embedded "
+        "broker (Tansu rejects InitProducerId; see docs/broker-differences.md).",
+    )
+    kafka_client_id: str = Field(default="paijathame-hub", description="Kafka client id.")
+
+    data_dir: Path = Field(
+        default=Path(".hub"), description="State, audit store and keys of this hub instance."
+    )
+    audit_dsn: str | None = Field(
+        default=None, description="Audit store DSN (postgresql://...). Unset: SQLite in data_dir."
+    )
+    pseudonym_secret: SecretStr | None = Field(
+        default=None,
+        description="Key of the person-reference HMAC (at least 32 characters). Unset: generated "
+        "into data_dir/pseudonym.key on the embedded broker; required with a real cluster.",
+    )
+    pseudonym_secret_file: Path | None = Field(
+        default=None, description="File holding the pseudonym secret (e.g. a mounted secret)."
+    )
+
+    topic_partitions: int = Field(default=3, ge=1, le=1000, description="Partitions per topic.")
+    topic_replication_factor: int = Field(
+        default=1, ge=1, le=10, description="Replication factor (3 on a production cluster)."
+    )
+    topic_retention_ms: int = Field(
+        default=_WEEK_MS,
+        ge=-1,
+        description="Retention of in.* and out.* topics in ms (-1: forever). Canonical, "
+        "dead-letter and audit topics always keep data forever.",
+    )
+
+    log_level: LogLevel = Field(default="info", description="debug, info, warning or error.")
+    log_format: LogFormat = Field(
+        default="auto", description="json (production), console, or auto (console on a TTY)."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_is_host_port(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("must be host:port[,host:port...]")
+        return value.strip()
+
+    @field_validator("pseudonym_secret")
+    @classmethod
+    def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < _MIN_SECRET_CHARS:
+            raise ValueError(f"must be at least {_MIN_SECRET_CHARS} characters")
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Kafka is configured and the hub runs its own broker."""
+        return self.kafka_bootstrap is None
+
+    @property
+    def idempotence(self) -> bool:
+        """Whether producers are idempotent: explicit setting, else only on a real cluster."""
+        if self.kafka_idempotence is not None:
+            return self.kafka_idempotence
+        return not self.embedded
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then the optional TOML file."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_VARIABLE)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors(include_input=False, include_url=False)[0]
+    name = "_".join(str(part) for part in first["loc"]) or "settings"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "is not a known setting"
+    more = len(error.errors()) - 1
+    return f"HUB_{name.upper()}: {message}" + (f" (and {more} more)" if more else "")
+
+
+def load_settings(**overrides: object) -> HubSettings:
+    """Load and validate the settings; raise ``ConfigurationError`` with one clear line."""
+    config_file = os.environ.get(CONFIG_FILE_VARIABLE)
+    if config_file and not Path(config_file).is_file():
+        raise ConfigurationError(f"{CONFIG_FILE_VARIABLE}: file {config_file} does not exist")
+    try:
+        return HubSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(exc)) from None
+    except ValueError as exc:  # a TOML file that does not parse
+        raise ConfigurationError(f"{CONFIG_FILE_VARIABLE}: {exc}") from None
+
+
+def pseudonym_secret(settings: HubSettings) -> bytes:
+    """The person-reference key: from settings, from its file, or generated (embedded only).
+
+    On the embedded broker the key is generated on first run into ``data_dir/pseudonym.key``
+    with mode 0600 and reused afterwards, so references stay stable across restarts.
+    """
+    if settings.pseudonym_secret is not None:
+        return settings.pseudonym_secret.get_secret_value().encode("utf-8")
+    if settings.pseudonym_secret_file is not None:
+        return _read_secret_file(settings.pseudonym_secret_file, "HUB_PSEUDONYM_SECRET_FILE")
+    key_file = settings.data_dir / _PSEUDONYM_KEY_FILE
+    if key_file.exists():
+        return _read_secret_file(key_file, str(key_file))
+    if not settings.embedded:
+        raise ConfigurationError(
+            "HUB_PSEUDONYM_SECRET: required when HUB_KAFKA_BOOTSTRAP points at a real cluster "
+            "(or set HUB_PSEUDONYM_SECRET_FILE)"
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(32)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secret + "\n")
+    return secret.encode("ascii")
+
+
+def _read_secret_file(path: Path, name: str) -> bytes:
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigurationError(f"{name}: cannot read {path}: {exc.strerror}") from None
+    if len(secret) < _MIN_SECRET_CHARS:
+        raise ConfigurationError(f"{name}: secret must be at least {_MIN_SECRET_CHARS} characters")
+    return secret.encode("utf-8")

@@ -1,0 +1,80 @@
+"""The topic catalogue of DESIGN §3 and its provisioning.
+
+Naming: ``in.<partner>.<family>`` (raw partner bytes in), ``hub.<family>.v<major>``
+(canonical CloudEvents), ``out.<partner>.<family>`` (partner bytes out), plus
+``hub.deadletter.v1`` and ``hub.audit.v1``. Canonical, dead-letter and audit topics keep data
+forever: they are the evidence auditors replay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+__all__ = [
+    "AUDIT_TOPIC",
+    "DEADLETTER_TOPIC",
+    "TOPICS",
+    "TopicKind",
+    "TopicSpec",
+    "topic_configs",
+]
+
+DEADLETTER_TOPIC: Final = "hub.deadletter.v1"
+AUDIT_TOPIC: Final = "hub.audit.v1"
+
+
+class TopicKind(StrEnum):
+    """What a topic carries, which decides its retention."""
+
+    INBOUND = "in"
+    CANONICAL = "canonical"
+    OUTBOUND = "out"
+    DEADLETTER = "deadletter"
+    AUDIT = "audit"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """One topic of the catalogue."""
+
+    name: str
+    kind: TopicKind
+    family: str | None
+    description: str
+
+    @property
+    def keeps_forever(self) -> bool:
+        """Canonical, dead-letter and audit topics are never deleted by retention."""
+        return self.kind in {TopicKind.CANONICAL, TopicKind.DEADLETTER, TopicKind.AUDIT}
+
+
+def _flow(family: str, sources: tuple[str, ...], receivers: tuple[str, ...]) -> list[TopicSpec]:
+    return [
+        *(
+            TopicSpec(f"in.{p}.{family}", TopicKind.INBOUND, family, f"{family} from {p} (native)")
+            for p in sources
+        ),
+        TopicSpec(f"hub.{family}.v1", TopicKind.CANONICAL, family, f"canonical {family} events"),
+        *(
+            TopicSpec(f"out.{p}.{family}", TopicKind.OUTBOUND, family, f"{family} to {p}")
+            for p in receivers
+        ),
+    ]
+
+
+#: Every topic the hub provisions, in the order of DESIGN §3.
+TOPICS: Final[tuple[TopicSpec, ...]] = (
+    *_flow("benefit-day", ("kela",), ("lahti", "ph")),
+    *_flow("client-status", ("lahti", "ph"), ("kela", "lahti", "ph", "sote")),
+    *_flow("service-referral", ("lahti", "ph"), ("sote", "lahti", "ph")),
+    *_flow("referral-status", ("sote",), ("lahti", "ph")),
+    TopicSpec(DEADLETTER_TOPIC, TopicKind.DEADLETTER, None, "messages that could not be handled"),
+    TopicSpec(AUDIT_TOPIC, TopicKind.AUDIT, None, "the audit stream"),
+)
+
+
+def topic_configs(spec: TopicSpec, retention_ms: int) -> dict[str, str]:
+    """Kafka topic configuration for ``spec``: forever for evidence, configured otherwise."""
+    return {"retention.ms": "-1" if spec.keeps_forever else str(retention_ms)}

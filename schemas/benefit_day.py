@@ -1,0 +1,56 @@
+"""``fi.paijathame.hub.benefit-day.v1``: Kela paid (or took back) benefit days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Final
+
+from pydantic import Field, model_validator
+
+from schemas._base import CanonicalModel, MunicipalityCode
+from schemas.codes import Benefit
+from schemas.identity_code import PersonalIdentityCode
+
+__all__ = ["BENEFIT_DAY_V1", "BenefitDay"]
+
+BENEFIT_DAY_V1: Final = "fi.paijathame.hub.benefit-day.v1"
+
+
+class BenefitDay(CanonicalModel):
+    """One Kela payment-day record (maksupäivätieto), or a correction of an earlier one."""
+
+    record_id: str = Field(
+        min_length=1, max_length=50, description="Kela's record id (tapahtumatunnus)."
+    )
+    person_id: PersonalIdentityCode
+    home_municipality: MunicipalityCode = Field(
+        description="Home municipality on the payment date (kotikunta): it finances its share."
+    )
+    benefit: Benefit = Field(description="The benefit paid (etuus).")
+    period_start: dt.date = Field(description="First day of the payment period (jakso_alku).")
+    period_end: dt.date = Field(description="Last day of the payment period (jakso_loppu).")
+    paid_days: int = Field(
+        ge=-366, le=366, description="Days paid in this record; negative in a correction."
+    )
+    amount_paid: Decimal = Field(
+        max_digits=12,
+        decimal_places=2,
+        description="Euros paid (maksettu); negative in a reversal.",
+    )
+    cumulative_days: int = Field(
+        ge=0, description="Cumulative payment days after this record (kertymä)."
+    )
+    payment_date: dt.date = Field(description="Payment date (maksupvm).")
+    corrects_record_id: str | None = Field(
+        default=None, description="For a correction: the record id it corrects (korjattava)."
+    )
+    corrects_event_id: str | None = Field(
+        default=None, description="For a correction: the canonical event id of that record."
+    )
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> BenefitDay:
+        if self.period_end < self.period_start:
+            raise ValueError("period end is before period start")
+        return self

@@ -1,0 +1,115 @@
+"""The Finnish personal identity code (henkilötunnus) as a validated type.
+
+``DDMMYY`` + century sign + 3-digit individual number + check character. The century sign is
+part of the identity (``100190-999P`` and ``100190Y999P`` are different people), so it is
+never normalised away.
+
+Error messages name what is wrong, never the code itself: they travel into logs, dead-letter
+headers and CLI output, where identity codes must not appear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Final
+
+from pydantic import AfterValidator, Field
+
+__all__ = [
+    "CENTURY_SIGNS",
+    "CHECK_CHARACTERS",
+    "IDENTITY_CODE_SHAPE",
+    "IdentityCodeError",
+    "PersonalIdentityCode",
+    "check_character",
+    "is_temporary",
+    "validate_identity_code",
+]
+
+#: Century sign → the century the two-digit year belongs to.
+CENTURY_SIGNS: Final[dict[str, int]] = {
+    "+": 1800,
+    **dict.fromkeys("-YXWVU", 1900),
+    **dict.fromkeys("ABCDEF", 2000),
+}
+
+CHECK_CHARACTERS: Final = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+#: Anything that looks like an identity code, valid or not: what redaction must catch.
+IDENTITY_CODE_SHAPE: Final = re.compile(
+    r"(?<![0-9A-Za-z])\d{6}[-+A-FU-Y]\d{3}[0-9A-Y](?![0-9A-Za-z])"
+)
+
+_FORMAT: Final = re.compile(r"(\d{2})(\d{2})(\d{2})(.)(\d{3})(.)")
+
+
+class IdentityCodeError(ValueError):
+    """An identity code is invalid; ``reason`` is a stable code, the message is for people."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def check_character(birth_date_digits: str, individual_number: str) -> str:
+    """The check character for ``DDMMYY`` and a 3-digit individual number."""
+    return CHECK_CHARACTERS[int(birth_date_digits + individual_number) % 31]
+
+
+def validate_identity_code(value: str) -> str:
+    """Return ``value`` unchanged if it is a valid identity code, else raise IdentityCodeError.
+
+    Checks, in order: length and shape, century sign, birth date, individual number, check
+    character. The first failure is reported.
+    """
+    if not isinstance(value, str):
+        raise IdentityCodeError("not-a-string", "identity code must be a string")
+    if len(value) != 11:
+        raise IdentityCodeError(
+            "bad-length", f"identity code must be 11 characters, got {len(value)}"
+        )
+    match = _FORMAT.fullmatch(value)
+    if match is None or not value.isascii():
+        raise IdentityCodeError(
+            "bad-format",
+            "identity code must be DDMMYY, a century sign, 3 digits and a check character",
+        )
+    day, month, year, sign, individual, check = match.groups()
+    century = CENTURY_SIGNS.get(sign)
+    if century is None:
+        raise IdentityCodeError(
+            "bad-century-sign",
+            "identity code has an unknown century sign (expected one of + - Y X W V U A B C D E F)",
+        )
+    try:
+        dt.date(century + int(year), int(month), int(day))
+    except ValueError:
+        raise IdentityCodeError(
+            "bad-date", "identity code's first six digits are not a real date (DDMMYY)"
+        ) from None
+    if int(individual) < 2:
+        raise IdentityCodeError(
+            "bad-individual-number", "identity code's individual number must be 002-999"
+        )
+    if check != check_character(day + month + year, individual):
+        raise IdentityCodeError("bad-check-character", "identity code's check character is wrong")
+    return value
+
+
+def is_temporary(code: str) -> bool:
+    """True for individual numbers 900-999, which never enter the population register."""
+    return int(code[7:10]) >= 900
+
+
+#: A pydantic field type: a validated personal identity code, serialised as the plain string.
+PersonalIdentityCode = Annotated[
+    str,
+    AfterValidator(validate_identity_code),
+    Field(
+        description="Personal identity code (henkilötunnus): only ever inside `data`, "
+        "never in keys, headers or logs.",
+        # The pattern is documentation for consumers; the validator above gives the reasons.
+        json_schema_extra={"pattern": r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$", "x-personal-data": True},
+    ),
+]
