@@ -38,8 +38,25 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
-def configure_logging(level: str = "info", log_format: str = "auto") -> None:
-    """Route structlog and stdlib logging through one redacting pipeline to stderr."""
+def _route_library_loggers_through_root() -> None:
+    """Libraries that install handlers of their own (FastStream does) would bypass redaction:
+    take their handlers away and let their records propagate to the one redacting handler."""
+    import faststream  # noqa: F401, PLC0415 - make sure its loggers exist before we look.
+
+    for logger in list(logging.root.manager.loggerDict.values()):
+        if isinstance(logger, logging.Logger) and logger.handlers:
+            logger.handlers.clear()
+            logger.propagate = True
+
+
+def configure_logging(
+    level: str = "info", log_format: str = "auto", *, quiet_clients: bool = False
+) -> None:
+    """Route structlog and stdlib logging through one redacting pipeline to stderr.
+
+    ``quiet_clients`` silences the Kafka client's own connection errors below debug level:
+    an ad-hoc command reports them as its one error line instead.
+    """
     if log_format == "auto":
         log_format = "console" if sys.stderr.isatty() else "json"
     renderer: Processor
@@ -56,8 +73,12 @@ def configure_logging(level: str = "info", log_format: str = "auto") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS[level])
+    _route_library_loggers_through_root()
     # aiokafka is chatty at INFO about group coordination; keep it for debug runs.
-    logging.getLogger("aiokafka").setLevel(max(_LEVELS[level], logging.WARNING))
+    client_level = logging.CRITICAL if quiet_clients else logging.WARNING
+    logging.getLogger("aiokafka").setLevel(
+        logging.DEBUG if level == "debug" else max(_LEVELS[level], client_level)
+    )
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

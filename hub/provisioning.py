@@ -58,12 +58,10 @@ async def _admin(connection: KafkaConnection, wait_s: float) -> AIOKafkaAdminCli
 async def provision_topics(
     connection: KafkaConnection,
     topics: tuple[TopicSpec, ...] = TOPICS,
-    *,
-    wait_s: float = 30.0,
 ) -> ProvisionResult:
     """Create every topic that does not exist yet; existing topics are left as they are."""
     settings = connection.settings
-    admin = await _admin(connection, wait_s)
+    admin = await _admin(connection, settings.kafka_connect_timeout_s)
     try:
         response = await admin.create_topics(
             [
@@ -90,9 +88,9 @@ async def provision_topics(
     return ProvisionResult(tuple(created), tuple(existing))
 
 
-async def list_topics(connection: KafkaConnection, *, wait_s: float = 10.0) -> dict[str, int]:
+async def list_topics(connection: KafkaConnection) -> dict[str, int]:
     """Every topic on the broker (internal ones excluded) with its partition count."""
-    admin = await _admin(connection, wait_s)
+    admin = await _admin(connection, connection.settings.kafka_connect_timeout_s)
     try:
         names = [name for name in await admin.list_topics() if not name.startswith("__")]
         described = await admin.describe_topics(names) if names else []

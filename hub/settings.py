@@ -71,6 +71,9 @@ class HubSettings(BaseSettings):
         "broker (Tansu rejects InitProducerId; see docs/broker-differences.md).",
     )
     kafka_client_id: str = Field(default="paijathame-hub", description="Kafka client id.")
+    kafka_connect_timeout_s: float = Field(
+        default=30.0, gt=0, le=600, description="How long to wait for Kafka to answer at start."
+    )
 
     data_dir: Path = Field(
         default=Path(".hub"), description="State, audit store and keys of this hub instance."

@@ -28,7 +28,7 @@ class CanonicalModel(BaseModel):
 MunicipalityCode = Annotated[
     str,
     Field(
-        pattern=r"^\d{3}$",
+        pattern=r"^[0-9]{3}$",
         description="Statistics Finland 3-digit municipality code (kuntanumero), e.g. 398 Lahti.",
     ),
 ]

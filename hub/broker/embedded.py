@@ -52,6 +52,15 @@ def find_free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _die_with_parent() -> None:
     """Run in the child between fork and exec: new process group, die when the hub dies."""
     os.setpgid(0, 0)
@@ -86,6 +95,10 @@ class EmbeddedBroker:
             return self.bootstrap
         if self.port == 0:
             self.port = find_free_port(self.host)
+        elif not _port_is_free(self.host, self.port):
+            # Tansu would panic in a worker thread, and a readiness probe would happily talk
+            # to whoever already listens there.
+            raise EmbeddedBrokerError(f"port {self.port} on {self.host} is already in use")
         url = f"tcp://{self.host}:{self.port}"
         command = [
             resolve_tansu_binary(),

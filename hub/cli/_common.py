@@ -19,10 +19,14 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def start_command() -> HubSettings:
-    """Load settings (one-line error on failure) and configure logging from them."""
+def start_command(*, long_running: bool = False) -> HubSettings:
+    """Load settings (one-line error on failure) and configure logging from them.
+
+    Ad-hoc commands keep the Kafka client quiet; ``hub up`` (long running) logs its
+    connection troubles, which is what an administrator watches.
+    """
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, quiet_clients=not long_running)
     return settings
 
 

@@ -30,6 +30,6 @@ def up() -> None:
     """
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
 
-    settings = start_command()
+    settings = start_command(long_running=True)
     run(serve(settings, CONNECTORS, _announce))
     out.print("hub stopped")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.structs import ConsumerRecord
 
+from hub.broker.connection import KafkaConnection
 from hub.broker.embedded import EmbeddedBroker
+from hub.settings import HubSettings, load_settings
+
+Records = list[ConsumerRecord[bytes, bytes]]
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +35,66 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroke
 def kafka_bootstrap(embedded: EmbeddedBroker) -> str:
     """``host:port`` of the session's embedded broker."""
     return embedded.bootstrap
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str, tmp_path: Path) -> HubSettings:
+    """Settings pointing at the session broker, with a private data directory."""
+    return load_settings(
+        kafka_bootstrap=kafka_bootstrap,
+        kafka_idempotence=False,
+        data_dir=tmp_path / "data",
+        pseudonym_secret="integration-test-secret-0123456789abcdef",
+        kafka_connect_timeout_s=10.0,
+    )
+
+
+@pytest.fixture
+def connection(settings: HubSettings, kafka_bootstrap: str) -> KafkaConnection:
+    """A connection to the session broker."""
+    return KafkaConnection(kafka_bootstrap, settings)
+
+
+async def create_topic(bootstrap: str, name: str, partitions: int = 3) -> str:
+    """Create one topic (async tests use this instead of ``new_topic``)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        await admin.close()
+    return name
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    until: Callable[[Records], bool],
+    timeout_s: float = 15.0,
+) -> Records:
+    """Read ``topic`` from the beginning until ``until(records)`` holds or the time is up."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    records: Records = []
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        deadline = time.monotonic() + timeout_s
+        while not until(records) and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for part in batch.values():
+                records.extend(part)
+    finally:
+        await consumer.stop()
+    return records
+
+
+def unique(prefix: str) -> str:
+    """A unique topic name under ``prefix``."""
+    return f"{prefix}.{uuid.uuid4().hex[:12]}"

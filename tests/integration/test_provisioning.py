@@ -1,0 +1,35 @@
+"""Provisioning the catalogue on the real embedded broker: complete and idempotent."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.broker.connection import KafkaConnection
+from hub.errors import BrokerUnavailableError
+from hub.provisioning import list_topics, provision_topics
+from hub.settings import load_settings
+from hub.topics import TOPICS
+
+pytestmark = pytest.mark.integration
+
+
+async def test_every_catalogue_topic_exists_with_configured_partitions(
+    connection: KafkaConnection,
+) -> None:
+    await provision_topics(connection)
+    on_broker = await list_topics(connection)
+    for spec in TOPICS:
+        assert on_broker.get(spec.name) == connection.settings.topic_partitions, spec.name
+
+
+async def test_second_provisioning_creates_nothing(connection: KafkaConnection) -> None:
+    await provision_topics(connection)
+    again = await provision_topics(connection)
+    assert again.created == ()
+    assert set(again.existing) == {spec.name for spec in TOPICS}
+
+
+async def test_unreachable_broker_raises_broker_unavailable() -> None:
+    settings = load_settings(kafka_bootstrap="127.0.0.1:1", kafka_connect_timeout_s=0.5)
+    with pytest.raises(BrokerUnavailableError, match=r"127\.0\.0\.1:1 is not reachable"):
+        await provision_topics(KafkaConnection("127.0.0.1:1", settings))

@@ -1,0 +1,86 @@
+"""Logging never lets an identity code out: fields, messages, exceptions, foreign loggers."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from hub.logs import configure_logging, get_logger
+from hub.redaction import MASK, mask_identity_codes, redact_value
+
+# Temporary individual numbers (900-999) only; the second uses a 2023 century sign.
+CODE = "131052-930V"
+CODE_2023 = "010105B9789"
+
+pytestmark = pytest.mark.usefixtures("restore_logging")
+
+
+def test_masks_codes_with_every_century_sign() -> None:
+    text = f"a {CODE} b {CODE_2023} c 010190+999W d 311299U9008"
+    masked = mask_identity_codes(text)
+    assert masked == f"a {MASK} b {MASK} c {MASK} d {MASK}"
+
+
+def test_masks_invalid_codes_that_only_look_like_one() -> None:
+    assert mask_identity_codes("310299-999X") == MASK
+
+
+def test_leaves_longer_digit_runs_and_normal_text_alone() -> None:
+    text = "order 1234567890123 and K2025-000123456 and p-0123456789abcdef0123456789abcdef"
+    assert mask_identity_codes(text) == text
+
+
+def test_redacts_nested_structures_and_bytes() -> None:
+    value = {"a": [CODE, (b"x " + CODE.encode())], CODE: {"deep": f"<{CODE}>"}}
+    assert redact_value(value) == {"a": [MASK, f"x {MASK}"], MASK: {"deep": f"<{MASK}>"}}
+
+
+def test_redacts_objects_whose_text_contains_a_code() -> None:
+    assert redact_value(ValueError(f"bad {CODE}")) == f"bad {MASK}"
+    plain = ValueError("nothing personal")
+    assert redact_value(plain) is plain
+
+
+def _lines(err: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in err.splitlines() if line.strip()]
+
+
+def test_json_log_lines_mask_fields_messages_and_tracebacks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("debug", "json")
+    log = get_logger("test")
+    log.info(f"received {CODE}", person=CODE, nested={"list": [CODE_2023]})
+    try:
+        raise ValueError(f"cannot parse {CODE}")
+    except ValueError:
+        log.exception("failed")
+    logging.getLogger("faststream").warning("foreign %s", CODE_2023)
+    err = capsys.readouterr().err
+    assert CODE not in err
+    assert CODE_2023 not in err
+    records = _lines(err)
+    assert records[0]["person"] == MASK
+    assert records[0]["event"] == f"received {MASK}"
+    assert "ValueError: cannot parse <hetu>" in str(records[1]["exception"])
+    assert records[2] == {**records[2], "event": f"foreign {MASK}", "logger": "faststream"}
+
+
+def test_console_format_masks_too(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("info", "console")
+    try:
+        raise RuntimeError(CODE)
+    except RuntimeError:
+        get_logger("test").exception("boom", person=CODE)
+    err = capsys.readouterr().err
+    assert "boom" in err
+    assert CODE not in err
+
+
+def test_level_filters_debug(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("warning", "json")
+    get_logger("test").info("quiet")
+    get_logger("test").warning("loud")
+    assert [r["event"] for r in _lines(capsys.readouterr().err)] == ["loud"]

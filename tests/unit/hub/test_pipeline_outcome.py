@@ -1,0 +1,66 @@
+"""What a route does with one record, without a broker: outputs, rejections, bugs."""
+
+from __future__ import annotations
+
+from aiokafka.structs import ConsumerRecord
+
+from hub.deadletter import DLQ_DETAIL, DLQ_REASON, SOURCE_OFFSET
+from hub.pipeline import Outgoing, Route, outcome_of
+from hub.topics import DEADLETTER_TOPIC
+from schemas.rejection import Rejection
+
+CODE = "131052-930V"
+
+
+def _record(value: bytes | None, offset: int = 5) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        topic="in.test",
+        partition=1,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=None,
+        value=value,
+        checksum=None,
+        serialized_key_size=-1,
+        serialized_value_size=len(value or b""),
+        headers=[],
+    )
+
+
+def _upper(value: bytes) -> list[Outgoing] | Rejection:
+    if not value:
+        return Rejection("empty-message", "the message has no bytes")
+    if value.startswith(b"boom"):
+        raise KeyError(value.decode())
+    return [Outgoing("out.test", value.upper(), b"p-key")]
+
+
+ROUTE = Route("test", ("in.test",), _upper)
+
+
+def test_translated_message_is_published_where_the_translation_says() -> None:
+    assert outcome_of(ROUTE, _record(b"hello")) == [Outgoing("out.test", b"HELLO", b"p-key")]
+
+
+def test_rejection_becomes_a_dead_letter_with_original_bytes() -> None:
+    [letter] = outcome_of(ROUTE, _record(None, offset=9))
+    assert letter.topic == DEADLETTER_TOPIC
+    assert letter.value == b""
+    assert letter.key is None
+    assert letter.headers[DLQ_REASON] == "empty-message"
+    assert letter.headers[SOURCE_OFFSET] == "9"
+
+
+def test_a_translation_bug_is_dead_lettered_as_internal_error_without_identity_code() -> None:
+    original = f"boom {CODE}".encode()
+    [letter] = outcome_of(ROUTE, _record(original))
+    assert letter.value == original
+    assert letter.headers[DLQ_REASON] == "internal-error"
+    assert letter.headers[DLQ_DETAIL].startswith("KeyError: ")
+    assert CODE not in letter.headers[DLQ_DETAIL]
+
+
+def test_consumer_group_defaults_to_the_connector_name() -> None:
+    assert ROUTE.consumer_group == "hub.test"
+    assert Route("x", ("t",), _upper, group_id="g").consumer_group == "g"

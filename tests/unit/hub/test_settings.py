@@ -1,0 +1,144 @@
+"""Settings: environment, config file, one-line errors, the pseudonym secret."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from hub.errors import ConfigurationError
+from hub.settings import load_settings, pseudonym_secret
+
+SECRET = "s" * 40
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os  # noqa: PLC0415
+
+    for name in list(os.environ):
+        if name.startswith("HUB_"):
+            monkeypatch.delenv(name)
+
+
+def test_defaults_mean_embedded_broker_without_idempotence() -> None:
+    settings = load_settings()
+    assert settings.embedded
+    assert settings.kafka_bootstrap is None
+    assert settings.idempotence is False
+    assert settings.data_dir == Path(".hub")
+
+
+def test_real_cluster_turns_idempotence_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", "kafka-1:9093,kafka-2:9093")
+    settings = load_settings()
+    assert not settings.embedded
+    assert settings.idempotence is True
+
+
+def test_idempotence_can_be_switched_off_explicitly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", "kafka-1:9093")
+    monkeypatch.setenv("HUB_KAFKA_IDEMPOTENCE", "false")
+    assert load_settings().idempotence is False
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("HUB_LOG_LEVEL", "loud", "HUB_LOG_LEVEL:"),
+        ("HUB_KAFKA_BOOTSTRAP", "no-port", "HUB_KAFKA_BOOTSTRAP: Value error, must be host:port"),
+        ("HUB_KAFKA_BOOTSTRAP", "h:99999", "HUB_KAFKA_BOOTSTRAP:"),
+        ("HUB_TOPIC_PARTITIONS", "0", "HUB_TOPIC_PARTITIONS:"),
+        ("HUB_KAFKA_SECURITY_PROTOCOL", "TLS", "HUB_KAFKA_SECURITY_PROTOCOL:"),
+        ("HUB_PSEUDONYM_SECRET", "short", "HUB_PSEUDONYM_SECRET: Value error, must be at least"),
+    ],
+)
+def test_invalid_setting_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(expected)
+    assert "\n" not in message
+
+
+def test_secret_value_is_never_echoed_in_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_PSEUDONYM_SECRET", "tiny-secret")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert "tiny-secret" not in str(caught.value)
+
+
+def test_config_file_is_read_and_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text('log_level = "warning"\ntopic_partitions = 12\n', encoding="utf-8")
+    monkeypatch.setenv("HUB_CONFIG_FILE", str(config))
+    monkeypatch.setenv("HUB_TOPIC_PARTITIONS", "6")
+    settings = load_settings()
+    assert settings.log_level == "warning"
+    assert settings.topic_partitions == 6
+
+
+def test_unknown_key_in_config_file_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text("log_levle = 'debug'\n", encoding="utf-8")
+    monkeypatch.setenv("HUB_CONFIG_FILE", str(config))
+    with pytest.raises(ConfigurationError, match=r"^HUB_LOG_LEVLE: is not a known setting$"):
+        load_settings()
+
+
+def test_missing_config_file_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HUB_CONFIG_FILE", str(tmp_path / "absent.toml"))
+    with pytest.raises(ConfigurationError, match=r"HUB_CONFIG_FILE: file .* does not exist"):
+        load_settings()
+
+
+def test_broken_toml_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text("log_level = \n", encoding="utf-8")
+    monkeypatch.setenv("HUB_CONFIG_FILE", str(config))
+    with pytest.raises(ConfigurationError, match="HUB_CONFIG_FILE"):
+        load_settings()
+
+
+def test_embedded_run_generates_secret_once_with_mode_0600(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path / "data")
+    first = pseudonym_secret(settings)
+    key_file = tmp_path / "data" / "pseudonym.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first) == 64
+    assert pseudonym_secret(settings) == first
+
+
+def test_real_cluster_requires_an_explicit_secret(tmp_path: Path) -> None:
+    settings = load_settings(kafka_bootstrap="kafka:9092", data_dir=tmp_path)
+    with pytest.raises(ConfigurationError, match=r"^HUB_PSEUDONYM_SECRET: required"):
+        pseudonym_secret(settings)
+    assert not (tmp_path / "pseudonym.key").exists()
+
+
+def test_explicit_secret_and_secret_file_are_used(tmp_path: Path) -> None:
+    assert pseudonym_secret(load_settings(pseudonym_secret=SECRET)) == SECRET.encode()
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("f" * 48 + "\n", encoding="utf-8")
+    settings = load_settings(kafka_bootstrap="kafka:9092", pseudonym_secret_file=secret_file)
+    assert pseudonym_secret(settings) == b"f" * 48
+
+
+def test_short_secret_file_is_refused(tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("short\n", encoding="utf-8")
+    settings = load_settings(pseudonym_secret_file=secret_file)
+    with pytest.raises(ConfigurationError, match="HUB_PSEUDONYM_SECRET_FILE: secret must be"):
+        pseudonym_secret(settings)
