@@ -90,7 +90,7 @@ def tail(
         async for message in tail_topic(
             connection, topic, from_beginning=from_beginning, count=count, idle_timeout_s=timeout
         ):
-            out.print(render_message(message, reveal=reveal, as_json=as_json), markup=False)
+            typer.echo(render_message(message, reveal=reveal, as_json=as_json))
             shown += 1
         return shown
 

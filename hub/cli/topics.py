@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from hub.broker.connection import connection_for
-from hub.cli._common import out, run, start_command
+from hub.cli._common import err, out, run, start_command
 from hub.provisioning import list_topics, provision_topics
 from hub.topics import TOPICS, topic_configs
 
@@ -34,24 +34,31 @@ def _retention(ms: str) -> str:
 
 @topics_app.command("list")
 def list_() -> None:
-    """List the catalogue's topics as they are on the broker, and any other topics there."""
+    """List the catalogue's topics as they are on the broker, and any other topics there.
+
+    A table on a terminal; tab-separated lines when piped, for scripts. Exit 1 when a
+    catalogue topic is missing.
+    """
     settings = start_command()
     on_broker = run(list_topics(connection_for(settings)))
-    table = Table("topic", "kind", "partitions", "retention (configured)", "status")
+    rows = []
     for spec in TOPICS:
-        retention = _retention(topic_configs(spec, settings.topic_retention_ms)["retention.ms"])
         partitions = on_broker.get(spec.name)
-        table.add_row(
-            spec.name,
-            spec.kind.value,
-            str(partitions) if partitions is not None else "-",
-            retention,
-            "ok" if partitions is not None else "[red]missing[/] (hub topics provision)",
-        )
+        retention = _retention(topic_configs(spec, settings.topic_retention_ms)["retention.ms"])
+        status = "ok" if partitions is not None else "missing"
+        rows.append((spec.name, spec.kind.value, str(partitions or "-"), retention, status))
     known = {spec.name for spec in TOPICS}
     for name in sorted(set(on_broker) - known):
-        table.add_row(name, "other", str(on_broker[name]), "-", "not in catalogue")
-    out.print(table)
+        rows.append((name, "other", str(on_broker[name]), "-", "not in catalogue"))
+    if out.is_terminal:
+        table = Table("topic", "kind", "partitions", "retention (configured)", "status")
+        for row in rows:
+            table.add_row(*row, style="red" if row[-1] == "missing" else None)
+        out.print(table)
+    else:
+        for row in rows:
+            typer.echo("\t".join(row))
     missing = known - set(on_broker)
     if missing:
+        err.print(f"{len(missing)} topic(s) missing: run `hub topics provision`", markup=False)
         raise typer.Exit(1)
