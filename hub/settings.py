@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -129,6 +129,17 @@ class HubSettings(BaseSettings):
             raise ValueError(f"must be at least {_MIN_SECRET_CHARS} characters")
         return value
 
+    @model_validator(mode="after")
+    def _sasl_is_complete(self) -> HubSettings:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                "HUB_KAFKA_SASL_MECHANISM, HUB_KAFKA_SASL_USERNAME and HUB_KAFKA_SASL_PASSWORD "
+                f"are all required with HUB_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol}"
+            )
+        return self
+
     @property
     def embedded(self) -> bool:
         """True when no Kafka is configured and the hub runs its own broker."""
@@ -160,12 +171,13 @@ class HubSettings(BaseSettings):
 
 def _describe(error: ValidationError) -> str:
     first = error.errors(include_input=False, include_url=False)[0]
-    name = "_".join(str(part) for part in first["loc"]) or "settings"
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        message = "is not a known setting"
     more = len(error.errors()) - 1
-    return f"HUB_{name.upper()}: {message}" + (f" (and {more} more)" if more else "")
+    suffix = f" (and {more} more)" if more else ""
+    if not first["loc"]:  # a check across settings: its message names them
+        return str(first["msg"]).removeprefix("Value error, ") + suffix
+    name = "_".join(str(part) for part in first["loc"])
+    message = "is not a known setting" if first["type"] == "extra_forbidden" else first["msg"]
+    return f"HUB_{name.upper()}: {message}{suffix}"
 
 
 def load_settings(**overrides: object) -> HubSettings:

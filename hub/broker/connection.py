@@ -43,12 +43,8 @@ class KafkaConnection:
             "client_id": s.kafka_client_id,
             "security_protocol": s.kafka_security_protocol,
         }
-        if s.kafka_security_protocol.startswith("SASL_"):
-            if not (s.kafka_sasl_mechanism and s.kafka_sasl_username and s.kafka_sasl_password):
-                raise ConfigurationError(
-                    "HUB_KAFKA_SASL_MECHANISM, HUB_KAFKA_SASL_USERNAME and "
-                    "HUB_KAFKA_SASL_PASSWORD: all required with a SASL_* security protocol"
-                )
+        if s.kafka_sasl_password is not None and s.kafka_security_protocol.startswith("SASL_"):
+            # Settings validation guarantees mechanism and user name come with the password.
             kwargs["sasl_mechanism"] = s.kafka_sasl_mechanism
             kwargs["sasl_plain_username"] = s.kafka_sasl_username
             kwargs["sasl_plain_password"] = s.kafka_sasl_password.get_secret_value()

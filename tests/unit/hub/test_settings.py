@@ -142,3 +142,17 @@ def test_short_secret_file_is_refused(tmp_path: Path) -> None:
     settings = load_settings(pseudonym_secret_file=secret_file)
     with pytest.raises(ConfigurationError, match="HUB_PSEUDONYM_SECRET_FILE: secret must be"):
         pseudonym_secret(settings)
+
+
+def test_sasl_protocol_without_credentials_is_refused_at_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", "kafka:9093")
+    monkeypatch.setenv("HUB_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("HUB_KAFKA_SASL_USERNAME", "hub")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "HUB_KAFKA_SASL_MECHANISM, HUB_KAFKA_SASL_USERNAME and HUB_KAFKA_SASL_PASSWORD are all "
+        "required with HUB_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
+    )
