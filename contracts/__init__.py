@@ -1,8 +1,20 @@
-"""Per-partner data contracts (topics, fields, legal basis) and example messages per schema.
+"""Per-partner data contracts and the municipality table: configuration, not code.
 
-The contract files and the projection step arrive with the labour-authority connector issue.
+``<partner>.yaml`` says what the partner receives: which event families, on which topic, in
+which format, under which condition, which fields (everything else is removed), and on what
+legal basis. ``municipalities.yaml`` maps home municipalities to labour authorities. The
+runtime (``hub.contracts``) loads and enforces them; contract tests prove them.
+
+Legal bases marked ``confirmed: false`` are the developers' reading of the statutes and await
+confirmation by the data-protection officer.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from pathlib import Path
+from typing import Final
+
+__all__ = ["CONTRACT_DIR", "MUNICIPALITIES_FILE"]
+
+CONTRACT_DIR: Final = Path(__file__).parent
+MUNICIPALITIES_FILE: Final = CONTRACT_DIR / "municipalities.yaml"

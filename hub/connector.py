@@ -1,17 +1,37 @@
-"""What a connector is to the runtime: a name and its routes."""
+"""What a connector is to the runtime: a name, the routes it consumes, the formats it renders."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hub.pipeline import Route
+from hub.rendering import Renderer
+from hub.settings import HubSettings
 
-__all__ = ["Connector"]
+__all__ = ["Connector", "ConnectorContext"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorContext:
+    """What a connector may use to build its routes."""
+
+    settings: HubSettings
+    pseudonym_secret: bytes
+
+
+def _no_routes(_context: ConnectorContext) -> Sequence[Route]:
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
 class Connector:
-    """One partner's connector: every route it consumes. Registered in ``connectors``."""
+    """One partner's connector. Registered in ``connectors.CONNECTORS``.
+
+    ``build_routes`` is called once at start-up; ``renderers`` are the partner-native formats
+    its contract may name.
+    """
 
     name: str
-    routes: tuple[Route, ...]
+    build_routes: Callable[[ConnectorContext], Sequence[Route]] = _no_routes
+    renderers: tuple[Renderer, ...] = ()

@@ -6,7 +6,8 @@ original bytes) to ``hub.deadletter.v1`` with headers that say where it came fro
     hub-dlq-reason        short stable code partners can alert on (``bad-date``)
     hub-dlq-detail        human text, identity codes masked, at most 1000 characters
     hub-dlq-connector     the connector that gave up on it
-    hub-source-topic / hub-source-partition / hub-source-offset
+    hub-source-topic / hub-source-partition / hub-source-offset   (consumed from Kafka)
+    hub-source-file / hub-source-line                             (read from a file)
 
 The original Kafka key is not copied: a partner may have put anything there, identity codes
 included. Building a dead letter never raises.
@@ -24,10 +25,14 @@ __all__ = [
     "DLQ_CONNECTOR",
     "DLQ_DETAIL",
     "DLQ_REASON",
+    "SOURCE_FILE",
+    "SOURCE_LINE",
     "SOURCE_OFFSET",
     "SOURCE_PARTITION",
     "SOURCE_TOPIC",
     "DeadLetter",
+    "FileSource",
+    "KafkaSource",
 ]
 
 DLQ_REASON: Final = "hub-dlq-reason"
@@ -36,9 +41,40 @@ DLQ_CONNECTOR: Final = "hub-dlq-connector"
 SOURCE_TOPIC: Final = "hub-source-topic"
 SOURCE_PARTITION: Final = "hub-source-partition"
 SOURCE_OFFSET: Final = "hub-source-offset"
+SOURCE_FILE: Final = "hub-source-file"
+SOURCE_LINE: Final = "hub-source-line"
 
 _MAX_DETAIL: Final = 1000
 _REASON_SHAPE: Final = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSource:
+    """Where a consumed message came from."""
+
+    topic: str
+    partition: int
+    offset: int
+
+    def headers(self) -> dict[str, str]:
+        """The source headers of a dead letter."""
+        return {
+            SOURCE_TOPIC: self.topic,
+            SOURCE_PARTITION: str(self.partition),
+            SOURCE_OFFSET: str(self.offset),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FileSource:
+    """Where a line read from a file came from (``hub ingest``)."""
+
+    name: str
+    line: int
+
+    def headers(self) -> dict[str, str]:
+        """The source headers of a dead letter."""
+        return {SOURCE_FILE: self.name, SOURCE_LINE: str(self.line)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +84,7 @@ class DeadLetter:
     value: bytes
     reason: str
     detail: str
-    source_topic: str
-    source_partition: int
-    source_offset: int
+    source: KafkaSource | FileSource
     connector: str
 
     def headers(self) -> dict[str, str]:
@@ -63,7 +97,5 @@ class DeadLetter:
             DLQ_REASON: reason,
             DLQ_DETAIL: detail,
             DLQ_CONNECTOR: self.connector,
-            SOURCE_TOPIC: self.source_topic,
-            SOURCE_PARTITION: str(self.source_partition),
-            SOURCE_OFFSET: str(self.source_offset),
+            **self.source.headers(),
         }

@@ -27,11 +27,15 @@ __all__ = [
 
 
 class HubError(Exception):
-    """Base class of every error the hub raises on purpose."""
+    """Base class of every error the hub raises on purpose; ``exit_code`` is the CLI's."""
+
+    exit_code: int = 1
 
 
 class ConfigurationError(HubError):
     """A setting or a configuration file is invalid; the message names it."""
+
+    exit_code = 2
 
 
 class EmbeddedBrokerError(HubError):

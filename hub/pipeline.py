@@ -1,14 +1,16 @@
-"""Wiring pure translations to topics: the one place a connector meets the broker.
+"""Wiring translations to topics: the one place a connector meets the broker.
 
-A connector describes its inbound side as a ``Route``: the topics it consumes and a pure
-``translate(bytes) -> list[Outgoing] | Rejection``. ``wire_route`` subscribes it on a
-FastStream ``KafkaBroker``:
+A connector describes its inbound side as a ``Route``: the topics it consumes and a
+``translate(bytes) -> Accepted | list[Outgoing] | Rejection``. ``wire_route`` subscribes it on
+a FastStream ``KafkaBroker``:
 
 - a ``Rejection`` goes to the dead-letter topic with its reason, and the message is
   acknowledged, so the messages behind it keep flowing;
 - an exception escaping a translation is a bug, not a reason to stop: it is dead-lettered as
   ``internal-error`` with the exception's class and masked text;
-- a failure to *publish* is transient: the message is not acknowledged and is redelivered.
+- ``Accepted.settle`` runs once every output is published (durable state such as a
+  deduplication ledger is committed only then); if publishing fails, ``Accepted.abandon``
+  runs and the message is not acknowledged, so it is redelivered: at least once, never lost.
 
 Never logs message contents; identity codes cannot reach a log line from here.
 """
@@ -23,13 +25,21 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from hub.deadletter import DeadLetter
+from hub.deadletter import DeadLetter, KafkaSource
 from hub.logs import get_logger
 from hub.redaction import mask_identity_codes
 from hub.topics import DEADLETTER_TOPIC
 from schemas.rejection import Rejection
 
-__all__ = ["Outgoing", "Route", "Translation", "handle_record", "wire_route"]
+__all__ = [
+    "Accepted",
+    "Outgoing",
+    "Route",
+    "Translation",
+    "handle_record",
+    "outcome_of",
+    "wire_route",
+]
 
 log = get_logger(__name__)
 
@@ -44,7 +54,20 @@ class Outgoing:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-Translation = Callable[[bytes], "list[Outgoing] | Rejection"]
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A translated message: what to publish, and what to do once it is (or is not) out."""
+
+    messages: list[Outgoing]
+    settle: Callable[[], None] = _nothing
+    abandon: Callable[[], None] = _nothing
+
+
+Translation = Callable[[bytes], "Accepted | list[Outgoing] | Rejection"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,24 +85,15 @@ class Route:
         return self.group_id or f"hub.{self.connector}"
 
 
-def outcome_of(route: Route, record: ConsumerRecord[bytes, bytes]) -> list[Outgoing]:
-    """Translate one record; any rejection or bug becomes a dead letter. Never raises."""
-    value = record.value or b""
-    try:
-        outcome = route.translate(value)
-    except Exception as exc:  # noqa: BLE001 - a translation bug must not stop the partition.
-        outcome = Rejection(
-            "internal-error", f"{type(exc).__name__}: {mask_identity_codes(str(exc))}"
-        )
-    if not isinstance(outcome, Rejection):
-        return outcome
+def dead_letter_for(
+    route: Route, record: ConsumerRecord[bytes, bytes], rejection: Rejection
+) -> Outgoing:
+    """The dead-letter message of a rejected record: original bytes, reason, source."""
     letter = DeadLetter(
-        value=value,
-        reason=outcome.reason,
-        detail=outcome.detail,
-        source_topic=record.topic,
-        source_partition=record.partition,
-        source_offset=record.offset,
+        value=record.value or b"",
+        reason=rejection.reason,
+        detail=rejection.detail,
+        source=KafkaSource(record.topic, record.partition, record.offset),
         connector=route.connector,
     )
     log.warning(
@@ -90,20 +104,41 @@ def outcome_of(route: Route, record: ConsumerRecord[bytes, bytes]) -> list[Outgo
         partition=record.partition,
         offset=record.offset,
     )
-    return [Outgoing(DEADLETTER_TOPIC, value, None, letter.headers())]
+    return Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers())
+
+
+def outcome_of(route: Route, record: ConsumerRecord[bytes, bytes]) -> Accepted:
+    """Translate one record; any rejection or bug becomes a dead letter. Never raises."""
+    try:
+        outcome = route.translate(record.value or b"")
+    except Exception as exc:  # noqa: BLE001 - a translation bug must not stop the partition.
+        outcome = Rejection(
+            "internal-error", f"{type(exc).__name__}: {mask_identity_codes(str(exc))}"
+        )
+    if isinstance(outcome, Rejection):
+        return Accepted([dead_letter_for(route, record, outcome)])
+    if isinstance(outcome, list):
+        return Accepted(outcome)
+    return outcome
 
 
 async def handle_record(
     broker: KafkaBroker, route: Route, record: ConsumerRecord[bytes, bytes]
 ) -> None:
     """Translate one record and publish everything it yields (outputs or a dead letter)."""
-    for message in outcome_of(route, record):
-        await broker.publish(
-            message.value, topic=message.topic, key=message.key, headers=dict(message.headers)
-        )
+    accepted = outcome_of(route, record)
+    try:
+        for message in accepted.messages:
+            await broker.publish(
+                message.value, topic=message.topic, key=message.key, headers=dict(message.headers)
+            )
+    except BaseException:
+        accepted.abandon()
+        raise
+    accepted.settle()
 
 
-def wire_route(broker: KafkaBroker, route: Route) -> None:
+def wire_route(broker: KafkaBroker, route: Route, session_timeout_ms: int = 10_000) -> None:
     """Subscribe ``route`` on ``broker``: commit only after its outputs are published."""
 
     async def consume(message: KafkaMessage) -> None:
@@ -114,6 +149,8 @@ def wire_route(broker: KafkaBroker, route: Route) -> None:
         group_id=route.consumer_group,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=max(100, session_timeout_ms // 3),
         title=f"{route.connector}:{','.join(route.topics)}",
     )
     subscriber(consume)

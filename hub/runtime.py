@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts import CONTRACT_DIR, MUNICIPALITIES_FILE
 from hub.broker.connection import (
     EMBEDDED_STATE_FILE,
     KafkaConnection,
@@ -22,15 +23,18 @@ from hub.broker.connection import (
 )
 from hub.broker.embedded import EmbeddedBroker
 from hub.broker.faststream_broker import build_kafka_broker
-from hub.connector import Connector
+from hub.connector import Connector, ConnectorContext
+from hub.contracts import ContractBook, load_contract_book
+from hub.distribution import distribution_routes
 from hub.errors import ConfigurationError, EmbeddedBrokerError
 from hub.logs import get_logger
-from hub.pipeline import wire_route
+from hub.pipeline import Route, wire_route
 from hub.provisioning import provision_topics
+from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.settings import HubSettings, pseudonym_secret
 from hub.topics import TOPICS
 
-__all__ = ["HubStatus", "serve"]
+__all__ = ["HubStatus", "contract_book_for", "routes_for", "serve"]
 
 log = get_logger(__name__)
 _WATCH_INTERVAL_S = 0.5
@@ -45,6 +49,32 @@ class HubStatus:
     data_dir: Path
     topics: tuple[str, ...]
     connectors: tuple[str, ...]
+
+
+def _renderers(connectors: Sequence[Connector]) -> dict[str, Renderer]:
+    renderers = {CLOUDEVENTS_JSON.format: CLOUDEVENTS_JSON}
+    for connector in connectors:
+        renderers.update({r.format: r for r in connector.renderers})
+    return renderers
+
+
+def contract_book_for(settings: HubSettings, connectors: Sequence[Connector]) -> ContractBook:
+    """The validated contracts (``ConfigurationError`` naming file and field otherwise)."""
+    return load_contract_book(
+        _renderers(connectors),
+        settings.contracts_dir or CONTRACT_DIR,
+        settings.municipalities_file or MUNICIPALITIES_FILE,
+    )
+
+
+def routes_for(
+    settings: HubSettings, connectors: Sequence[Connector], secret: bytes
+) -> list[Route]:
+    """Every route the hub runs: each connector's, then contract-driven distribution."""
+    context = ConnectorContext(settings, secret)
+    routes = [route for c in connectors for route in c.build_routes(context)]
+    book = contract_book_for(settings, connectors)
+    return [*routes, *distribution_routes(book, _renderers(connectors))]
 
 
 async def _watch_embedded(broker: EmbeddedBroker, stop: asyncio.Event) -> None:
@@ -75,7 +105,8 @@ async def serve(
     embedded = EmbeddedBroker(log_path=settings.data_dir / "broker.log")
     kafka = None
     try:
-        pseudonym_secret(settings)  # fail fast on a missing key, generate it on first run
+        # Configuration first: a missing key or a broken contract stops start-up at once.
+        routes = routes_for(settings, connectors, pseudonym_secret(settings))
         if settings.kafka_bootstrap is None:
             bootstrap = await asyncio.to_thread(embedded.start)
             log.info("embedded broker started", bootstrap=bootstrap, pid=embedded.pid)
@@ -84,9 +115,8 @@ async def serve(
         connection = KafkaConnection(bootstrap, settings)
         await provision_topics(connection)
         kafka = build_kafka_broker(connection)
-        for connector in connectors:
-            for route in connector.routes:
-                wire_route(kafka, route)
+        for route in routes:
+            wire_route(kafka, route, settings.session_timeout_ms)
         await kafka.start()
         if settings.embedded:
             write_embedded_state(settings.data_dir, bootstrap)
@@ -99,7 +129,7 @@ async def serve(
                 connectors=tuple(connector.name for connector in connectors),
             )
         )
-        log.info("hub up", connectors=len(connectors))
+        log.info("hub up", connectors=len(connectors), routes=len(routes))
         if settings.embedded:
             await _watch_embedded(embedded, stop)
         else:

@@ -71,6 +71,13 @@ class HubSettings(BaseSettings):
         "broker (Tansu rejects InitProducerId; see docs/broker-differences.md).",
     )
     kafka_client_id: str = Field(default="paijathame-hub", description="Kafka client id.")
+    kafka_session_timeout_ms: int | None = Field(
+        default=None,
+        ge=1000,
+        le=300_000,
+        description="Consumer-group session timeout. Unset: 10000 on a real cluster, 1500 on "
+        "the embedded broker (Tansu delays every group join by about half of it).",
+    )
     kafka_connect_timeout_s: float = Field(
         default=30.0, gt=0, le=600, description="How long to wait for Kafka to answer at start."
     )
@@ -88,6 +95,14 @@ class HubSettings(BaseSettings):
     )
     pseudonym_secret_file: Path | None = Field(
         default=None, description="File holding the pseudonym secret (e.g. a mounted secret)."
+    )
+
+    contracts_dir: Path | None = Field(
+        default=None, description="Folder of the partner contract files. Unset: the packaged ones."
+    )
+    municipalities_file: Path | None = Field(
+        default=None,
+        description="Municipality → authority table (YAML). Unset: the packaged table.",
     )
 
     topic_partitions: int = Field(default=3, ge=1, le=1000, description="Partitions per topic.")
@@ -151,6 +166,13 @@ class HubSettings(BaseSettings):
         if self.kafka_idempotence is not None:
             return self.kafka_idempotence
         return not self.embedded
+
+    @property
+    def session_timeout_ms(self) -> int:
+        """The consumer-group session timeout in force."""
+        if self.kafka_session_timeout_ms is not None:
+            return self.kafka_session_timeout_ms
+        return 1500 if self.embedded else 10_000
 
     @classmethod
     def settings_customise_sources(

@@ -1,6 +1,7 @@
 """The ``hub`` command line: rich output, one readable line and a non-zero exit on errors.
 
-Exit codes: 0 success, 1 a command failed, 2 usage or configuration error, 130 interrupted.
+Exit codes: 0 success, 1 a command failed, 2 usage or configuration error (or an unusable
+input file), 3 some input rejected (``hub ingest``), 130 interrupted.
 No traceback reaches the terminal; ``HUB_LOG_LEVEL=debug`` logs it (identity codes masked).
 """
 
@@ -11,11 +12,12 @@ import sys
 import typer
 
 from hub.cli._common import err
+from hub.cli.ingest import ingest_app
 from hub.cli.schemas_cmd import schemas_app
 from hub.cli.tail_send import send, tail
 from hub.cli.topics import topics_app
 from hub.cli.up import up
-from hub.errors import ConfigurationError, HubError
+from hub.errors import HubError
 from hub.logs import get_logger
 from hub.redaction import mask_identity_codes
 
@@ -33,6 +35,7 @@ app.command("tail")(tail)
 app.command("send")(send)
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(ingest_app, name="ingest")
 
 
 def _fail(message: str, code: int) -> int:
@@ -51,10 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 1
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except ConfigurationError as exc:
-        return _fail(str(exc), 2)
     except HubError as exc:
-        return _fail(str(exc), 1)
+        return _fail(str(exc), exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the CLI promises one line, never a traceback.
         get_logger("hub.cli").debug("unexpected error", exc_info=True)
         return _fail(f"unexpected {type(exc).__name__}: {exc}", 1)

@@ -6,10 +6,14 @@ from hub.deadletter import (
     DLQ_CONNECTOR,
     DLQ_DETAIL,
     DLQ_REASON,
+    SOURCE_FILE,
+    SOURCE_LINE,
     SOURCE_OFFSET,
     SOURCE_PARTITION,
     SOURCE_TOPIC,
     DeadLetter,
+    FileSource,
+    KafkaSource,
 )
 
 CODE = "131052-930V"
@@ -20,9 +24,7 @@ def _letter(reason: str = "bad-date", detail: str = "jakso_alku is not a date") 
         value=f"{CODE};31.02.2025".encode(),
         reason=reason,
         detail=detail,
-        source_topic="in.kela.benefit-day",
-        source_partition=2,
-        source_offset=17,
+        source=KafkaSource("in.kela.benefit-day", 2, 17),
         connector="kela",
     )
 
@@ -52,3 +54,10 @@ def test_detail_is_bounded() -> None:
 
 def test_a_reason_that_is_not_a_stable_code_is_replaced() -> None:
     assert _letter(reason=f"Bad {CODE}!").headers()[DLQ_REASON] == "invalid-reason-code"
+
+
+def test_a_file_line_names_file_and_line_instead_of_kafka_coordinates() -> None:
+    letter = DeadLetter(b"x", "bad-date", "d", FileSource("kela-2025-03.csv", 17), "kela")
+    headers = letter.headers()
+    assert (headers[SOURCE_FILE], headers[SOURCE_LINE]) == ("kela-2025-03.csv", "17")
+    assert SOURCE_TOPIC not in headers

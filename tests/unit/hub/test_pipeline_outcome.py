@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiokafka.structs import ConsumerRecord
 
 from hub.deadletter import DLQ_DETAIL, DLQ_REASON, SOURCE_OFFSET
-from hub.pipeline import Outgoing, Route, outcome_of
+from hub.pipeline import Accepted, Outgoing, Route, outcome_of
 from hub.topics import DEADLETTER_TOPIC
 from schemas.rejection import Rejection
 
@@ -40,11 +40,13 @@ ROUTE = Route("test", ("in.test",), _upper)
 
 
 def test_translated_message_is_published_where_the_translation_says() -> None:
-    assert outcome_of(ROUTE, _record(b"hello")) == [Outgoing("out.test", b"HELLO", b"p-key")]
+    assert outcome_of(ROUTE, _record(b"hello")).messages == [
+        Outgoing("out.test", b"HELLO", b"p-key")
+    ]
 
 
 def test_rejection_becomes_a_dead_letter_with_original_bytes() -> None:
-    [letter] = outcome_of(ROUTE, _record(None, offset=9))
+    [letter] = outcome_of(ROUTE, _record(None, offset=9)).messages
     assert letter.topic == DEADLETTER_TOPIC
     assert letter.value == b""
     assert letter.key is None
@@ -54,7 +56,7 @@ def test_rejection_becomes_a_dead_letter_with_original_bytes() -> None:
 
 def test_a_translation_bug_is_dead_lettered_as_internal_error_without_identity_code() -> None:
     original = f"boom {CODE}".encode()
-    [letter] = outcome_of(ROUTE, _record(original))
+    [letter] = outcome_of(ROUTE, _record(original)).messages
     assert letter.value == original
     assert letter.headers[DLQ_REASON] == "internal-error"
     assert letter.headers[DLQ_DETAIL].startswith("KeyError: ")
@@ -64,3 +66,13 @@ def test_a_translation_bug_is_dead_lettered_as_internal_error_without_identity_c
 def test_consumer_group_defaults_to_the_connector_name() -> None:
     assert ROUTE.consumer_group == "hub.test"
     assert Route("x", ("t",), _upper, group_id="g").consumer_group == "g"
+
+
+def test_accepted_outcome_keeps_its_settle_and_abandon_hooks() -> None:
+    calls: list[str] = []
+    accepted = Accepted([], settle=lambda: calls.append("settle"))
+    route = Route("test", ("in.test",), lambda _value: accepted)
+    outcome = outcome_of(route, _record(b"x"))
+    outcome.settle()
+    outcome.abandon()
+    assert calls == ["settle"]

@@ -1,0 +1,382 @@
+"""Kela's payment days in: partner bytes → ``PaymentDayRow`` → canonical ``BenefitDayEvent``.
+
+The same functions serve the monthly file (``hub ingest kela FILE``: ``decode_line``, then
+``check_header`` on line 1 and ``parse_line`` on every other line) and the Kafka topic
+``in.kela.benefit-day`` (one data line per message value: ``decode_line``, ``parse_line``).
+
+Pure: no broker, no database, no clock, no logging. Two things this module must never do:
+
+* raise on partner bytes: every line becomes a ``PaymentDayRow`` or a ``Rejection`` with a
+  stable ``reason`` (see ``REASONS``) and the line number;
+* put an identity code into a rejection ``detail``: the identity-code message never quotes
+  the code, and any other raw field is quoted only when it cannot contain one (printable
+  ASCII with fewer than nine digits, as an identity code has nine).
+
+Parsing decisions beyond the interface document: spaces and tabs around each field are
+stripped (Kela's file is machine-written, so they carry no meaning); there is no CSV quoting;
+digits are ASCII digits only; fields are checked in column order and the first failure is
+reported, then the rules across fields (period order, negatives only in corrections, the
+day range).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from decimal import Decimal
+from typing import Final, NoReturn
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from connectors.kela.native import (
+    BENEFIT_CODES,
+    COLUMNS,
+    HEADER,
+    MAX_DAYS_PER_RECORD,
+    SEPARATOR,
+    PaymentDayRow,
+)
+from schemas.benefit_day import BENEFIT_DAY_V1, BenefitDay
+from schemas.codes import Benefit
+from schemas.envelope import BenefitDayEvent, dataschema_for
+from schemas.identity_code import IdentityCodeError, validate_identity_code
+from schemas.person_ref import person_ref_for
+from schemas.rejection import Rejection
+
+__all__ = [
+    "BAD_AMOUNT",
+    "BAD_DATE",
+    "BAD_HEADER",
+    "BAD_INTEGER",
+    "BAD_MUNICIPALITY_CODE",
+    "BAD_RECORD_ID",
+    "DAYS_OUT_OF_RANGE",
+    "DECIMAL_POINT_NOT_COMMA",
+    "EVENT_ID_NAMESPACE",
+    "INVALID_IDENTITY_CODE",
+    "INVALID_ROW",
+    "MISSING_RECORD_ID",
+    "NEGATIVE_CUMULATIVE_DAYS",
+    "NEGATIVE_WITHOUT_CORRECTION",
+    "NOT_UTF8",
+    "PERIOD_END_BEFORE_START",
+    "REASONS",
+    "SOURCE",
+    "UNKNOWN_BENEFIT_CODE",
+    "WRONG_COLUMN_COUNT",
+    "check_header",
+    "decode_line",
+    "event_id_for",
+    "parse_line",
+    "to_event",
+]
+
+NOT_UTF8: Final = "not-utf8"
+BAD_HEADER: Final = "bad-header"
+WRONG_COLUMN_COUNT: Final = "wrong-column-count"
+MISSING_RECORD_ID: Final = "missing-record-id"
+BAD_RECORD_ID: Final = "bad-record-id"
+INVALID_IDENTITY_CODE: Final = "invalid-identity-code"
+BAD_MUNICIPALITY_CODE: Final = "bad-municipality-code"
+UNKNOWN_BENEFIT_CODE: Final = "unknown-benefit-code"
+BAD_DATE: Final = "bad-date"
+PERIOD_END_BEFORE_START: Final = "period-end-before-start"
+BAD_INTEGER: Final = "bad-integer"
+DECIMAL_POINT_NOT_COMMA: Final = "decimal-point-not-comma"
+BAD_AMOUNT: Final = "bad-amount"
+NEGATIVE_CUMULATIVE_DAYS: Final = "negative-cumulative-days"
+NEGATIVE_WITHOUT_CORRECTION: Final = "negative-without-correction"
+DAYS_OUT_OF_RANGE: Final = "days-out-of-range"
+INVALID_ROW: Final = "invalid-row"
+
+#: Every reason this module can give, with its meaning: the codes partners alert on.
+REASONS: Final[dict[str, str]] = {
+    NOT_UTF8: "the line is not valid UTF-8",
+    BAD_HEADER: "the file's first line is not exactly the documented header",
+    WRONG_COLUMN_COUNT: "the line does not have 11 ';'-separated fields",
+    MISSING_RECORD_ID: "tapahtumatunnus is empty",
+    BAD_RECORD_ID: "tapahtumatunnus or korjattava is longer than 50 characters or has "
+    "characters other than visible ASCII",
+    INVALID_IDENTITY_CODE: "hetu is not a valid personal identity code",
+    BAD_MUNICIPALITY_CODE: "kotikunta is not exactly 3 ASCII digits",
+    UNKNOWN_BENEFIT_CODE: "etuus is not TMT, PPR or APR",
+    BAD_DATE: "a date is not dd.mm.yyyy or is not a real date",
+    PERIOD_END_BEFORE_START: "jakso_loppu is before jakso_alku",
+    BAD_INTEGER: "maksupaivat or kertyma is not an integer",
+    DECIMAL_POINT_NOT_COMMA: "maksettu uses a decimal point instead of a decimal comma",
+    BAD_AMOUNT: "maksettu is not euros with at most 2 decimals (decimal comma)",
+    NEGATIVE_CUMULATIVE_DAYS: "kertyma is negative",
+    NEGATIVE_WITHOUT_CORRECTION: "negative days or euros in a record that is not a correction",
+    DAYS_OUT_OF_RANGE: "maksupaivat is above 25 (or below -25 in a correction)",
+    INVALID_ROW: "the row failed the native model's checks (not expected to happen)",
+}
+
+#: The CloudEvents ``source`` of every event this connector produces.
+SOURCE: Final = "urn:fi:paijathame:hub:connector:kela"
+
+#: Namespace of Kela's event ids, fixed forever: uuid5(NAMESPACE_URL, SOURCE).
+EVENT_ID_NAMESPACE: Final = uuid.UUID("8cf5d775-28bb-59fc-949d-eda5724095e6")
+
+_EVENT_ID_PREFIX: Final = "kela.benefit-day:"
+_HELSINKI: Final = ZoneInfo("Europe/Helsinki")
+_BOM: Final = "\ufeff"
+_BLANKS: Final = " \t"
+_CENT: Final = Decimal("0.01")
+
+_DATE: Final = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})")
+_INTEGER: Final = re.compile(r"-?[0-9]{1,9}")
+_AMOUNT: Final = re.compile(r"-?([0-9]+)(?:,([0-9]+))?")
+_AMOUNT_WITH_POINT: Final = re.compile(r"-?[0-9]+\.[0-9]+")
+_MUNICIPALITY: Final = re.compile(r"[0-9]{3}")
+_RECORD_ID: Final = re.compile(r"[!-~]{1,50}")
+_MAX_INTEGER_DIGITS: Final = 10  # BenefitDay.amount_paid: 12 digits, 2 of them decimals.
+
+#: Printable ASCII of modest length: the only raw text a detail may quote (see ``_shown``).
+_QUOTABLE: Final = re.compile(r"[ -~]{0,40}")
+_IDENTITY_CODE_DIGITS: Final = 9
+
+
+class _Refusal(Exception):  # noqa: N818 - private control flow, never leaves parse_line.
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def _refuse(reason: str, detail: str) -> NoReturn:
+    raise _Refusal(reason, detail)
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a detail, or only its length when it could hold an identity code.
+
+    An identity code has nine ASCII digits; printable ASCII with fewer cannot contain one.
+    Everything else (long, non-ASCII, control characters, many digits) is withheld.
+    """
+    if _QUOTABLE.fullmatch(text) and sum(c.isdigit() for c in text) < _IDENTITY_CODE_DIGITS:
+        return f"'{text}'"
+    return f"<{len(text)} characters, not shown>"
+
+
+def _strip_line(text: str) -> str:
+    return text.removeprefix(_BOM).rstrip("\r\n")
+
+
+def decode_line(raw: bytes, line_number: int | None = None) -> str | Rejection:
+    """One line's bytes as text: UTF-8, without a leading BOM or the trailing CR/LF."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return Rejection(
+            NOT_UTF8,
+            f"byte {raw[error.start]:#04x} at position {error.start} is not valid UTF-8",
+            line=line_number,
+        )
+    return _strip_line(text)
+
+
+def check_header(line: str) -> Rejection | None:
+    """``None`` if ``line`` is exactly ``HEADER`` (BOM and line ending aside), else why not."""
+    text = _strip_line(line)
+    if text == HEADER:
+        return None
+    names = text.split(SEPARATOR)
+    for position, (expected, got) in enumerate(zip(COLUMNS, names, strict=False), start=1):
+        if got != expected:
+            return Rejection(
+                BAD_HEADER,
+                f"header column {position} must be '{expected}', got {_shown(got)}",
+                line=1,
+            )
+    return Rejection(
+        BAD_HEADER, f"header must have {len(COLUMNS)} columns, got {len(names)}", line=1
+    )
+
+
+def parse_line(line: str, line_number: int | None = None) -> PaymentDayRow | Rejection:
+    """One data line (no header) as a ``PaymentDayRow``, or the first reason it is not one."""
+    fields = [field.strip(_BLANKS) for field in _strip_line(line).split(SEPARATOR)]
+    if len(fields) != len(COLUMNS):
+        return Rejection(
+            WRONG_COLUMN_COUNT,
+            f"expected {len(COLUMNS)} ';'-separated fields, got {len(fields)}",
+            line=line_number,
+        )
+    try:
+        return _row_from(fields, line_number)
+    except _Refusal as refusal:
+        return Rejection(refusal.reason, refusal.detail, line=line_number)
+    except ValidationError as error:
+        # The checks in _row_from leave the model nothing to refuse; if they ever drift apart
+        # the line is still rejected, not raised. hide_input_in_errors keeps values out.
+        where = ", ".join(str(e["loc"][0]) for e in error.errors() if e["loc"])
+        return Rejection(INVALID_ROW, f"row fails the model's checks at: {where}", line_number)
+
+
+def _row_from(fields: list[str], line_number: int | None) -> PaymentDayRow:
+    (
+        record_id_text,
+        hetu_text,
+        municipality_text,
+        benefit_text,
+        start_text,
+        end_text,
+        days_text,
+        amount_text,
+        cumulative_text,
+        payment_date_text,
+        corrects_text,
+    ) = fields
+    if not record_id_text:
+        _refuse(MISSING_RECORD_ID, "tapahtumatunnus is empty")
+    record_id = _record_id("tapahtumatunnus", record_id_text)
+    hetu = _identity_code(hetu_text)
+    municipality = _municipality(municipality_text)
+    benefit = _benefit(benefit_text)
+    start = _date("jakso_alku", start_text)
+    end = _date("jakso_loppu", end_text)
+    days = _integer("maksupaivat", days_text)
+    amount = _amount(amount_text)
+    cumulative = _integer("kertyma", cumulative_text)
+    if cumulative < 0:
+        _refuse(NEGATIVE_CUMULATIVE_DAYS, f"kertyma {cumulative} is negative")
+    payment_date = _date("maksupvm", payment_date_text)
+    corrects = _record_id("korjattava", corrects_text) if corrects_text else None
+
+    if end < start:
+        _refuse(
+            PERIOD_END_BEFORE_START,
+            f"jakso_loppu {end:%d.%m.%Y} is before jakso_alku {start:%d.%m.%Y}",
+        )
+    if corrects is None and (days < 0 or amount < 0):
+        _refuse(
+            NEGATIVE_WITHOUT_CORRECTION,
+            f"maksupaivat {days} and maksettu {amount} may be negative only in a correction "
+            "(korjattava is empty)",
+        )
+    if abs(days) > MAX_DAYS_PER_RECORD:
+        _refuse(
+            DAYS_OUT_OF_RANGE,
+            f"maksupaivat {days} is outside {-MAX_DAYS_PER_RECORD if corrects else 0}"
+            f"..{MAX_DAYS_PER_RECORD}",
+        )
+    return PaymentDayRow(
+        tapahtumatunnus=record_id,
+        hetu=hetu,
+        kotikunta=municipality,
+        etuus=benefit,
+        jakso_alku=start,
+        jakso_loppu=end,
+        maksupaivat=days,
+        maksettu=amount,
+        kertyma=cumulative,
+        maksupvm=payment_date,
+        korjattava=corrects,
+        line=line_number,
+    )
+
+
+def _record_id(column: str, text: str) -> str:
+    # Never quoted: a record id is long enough to be (or hide) an identity code.
+    if not _RECORD_ID.fullmatch(text):
+        _refuse(
+            BAD_RECORD_ID,
+            f"{column} must be 1-50 visible ASCII characters (got {len(text)} characters)",
+        )
+    return text
+
+
+def _identity_code(text: str) -> str:
+    try:
+        return validate_identity_code(text)
+    except IdentityCodeError as error:
+        # The message names what is wrong and never quotes the code.
+        _refuse(INVALID_IDENTITY_CODE, f"hetu: {error}")
+
+
+def _municipality(text: str) -> str:
+    if not _MUNICIPALITY.fullmatch(text):
+        _refuse(BAD_MUNICIPALITY_CODE, f"kotikunta {_shown(text)} is not a 3-digit code")
+    return text
+
+
+def _benefit(text: str) -> Benefit:
+    benefit = BENEFIT_CODES.get(text)
+    if benefit is None:
+        _refuse(
+            UNKNOWN_BENEFIT_CODE,
+            f"etuus {_shown(text)} is not one of {', '.join(BENEFIT_CODES)}",
+        )
+    return benefit
+
+
+def _date(column: str, text: str) -> dt.date:
+    match = _DATE.fullmatch(text)
+    if match is None:
+        _refuse(BAD_DATE, f"{column} {_shown(text)} is not a date in the form dd.mm.yyyy")
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        _refuse(BAD_DATE, f"{column} {_shown(text)} is not a date")
+
+
+def _integer(column: str, text: str) -> int:
+    if not _INTEGER.fullmatch(text):
+        _refuse(BAD_INTEGER, f"{column} {_shown(text)} is not an integer")
+    return int(text)
+
+
+def _amount(text: str) -> Decimal:
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
+        if _AMOUNT_WITH_POINT.fullmatch(text):
+            _refuse(
+                DECIMAL_POINT_NOT_COMMA,
+                f"maksettu {_shown(text)} has a decimal point; Kela writes a decimal comma",
+            )
+        _refuse(BAD_AMOUNT, f"maksettu {_shown(text)} is not an amount like 737,55")
+    whole, cents = match.groups()
+    if cents is not None and len(cents) > 2:
+        _refuse(BAD_AMOUNT, f"maksettu {_shown(text)} has more than 2 decimals")
+    if len(whole) > _MAX_INTEGER_DIGITS:
+        _refuse(BAD_AMOUNT, f"maksettu has {len(whole)} digits before the comma, at most 10")
+    amount = Decimal(text.replace(",", ".")).quantize(_CENT)
+    # "-0,00" is zero, not a reversal: drop the sign so the event reads 0.00.
+    return abs(amount) if amount.is_zero() else amount
+
+
+def event_id_for(record_id: str) -> str:
+    """The canonical event id of Kela record ``record_id``: the same record, the same id."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, _EVENT_ID_PREFIX + record_id))
+
+
+def to_event(row: PaymentDayRow, secret: bytes) -> BenefitDayEvent:
+    """The canonical benefit-day event of ``row``; the person reference is keyed by ``secret``.
+
+    Deterministic: the same row and secret give a byte-identical ``model_dump_json()``. The
+    event's time is the payment date at 00:00 in Helsinki.
+    """
+    return BenefitDayEvent(
+        id=event_id_for(row.tapahtumatunnus),
+        source=SOURCE,
+        subject=person_ref_for(row.hetu, secret),
+        time=dt.datetime.combine(row.maksupvm, dt.time(), tzinfo=_HELSINKI),
+        dataschema=dataschema_for(BENEFIT_DAY_V1),
+        data=BenefitDay(
+            record_id=row.tapahtumatunnus,
+            person_id=row.hetu,
+            home_municipality=row.kotikunta,
+            benefit=row.etuus,
+            period_start=row.jakso_alku,
+            period_end=row.jakso_loppu,
+            paid_days=row.maksupaivat,
+            amount_paid=row.maksettu,
+            cumulative_days=row.kertyma,
+            payment_date=row.maksupvm,
+            corrects_record_id=row.korjattava,
+            corrects_event_id=event_id_for(row.korjattava) if row.korjattava else None,
+        ),
+    )

@@ -1,0 +1,98 @@
+"""Kela's own shapes: the payment-day CSV (maksupäivätiedot) as Kela writes it.
+
+Mirrors ``shared/partners/kela.md``, so the field names are Kela's Finnish column names; the
+canonical model (``schemas.benefit_day.BenefitDay``) uses English ones. Turning text into a
+``PaymentDayRow`` (with stable rejection reasons) lives in ``connectors.kela.inbound``.
+
+A ``PaymentDayRow`` holds a validated identity code: it must never be logged or echoed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.codes import Benefit
+from schemas.identity_code import PersonalIdentityCode
+
+__all__ = [
+    "BENEFIT_CODES",
+    "COLUMNS",
+    "HEADER",
+    "MAX_DAYS_PER_RECORD",
+    "SEPARATOR",
+    "PaymentDayRow",
+]
+
+#: The columns of the file and of a Kafka message value, in Kela's order.
+COLUMNS: Final[tuple[str, ...]] = (
+    "tapahtumatunnus",
+    "hetu",
+    "kotikunta",
+    "etuus",
+    "jakso_alku",
+    "jakso_loppu",
+    "maksupaivat",
+    "maksettu",
+    "kertyma",
+    "maksupvm",
+    "korjattava",
+)
+
+SEPARATOR: Final = ";"
+
+#: The file's header line, exactly (after a byte-order mark and the line ending are removed).
+HEADER: Final = SEPARATOR.join(COLUMNS)
+
+#: Kela's benefit codes (``etuus``) and the canonical benefit each one is.
+BENEFIT_CODES: Final[dict[str, Benefit]] = {
+    "TMT": Benefit.LABOUR_MARKET_SUBSIDY,  # työmarkkinatuki
+    "PPR": Benefit.BASIC_ALLOWANCE,  # peruspäiväraha
+    "APR": Benefit.EARNINGS_RELATED_BASIC_PART,  # ansiopäivärahan perusosa
+}
+
+#: "0-25 for a normal record"; a correction takes back at most as many.
+MAX_DAYS_PER_RECORD: Final = 25
+
+RecordId = Annotated[
+    str,
+    Field(
+        pattern=r"^[!-~]{1,50}$",
+        description="Kela's record id: 1-50 visible ASCII characters, e.g. K2025-000123456.",
+    ),
+]
+
+
+class PaymentDayRow(BaseModel):
+    """One data line of Kela's payment-day CSV, typed: a payment record or a correction."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    tapahtumatunnus: RecordId = Field(description="Kela's record id, unique per record.")
+    hetu: PersonalIdentityCode
+    kotikunta: str = Field(
+        pattern=r"^[0-9]{3}$",
+        description="Home municipality on the payment date (3 digits): it finances its share.",
+    )
+    etuus: Benefit = Field(description="The benefit, mapped from TMT, PPR or APR.")
+    jakso_alku: dt.date = Field(description="First day of the payment period.")
+    jakso_loppu: dt.date = Field(description="Last day of the payment period.")
+    maksupaivat: int = Field(
+        ge=-MAX_DAYS_PER_RECORD,
+        le=MAX_DAYS_PER_RECORD,
+        description="Paid days in this record; negative only in a correction.",
+    )
+    maksettu: Decimal = Field(
+        max_digits=12,
+        decimal_places=2,
+        description="Euros paid for these days; negative only in a correction (reversal).",
+    )
+    kertyma: int = Field(ge=0, description="Cumulative payment days after this record.")
+    maksupvm: dt.date = Field(description="Payment date.")
+    korjattava: RecordId | None = Field(
+        default=None, description="For a correction: the tapahtumatunnus it corrects."
+    )
+    line: int | None = Field(default=None, description="Line number in the file, when known.")

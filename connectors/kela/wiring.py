@@ -1,0 +1,70 @@
+"""Which topics the Kela connector consumes and which format it renders: the only file of the
+connector that knows about the broker.
+
+In: ``in.kela.benefit-day`` (one CSV data line per message) → ``hub.benefit-day.v1``, keyed by
+the person reference. Out: Kela's labour-policy XML, rendered by the contract-driven
+distribution from ``hub.client-status.v1`` to ``out.kela.client-status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from connectors.kela.intake import Duplicate, Intake
+from connectors.kela.ledger import BenefitLedger
+from connectors.kela.outbound import render_statement
+from hub.connector import ConnectorContext
+from hub.logs import get_logger
+from hub.pipeline import Accepted, Outgoing, Route
+from hub.rendering import Renderer
+from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, BenefitDayEvent
+from schemas.rejection import Rejection
+
+__all__ = ["BENEFIT_DAY_TOPIC", "IN_TOPIC", "STATEMENT_XML", "build_routes", "canonical_message"]
+
+IN_TOPIC: Final = "in.kela.benefit-day"
+BENEFIT_DAY_TOPIC: Final = "hub.benefit-day.v1"
+
+log = get_logger(__name__)
+
+
+def _render(projected: Mapping[str, Any]) -> bytes:
+    return render_statement(str(projected["id"]), projected["data"])
+
+
+#: Kela's labour-policy XML (contracts/kela.yaml names it).
+STATEMENT_XML: Final = Renderer("kela-tvpt-xml", "application/xml", _render)
+
+
+def canonical_message(event: BenefitDayEvent) -> Outgoing:
+    """The Kafka message of a canonical benefit-day event: CloudEvents JSON, keyed by person."""
+    return Outgoing(
+        BENEFIT_DAY_TOPIC,
+        event.model_dump_json().encode(),
+        event.subject.encode(),
+        {"content-type": CLOUDEVENTS_CONTENT_TYPE},
+    )
+
+
+def build_routes(context: ConnectorContext) -> Sequence[Route]:
+    """The streaming path: Kela's per-record messages into the canonical topic."""
+    intake = Intake(
+        BenefitLedger.open(context.settings.data_dir, context.pseudonym_secret),
+        context.pseudonym_secret,
+    )
+
+    def translate(value: bytes) -> Accepted | Rejection:
+        taken = intake.take(value)
+        if isinstance(taken, Rejection):
+            return taken
+        if isinstance(taken, Duplicate):
+            log.info("duplicate record accepted once", connector="kela", record_id=taken.record_id)
+            return Accepted([])
+        return Accepted(
+            [canonical_message(taken.event)],
+            settle=intake.ledger.commit,
+            abandon=intake.ledger.rollback,
+        )
+
+    return [Route("kela", (IN_TOPIC,), translate)]

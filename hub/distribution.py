@@ -1,0 +1,89 @@
+"""From canonical topics to partner topics, through the contracts and nothing else.
+
+For every canonical family some partner receives, one route consumes ``hub.<family>.v1`` and,
+for each event: validates it against its canonical model, asks the contract book who may
+receive it, projects it for each recipient, renders it in the recipient's format and publishes
+it to the recipient's topic, keyed by the person reference. An event nobody may receive (a
+home municipality outside Päijät-Häme, say) is logged and counted as not routed.
+
+Never logs identity codes or payloads: only event ids, types, partners and reasons.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any, Final
+
+import orjson
+from pydantic import ValidationError
+
+from hub.contracts import ContractBook, project
+from hub.logs import get_logger
+from hub.pipeline import Outgoing, Route
+from hub.rendering import Renderer
+from schemas.catalogue import EVENT_TYPES
+from schemas.rejection import Rejection
+
+__all__ = ["NOT_ROUTED", "distribution_routes", "route_event"]
+
+log = get_logger(__name__)
+
+#: Events nobody may receive, by family: what ``hub up`` reports (and metrics will export).
+NOT_ROUTED: Final[Counter[str]] = Counter()
+
+_CONTENT_TYPE: Final = "content-type"
+
+
+def route_event(
+    book: ContractBook, renderers: Mapping[str, Renderer], family: str, value: bytes
+) -> list[Outgoing] | Rejection:
+    """Every partner message one canonical event yields (possibly none). Pure but for logs."""
+    try:
+        raw = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        return Rejection("malformed-canonical-event", f"not JSON: {exc.msg}")
+    if not isinstance(raw, dict):
+        return Rejection("malformed-canonical-event", "not a JSON object")
+    model = EVENT_TYPES.get(str(raw.get("type")))
+    if model is None or model.model_fields["type"].default.split(".")[-2] != family:
+        return Rejection("unexpected-event-type", f"type {raw.get('type')!r} on the {family} topic")
+    try:
+        event = model.model_validate(raw).model_dump(mode="json")
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return Rejection("invalid-canonical-event", f"{where}: {first['msg']}")
+    disclosures = book.disclosures_for(family, event["data"])
+    if not disclosures:
+        NOT_ROUTED[family] += 1
+        log.info("event not routed", family=family, event_id=event["id"], reason="no-recipient")
+        return []
+    messages = []
+    for disclosure in disclosures:
+        renderer = renderers[disclosure.receipt.format]
+        rendered = renderer.render(project(event, disclosure.receipt))
+        messages.append(
+            Outgoing(
+                disclosure.receipt.topic,
+                rendered,
+                str(event["subject"]).encode(),
+                {_CONTENT_TYPE: renderer.content_type},
+            )
+        )
+        log.debug(
+            "event disclosed", family=family, event_id=event["id"], partner=disclosure.partner
+        )
+    return messages
+
+
+def distribution_routes(book: ContractBook, renderers: Mapping[str, Renderer]) -> list[Route]:
+    """One route per canonical family that any contract lets a partner receive."""
+
+    def translation(family: str) -> Any:
+        return lambda value: route_event(book, renderers, family, value)
+
+    return [
+        Route(f"distribution.{family}", (f"hub.{family}.v1",), translation(family))
+        for family in sorted(book.families())
+    ]

@@ -1,0 +1,206 @@
+"""``hub ingest kela FILE``: a partner's file, streamed line by line into the canonical topic.
+
+Two passes over the file, both streaming (memory does not grow with the file): the first
+checks the file is usable at all (exists, UTF-8 throughout, the right header), so that a
+wrongly encoded file is refused whole instead of flooding the dead-letter topic line by line;
+the second takes every line through the connector's intake and publishes in batches. The
+ledger is committed only after a batch is acknowledged by Kafka, so re-running a file after a
+failure publishes exactly what is missing: the rest is recognised as duplicates.
+
+Rejected lines are published to the dead-letter topic with the file name and line number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from connectors.kela.inbound import check_header
+from connectors.kela.intake import Duplicate, Intake
+from connectors.kela.wiring import canonical_message
+from hub.broker.connection import KafkaConnection
+from hub.contracts import ContractBook
+from hub.deadletter import DeadLetter, FileSource
+from hub.errors import BrokerUnavailableError, HubError
+from hub.pipeline import Outgoing
+from hub.topics import DEADLETTER_TOPIC
+from schemas.rejection import Rejection
+
+__all__ = [
+    "NOT_ROUTED",
+    "FileUnusableError",
+    "IngestSummary",
+    "check_file",
+    "ingest_kela_file",
+]
+
+NOT_ROUTED: Final = "not routed"
+_BATCH: Final = 1000
+_KEPT_REJECTIONS: Final = 100
+_BOM: Final = b"\xef\xbb\xbf"
+
+
+class FileUnusableError(HubError):
+    """The file cannot be ingested at all (missing, not UTF-8, wrong header, empty)."""
+
+    exit_code = 2
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest did, for the closing report."""
+
+    lines: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    corrections: int = 0
+    rejected: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    rejections: list[Rejection] = field(default_factory=list)
+    recipients: Counter[str] = field(default_factory=Counter)
+
+    def reject(self, rejection: Rejection) -> None:
+        """Count a rejection; keep the first ones for the report (memory stays bounded)."""
+        self.rejected += 1
+        self.reasons[rejection.reason] += 1
+        if len(self.rejections) < _KEPT_REJECTIONS:
+            self.rejections.append(rejection)
+
+
+def check_file(path: Path) -> None:
+    """Refuse a file that cannot be ingested: missing, empty, not UTF-8, wrong header."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise FileUnusableError(f"{path}: cannot open: {exc.strerror}") from None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with handle:
+        first = handle.readline()
+        if not first.strip():
+            raise FileUnusableError(f"{path}: empty file (no header line)")
+        rejection = check_header(_decode_or_refuse(path, decoder, first, 1))
+        if rejection is not None:
+            raise FileUnusableError(f"{path}: line 1: {rejection.detail}")
+        for number, raw in enumerate(handle, start=2):
+            _decode_or_refuse(path, decoder, raw, number)
+        _decode_or_refuse(path, decoder, b"", 0, final=True)
+
+
+def _decode_or_refuse(
+    path: Path, decoder: codecs.IncrementalDecoder, raw: bytes, line: int, *, final: bool = False
+) -> str:
+    try:
+        return str(decoder.decode(raw, final=final))
+    except UnicodeDecodeError:
+        where = f"line {line}" if line else "the end of the file"
+        raise FileUnusableError(f"{path}: not UTF-8 at {where}") from None
+
+
+def _data_lines(path: Path) -> Iterator[tuple[int, bytes, int]]:
+    """(line number, raw line, bytes read so far) of every non-blank data line."""
+    read = 0
+    with path.open("rb") as handle:
+        read += len(handle.readline())  # the header, checked by check_file
+        for number, raw in enumerate(handle, start=2):
+            read += len(raw)
+            if raw.strip():
+                yield number, raw, read
+
+
+Publish = Callable[[list[Outgoing]], Awaitable[None]]
+
+
+async def ingest_kela_file(
+    path: Path,
+    intake: Intake,
+    book: ContractBook,
+    publish: Publish | None,
+    progress: Callable[[int], None] = lambda _read: None,
+) -> IngestSummary:
+    """Take every data line of a checked file through ``intake``; publish unless dry run.
+
+    ``publish=None`` is a dry run: lines are validated and the summary is computed, nothing is
+    published, and ``intake``'s ledger must be a dry-run ledger.
+    """
+    summary = IngestSummary()
+    pending: list[Outgoing] = []
+
+    async def flush() -> None:
+        if publish is not None and pending:
+            try:
+                await publish(pending)
+            except BaseException:
+                intake.ledger.rollback()
+                raise
+        intake.ledger.commit()
+        pending.clear()
+
+    for number, raw, read in _data_lines(path):
+        summary.lines += 1
+        taken = intake.take(raw, number)
+        if isinstance(taken, Rejection):
+            summary.reject(taken)
+            letter = DeadLetter(
+                raw.rstrip(b"\r\n"),
+                taken.reason,
+                taken.detail,
+                FileSource(path.name, number),
+                "kela",
+            )
+            pending.append(Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers()))
+        elif isinstance(taken, Duplicate):
+            summary.duplicates += 1
+        else:
+            summary.accepted += 1
+            summary.corrections += taken.is_correction
+            partners = book.disclosures_for("benefit-day", taken.event.data.model_dump(mode="json"))
+            for disclosure in partners or ():
+                summary.recipients[disclosure.partner.value] += 1
+            if not partners:
+                summary.recipients[NOT_ROUTED] += 1
+            pending.append(canonical_message(taken.event))
+        if len(pending) >= _BATCH:
+            await flush()
+            progress(read)
+    await flush()
+    return summary
+
+
+def producer_publisher(producer: AIOKafkaProducer, bootstrap: str) -> Publish:
+    """Publish a batch with ``producer`` and wait until Kafka acknowledged all of it."""
+
+    async def publish(batch: list[Outgoing]) -> None:
+        try:
+            futures = [
+                await producer.send(
+                    m.topic,
+                    m.value,
+                    key=m.key,
+                    headers=[(k, v.encode()) for k, v in m.headers.items()],
+                )
+                for m in batch
+            ]
+            await asyncio.gather(*futures)
+        except KafkaError as exc:
+            raise BrokerUnavailableError(bootstrap, type(exc).__name__) from None
+
+    return publish
+
+
+async def started_producer(connection: KafkaConnection) -> AIOKafkaProducer:
+    """A started producer for ``connection`` (linger for batching, acks=all)."""
+    producer = AIOKafkaProducer(**connection.producer_kwargs(), linger_ms=5)
+    try:
+        await producer.start()
+    except KafkaError as exc:
+        await producer.stop()
+        raise BrokerUnavailableError(connection.bootstrap, type(exc).__name__) from None
+    return producer

@@ -1,0 +1,67 @@
+"""Canonical example events for tests (identity codes with individual numbers 900-999 only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.envelope import BenefitDayEvent, ClientStatusEvent, dataschema_for
+from schemas.person_ref import person_ref_for
+
+SECRET = b"test-pseudonym-secret-0123456789abcdef"
+CODE = "131052-930V"
+
+
+def client_status_event(**data: Any) -> ClientStatusEvent:
+    """A complete Lahti client-status event; ``data`` overrides fields."""
+    fields: dict[str, Any] = {
+        "change_id": "c0a8012e-7b1d-4c55-9e0e-1f1f2b9d3a10",
+        "authority": "lahti",
+        "client_number": "A-1002345",
+        "person_id": CODE,
+        "home_municipality": "398",
+        "employment_status": "unemployed",
+        "status_since": "2025-03-01",
+        "job_search_active": True,
+        "service": {"code": "TKO", "start": "2025-03-10", "end": "2025-06-30"},
+        "case_worker": "Virtanen Maija",
+        "note": "Asiakas kertoi selkävaivoista; terveystarkastus sovittu.",
+        "changed_at": "2025-03-01T08:12:00+02:00",
+        **data,
+    }
+    return ClientStatusEvent.model_validate(
+        {
+            "id": f"client-status-{fields['change_id']}",
+            "source": "urn:fi:paijathame:hub:connector:lahti",
+            "subject": person_ref_for(fields["person_id"], SECRET),
+            "time": fields["changed_at"],
+            "dataschema": dataschema_for("fi.paijathame.hub.client-status.v1"),
+            "data": fields,
+        }
+    )
+
+
+def benefit_day_event(**data: Any) -> BenefitDayEvent:
+    """A complete benefit-day event for a Lahti resident; ``data`` overrides fields."""
+    fields: dict[str, Any] = {
+        "record_id": "K2025-000123456",
+        "person_id": CODE,
+        "home_municipality": "398",
+        "benefit": "labour_market_subsidy",
+        "period_start": "2025-03-01",
+        "period_end": "2025-03-31",
+        "paid_days": 21,
+        "amount_paid": "737.55",
+        "cumulative_days": 1021,
+        "payment_date": "2025-04-05",
+        **data,
+    }
+    return BenefitDayEvent.model_validate(
+        {
+            "id": f"benefit-day-{fields['record_id']}",
+            "source": "urn:fi:paijathame:hub:connector:kela",
+            "subject": person_ref_for(fields["person_id"], SECRET),
+            "time": "2025-04-05T00:00:00+03:00",
+            "dataschema": dataschema_for("fi.paijathame.hub.benefit-day.v1"),
+            "data": fields,
+        }
+    )

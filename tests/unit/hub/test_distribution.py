@@ -1,0 +1,84 @@
+"""Canonical event → partner messages, decided by the contracts (no broker)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from lxml import etree
+
+from connectors.kela.wiring import STATEMENT_XML
+from contracts import CONTRACT_DIR
+from hub.contracts import load_contract_book
+from hub.distribution import NOT_ROUTED, route_event
+from hub.pipeline import Outgoing
+from hub.rendering import CLOUDEVENTS_JSON
+from schemas.rejection import Rejection
+from tests.support import CODE, benefit_day_event, client_status_event
+
+RENDERERS = {r.format: r for r in (CLOUDEVENTS_JSON, STATEMENT_XML)}
+BOOK = load_contract_book(RENDERERS)
+XSD = etree.XMLSchema(etree.parse(str(CONTRACT_DIR / "kela" / "tvpt.xsd")))
+
+
+def _route(family: str, value: bytes) -> list[Outgoing] | Rejection:
+    return route_event(BOOK, RENDERERS, family, value)
+
+
+def test_lahti_benefit_day_goes_to_lahti_only_as_cloudevents_json() -> None:
+    event = benefit_day_event()
+    [message] = _route("benefit-day", event.model_dump_json().encode())  # type: ignore[misc]
+    assert message.topic == "out.lahti.benefit-day"
+    assert message.key == event.subject.encode()
+    assert message.headers == {"content-type": "application/cloudevents+json"}
+    sent = orjson.loads(message.value)
+    assert sent["id"] == event.id
+    assert sent["data"]["amount_paid"] == "737.55"
+
+
+def test_hollola_resident_goes_to_ph() -> None:
+    value = benefit_day_event(home_municipality="098").model_dump_json().encode()
+    assert [m.topic for m in _route("benefit-day", value)] == ["out.ph.benefit-day"]  # type: ignore[union-attr]
+
+
+def test_municipality_outside_the_region_is_counted_not_routed() -> None:
+    before = NOT_ROUTED["benefit-day"]
+    value = benefit_day_event(home_municipality="091").model_dump_json().encode()
+    assert _route("benefit-day", value) == []
+    assert NOT_ROUTED["benefit-day"] == before + 1
+
+
+def test_client_status_reaches_kela_as_valid_xml_without_internal_fields() -> None:
+    event = client_status_event()
+    [message] = _route("client-status", event.model_dump_json().encode())  # type: ignore[misc]
+    assert message.topic == "out.kela.client-status"
+    assert message.headers == {"content-type": "application/xml"}
+    assert XSD.validate(etree.fromstring(message.value))
+    text = message.value.decode()
+    assert CODE in text  # Kela's contract lists the identity code
+    for internal in ("Virtanen", "selkävaivoista", "A-1002345", "<Kotikunta", "398"):
+        assert internal not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"not json", "malformed-canonical-event"),
+        (b"[1, 2]", "malformed-canonical-event"),
+        (b'{"type": "fi.paijathame.hub.client-status.v1"}', "unexpected-event-type"),
+        (b'{"type": "something.else"}', "unexpected-event-type"),
+        (b'{"type": "fi.paijathame.hub.benefit-day.v1", "id": "x"}', "invalid-canonical-event"),
+    ],
+)
+def test_bad_canonical_events_are_rejected_with_a_reason(value: bytes, reason: str) -> None:
+    outcome = _route("benefit-day", value)
+    assert isinstance(outcome, Rejection)
+    assert outcome.reason == reason
+
+
+def test_invalid_canonical_event_detail_never_shows_the_identity_code() -> None:
+    raw = orjson.loads(benefit_day_event().model_dump_json())
+    raw["data"]["person_id"] = "131052-930X"  # wrong check character
+    outcome = _route("benefit-day", orjson.dumps(raw))
+    assert isinstance(outcome, Rejection)
+    assert "131052-930X" not in outcome.detail
+    assert outcome.detail.startswith("data.person_id")
