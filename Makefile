@@ -1,13 +1,14 @@
 # The two commands of the quick start. Each creates or refreshes .venv when needed.
 #   make run   - the hub on the embedded broker (no Kafka to install)
 #   make test  - lint, types, schema drift and the whole test suite
+#   make bench - the benchmarks of bench/ (long: see bench/README.md)
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck clean
+.PHONY: run test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -28,6 +29,9 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(BIN)/hub schemas check
 	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .hub .pytest_cache .mypy_cache .ruff_cache

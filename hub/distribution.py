@@ -4,7 +4,8 @@ For every canonical family some partner receives, one route consumes ``hub.<fami
 for each event: validates it against its canonical model, asks the contract book who may
 receive it, projects it for each recipient, renders it in the recipient's format and publishes
 it to the recipient's topic, keyed by the person reference. An event nobody may receive (a
-home municipality outside Päijät-Häme, say) is logged and counted as not routed.
+home municipality outside Päijät-Häme, say) is logged and counted as not routed. The delivery
+log suppresses what a redelivered event would send a second time.
 
 Never logs identity codes or payloads: only event ids, types, partners and reasons.
 """
@@ -19,8 +20,9 @@ import orjson
 from pydantic import ValidationError
 
 from hub.contracts import ContractBook, project
+from hub.delivery_log import DeliveryLog
 from hub.logs import get_logger
-from hub.pipeline import Outgoing, Route
+from hub.pipeline import Accepted, Outgoing, Route
 from hub.rendering import Renderer
 from schemas.catalogue import EVENT_TYPES
 from schemas.rejection import Rejection
@@ -69,6 +71,7 @@ def route_event(
                 rendered,
                 str(event["subject"]).encode(),
                 {_CONTENT_TYPE: renderer.content_type},
+                str(event["id"]),
             )
         )
         log.debug(
@@ -77,11 +80,32 @@ def route_event(
     return messages
 
 
-def distribution_routes(book: ContractBook, renderers: Mapping[str, Renderer]) -> list[Route]:
+def _first_deliveries(deliveries: DeliveryLog, messages: list[Outgoing]) -> Accepted:
+    """Drop what was delivered before; stage the rest, committed once published."""
+    fresh = []
+    for message in messages:
+        event_id = str(message.event_id)
+        if deliveries.delivered(message.topic, event_id):
+            log.info("redelivered event not sent again", topic=message.topic, event_id=event_id)
+            continue
+        deliveries.stage(message.topic, event_id)
+        fresh.append(message)
+    return Accepted(fresh, settle=deliveries.commit, abandon=deliveries.rollback)
+
+
+def distribution_routes(
+    book: ContractBook, renderers: Mapping[str, Renderer], deliveries: DeliveryLog
+) -> list[Route]:
     """One route per canonical family that any contract lets a partner receive."""
 
     def translation(family: str) -> Any:
-        return lambda value: route_event(book, renderers, family, value)
+        def translate(value: bytes) -> Accepted | Rejection:
+            routed = route_event(book, renderers, family, value)
+            if isinstance(routed, Rejection):
+                return routed
+            return _first_deliveries(deliveries, routed)
+
+        return translate
 
     return [
         Route(f"distribution.{family}", (f"hub.{family}.v1",), translation(family))

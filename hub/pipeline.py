@@ -17,6 +17,7 @@ Never logs message contents; identity codes cannot reach a log line from here.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -46,12 +47,14 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message a translation wants published."""
+    """One message a translation wants published; ``event_id`` names the canonical event it
+    carries, when it carries one (delivery deduplication and audit use it)."""
 
     topic: str
     value: bytes
     key: bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    event_id: str | None = None
 
 
 def _nothing() -> None:
@@ -135,7 +138,9 @@ async def handle_record(
     except BaseException:
         accepted.abandon()
         raise
-    accepted.settle()
+    # Settling commits durable state (an fsync): off the event loop, so a slow disk cannot
+    # starve the consumer's heartbeats and cost a rebalance.
+    await asyncio.to_thread(accepted.settle)
 
 
 def wire_route(broker: KafkaBroker, route: Route, session_timeout_ms: int = 10_000) -> None:

@@ -25,6 +25,7 @@ from hub.broker.embedded import EmbeddedBroker
 from hub.broker.faststream_broker import build_kafka_broker
 from hub.connector import Connector, ConnectorContext
 from hub.contracts import ContractBook, load_contract_book
+from hub.delivery_log import DeliveryLog
 from hub.distribution import distribution_routes
 from hub.errors import ConfigurationError, EmbeddedBrokerError
 from hub.logs import get_logger
@@ -74,7 +75,8 @@ def routes_for(
     context = ConnectorContext(settings, secret)
     routes = [route for c in connectors for route in c.build_routes(context)]
     book = contract_book_for(settings, connectors)
-    return [*routes, *distribution_routes(book, _renderers(connectors))]
+    deliveries = DeliveryLog.open(settings.data_dir)
+    return [*routes, *distribution_routes(book, _renderers(connectors), deliveries)]
 
 
 async def _watch_embedded(broker: EmbeddedBroker, stop: asyncio.Event) -> None:

@@ -75,7 +75,7 @@ class HubSettings(BaseSettings):
         default=None,
         ge=1000,
         le=300_000,
-        description="Consumer-group session timeout. Unset: 10000 on a real cluster, 1500 on "
+        description="Consumer-group session timeout. Unset: 10000 on a real cluster, 3000 on "
         "the embedded broker (Tansu delays every group join by about half of it).",
     )
     kafka_connect_timeout_s: float = Field(
@@ -172,7 +172,7 @@ class HubSettings(BaseSettings):
         """The consumer-group session timeout in force."""
         if self.kafka_session_timeout_ms is not None:
             return self.kafka_session_timeout_ms
-        return 1500 if self.embedded else 10_000
+        return 3000 if self.embedded else 10_000
 
     @classmethod
     def settings_customise_sources(

@@ -21,17 +21,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import shutil
-import sqlite3
 import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
 from connectors.kela.native import PaymentDayRow
+from hub.sqlite_store import TransactionalStore
 
 __all__ = ["BenefitLedger", "Verdict", "fingerprint"]
 
+_FILE: Final = "kela-ledger.sqlite3"
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS kela_records (
     record_id   TEXT PRIMARY KEY,
@@ -78,32 +78,14 @@ def fingerprint(row: PaymentDayRow, secret: bytes) -> str:
 class BenefitLedger:
     """Durable record ids of published Kela records; see the module docstring."""
 
-    def __init__(
-        self,
-        path: Path,
-        secret: bytes,
-        *,
-        read_only_base: Path | None = None,
-        scratch: Path | None = None,
-    ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, store: TransactionalStore, secret: bytes) -> None:
+        self._store = store
         self._secret = secret
-        self._scratch = scratch
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.execute(_SCHEMA)
-        self._schemas = ["main"]
-        if read_only_base is not None and read_only_base.exists():
-            self._db.execute("ATTACH DATABASE ? AS base", (f"file:{read_only_base}?mode=ro",))
-            self._schemas.append("base")
-        self._in_transaction = False
 
     @classmethod
     def open(cls, data_dir: Path, secret: bytes) -> BenefitLedger:
         """The ledger of a data directory."""
-        return cls(data_dir / "kela-ledger.sqlite3", secret)
+        return cls(TransactionalStore(data_dir / _FILE, _SCHEMA), secret)
 
     @classmethod
     def dry_run(
@@ -115,22 +97,16 @@ class BenefitLedger:
         running hub is never blocked by a dry run.
         """
         scratch = Path(tempfile.mkdtemp(prefix="kela-dry-run-", dir=scratch_dir))
-        return cls(
-            scratch / "ledger.sqlite3",
-            secret,
-            read_only_base=data_dir / "kela-ledger.sqlite3",
-            scratch=scratch,
+        store = TransactionalStore(
+            scratch / _FILE, _SCHEMA, read_only_base=data_dir / _FILE, scratch=scratch
         )
+        return cls(store, secret)
 
     def _fingerprint_of(self, record_id: str) -> str | None:
-        for schema in self._schemas:
-            found = self._db.execute(
-                f"SELECT fingerprint FROM {schema}.kela_records WHERE record_id = ?",  # noqa: S608 - schema names are ours.
-                (record_id,),
-            ).fetchone()
-            if found is not None:
-                return str(found[0])
-        return None
+        found = self._store.first(
+            "SELECT fingerprint FROM {schema}.kela_records WHERE record_id = ?", (record_id,)
+        )
+        return None if found is None else str(found[0])
 
     def verdict(self, row: PaymentDayRow) -> Verdict:
         """NEW, a duplicate (same content), a conflicting duplicate, or an unknown correction."""
@@ -143,11 +119,8 @@ class BenefitLedger:
         return Verdict.NEW
 
     def stage(self, row: PaymentDayRow, event_id: str) -> None:
-        """Remember ``row`` inside the open transaction (opened if needed)."""
-        if not self._in_transaction:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._in_transaction = True
-        self._db.execute(
+        """Remember ``row`` inside the open transaction."""
+        self._store.stage(
             "INSERT INTO kela_records VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 row.tapahtumatunnus,
@@ -162,23 +135,16 @@ class BenefitLedger:
 
     def commit(self) -> None:
         """Make every staged record durable: call only after they are published."""
-        if self._in_transaction:
-            self._db.execute("COMMIT")
-            self._in_transaction = False
+        self._store.commit()
 
     def rollback(self) -> None:
         """Forget every staged record: publishing them failed."""
-        if self._in_transaction:
-            self._db.execute("ROLLBACK")
-            self._in_transaction = False
+        self._store.rollback()
 
     def count(self) -> int:
         """How many records the ledger holds (committed or staged)."""
-        return int(self._db.execute("SELECT COUNT(*) FROM kela_records").fetchone()[0])
+        return int(self._store.scalar("SELECT COUNT(*) FROM kela_records"))
 
     def close(self) -> None:
         """Roll back anything staged and close the database (a dry run's scratch is removed)."""
-        self.rollback()
-        self._db.close()
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
+        self._store.close()

@@ -71,7 +71,7 @@ async def read_topic(
     topic: str,
     *,
     until: Callable[[Records], bool],
-    timeout_s: float = 15.0,
+    timeout_s: float = 30.0,
 ) -> Records:
     """Read ``topic`` from the beginning until ``until(records)`` holds or the time is up."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)

@@ -79,7 +79,7 @@ def test_uncommitted_records_do_not_survive_a_crash(tmp_path: Path) -> None:
     first = BenefitLedger.open(tmp_path, SECRET)
     first.stage(_row(LINE), "e")
     # No commit: as if the process died before Kafka acknowledged the publish.
-    first._db.close()  # simulate the crash: no orderly rollback
+    first._store._db.close()  # simulate the crash: no orderly rollback
     assert BenefitLedger.open(tmp_path, SECRET).verdict(_row(LINE)) is Verdict.NEW
 
 

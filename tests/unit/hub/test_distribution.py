@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from lxml import etree
@@ -9,8 +11,9 @@ from lxml import etree
 from connectors.kela.wiring import STATEMENT_XML
 from contracts import CONTRACT_DIR
 from hub.contracts import load_contract_book
-from hub.distribution import NOT_ROUTED, route_event
-from hub.pipeline import Outgoing
+from hub.delivery_log import DeliveryLog
+from hub.distribution import NOT_ROUTED, distribution_routes, route_event
+from hub.pipeline import Accepted, Outgoing
 from hub.rendering import CLOUDEVENTS_JSON
 from schemas.rejection import Rejection
 from tests.support import CODE, benefit_day_event, client_status_event
@@ -82,3 +85,40 @@ def test_invalid_canonical_event_detail_never_shows_the_identity_code() -> None:
     assert isinstance(outcome, Rejection)
     assert "131052-930X" not in outcome.detail
     assert outcome.detail.startswith("data.person_id")
+
+
+def test_a_redelivered_event_reaches_each_partner_once(tmp_path: Path) -> None:
+    deliveries = DeliveryLog.open(tmp_path)
+    [route] = [
+        r for r in distribution_routes(BOOK, RENDERERS, deliveries) if "benefit" in r.topics[0]
+    ]
+    value = benefit_day_event().model_dump_json().encode()
+    first = route.translate(value)
+    assert isinstance(first, Accepted)
+    assert [m.topic for m in first.messages] == ["out.lahti.benefit-day"]
+    first.settle()
+    again = route.translate(value)
+    assert isinstance(again, Accepted)
+    assert again.messages == []
+    # Survives a restart: a new log over the same data directory still knows.
+    deliveries.close()
+    [reopened] = [
+        r
+        for r in distribution_routes(BOOK, RENDERERS, DeliveryLog.open(tmp_path))
+        if "benefit" in r.topics[0]
+    ]
+    assert reopened.translate(value).messages == []  # type: ignore[union-attr]
+
+
+def test_an_abandoned_delivery_is_attempted_again(tmp_path: Path) -> None:
+    deliveries = DeliveryLog.open(tmp_path)
+    [route] = [
+        r for r in distribution_routes(BOOK, RENDERERS, deliveries) if "benefit" in r.topics[0]
+    ]
+    value = benefit_day_event(record_id="K2025-000000777").model_dump_json().encode()
+    failed = route.translate(value)
+    assert isinstance(failed, Accepted)
+    failed.abandon()  # publishing failed
+    retried = route.translate(value)
+    assert isinstance(retried, Accepted)
+    assert len(retried.messages) == 1

@@ -1,0 +1,64 @@
+"""Which canonical event the hub has delivered to which partner topic.
+
+Consumption is at least once: after a crash, a rebalance or a failed publish, a canonical
+event is processed again. The delivery log makes partner output exactly once in every case but
+one: a message that was published but whose entry was not yet committed when the hub died is
+sent again, with the same event id, which partners deduplicate on (Kela's ``Tunniste``, the
+CloudEvents ``id``). Keeps no payloads and no personal data: topic and event id only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Final
+
+from hub.sqlite_store import TransactionalStore
+
+__all__ = ["DeliveryLog"]
+
+_FILE: Final = "deliveries.sqlite3"
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    topic        TEXT NOT NULL,
+    event_id     TEXT NOT NULL,
+    delivered_at TEXT NOT NULL,
+    PRIMARY KEY (topic, event_id)
+)
+"""
+
+
+class DeliveryLog:
+    """Durable (topic, event id) pairs already published to partners."""
+
+    def __init__(self, store: TransactionalStore) -> None:
+        self._store = store
+
+    @classmethod
+    def open(cls, data_dir: Path) -> DeliveryLog:
+        """The delivery log of a data directory."""
+        return cls(TransactionalStore(data_dir / _FILE, _SCHEMA))
+
+    def delivered(self, topic: str, event_id: str) -> bool:
+        """True if the event was delivered (or is staged for delivery) to ``topic``."""
+        query = "SELECT 1 FROM {schema}.deliveries WHERE topic = ? AND event_id = ?"
+        return self._store.first(query, (topic, event_id)) is not None
+
+    def stage(self, topic: str, event_id: str) -> None:
+        """Record a delivery inside the open transaction."""
+        self._store.stage(
+            "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?)",
+            (topic, event_id, dt.datetime.now(dt.UTC).isoformat()),
+        )
+
+    def commit(self) -> None:
+        """Make the staged deliveries durable: call only after they are published."""
+        self._store.commit()
+
+    def rollback(self) -> None:
+        """Forget the staged deliveries: publishing them failed."""
+        self._store.rollback()
+
+    def close(self) -> None:
+        """Close the database."""
+        self._store.close()

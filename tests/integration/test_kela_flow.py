@@ -1,0 +1,256 @@
+"""The Kela connector end to end on the embedded broker, with the hub's real routes.
+
+Records come in on ``in.kela.benefit-day`` and from a file; canonical events reach
+``hub.benefit-day.v1``; the contracts route them to ``out.lahti.benefit-day`` /
+``out.ph.benefit-day``; client-status events reach Kela as XML. Every record is published once,
+across restarts and across the two paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import orjson
+import pytest
+from lxml import etree
+
+from connectors import CONNECTORS
+from connectors.kela.inbound import event_id_for
+from connectors.kela.intake import Intake
+from connectors.kela.ledger import BenefitLedger
+from contracts import CONTRACT_DIR
+from hub.broker.connection import KafkaConnection
+from hub.broker.faststream_broker import build_kafka_broker
+from hub.deadletter import DLQ_REASON, SOURCE_LINE, SOURCE_TOPIC
+from hub.ingest import check_file, ingest_kela_file, producer_publisher, started_producer
+from hub.pipeline import wire_route
+from hub.provisioning import provision_topics
+from hub.runtime import contract_book_for, routes_for
+from hub.settings import HubSettings, pseudonym_secret
+from hub.topics import DEADLETTER_TOPIC
+from tests.integration.conftest import Records, read_topic
+from tests.support import CODE, client_status_event
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
+
+XSD = etree.XMLSchema(etree.parse(str(CONTRACT_DIR / "kela" / "tvpt.xsd")))
+CODE_2 = "010105B9789"
+
+
+def _line(record: str, municipality: str = "398", days: str = "21", euros: str = "737,55",
+          corrects: str = "", code: str = CODE) -> bytes:  # fmt: skip
+    return (
+        f"{record};{code};{municipality};TMT;01.03.2025;31.03.2025;{days};{euros};1021;"
+        f"05.04.2025;{corrects}"
+    ).encode()
+
+
+@asynccontextmanager
+async def running_hub(settings: HubSettings, group: str) -> AsyncIterator[None]:
+    """The hub's routes on a FastStream broker (groups unique to the test), then stopped."""
+    connection = KafkaConnection(str(settings.kafka_bootstrap), settings)
+    await provision_topics(connection)
+    routes = routes_for(settings, CONNECTORS, pseudonym_secret(settings))
+    broker = build_kafka_broker(connection)
+    for route in routes:
+        wire_route(broker, dataclasses.replace(route, group_id=f"{group}.{route.connector}"), 3000)
+    await broker.start()
+    try:
+        yield
+    finally:
+        await broker.stop()
+
+
+def _ids(records: Records) -> list[str]:
+    return [orjson.loads(r.value or b"")["id"] for r in records]
+
+
+def _with_ids(ids: set[str]) -> Callable[[Records], Records]:
+    return lambda records: [r for r in records if orjson.loads(r.value or b"")["id"] in ids]
+
+
+async def test_streaming_path_distribution_dead_letters_and_kela_xml(
+    settings: HubSettings, kafka_bootstrap: str
+) -> None:
+    run = uuid.uuid4().hex[:8].upper()
+    first, hollola, helsinki, correction = (f"K{run}-{n}" for n in (1, 2, 3, 4))
+    messages = [
+        _line(first),
+        _line(hollola, municipality="098", code=CODE_2),
+        _line(helsinki, municipality="091"),
+        _line(first),  # duplicate delivery
+        _line(correction, days="-2", euros="-70,24", corrects=first),
+        _line(f"K{run}-5", days="-2", euros="-70,24", corrects=f"K{run}-404"),
+        _line(f"K{run}-6").replace(b"01.03.2025", b"31.02.2025"),
+        _line(first, days="20"),  # same id, other content
+    ]
+    status = client_status_event(change_id=f"chg-{run}")
+    expected = {event_id_for(r) for r in (first, hollola, helsinki, correction)}
+    async with running_hub(settings, f"test-{run}"):
+        producer = await started_producer(KafkaConnection(kafka_bootstrap, settings))
+        try:
+            for value in messages:
+                await producer.send_and_wait("in.kela.benefit-day", value)
+            await producer.send_and_wait(
+                "hub.client-status.v1", status.model_dump_json().encode(), key=b"x"
+            )
+        finally:
+            await producer.stop()
+        mine = _with_ids(expected)
+        canonical = mine(
+            await read_topic(
+                kafka_bootstrap, "hub.benefit-day.v1", until=lambda r: len(mine(r)) >= 4
+            )
+        )
+        lahti = mine(
+            await read_topic(
+                kafka_bootstrap, "out.lahti.benefit-day", until=lambda r: len(mine(r)) >= 2
+            )
+        )
+        ph = mine(
+            await read_topic(
+                kafka_bootstrap, "out.ph.benefit-day", until=lambda r: len(mine(r)) >= 1
+            )
+        )
+
+        def from_this_run(records: Records) -> Records:
+            return [r for r in records if f"K{run}".encode() in (r.value or b"")]
+
+        letters = from_this_run(
+            await read_topic(
+                kafka_bootstrap, DEADLETTER_TOPIC, until=lambda r: len(from_this_run(r)) >= 3
+            )
+        )
+        kela = [
+            r
+            for r in await read_topic(
+                kafka_bootstrap,
+                "out.kela.client-status",
+                until=lambda rs: any(status.id.encode() in (r.value or b"") for r in rs),
+            )
+            if status.id.encode() in (r.value or b"")
+        ]
+
+    assert sorted(_ids(canonical)) == sorted(expected)  # the duplicate yielded nothing
+    for record in canonical:
+        event = orjson.loads(record.value or b"")
+        assert record.key == event["subject"].encode()
+        assert CODE.encode() not in record.key
+    by_id = {orjson.loads(r.value or b"")["id"]: orjson.loads(r.value or b"") for r in canonical}
+    assert by_id[event_id_for(correction)]["data"]["corrects_event_id"] == event_id_for(first)
+    assert sorted(_ids(lahti)) == sorted({event_id_for(first), event_id_for(correction)})
+    assert _ids(ph) == [event_id_for(hollola)]  # Helsinki (091): not routed anywhere
+    # Dead letters are at least once: a redelivered message may be dead-lettered twice.
+    reasons = {dict(r.headers)[DLQ_REASON].decode() for r in letters}
+    assert reasons == {"bad-date", "conflicting-duplicate-record", "unknown-corrected-record"}
+    for letter in letters:
+        assert dict(letter.headers)[SOURCE_TOPIC] == b"in.kela.benefit-day"
+    [statement] = kela
+    document = etree.fromstring(statement.value or b"")
+    assert XSD.validate(document)
+    assert b"Virtanen" not in (statement.value or b"")
+    assert statement.key == status.subject.encode()
+
+
+async def _canonical_events(bootstrap: str, wanted: set[str]) -> Records:
+    mine = _with_ids(wanted)
+    records = await read_topic(
+        bootstrap, "hub.benefit-day.v1", until=lambda r: len(mine(r)) >= len(wanted)
+    )
+    return mine(records)
+
+
+async def test_each_record_once_across_file_topic_and_restart(
+    settings: HubSettings, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8].upper()
+    header = (
+        b"\xef\xbb\xbftapahtumatunnus;hetu;kotikunta;etuus;jakso_alku;jakso_loppu;maksupaivat;"
+        b"maksettu;kertyma;maksupvm;korjattava\r\n"
+    )
+    path = tmp_path / "kela.csv"
+    path.write_bytes(header + _line(f"K{run}-1") + b"\r\n" + _line(f"K{run}-2") + b"\r\n")
+    connection = KafkaConnection(kafka_bootstrap, settings)
+    await provision_topics(connection)
+    secret = pseudonym_secret(settings)
+    book = contract_book_for(settings, CONNECTORS)
+
+    # File path first.
+    check_file(path)
+    ledger = BenefitLedger.open(settings.data_dir, secret)
+    producer = await started_producer(connection)
+    try:
+        summary = await ingest_kela_file(
+            path, Intake(ledger, secret), book, producer_publisher(producer, kafka_bootstrap)
+        )
+    finally:
+        await producer.stop()
+        ledger.close()
+    assert (summary.accepted, summary.duplicates, summary.rejected) == (2, 0, 0)
+    assert summary.recipients == {"lahti": 2}
+
+    # The same record on the topic, through a hub started twice over the same data dir.
+    for attempt in range(2):
+        async with running_hub(settings, f"test-{run}-{attempt}"):
+            producer = await started_producer(connection)
+            try:
+                await producer.send_and_wait("in.kela.benefit-day", _line(f"K{run}-1"))
+                await producer.send_and_wait("in.kela.benefit-day", _line(f"K{run}-{3 + attempt}"))
+            finally:
+                await producer.stop()
+            wanted = {event_id_for(f"K{run}-{n}") for n in range(1, 4 + attempt)}
+            canonical = await _canonical_events(kafka_bootstrap, wanted)
+            assert sorted(_ids(canonical)) == sorted(wanted)  # K-1 still exactly once
+
+    # A re-run of the file publishes nothing new and dead-letters nothing.
+    ledger = BenefitLedger.open(settings.data_dir, secret)
+    try:
+        again = await ingest_kela_file(path, Intake(ledger, secret), book, None)
+    finally:
+        ledger.close()
+    assert (again.accepted, again.duplicates) == (0, 2)
+
+
+async def test_rejected_file_lines_are_dead_lettered_with_file_and_line(
+    settings: HubSettings, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8].upper()
+    path = tmp_path / f"kela-{run}.csv"
+    header = (
+        b"tapahtumatunnus;hetu;kotikunta;etuus;jakso_alku;jakso_loppu;maksupaivat;"
+        b"maksettu;kertyma;maksupvm;korjattava\n"
+    )
+    path.write_bytes(header + _line(f"K{run}-1") + b"\n" + _line(f"K{run}-2", euros="737.55"))
+    connection = KafkaConnection(kafka_bootstrap, settings)
+    await provision_topics(connection)
+    secret = pseudonym_secret(settings)
+    ledger = BenefitLedger.open(settings.data_dir, secret)
+    producer = await started_producer(connection)
+    try:
+        summary = await ingest_kela_file(
+            path,
+            Intake(ledger, secret),
+            contract_book_for(settings, CONNECTORS),
+            producer_publisher(producer, kafka_bootstrap),
+        )
+    finally:
+        await producer.stop()
+        ledger.close()
+    assert (summary.accepted, summary.rejected) == (1, 1)
+    [rejection] = summary.rejections
+    assert (rejection.line, rejection.reason) == (3, "decimal-point-not-comma")
+
+    def mine(records: Records) -> Records:
+        return [r for r in records if f"K{run}-2".encode() in (r.value or b"")]
+
+    [letter] = mine(
+        await read_topic(kafka_bootstrap, DEADLETTER_TOPIC, until=lambda r: bool(mine(r)))
+    )
+    headers = dict(letter.headers)
+    assert headers[DLQ_REASON] == b"decimal-point-not-comma"
+    assert headers[SOURCE_LINE] == b"3"
+    assert letter.value == _line(f"K{run}-2", euros="737.55")
