@@ -260,6 +260,25 @@ async def test_beginning_and_end_offsets(kafka_bootstrap: str) -> None:
         assert await consumer.end_offsets([tp]) == {tp: 5}
 
 
+async def test_end_offsets_are_wrong_after_a_multi_record_batch(kafka_bootstrap: str) -> None:
+    """Apache Kafka reports the offset after the last record. Tansu reports the first offset of
+    the last batch + 1, so after a batch of five records behind one record it says 2, not 6.
+    ``seek_to_end`` uses the same answer: ``hub tail`` without ``--from-beginning`` may show
+    the tail of the last batch again on the embedded broker."""
+    topic = await _create_topic(kafka_bootstrap)
+    tp = TopicPartition(topic, 0)
+    async with _producer(kafka_bootstrap, linger_ms=50) as producer:
+        await producer.send_and_wait(topic, b"first", partition=0)
+        batch = [await producer.send(topic, b"%d" % i, partition=0) for i in range(5)]
+        await asyncio.gather(*batch)
+    async with _consumer(kafka_bootstrap) as consumer:
+        assert await consumer.end_offsets([tp]) == {tp: 2}  # Apache Kafka: 6
+        consumer.assign([tp])
+        consumer.seek(tp, 0)
+        records = await _drain(consumer, expected=6)
+    assert [r.offset for r in records] == list(range(6))  # the records themselves are all there
+
+
 async def test_offsets_for_times_ignores_record_timestamps(kafka_bootstrap: str) -> None:
     """Apache Kafka (CreateTime topics) looks up the record timestamps the producer set; Tansu
     looks up the broker's append time, so records stamped in the past are all "after" any
