@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,6 +35,7 @@ __all__ = [
     "Disclosure",
     "LegalBasis",
     "Receipt",
+    "Relationships",
     "load_contract_book",
     "load_municipalities",
     "project",
@@ -71,8 +72,46 @@ _CONTRACT_CONFIG: Final = ConfigDict(frozen=True, extra="forbid", hide_input_in_
 class Condition(StrEnum):
     """When a receipt applies to an event."""
 
+    #: Every event of the family.
     ALWAYS = "always"
+    #: The person's home municipality is in the partner's (an authority's) area.
     HOME_MUNICIPALITY_IN_AREA = "home-municipality-in-area"
+    #: As above, and the event comes from the other authority (not back to its author).
+    IN_AREA_FROM_OTHER_AUTHORITY = "in-area-from-other-authority"
+    #: The event moved the person out of the partner's area (by the other authority's record).
+    MOVED_OUT_OF_AREA = "moved-out-of-area"
+    #: The event is addressed to the partner (``recipient``).
+    ADDRESSED_TO_PARTNER = "addressed-to-partner"
+    #: The partner sent the referral the event is about (``referral_sender``).
+    REFERRAL_SENT_BY_PARTNER = "referral-sent-by-partner"
+    #: The person has an open referral with the partner (the referral register says so).
+    OPEN_REFERRAL_WITH_PARTNER = "open-referral-with-partner"
+
+
+#: What each condition reads from ``data``, and whether the partner must be an authority.
+_CONDITION_NEEDS: Final[dict[Condition, tuple[frozenset[str], bool]]] = {
+    Condition.ALWAYS: (frozenset(), False),
+    Condition.HOME_MUNICIPALITY_IN_AREA: (frozenset({"home_municipality"}), True),
+    Condition.IN_AREA_FROM_OTHER_AUTHORITY: (
+        frozenset({"home_municipality", "authority"}),
+        True,
+    ),
+    Condition.MOVED_OUT_OF_AREA: (
+        frozenset({"home_municipality", "previous_home_municipality", "authority"}),
+        True,
+    ),
+    Condition.ADDRESSED_TO_PARTNER: (frozenset({"recipient"}), False),
+    Condition.REFERRAL_SENT_BY_PARTNER: (frozenset({"referral_sender"}), True),
+    Condition.OPEN_REFERRAL_WITH_PARTNER: (frozenset(), False),
+}
+
+
+class Relationships(Protocol):
+    """What the contracts may ask about a person's relationships (the referral register)."""
+
+    def has_open_referral(self, person_ref: str, recipient: str) -> bool:
+        """True if the person has an open referral with ``recipient``."""
+        ...  # pragma: no cover
 
 
 class LegalBasis(BaseModel):
@@ -97,6 +136,9 @@ class Receipt(BaseModel):
     when: Condition
     fields: tuple[str, ...] = Field(min_length=1)
     legal_basis: LegalBasis
+    #: Set on a reduced disclosure (e.g. ``moved-out``): rendered as the CloudEvents extension
+    #: attribute ``hubnotice`` so the recipient can tell it from a full event.
+    notice: str | None = Field(default=None, pattern=r"^[a-z][a-z-]{0,30}$")
 
 
 class Contract(BaseModel):
@@ -128,31 +170,77 @@ class ContractBook:
         """Every family at least one partner receives."""
         return frozenset(r.family for c in self.contracts.values() for r in c.receives)
 
-    def disclosures_for(self, family: str, data: Mapping[str, Any]) -> list[Disclosure]:
-        """The recipients of an event of ``family`` with canonical ``data`` (JSON mode)."""
+    def disclosures_for(
+        self,
+        family: str,
+        data: Mapping[str, Any],
+        subject: str | None = None,
+        relationships: Relationships | None = None,
+    ) -> list[Disclosure]:
+        """The recipients of an event of ``family`` with canonical ``data`` (JSON mode).
+
+        ``subject`` and ``relationships`` answer ``open-referral-with-partner``; without them
+        that condition never holds.
+        """
         found = []
         for partner, contract in self.contracts.items():
             for receipt in contract.receives:
-                if receipt.family == family and self._holds(receipt.when, partner, data):
+                if receipt.family == family and self._holds(
+                    receipt.when, partner.value, data, subject, relationships
+                ):
                     found.append(Disclosure(partner, receipt))
         return found
 
-    def _holds(self, condition: Condition, partner: Partner, data: Mapping[str, Any]) -> bool:
+    def _area(self, municipality: object) -> str | None:
+        authority = self.municipalities.get(str(municipality))
+        return None if authority is None else authority.value
+
+    def _holds(  # noqa: PLR0911 - one return per condition reads best.
+        self,
+        condition: Condition,
+        partner: str,
+        data: Mapping[str, Any],
+        subject: str | None,
+        relationships: Relationships | None,
+    ) -> bool:
         match condition:
             case Condition.ALWAYS:
                 return True
             case Condition.HOME_MUNICIPALITY_IN_AREA:
-                authority = self.municipalities.get(str(data.get("home_municipality")))
-                return authority is not None and authority.value == partner.value
+                return self._area(data.get("home_municipality")) == partner
+            case Condition.IN_AREA_FROM_OTHER_AUTHORITY:
+                return (
+                    self._area(data.get("home_municipality")) == partner
+                    and data.get("authority") != partner
+                )
+            case Condition.MOVED_OUT_OF_AREA:
+                previous = data.get("previous_home_municipality")
+                return (
+                    previous is not None
+                    and self._area(previous) == partner
+                    and self._area(data.get("home_municipality")) != partner
+                    and data.get("authority") != partner
+                )
+            case Condition.ADDRESSED_TO_PARTNER:
+                return data.get("recipient") == partner
+            case Condition.REFERRAL_SENT_BY_PARTNER:
+                return data.get("referral_sender") == partner
+            case Condition.OPEN_REFERRAL_WITH_PARTNER:
+                return (
+                    subject is not None
+                    and relationships is not None
+                    and relationships.has_open_referral(subject, partner)
+                )
 
 
 def project(event: Mapping[str, Any], receipt: Receipt) -> dict[str, Any]:
     """The event as ``receipt`` allows it: envelope attributes and the listed data fields."""
     data = event.get("data") or {}
-    return {
-        **{name: event[name] for name in ENVELOPE_ATTRIBUTES if name in event},
-        "data": {name: data[name] for name in receipt.fields if name in data},
-    }
+    projected = {name: event[name] for name in ENVELOPE_ATTRIBUTES if name in event}
+    if receipt.notice is not None:
+        projected["hubnotice"] = receipt.notice
+    projected["data"] = {name: data[name] for name in receipt.fields if name in data}
+    return projected
 
 
 def _read_yaml(path: Path) -> Any:
@@ -216,13 +304,11 @@ def _check_receipt(
             f"{where}.format: {receipt.format!r} has no renderer "
             f"(known: {', '.join(sorted(formats))})"
         )
-    if receipt.when is Condition.HOME_MUNICIPALITY_IN_AREA and (
-        "home_municipality" not in known or partner.value not in {a.value for a in Authority}
-    ):
-        raise ConfigurationError(
-            f"{where}.when: home-municipality-in-area needs an authority as partner and a "
-            "family with home_municipality"
-        )
+    reads, authority_only = _CONDITION_NEEDS[receipt.when]
+    if not reads <= known or (authority_only and partner.value not in {a.value for a in Authority}):
+        needs = f"a family with {', '.join(sorted(reads))}" if reads else "nothing more"
+        partner_need = "an authority as partner and " if authority_only else ""
+        raise ConfigurationError(f"{where}.when: {receipt.when.value} needs {partner_need}{needs}")
 
 
 def load_contract(path: Path, formats: Iterable[str]) -> Contract:

@@ -33,6 +33,7 @@ class DeliveryLog:
 
     def __init__(self, store: TransactionalStore) -> None:
         self._store = store
+        self._staged: set[tuple[str, str]] = set()
 
     @classmethod
     def open(cls, data_dir: Path) -> DeliveryLog:
@@ -41,11 +42,14 @@ class DeliveryLog:
 
     def delivered(self, topic: str, event_id: str) -> bool:
         """True if the event was delivered (or is staged for delivery) to ``topic``."""
+        if (topic, event_id) in self._staged:
+            return True
         query = "SELECT 1 FROM {schema}.deliveries WHERE topic = ? AND event_id = ?"
         return self._store.first(query, (topic, event_id)) is not None
 
     def stage(self, topic: str, event_id: str) -> None:
-        """Record a delivery inside the open transaction."""
+        """Record a delivery; durable with the next ``commit``."""
+        self._staged.add((topic, event_id))
         self._store.stage(
             "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?)",
             (topic, event_id, dt.datetime.now(dt.UTC).isoformat()),
@@ -54,10 +58,12 @@ class DeliveryLog:
     def commit(self) -> None:
         """Make the staged deliveries durable: call only after they are published."""
         self._store.commit()
+        self._staged.clear()
 
     def rollback(self) -> None:
         """Forget the staged deliveries: publishing them failed."""
         self._store.rollback()
+        self._staged.clear()
 
     def close(self) -> None:
         """Close the database."""

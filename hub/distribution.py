@@ -13,13 +13,13 @@ Never logs identity codes or payloads: only event ids, types, partners and reaso
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import orjson
 from pydantic import ValidationError
 
-from hub.contracts import ContractBook, project
+from hub.contracts import ContractBook, Relationships, project
 from hub.delivery_log import DeliveryLog
 from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
@@ -38,9 +38,14 @@ _CONTENT_TYPE: Final = "content-type"
 
 
 def route_event(
-    book: ContractBook, renderers: Mapping[str, Renderer], family: str, value: bytes
+    book: ContractBook,
+    renderers: Mapping[str, Renderer],
+    family: str,
+    value: bytes,
+    relationships: Relationships | None = None,
 ) -> list[Outgoing] | Rejection:
-    """Every partner message one canonical event yields (possibly none). Pure but for logs."""
+    """Every partner message one canonical event yields (possibly none). Pure but for logs
+    (and the read-only ``relationships`` lookup)."""
     try:
         raw = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
@@ -56,7 +61,7 @@ def route_event(
         first = exc.errors(include_input=False, include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
         return Rejection("invalid-canonical-event", f"{where}: {first['msg']}")
-    disclosures = book.disclosures_for(family, event["data"])
+    disclosures = book.disclosures_for(family, event["data"], event["subject"], relationships)
     if not disclosures:
         NOT_ROUTED[family] += 1
         log.info("event not routed", family=family, event_id=event["id"], reason="no-recipient")
@@ -94,13 +99,23 @@ def _first_deliveries(deliveries: DeliveryLog, messages: list[Outgoing]) -> Acce
 
 
 def distribution_routes(
-    book: ContractBook, renderers: Mapping[str, Renderer], deliveries: DeliveryLog
+    book: ContractBook,
+    renderers: Mapping[str, Renderer],
+    open_deliveries: Callable[[], DeliveryLog],
+    relationships: Relationships | None = None,
 ) -> list[Route]:
-    """One route per canonical family that any contract lets a partner receive."""
+    """One route per canonical family that any contract lets a partner receive.
+
+    Each route gets a delivery log of its own (its own connection, so its own transaction):
+    routes run concurrently, and one route's commit must never make another route's staged,
+    not yet published deliveries durable.
+    """
 
     def translation(family: str) -> Any:
+        deliveries = open_deliveries()
+
         def translate(value: bytes) -> Accepted | Rejection:
-            routed = route_event(book, renderers, family, value)
+            routed = route_event(book, renderers, family, value, relationships)
             if isinstance(routed, Rejection):
                 return routed
             return _first_deliveries(deliveries, routed)

@@ -31,6 +31,8 @@ from hub.errors import ConfigurationError, EmbeddedBrokerError
 from hub.logs import get_logger
 from hub.pipeline import Route, wire_route
 from hub.provisioning import provision_topics
+from hub.referral_tracking import referral_tracking_route
+from hub.referrals import ReferralRegister
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.settings import HubSettings, pseudonym_secret
 from hub.topics import TOPICS
@@ -75,8 +77,18 @@ def routes_for(
     context = ConnectorContext(settings, secret)
     routes = [route for c in connectors for route in c.build_routes(context)]
     book = contract_book_for(settings, connectors)
-    deliveries = DeliveryLog.open(settings.data_dir)
-    return [*routes, *distribution_routes(book, _renderers(connectors), deliveries)]
+    data_dir = settings.data_dir
+    return [
+        *routes,
+        referral_tracking_route(ReferralRegister.open(data_dir)),
+        # A connection of their own: distribution reads only what the tracking route committed.
+        *distribution_routes(
+            book,
+            _renderers(connectors),
+            lambda: DeliveryLog.open(data_dir),
+            ReferralRegister.open(data_dir),
+        ),
+    ]
 
 
 async def _watch_embedded(broker: EmbeddedBroker, stop: asyncio.Event) -> None:

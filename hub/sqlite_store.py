@@ -1,15 +1,22 @@
-"""A small transactional SQLite store: the durable state of deduplication ledgers.
+"""A small SQLite store for the durable state of deduplication ledgers.
 
-Shared by the Kela record ledger and the delivery log. WAL mode lets ``hub up`` and the CLI
-use one file at once; ``synchronous=FULL`` makes a commit durable before it returns. Writes
-are staged in an open transaction and committed only after the messages they stand for are
-published (see ``hub.pipeline``).
+Shared by the Kela record ledger, the delivery log and the referral register. WAL mode lets
+``hub up`` and the CLI use one file at once; ``synchronous=FULL`` makes a commit durable
+before it returns.
+
+Writes are *staged in memory* and written in one short transaction by ``commit``, which the
+pipeline calls after the messages they stand for are published (off the event loop). No write
+transaction is ever held open across a publish: another connection (a concurrent route, or
+``hub ingest`` in another process) would otherwise wait on SQLite's lock on the event-loop
+thread while the publish that would release it cannot progress. Owners of a store that need
+to see their own staged writes keep them beside it (see ``pending``).
 """
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,53 +35,67 @@ class TransactionalStore:
         scratch: Path | None = None,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Used from the event loop and, for commits, from a worker thread - never at once.
+        # Reads come from the event loop, commits from a worker thread: never at once for one
+        # route, but the lock makes that a guarantee rather than an assumption.
+        self._lock = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.execute(schema)
+        self._db.executescript(schema)
         self.schemas = ["main"]
         if read_only_base is not None and read_only_base.exists():
             self._db.execute("ATTACH DATABASE ? AS base", (f"file:{read_only_base}?mode=ro",))
             self.schemas.append("base")
         self._scratch = scratch
-        self._in_transaction = False
+        self._pending: list[tuple[str, tuple[Any, ...]]] = []
+
+    @property
+    def pending(self) -> int:
+        """How many writes are staged and not yet committed."""
+        return len(self._pending)
 
     def first(self, query: str, parameters: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        """The first row ``query`` finds in any schema (``{schema}`` in the query is replaced)."""
-        for schema in self.schemas:
-            row = self._db.execute(query.format(schema=schema), parameters).fetchone()
-            if row is not None:
-                return tuple(row)
+        """The first committed row ``query`` finds in any schema (``{schema}`` is replaced)."""
+        with self._lock:
+            for schema in self.schemas:
+                row = self._db.execute(query.format(schema=schema), parameters).fetchone()
+                if row is not None:
+                    return tuple(row)
         return None
 
     def stage(self, statement: str, parameters: tuple[Any, ...]) -> None:
-        """Execute a write inside the open transaction (opened if needed)."""
-        if not self._in_transaction:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._in_transaction = True
-        self._db.execute(statement, parameters)
+        """Remember a write; it reaches the database with the next ``commit``."""
+        self._pending.append((statement, parameters))
 
     def commit(self) -> None:
-        """Make every staged write durable."""
-        if self._in_transaction:
+        """Write every staged write in one transaction and make it durable."""
+        if not self._pending:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement, parameters in self._pending:
+                    self._db.execute(statement, parameters)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
             self._db.execute("COMMIT")
-            self._in_transaction = False
+        self._pending.clear()
 
     def rollback(self) -> None:
         """Forget every staged write."""
-        if self._in_transaction:
-            self._db.execute("ROLLBACK")
-            self._in_transaction = False
+        self._pending.clear()
 
     def scalar(self, query: str) -> Any:
-        """One value from the main schema."""
-        return self._db.execute(query).fetchone()[0]
+        """One value from the main schema (committed data)."""
+        with self._lock:
+            return self._db.execute(query).fetchone()[0]
 
     def close(self) -> None:
-        """Roll back anything staged, close, and remove a scratch folder if there is one."""
+        """Forget staged writes, close, and remove a scratch folder if there is one."""
         self.rollback()
-        self._db.close()
+        with self._lock:
+            self._db.close()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)

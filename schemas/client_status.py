@@ -42,6 +42,11 @@ class ClientStatus(CanonicalModel):
     )
     person_id: PersonalIdentityCode
     home_municipality: MunicipalityCode = Field(description="Home municipality (kotikunta).")
+    previous_home_municipality: MunicipalityCode | None = Field(
+        default=None,
+        description="The home municipality before this change, when this change moved the "
+        "person (set by the hub from the person's previous event).",
+    )
     employment_status: EmploymentStatus = Field(
         description="Employment status (työllisyystilanne)."
     )

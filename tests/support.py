@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 from schemas.envelope import BenefitDayEvent, ClientStatusEvent, dataschema_for
@@ -65,3 +67,22 @@ def benefit_day_event(**data: Any) -> BenefitDayEvent:
             "data": fields,
         }
     )
+
+
+def alive(pid: int) -> bool:
+    """True if ``pid`` runs and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_dead(pid: int, timeout_s: float = 15.0) -> bool:
+    """Wait until ``pid`` is gone; False if it is still there after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.05)
+    return False

@@ -7,10 +7,10 @@ shared by ``hub up`` and ``hub ingest kela`` through the same data directory (WA
 both use it at once). Several hub instances would need a shared store (PostgreSQL): noted for
 the audit-store work, which brings one.
 
-Protocol, so that nothing is lost and nothing is counted twice: ``verdict`` → ``stage`` (in a
-transaction) → publish → ``commit``; if publishing fails, ``rollback`` and the record is
-processed again later. A crash between publish and commit republishes the same deterministic
-event id, which consumers deduplicate.
+Protocol, so that nothing is lost and nothing is counted twice: ``verdict`` → ``stage`` (kept
+in memory, seen by later verdicts) → publish → ``commit`` (one short transaction); if
+publishing fails, ``rollback`` and the record is processed again later. A crash between
+publish and commit republishes the same deterministic event id, which consumers deduplicate.
 
 Stores no identity code: a record's content is kept as an HMAC fingerprint (keyed with the
 pseudonym secret) so a redelivery with different content is recognised as a conflict.
@@ -81,6 +81,8 @@ class BenefitLedger:
     def __init__(self, store: TransactionalStore, secret: bytes) -> None:
         self._store = store
         self._secret = secret
+        # Staged records (record id → fingerprint): a batch sees its own earlier lines.
+        self._staged: dict[str, str] = {}
 
     @classmethod
     def open(cls, data_dir: Path, secret: bytes) -> BenefitLedger:
@@ -103,6 +105,8 @@ class BenefitLedger:
         return cls(store, secret)
 
     def _fingerprint_of(self, record_id: str) -> str | None:
+        if record_id in self._staged:
+            return self._staged[record_id]
         found = self._store.first(
             "SELECT fingerprint FROM {schema}.kela_records WHERE record_id = ?", (record_id,)
         )
@@ -119,13 +123,14 @@ class BenefitLedger:
         return Verdict.NEW
 
     def stage(self, row: PaymentDayRow, event_id: str) -> None:
-        """Remember ``row`` inside the open transaction."""
+        """Remember ``row``; durable with the next ``commit``."""
+        self._staged[row.tapahtumatunnus] = fingerprint(row, self._secret)
         self._store.stage(
             "INSERT INTO kela_records VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 row.tapahtumatunnus,
                 event_id,
-                fingerprint(row, self._secret),
+                self._staged[row.tapahtumatunnus],
                 row.maksupaivat,
                 str(row.maksettu),
                 row.korjattava,
@@ -136,14 +141,16 @@ class BenefitLedger:
     def commit(self) -> None:
         """Make every staged record durable: call only after they are published."""
         self._store.commit()
+        self._staged.clear()
 
     def rollback(self) -> None:
         """Forget every staged record: publishing them failed."""
         self._store.rollback()
+        self._staged.clear()
 
     def count(self) -> int:
         """How many records the ledger holds (committed or staged)."""
-        return int(self._store.scalar("SELECT COUNT(*) FROM kela_records"))
+        return int(self._store.scalar("SELECT COUNT(*) FROM kela_records")) + len(self._staged)
 
     def close(self) -> None:
         """Roll back anything staged and close the database (a dry run's scratch is removed)."""

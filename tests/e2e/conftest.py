@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import alive, wait_dead
+
+__all__ = ["RunningHub", "alive", "hub_env", "run_hub", "wait_dead"]
+
 READY_PREFIX = "export HUB_KAFKA_BOOTSTRAP="
 
 
@@ -38,25 +42,6 @@ def run_hub(
         timeout=timeout,
         check=False,
     )
-
-
-def alive(pid: int) -> bool:
-    """True if ``pid`` runs and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def wait_dead(pid: int, timeout_s: float = 15.0) -> bool:
-    """Wait until ``pid`` is gone; False if it is still there after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @dataclass

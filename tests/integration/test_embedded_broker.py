@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from hub.broker.embedded import EmbeddedBroker
 from hub.errors import EmbeddedBrokerError
+from tests.support import alive, wait_dead
 
 pytestmark = pytest.mark.integration
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead for our purposes.
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split()[2] == "Z")
-
-
-def _wait_dead(pid: int, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_start_listens_on_loopback_and_stop_leaves_no_process(tmp_path: Path) -> None:
@@ -46,7 +26,7 @@ def test_start_listens_on_loopback_and_stop_leaves_no_process(tmp_path: Path) ->
         assert broker.is_running()
     finally:
         broker.stop()
-    assert _wait_dead(pid)
+    assert wait_dead(pid)
     assert not broker.is_running()
     broker.stop()  # twice is harmless
 
@@ -84,10 +64,10 @@ def test_broker_dies_with_a_hub_killed_by_sigkill(tmp_path: Path) -> None:
     try:
         assert parent.stdout is not None
         broker_pid = int(parent.stdout.readline())
-        assert _alive(broker_pid)
+        assert alive(broker_pid)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
-        assert _wait_dead(broker_pid), "the broker outlived its SIGKILLed parent"
+        assert wait_dead(broker_pid), "the broker outlived its SIGKILLed parent"
     finally:
         if parent.poll() is None:
             parent.kill()

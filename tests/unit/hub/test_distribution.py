@@ -88,9 +88,10 @@ def test_invalid_canonical_event_detail_never_shows_the_identity_code() -> None:
 
 
 def test_a_redelivered_event_reaches_each_partner_once(tmp_path: Path) -> None:
-    deliveries = DeliveryLog.open(tmp_path)
     [route] = [
-        r for r in distribution_routes(BOOK, RENDERERS, deliveries) if "benefit" in r.topics[0]
+        r
+        for r in distribution_routes(BOOK, RENDERERS, lambda: DeliveryLog.open(tmp_path))
+        if "benefit" in r.topics[0]
     ]
     value = benefit_day_event().model_dump_json().encode()
     first = route.translate(value)
@@ -101,19 +102,19 @@ def test_a_redelivered_event_reaches_each_partner_once(tmp_path: Path) -> None:
     assert isinstance(again, Accepted)
     assert again.messages == []
     # Survives a restart: a new log over the same data directory still knows.
-    deliveries.close()
     [reopened] = [
         r
-        for r in distribution_routes(BOOK, RENDERERS, DeliveryLog.open(tmp_path))
+        for r in distribution_routes(BOOK, RENDERERS, lambda: DeliveryLog.open(tmp_path))
         if "benefit" in r.topics[0]
     ]
     assert reopened.translate(value).messages == []  # type: ignore[union-attr]
 
 
 def test_an_abandoned_delivery_is_attempted_again(tmp_path: Path) -> None:
-    deliveries = DeliveryLog.open(tmp_path)
     [route] = [
-        r for r in distribution_routes(BOOK, RENDERERS, deliveries) if "benefit" in r.topics[0]
+        r
+        for r in distribution_routes(BOOK, RENDERERS, lambda: DeliveryLog.open(tmp_path))
+        if "benefit" in r.topics[0]
     ]
     value = benefit_day_event(record_id="K2025-000000777").model_dump_json().encode()
     failed = route.translate(value)
@@ -122,3 +123,21 @@ def test_an_abandoned_delivery_is_attempted_again(tmp_path: Path) -> None:
     retried = route.translate(value)
     assert isinstance(retried, Accepted)
     assert len(retried.messages) == 1
+
+
+def test_one_routes_commit_never_settles_another_routes_staged_delivery(tmp_path: Path) -> None:
+    routes = {
+        r.topics[0]: r
+        for r in distribution_routes(BOOK, RENDERERS, lambda: DeliveryLog.open(tmp_path))
+    }
+    benefit = routes["hub.benefit-day.v1"].translate(benefit_day_event().model_dump_json().encode())
+    status = routes["hub.client-status.v1"].translate(
+        client_status_event().model_dump_json().encode()
+    )
+    assert isinstance(benefit, Accepted)
+    assert isinstance(status, Accepted)
+    status.settle()  # the client-status route published and committed ...
+    benefit.abandon()  # ... while the benefit-day route's publish failed
+    retried = routes["hub.benefit-day.v1"].translate(benefit_day_event().model_dump_json().encode())
+    assert isinstance(retried, Accepted)
+    assert [m.topic for m in retried.messages] == ["out.lahti.benefit-day"]

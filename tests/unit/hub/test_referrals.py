@@ -1,0 +1,144 @@
+"""The referral register, fed by the tracking route from canonical referral events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.pipeline import Accepted
+from hub.referral_tracking import referral_tracking_route
+from hub.referrals import ReferralRegister
+from schemas.codes import ReferralState
+from schemas.envelope import ReferralStatusEvent, ServiceReferralEvent, dataschema_for
+from schemas.person_ref import person_ref_for
+from schemas.rejection import Rejection
+from tests.support import CODE, SECRET
+
+REF = person_ref_for(CODE, SECRET)
+
+
+def _referral(referral_id: str = "L-2025-000871", recipient: str = "sote") -> bytes:
+    return (
+        ServiceReferralEvent.model_validate(
+            {
+                "id": f"ref-{referral_id}",
+                "source": "urn:fi:paijathame:hub:connector:lahti",
+                "subject": REF,
+                "time": "2025-03-14T10:00:00+02:00",
+                "dataschema": dataschema_for("fi.paijathame.hub.service-referral.v1"),
+                "data": {
+                    "referral_id": referral_id,
+                    "person_id": CODE,
+                    "sender": "lahti",
+                    "recipient": recipient,
+                    "service": "rehabilitative_work_activity",
+                    "reason": "selkävaiva",
+                    "urgency": "routine",
+                    "requested_start": "2025-04-01",
+                    "consent": True,
+                    "sent_at": "2025-03-14T10:00:00+02:00",
+                },
+            }
+        )
+        .model_dump_json()
+        .encode()
+    )
+
+
+def _status(state: str, referral_id: str = "L-2025-000871", **extra: Any) -> bytes:
+    return (
+        ReferralStatusEvent.model_validate(
+            {
+                "id": f"st-{referral_id}-{state}",
+                "source": "urn:fi:paijathame:hub:connector:sote",
+                "subject": REF,
+                "time": "2025-03-15T10:00:00+02:00",
+                "dataschema": dataschema_for("fi.paijathame.hub.referral-status.v1"),
+                "data": {
+                    "referral_id": referral_id,
+                    "state": state,
+                    "reported_by": "sote",
+                    "referral_sender": "lahti",
+                    "at": "2025-03-15T10:00:00+02:00",
+                    **extra,
+                },
+            }
+        )
+        .model_dump_json()
+        .encode()
+    )
+
+
+@pytest.fixture
+def register(tmp_path: Path) -> ReferralRegister:
+    return ReferralRegister.open(tmp_path)
+
+
+def _feed(register: ReferralRegister, *values: bytes) -> None:
+    route = referral_tracking_route(register)
+    for value in values:
+        outcome = route.translate(value)
+        assert isinstance(outcome, Accepted)
+        assert outcome.messages == []
+        outcome.settle()
+
+
+def test_a_referral_opens_a_relationship_until_a_final_state(register: ReferralRegister) -> None:
+    assert not register.has_open_referral(REF, "sote")
+    _feed(register, _referral())
+    assert register.has_open_referral(REF, "sote")
+    assert not register.has_open_referral(REF, "ph")
+    _feed(register, _status("accepted"), _status("in_progress"))
+    assert register.has_open_referral(REF, "sote")
+    _feed(register, _status("completed"))
+    assert not register.has_open_referral(REF, "sote")
+
+
+@pytest.mark.parametrize("final", ["rejected", "cancelled", "completed"])
+def test_every_final_state_closes(register: ReferralRegister, final: str) -> None:
+    _feed(register, _referral(), _status(final))
+    assert not register.has_open_referral(REF, "sote")
+
+
+def test_another_open_referral_keeps_the_relationship(register: ReferralRegister) -> None:
+    _feed(register, _referral("L-1"), _referral("L-2"), _status("rejected", "L-1"))
+    assert register.has_open_referral(REF, "sote")
+
+
+def test_a_repeated_referral_does_not_reopen_a_closed_one(register: ReferralRegister) -> None:
+    _feed(register, _referral(), _status("completed"), _referral())
+    assert not register.has_open_referral(REF, "sote")
+
+
+def test_status_of_an_unknown_referral_changes_nothing(register: ReferralRegister) -> None:
+    _feed(register, _status("accepted", "L-unknown"))
+    assert register.referral("L-unknown") is None
+
+
+def test_abandoned_changes_are_not_kept(register: ReferralRegister) -> None:
+    outcome = referral_tracking_route(register).translate(_referral())
+    assert isinstance(outcome, Accepted)
+    outcome.abandon()
+    assert not register.has_open_referral(REF, "sote")
+
+
+def test_the_register_survives_a_restart(tmp_path: Path) -> None:
+    _feed(ReferralRegister.open(tmp_path), _referral())
+    again = ReferralRegister.open(tmp_path)
+    record = again.referral("L-2025-000871")
+    assert record is not None
+    assert (record.recipient, record.state) == ("sote", "sent")
+    assert again.stage_state("L-2025-000871", ReferralState.ACCEPTED)
+
+
+def test_garbage_on_the_referral_topics_is_rejected(register: ReferralRegister) -> None:
+    outcome = referral_tracking_route(register).translate(b'{"type": "nonsense"}')
+    assert isinstance(outcome, Rejection)
+    assert outcome.reason == "invalid-canonical-event"
+
+
+def test_register_keeps_no_identity_code(tmp_path: Path) -> None:
+    _feed(ReferralRegister.open(tmp_path), _referral())
+    assert CODE.encode() not in (tmp_path / "referrals.sqlite3").read_bytes()
