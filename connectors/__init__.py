@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from connectors import kela
+from connectors import authorities, kela
 from hub.connector import Connector
 
 __all__ = ["CONNECTORS"]
 
-CONNECTORS: Final[tuple[Connector, ...]] = (kela.CONNECTOR,)
+CONNECTORS: Final[tuple[Connector, ...]] = (kela.CONNECTOR, authorities.CONNECTOR)

@@ -22,7 +22,7 @@ from hub.broker.connection import (
     write_embedded_state,
 )
 from hub.broker.embedded import EmbeddedBroker
-from hub.broker.faststream_broker import build_kafka_broker
+from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.connector import Connector, ConnectorContext
 from hub.contracts import ContractBook, load_contract_book
 from hub.delivery_log import DeliveryLog
@@ -37,7 +37,7 @@ from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.settings import HubSettings, pseudonym_secret
 from hub.topics import TOPICS
 
-__all__ = ["HubStatus", "contract_book_for", "routes_for", "serve"]
+__all__ = ["HubStatus", "contract_book_for", "renderers_for", "routes_for", "serve"]
 
 log = get_logger(__name__)
 _WATCH_INTERVAL_S = 0.5
@@ -54,7 +54,8 @@ class HubStatus:
     connectors: tuple[str, ...]
 
 
-def _renderers(connectors: Sequence[Connector]) -> dict[str, Renderer]:
+def renderers_for(connectors: Sequence[Connector]) -> dict[str, Renderer]:
+    """Every format the contracts may name: the built-in CloudEvents JSON and the connectors'."""
     renderers = {CLOUDEVENTS_JSON.format: CLOUDEVENTS_JSON}
     for connector in connectors:
         renderers.update({r.format: r for r in connector.renderers})
@@ -64,7 +65,7 @@ def _renderers(connectors: Sequence[Connector]) -> dict[str, Renderer]:
 def contract_book_for(settings: HubSettings, connectors: Sequence[Connector]) -> ContractBook:
     """The validated contracts (``ConfigurationError`` naming file and field otherwise)."""
     return load_contract_book(
-        _renderers(connectors),
+        renderers_for(connectors),
         settings.contracts_dir or CONTRACT_DIR,
         settings.municipalities_file or MUNICIPALITIES_FILE,
     )
@@ -84,7 +85,7 @@ def routes_for(
         # A connection of their own: distribution reads only what the tracking route committed.
         *distribution_routes(
             book,
-            _renderers(connectors),
+            renderers_for(connectors),
             lambda: DeliveryLog.open(data_dir),
             ReferralRegister.open(data_dir),
         ),
@@ -131,7 +132,7 @@ async def serve(
         kafka = build_kafka_broker(connection)
         for route in routes:
             wire_route(kafka, route, settings.session_timeout_ms)
-        await kafka.start()
+        await start_broker(kafka)
         if settings.embedded:
             write_embedded_state(settings.data_dir, bootstrap)
         announce(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from connectors.kela.wiring import STATEMENT_XML
+from connectors import CONNECTORS
 from hub.contracts import load_contract_book
-from hub.rendering import CLOUDEVENTS_JSON
+from hub.runtime import renderers_for
 from schemas.codes import Partner
 
-BOOK = load_contract_book({r.format: r for r in (CLOUDEVENTS_JSON, STATEMENT_XML)})
+BOOK = load_contract_book(renderers_for(CONNECTORS))
 
 #: Fields that are internal to an authority or may hold health information.
 NEVER_TO_KELA = {"case_worker", "note", "reason", "client_number"}

@@ -24,7 +24,7 @@ from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
 from contracts import CONTRACT_DIR
 from hub.broker.connection import KafkaConnection
-from hub.broker.faststream_broker import build_kafka_broker
+from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.deadletter import DLQ_REASON, SOURCE_LINE, SOURCE_TOPIC
 from hub.ingest import check_file, ingest_kela_file, producer_publisher, started_producer
 from hub.pipeline import wire_route
@@ -58,7 +58,7 @@ async def running_hub(settings: HubSettings, group: str) -> AsyncIterator[None]:
     broker = build_kafka_broker(connection)
     for route in routes:
         wire_route(broker, dataclasses.replace(route, group_id=f"{group}.{route.connector}"), 3000)
-    await broker.start()
+    await start_broker(broker)
     try:
         yield
     finally:

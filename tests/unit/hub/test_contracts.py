@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors import CONNECTORS
 from contracts import CONTRACT_DIR, MUNICIPALITIES_FILE
 from hub.contracts import (
     Condition,
@@ -16,9 +17,10 @@ from hub.contracts import (
     project,
 )
 from hub.errors import ConfigurationError
+from hub.runtime import renderers_for
 from schemas.codes import Authority, Partner
 
-FORMATS = ("cloudevents-json", "kela-tvpt-xml")
+FORMATS = tuple(renderers_for(CONNECTORS))
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 def test_packaged_contracts_and_municipalities_load() -> None:
     book = load_contract_book(FORMATS)
-    assert set(book.contracts) == {Partner.KELA, Partner.LAHTI, Partner.PH}
+    assert set(book.contracts) == {Partner.KELA, Partner.LAHTI, Partner.PH, Partner.SOTE}
     assert book.municipalities["398"] is Authority.LAHTI
     assert {code for code, a in book.municipalities.items() if a is Authority.PH} == {
         "016", "081", "098", "111", "142", "316", "560", "576", "781",

@@ -8,17 +8,17 @@ import orjson
 import pytest
 from lxml import etree
 
-from connectors.kela.wiring import STATEMENT_XML
+from connectors import CONNECTORS
 from contracts import CONTRACT_DIR
 from hub.contracts import load_contract_book
 from hub.delivery_log import DeliveryLog
 from hub.distribution import NOT_ROUTED, distribution_routes, route_event
 from hub.pipeline import Accepted, Outgoing
-from hub.rendering import CLOUDEVENTS_JSON
+from hub.runtime import renderers_for
 from schemas.rejection import Rejection
 from tests.support import CODE, benefit_day_event, client_status_event
 
-RENDERERS = {r.format: r for r in (CLOUDEVENTS_JSON, STATEMENT_XML)}
+RENDERERS = renderers_for(CONNECTORS)
 BOOK = load_contract_book(RENDERERS)
 XSD = etree.XMLSchema(etree.parse(str(CONTRACT_DIR / "kela" / "tvpt.xsd")))
 

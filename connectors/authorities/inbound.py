@@ -1,0 +1,686 @@
+"""The labour authorities' messages in: JSON bytes → native model → canonical event.
+
+Two families arrive from each authority (``lahti``, ``ph``), and the authority is known from
+the topic a message came on, which the caller passes in:
+
+* ``in.<authority>.client-status``: ``parse_status_change`` → ``ClientStatus``, then
+  ``status_event`` → ``ClientStatusEvent``;
+* ``in.<authority>.service-referral``: ``parse_referral`` → ``ServiceReferral``, then
+  ``referral_event`` → ``ServiceReferralEvent``.
+
+Pure: no broker, no database, no clock, no logging. Things this module must never do:
+
+* raise on partner bytes: every message becomes a canonical model or a ``Rejection`` with a
+  stable ``reason`` (see ``REASONS``);
+* put an identity code or free text (``muistiinpano``, ``vastuuvirkailija``, ``perustelu``)
+  into a rejection ``detail``. Details name fields, expected types and code lists; the value
+  of a code field is quoted only when it looks like a code (see ``_shown``); identifiers,
+  identity codes, free text and timestamps are never quoted;
+* guess: an unknown code, a key the document does not show, a missing offset is a rejection.
+
+Decisions beyond the interface document:
+
+* Bytes that are not UTF-8 are ``not-utf8`` (a separate reason from ``malformed-json``, as in
+  the Kela connector: it points at an encoding problem, not a JSON one). A byte-order mark is
+  ``malformed-json``: JSON text exchanged between systems must not start with one (RFC 8259).
+* A key that appears twice in one object is ``duplicate-field``: parsers disagree on which
+  value wins, so a second ``hetu`` could make the hub and an auditor see different people.
+* A key the document does not show is ``unknown-field``, not ignored: the document fixes the
+  shape, and a new key means the interface changed under us. Silently dropping it could drop
+  something that must change how the message is handled (a non-disclosure flag, a
+  correction marker), and nobody would notice.
+* A referral with ``suostumus: false`` is ``no-consent``: the hub does not forward a referral
+  (which may carry health information) that the person has not agreed to, and the sending
+  authority sees the rejection instead of a silent drop.
+* Which keys may be absent or ``null`` is listed in ``connectors.authorities.native``.
+* Identifiers (``muutosId``, ``asiakasnumero``, ``lahete_id``) are visible ASCII within the
+  canonical lengths (``bad-identifier``). Dates are ``YYYY-MM-DD``; timestamps are RFC 3339
+  (``T``, seconds, an optional fraction of up to 9 digits truncated to microseconds, ``Z`` or
+  ``±HH:MM``) and must carry an offset within ±14:00 (the range of real time zones, and
+  all that Kela's ``xs:dateTime`` takes when the status is passed on). Digits are ASCII
+  digits only. JSON types are strict: ``"true"`` is not a boolean and ``398`` is not a
+  municipality code (``098`` would lose its zero).
+* Checks run in this order and the first failure is reported: encoding, JSON, duplicate
+  keys, missing keys, unknown keys, each field in the document's order, then the rules across
+  fields (service period order; recipient for the service; consent).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Final, NoReturn
+
+import orjson
+from pydantic import ValidationError
+
+from connectors.authorities.native import (
+    CHANGE_ID_MAX_LENGTH,
+    CLIENT_NUMBER_MAX_LENGTH,
+    NOTIFICATION_FIELDS,
+    OPTIONAL_NOTIFICATION_FIELDS,
+    OPTIONAL_SERVICE_FIELDS,
+    REFERRAL_FIELDS,
+    REFERRAL_ID_MAX_LENGTH,
+    REFERRAL_SERVICES,
+    SERVICE_FIELDS,
+    SOTE_SERVICES,
+    URGENCY,
+    NotifiedService,
+    ServiceReferralMessage,
+    StatusChangeNotification,
+)
+from schemas.client_status import CLIENT_STATUS_V1, ClientStatus, ServicePeriod
+from schemas.codes import (
+    Authority,
+    Partner,
+    ReferralService,
+    ServiceCode,
+    UnknownCodeError,
+    employment_status_from_code,
+)
+from schemas.envelope import ClientStatusEvent, ServiceReferralEvent, dataschema_for
+from schemas.identity_code import IdentityCodeError, validate_identity_code
+from schemas.person_ref import person_ref_for
+from schemas.rejection import Rejection
+from schemas.service_referral import SERVICE_REFERRAL_V1, ServiceReferral
+
+__all__ = [
+    "BAD_DATE",
+    "BAD_IDENTIFIER",
+    "BAD_MUNICIPALITY_CODE",
+    "BAD_TIMESTAMP",
+    "DUPLICATE_FIELD",
+    "EVENT_ID_NAMESPACE",
+    "INVALID_IDENTITY_CODE",
+    "INVALID_MESSAGE",
+    "MALFORMED_JSON",
+    "MISSING_FIELD",
+    "NOT_UTF8",
+    "NO_CONSENT",
+    "REASONS",
+    "REFERRAL_REASONS",
+    "SENDER_MISMATCH",
+    "SERVICE_END_BEFORE_START",
+    "STATUS_CHANGE_REASONS",
+    "UNKNOWN_EMPLOYMENT_STATUS_CODE",
+    "UNKNOWN_FIELD",
+    "UNKNOWN_REFERRAL_SERVICE",
+    "UNKNOWN_SERVICE_CODE",
+    "UNKNOWN_URGENCY",
+    "WRONG_FIELD_TYPE",
+    "WRONG_RECIPIENT",
+    "parse_referral",
+    "parse_status_change",
+    "referral_event",
+    "referral_event_id",
+    "source_for",
+    "status_event",
+    "status_event_id",
+    "to_client_status",
+    "to_service_referral",
+]
+
+NOT_UTF8: Final = "not-utf8"
+MALFORMED_JSON: Final = "malformed-json"
+DUPLICATE_FIELD: Final = "duplicate-field"
+MISSING_FIELD: Final = "missing-field"
+UNKNOWN_FIELD: Final = "unknown-field"
+WRONG_FIELD_TYPE: Final = "wrong-field-type"
+BAD_IDENTIFIER: Final = "bad-identifier"
+INVALID_IDENTITY_CODE: Final = "invalid-identity-code"
+BAD_MUNICIPALITY_CODE: Final = "bad-municipality-code"
+UNKNOWN_EMPLOYMENT_STATUS_CODE: Final = "unknown-employment-status-code"
+UNKNOWN_SERVICE_CODE: Final = "unknown-service-code"
+BAD_DATE: Final = "bad-date"
+BAD_TIMESTAMP: Final = "bad-timestamp"
+SERVICE_END_BEFORE_START: Final = "service-end-before-start"
+SENDER_MISMATCH: Final = "sender-mismatch"
+WRONG_RECIPIENT: Final = "wrong-recipient"
+UNKNOWN_REFERRAL_SERVICE: Final = "unknown-referral-service"
+UNKNOWN_URGENCY: Final = "unknown-urgency"
+NO_CONSENT: Final = "no-consent"
+INVALID_MESSAGE: Final = "invalid-message"
+
+#: Every reason this module can give, with its meaning: the codes partners alert on.
+REASONS: Final[dict[str, str]] = {
+    NOT_UTF8: "the message is not valid UTF-8",
+    MALFORMED_JSON: "the message is not a JSON object (not JSON, another JSON value, a "
+    "byte-order mark, or nested too deeply)",
+    DUPLICATE_FIELD: "a key appears more than once in one JSON object",
+    MISSING_FIELD: "a required key is absent",
+    UNKNOWN_FIELD: "a key the interface document does not show is present",
+    WRONG_FIELD_TYPE: "a value has the wrong JSON type (e.g. a number for a string, null for "
+    "a required value)",
+    BAD_IDENTIFIER: "muutosId, asiakasnumero or lahete_id is empty, too long or has spaces",
+    INVALID_IDENTITY_CODE: "hetu is not a valid personal identity code",
+    BAD_MUNICIPALITY_CODE: "kotikunta is not exactly 3 ASCII digits",
+    UNKNOWN_EMPLOYMENT_STATUS_CODE: "tyollisyystilanne is not in the national code list "
+    "(00-05, 07-09; 06 is retired)",
+    UNKNOWN_SERVICE_CODE: "palvelu.koodi is not TKO, TKE, KTT, OMO, VAL or KOT",
+    BAD_DATE: "a date is not YYYY-MM-DD or is not a real date",
+    BAD_TIMESTAMP: "muutettu or lahetetty is not an RFC 3339 date-time with an offset within "
+    "±14:00",
+    SERVICE_END_BEFORE_START: "palvelu.paattyy is before palvelu.alkaa",
+    SENDER_MISMATCH: "lahettaja is not the authority whose topic the referral came on",
+    WRONG_RECIPIENT: "vastaanottaja is not the receiver of the service (sote, or for "
+    "KOTOUTUMISKOULUTUS the other authority)",
+    UNKNOWN_REFERRAL_SERVICE: "a referral's palvelu is not one of the five services",
+    UNKNOWN_URGENCY: "kiireellisyys is not normaali or kiireellinen",
+    NO_CONSENT: "suostumus is false: a referral without consent is not forwarded",
+    INVALID_MESSAGE: "the message failed the models' checks (not expected to happen)",
+}
+
+_COMMON_REASONS: Final = (
+    NOT_UTF8,
+    MALFORMED_JSON,
+    DUPLICATE_FIELD,
+    MISSING_FIELD,
+    UNKNOWN_FIELD,
+    WRONG_FIELD_TYPE,
+    BAD_IDENTIFIER,
+    INVALID_IDENTITY_CODE,
+    BAD_DATE,
+    BAD_TIMESTAMP,
+    INVALID_MESSAGE,
+)
+
+#: The reasons ``parse_status_change`` can give.
+STATUS_CHANGE_REASONS: Final = frozenset(
+    {
+        *_COMMON_REASONS,
+        BAD_MUNICIPALITY_CODE,
+        UNKNOWN_EMPLOYMENT_STATUS_CODE,
+        UNKNOWN_SERVICE_CODE,
+        SERVICE_END_BEFORE_START,
+    }
+)
+
+#: The reasons ``parse_referral`` can give.
+REFERRAL_REASONS: Final = frozenset(
+    {
+        *_COMMON_REASONS,
+        SENDER_MISMATCH,
+        WRONG_RECIPIENT,
+        UNKNOWN_REFERRAL_SERVICE,
+        UNKNOWN_URGENCY,
+        NO_CONSENT,
+    }
+)
+
+#: Namespace of the authorities' event ids, fixed forever:
+#: uuid5(NAMESPACE_URL, "urn:fi:paijathame:hub:connector:authorities").
+EVENT_ID_NAMESPACE: Final = uuid.UUID("ced692a0-4e27-5d49-98e5-4de75033b435")
+
+_STATUS_ID_PREFIX: Final = "authorities.client-status:"
+_REFERRAL_ID_PREFIX: Final = "authorities.service-referral:"
+_SOURCE_PREFIX: Final = "urn:fi:paijathame:hub:connector:"
+
+_BOM: Final = b"\xef\xbb\xbf"
+_DATE: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_TIMESTAMP: Final = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+_MAX_OFFSET: Final = dt.timedelta(hours=14)
+_MUNICIPALITY: Final = re.compile(r"[0-9]{3}")
+_IDENTIFIER: Final = re.compile(r"[!-~]+")
+_SERVICE_CODES: Final = {code.value: code for code in ServiceCode}
+_PARTNERS: Final = {partner.value: partner for partner in Partner}
+
+#: A raw value is quoted only when it looks like a code: visible ASCII without spaces (never
+#: a sentence of free text), short, and with fewer digits than an identity code has (nine).
+_QUOTABLE: Final = re.compile(r"[!-~]{0,32}")
+_IDENTITY_CODE_DIGITS: Final = 9
+
+
+class _Refusal(Exception):  # noqa: N818 - private control flow, never leaves this module.
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class _DuplicateKeyError(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__("duplicate key")
+        self.key = key
+
+
+def _refuse(reason: str, detail: str) -> NoReturn:
+    raise _Refusal(reason, detail)
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a detail, or only its length when it could be personal data."""
+    if _QUOTABLE.fullmatch(text) and sum(c.isdigit() for c in text) < _IDENTITY_CODE_DIGITS:
+        return f"'{text}'"
+    return f"<{len(text)} characters, not shown>"
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+# --- bytes → JSON object -------------------------------------------------------------------
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key, item in pairs:
+        if key in found:
+            raise _DuplicateKeyError(key)
+        found[key] = item
+    return found
+
+
+def _json_object(value: bytes) -> dict[str, object]:
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as error:
+        _refuse(
+            NOT_UTF8,
+            f"byte {value[error.start]:#04x} at position {error.start} is not valid UTF-8",
+        )
+    if value.startswith(_BOM):
+        _refuse(MALFORMED_JSON, "the message starts with a byte-order mark, which JSON forbids")
+    try:
+        parsed = orjson.loads(value)
+    except orjson.JSONDecodeError as error:
+        # orjson's message is not quoted: only the position, which holds no personal data.
+        _refuse(
+            MALFORMED_JSON,
+            f"not valid JSON at line {error.lineno}, column {error.colno}",
+        )
+    if not isinstance(parsed, dict):
+        _refuse(MALFORMED_JSON, f"the message must be a JSON object, got {_json_type(parsed)}")
+    # orjson keeps the last of repeated keys silently; the standard parser's hook sees them.
+    try:
+        json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKeyError as duplicate:
+        _refuse(DUPLICATE_FIELD, f"key {_shown(duplicate.key)} appears more than once")
+    except RecursionError:
+        _refuse(MALFORMED_JSON, "the message is nested too deeply")
+    return parsed
+
+
+def _check_keys(
+    obj: Mapping[str, object], fields: tuple[str, ...], optional: frozenset[str], where: str
+) -> None:
+    for name in fields:
+        if name not in obj and name not in optional:
+            _refuse(MISSING_FIELD, f"{where}{name} is missing")
+    for key in obj:
+        if key not in fields:
+            _refuse(
+                UNKNOWN_FIELD,
+                f"{where}{_shown(key)} is not a field of the interface "
+                f"(expected: {', '.join(fields)})",
+            )
+
+
+# --- field readers: each returns the typed value or refuses --------------------------------
+
+
+def _string(obj: Mapping[str, object], name: str, where: str = "") -> str:
+    value = obj.get(name)
+    if not isinstance(value, str):
+        _refuse(WRONG_FIELD_TYPE, f"{where}{name} must be a string, got {_json_type(value)}")
+    return value
+
+
+def _optional_string(obj: Mapping[str, object], name: str) -> str | None:
+    if obj.get(name) is None:
+        return None
+    return _string(obj, name)
+
+
+def _boolean(obj: Mapping[str, object], name: str) -> bool:
+    value = obj.get(name)
+    if not isinstance(value, bool):
+        _refuse(WRONG_FIELD_TYPE, f"{name} must be a boolean, got {_json_type(value)}")
+    return value
+
+
+def _identifier(obj: Mapping[str, object], name: str, max_length: int) -> str:
+    # Never quoted: an identifier is long enough to be (or hide) an identity code.
+    text = _string(obj, name)
+    if len(text) > max_length or not _IDENTIFIER.fullmatch(text):
+        _refuse(
+            BAD_IDENTIFIER,
+            f"{name} must be 1-{max_length} visible ASCII characters without spaces "
+            f"(got {len(text)} characters)",
+        )
+    return text
+
+
+def _identity_code(obj: Mapping[str, object]) -> str:
+    text = _string(obj, "hetu")
+    try:
+        return validate_identity_code(text)
+    except IdentityCodeError as error:
+        # The message names what is wrong and never quotes the code.
+        _refuse(INVALID_IDENTITY_CODE, f"hetu: {error}")
+
+
+def _municipality(obj: Mapping[str, object]) -> str:
+    text = _string(obj, "kotikunta")
+    if not _MUNICIPALITY.fullmatch(text):
+        _refuse(BAD_MUNICIPALITY_CODE, f"kotikunta {_shown(text)} is not a 3-digit code")
+    return text
+
+
+def _employment_status_code(obj: Mapping[str, object]) -> str:
+    text = _string(obj, "tyollisyystilanne")
+    try:
+        employment_status_from_code(text)
+    except UnknownCodeError:
+        retired = " (06 is retired)" if text == "06" else ""
+        _refuse(
+            UNKNOWN_EMPLOYMENT_STATUS_CODE,
+            f"tyollisyystilanne {_shown(text)} is not in the national code list "
+            f"00-05, 07-09{retired}",
+        )
+    return text
+
+
+def _date(obj: Mapping[str, object], name: str, where: str = "") -> dt.date:
+    text = _string(obj, name, where)
+    match = _DATE.fullmatch(text)
+    if match is None:
+        _refuse(BAD_DATE, f"{where}{name} {_shown(text)} is not a date in the form YYYY-MM-DD")
+    year, month, day = (int(part) for part in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        _refuse(BAD_DATE, f"{where}{name} {_shown(text)} is not a date")
+
+
+def _optional_date(obj: Mapping[str, object], name: str, where: str) -> dt.date | None:
+    if obj.get(name) is None:
+        return None
+    return _date(obj, name, where)
+
+
+def _timestamp(obj: Mapping[str, object], name: str) -> dt.datetime:
+    # Never quoted: a timestamp has more digits than an identity code.
+    text = _string(obj, name)
+    match = _TIMESTAMP.fullmatch(text)
+    if match is None:
+        _refuse(
+            BAD_TIMESTAMP,
+            f"{name} is not an RFC 3339 date-time like 2025-03-01T08:12:00+02:00",
+        )
+    date, time, fraction, offset = match.groups()
+    if offset is None:
+        _refuse(BAD_TIMESTAMP, f"{name} has no time-zone offset (Z or ±HH:MM)")
+    micro = f".{fraction[:6].ljust(6, '0')}" if fraction else ""
+    normalised = f"{date}T{time}{micro}{'+00:00' if offset == 'Z' else offset}"
+    try:
+        moment = dt.datetime.fromisoformat(normalised)
+    except ValueError:
+        _refuse(BAD_TIMESTAMP, f"{name} is not a real date and time with a valid offset")
+    offset_value = moment.utcoffset()
+    if offset_value is None or abs(offset_value) > _MAX_OFFSET:
+        # No time zone is further than 14 hours from UTC; Kela's xs:dateTime stops there too.
+        _refuse(BAD_TIMESTAMP, f"{name} has an offset beyond ±14:00")
+    return moment
+
+
+def _notified_service(obj: Mapping[str, object]) -> NotifiedService | None:
+    raw = obj["palvelu"]
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        _refuse(WRONG_FIELD_TYPE, f"palvelu must be an object or null, got {_json_type(raw)}")
+    _check_keys(raw, SERVICE_FIELDS, OPTIONAL_SERVICE_FIELDS, "palvelu.")
+    code_text = _string(raw, "koodi", "palvelu.")
+    code = _SERVICE_CODES.get(code_text)
+    if code is None:
+        _refuse(
+            UNKNOWN_SERVICE_CODE,
+            f"palvelu.koodi {_shown(code_text)} is not one of {', '.join(_SERVICE_CODES)}",
+        )
+    return NotifiedService(
+        koodi=code,
+        alkaa=_date(raw, "alkaa", "palvelu."),
+        paattyy=_optional_date(raw, "paattyy", "palvelu."),
+    )
+
+
+# --- client-status change notification ---------------------------------------------------
+
+
+def _notification_from(obj: dict[str, object]) -> StatusChangeNotification:
+    _check_keys(obj, NOTIFICATION_FIELDS, OPTIONAL_NOTIFICATION_FIELDS, "")
+    change_id = _identifier(obj, "muutosId", CHANGE_ID_MAX_LENGTH)
+    client_number = _identifier(obj, "asiakasnumero", CLIENT_NUMBER_MAX_LENGTH)
+    hetu = _identity_code(obj)
+    municipality = _municipality(obj)
+    status_code = _employment_status_code(obj)
+    status_since = _date(obj, "tilanneAlkaa")
+    job_search = _boolean(obj, "tyonhakuVoimassa")
+    service = _notified_service(obj)
+    case_worker = _optional_string(obj, "vastuuvirkailija")
+    note = _optional_string(obj, "muistiinpano")
+    changed_at = _timestamp(obj, "muutettu")
+
+    if service is not None and service.paattyy is not None and service.paattyy < service.alkaa:
+        _refuse(
+            SERVICE_END_BEFORE_START,
+            f"palvelu.paattyy {service.paattyy.isoformat()} is before palvelu.alkaa "
+            f"{service.alkaa.isoformat()}",
+        )
+    return StatusChangeNotification(
+        muutosId=change_id,
+        asiakasnumero=client_number,
+        hetu=hetu,
+        kotikunta=municipality,
+        tyollisyystilanne=employment_status_from_code(status_code),
+        tilanneAlkaa=status_since,
+        tyonhakuVoimassa=job_search,
+        palvelu=service,
+        vastuuvirkailija=case_worker,
+        muistiinpano=note,
+        muutettu=changed_at,
+    )
+
+
+def to_client_status(notification: StatusChangeNotification, authority: Authority) -> ClientStatus:
+    """The canonical client status of a notification that came on ``authority``'s topic.
+
+    ``previous_home_municipality`` is left empty: the hub sets it from the person's previous
+    event, which a pure translation cannot see.
+    """
+    service = notification.palvelu
+    return ClientStatus(
+        change_id=notification.muutosId,
+        authority=authority,
+        client_number=notification.asiakasnumero,
+        person_id=notification.hetu,
+        home_municipality=notification.kotikunta,
+        employment_status=notification.tyollisyystilanne,
+        status_since=notification.tilanneAlkaa,
+        job_search_active=notification.tyonhakuVoimassa,
+        service=None
+        if service is None
+        else ServicePeriod(code=service.koodi, start=service.alkaa, end=service.paattyy),
+        case_worker=notification.vastuuvirkailija,
+        note=notification.muistiinpano,
+        changed_at=notification.muutettu,
+    )
+
+
+def _failed_checks(error: ValidationError) -> Rejection:
+    # The explicit checks leave the models nothing to refuse; if they ever drift apart the
+    # message is still rejected, not raised. hide_input_in_errors keeps values out.
+    where = ", ".join(
+        ".".join(str(part) for part in e["loc"]) for e in error.errors(include_input=False)
+    )
+    return Rejection(INVALID_MESSAGE, f"the message fails the model's checks at: {where}")
+
+
+def parse_status_change(value: bytes, authority: Authority) -> ClientStatus | Rejection:
+    """A change notification from ``in.<authority>.client-status`` as a canonical status."""
+    try:
+        notification = _notification_from(_json_object(value))
+        return to_client_status(notification, authority)
+    except _Refusal as refusal:
+        return Rejection(refusal.reason, refusal.detail)
+    except ValidationError as error:
+        return _failed_checks(error)
+
+
+# --- service referral ----------------------------------------------------------------------
+
+
+def _recipient_for(service: ReferralService, sender: Authority) -> Partner:
+    if service in SOTE_SERVICES:
+        return Partner.SOTE
+    return Partner.PH if sender is Authority.LAHTI else Partner.LAHTI
+
+
+def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceReferralMessage:
+    _check_keys(obj, REFERRAL_FIELDS, frozenset(), "")
+    referral_id = _identifier(obj, "lahete_id", REFERRAL_ID_MAX_LENGTH)
+    hetu = _identity_code(obj)
+    sender_text = _string(obj, "lahettaja")
+    if sender_text != authority.value:
+        _refuse(
+            SENDER_MISMATCH,
+            f"lahettaja {_shown(sender_text)} is not '{authority.value}', whose topic the "
+            "referral came on",
+        )
+    recipient_text = _string(obj, "vastaanottaja")
+    recipient = _PARTNERS.get(recipient_text)
+    if recipient is None:
+        _refuse(
+            WRONG_RECIPIENT,
+            f"vastaanottaja {_shown(recipient_text)} is not a partner of the hub "
+            f"({', '.join(_PARTNERS)})",
+        )
+    service_text = _string(obj, "palvelu")
+    service = REFERRAL_SERVICES.get(service_text)
+    if service is None:
+        _refuse(
+            UNKNOWN_REFERRAL_SERVICE,
+            f"palvelu {_shown(service_text)} is not one of {', '.join(REFERRAL_SERVICES)}",
+        )
+    reason = _string(obj, "perustelu")
+    urgency_text = _string(obj, "kiireellisyys")
+    urgency = URGENCY.get(urgency_text)
+    if urgency is None:
+        _refuse(
+            UNKNOWN_URGENCY,
+            f"kiireellisyys {_shown(urgency_text)} is not one of {', '.join(URGENCY)}",
+        )
+    requested_start = _date(obj, "toivottu_alku")
+    consent = _boolean(obj, "suostumus")
+    sent_at = _timestamp(obj, "lahetetty")
+
+    expected = _recipient_for(service, authority)
+    if recipient is not expected:
+        _refuse(
+            WRONG_RECIPIENT,
+            f"{service_text} from '{authority.value}' goes to '{expected.value}', "
+            f"not '{recipient.value}'",
+        )
+    if not consent:
+        _refuse(NO_CONSENT, "suostumus is false: a referral without consent is not forwarded")
+    return ServiceReferralMessage(
+        lahete_id=referral_id,
+        hetu=hetu,
+        lahettaja=authority,
+        vastaanottaja=recipient,
+        palvelu=service,
+        perustelu=reason,
+        kiireellisyys=urgency,
+        toivottu_alku=requested_start,
+        suostumus=consent,
+        lahetetty=sent_at,
+    )
+
+
+def to_service_referral(message: ServiceReferralMessage) -> ServiceReferral:
+    """The canonical service referral of a native referral message."""
+    return ServiceReferral(
+        referral_id=message.lahete_id,
+        person_id=message.hetu,
+        sender=message.lahettaja,
+        recipient=message.vastaanottaja,
+        service=message.palvelu,
+        reason=message.perustelu,
+        urgency=message.kiireellisyys,
+        requested_start=message.toivottu_alku,
+        consent=message.suostumus,
+        sent_at=message.lahetetty,
+    )
+
+
+def parse_referral(value: bytes, authority: Authority) -> ServiceReferral | Rejection:
+    """A referral from ``in.<authority>.service-referral`` as a canonical referral."""
+    try:
+        return to_service_referral(_referral_from(_json_object(value), authority))
+    except _Refusal as refusal:
+        return Rejection(refusal.reason, refusal.detail)
+    except ValidationError as error:
+        return _failed_checks(error)
+
+
+# --- canonical events ----------------------------------------------------------------------
+
+
+def source_for(authority: Authority) -> str:
+    """The CloudEvents ``source`` of the events made from ``authority``'s messages."""
+    return _SOURCE_PREFIX + authority.value
+
+
+def status_event_id(change_id: str) -> str:
+    """The event id of change ``change_id`` (muutosId): a redelivery gets the same id."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, _STATUS_ID_PREFIX + change_id))
+
+
+def referral_event_id(referral_id: str) -> str:
+    """The event id of referral ``referral_id`` (lahete_id): a redelivery gets the same id.
+
+    Keyed by ``lahete_id`` alone, so it assumes both authorities draw referral ids from one
+    numbering (both use the national system); the document does not say so.
+    """
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, _REFERRAL_ID_PREFIX + referral_id))
+
+
+def status_event(status: ClientStatus, secret: bytes) -> ClientStatusEvent:
+    """The canonical client-status event; the person reference is keyed by ``secret``."""
+    return ClientStatusEvent(
+        id=status_event_id(status.change_id),
+        source=source_for(status.authority),
+        subject=person_ref_for(status.person_id, secret),
+        time=status.changed_at,
+        dataschema=dataschema_for(CLIENT_STATUS_V1),
+        data=status,
+    )
+
+
+def referral_event(referral: ServiceReferral, secret: bytes) -> ServiceReferralEvent:
+    """The canonical service-referral event; the person reference is keyed by ``secret``."""
+    return ServiceReferralEvent(
+        id=referral_event_id(referral.referral_id),
+        source=source_for(referral.sender),
+        subject=person_ref_for(referral.person_id, secret),
+        time=referral.sent_at,
+        dataschema=dataschema_for(SERVICE_REFERRAL_V1),
+        data=referral,
+    )
