@@ -653,13 +653,15 @@ def status_event_id(change_id: str) -> str:
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, _STATUS_ID_PREFIX + change_id))
 
 
-def referral_event_id(referral_id: str) -> str:
-    """The event id of referral ``referral_id`` (lahete_id): a redelivery gets the same id.
+def referral_event_id(referral_id: str, sender: Authority) -> str:
+    """The event id of referral ``referral_id`` (lahete_id) sent by ``sender``: a redelivery
+    gets the same id.
 
-    Keyed by ``lahete_id`` alone, so it assumes both authorities draw referral ids from one
-    numbering (both use the national system); the document does not say so.
+    The sender is part of it: the interface document does not say that ``lahete_id`` is
+    unique across the two authorities, and two referrals must never share an event id
+    (consumers deduplicate on it).
     """
-    return str(uuid.uuid5(EVENT_ID_NAMESPACE, _REFERRAL_ID_PREFIX + referral_id))
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{_REFERRAL_ID_PREFIX}{sender.value}/{referral_id}"))
 
 
 def status_event(status: ClientStatus, secret: bytes) -> ClientStatusEvent:
@@ -677,7 +679,7 @@ def status_event(status: ClientStatus, secret: bytes) -> ClientStatusEvent:
 def referral_event(referral: ServiceReferral, secret: bytes) -> ServiceReferralEvent:
     """The canonical service-referral event; the person reference is keyed by ``secret``."""
     return ServiceReferralEvent(
-        id=referral_event_id(referral.referral_id),
+        id=referral_event_id(referral.referral_id, referral.sender),
         source=source_for(referral.sender),
         subject=person_ref_for(referral.person_id, secret),
         time=referral.sent_at,

@@ -30,7 +30,12 @@ from schemas.codes import Authority
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, CloudEvent
 from schemas.rejection import Rejection
 
-__all__ = ["REFERRAL_STATUS_JSON", "build_routes", "client_status_translation"]
+__all__ = [
+    "REFERRAL_STATUS_JSON",
+    "build_routes",
+    "client_status_translation",
+    "referral_translation",
+]
 
 log = get_logger(__name__)
 
@@ -40,25 +45,30 @@ REFERRAL_STATUS_JSON: Final = Renderer(
 )
 
 
-def _published(
-    state: AuthorityState, family: str, message_id: str, event: CloudEvent[Any]
-) -> Accepted | Rejection:
-    """Publish ``event`` once per message id; record it durably after publishing."""
-    value = event.model_dump_json().encode()
-    fingerprint = state.fingerprint(event.data.model_dump_json().encode())
+def _repeat(
+    state: AuthorityState, family: str, message_id: str, fingerprint: str
+) -> Accepted | Rejection | None:
+    """The outcome of a message id seen before (None when it is new)."""
     match state.seen(family, message_id, fingerprint):
         case Seen.DUPLICATE:
-            log.info("duplicate message accepted once", family=family, event_id=event.id)
+            log.info("duplicate message accepted once", family=family, message_id=message_id)
             return Accepted([])
         case Seen.CONFLICT:
             return Rejection(
                 f"conflicting-duplicate-{family}",
                 f"{message_id} was received before with different content",
             )
+    return None
+
+
+def _publish(
+    state: AuthorityState, family: str, message_id: str, fingerprint: str, event: CloudEvent[Any]
+) -> Accepted:
+    """Publish ``event``; the message id is recorded durably once it is out."""
     state.stage_seen(family, message_id, fingerprint)
     message = Outgoing(
         f"hub.{family}.v1",
-        value,
+        event.model_dump_json().encode(),
         event.subject.encode(),
         {"content-type": CLOUDEVENTS_CONTENT_TYPE},
         event.id,
@@ -75,17 +85,42 @@ def client_status_translation(
         status = parse_status_change(value, authority)
         if isinstance(status, Rejection):
             return status
+        # Fingerprint what the partner said, before the hub adds what it knows (the previous
+        # home municipality changes as the person moves; a redelivery must still match).
+        message_id = f"{authority}/{status.change_id}"
+        fingerprint = state.fingerprint(status.model_dump_json().encode())
+        repeat = _repeat(state, "client-status", message_id, fingerprint)
+        if repeat is not None:
+            return repeat
         event = status_event(status, secret)
         known = state.home_of(event.subject)
-        moved_from = known[0] if known and known[0] != status.home_municipality else None
-        if moved_from is not None:
-            update = {"previous_home_municipality": moved_from}
-            data = ClientStatus.model_validate({**status.model_dump(), **update})
-            event = status_event(data, secret)
-        outcome = _published(state, "client-status", f"{authority}/{status.change_id}", event)
-        if isinstance(outcome, Accepted) and outcome.messages:
-            state.stage_home(event.subject, status.home_municipality, status.changed_at)
-        return outcome
+        if known is not None and known[0] != status.home_municipality:
+            moved = {**status.model_dump(), "previous_home_municipality": known[0]}
+            event = status_event(ClientStatus.model_validate(moved), secret)
+        state.stage_home(event.subject, status.home_municipality, status.changed_at)
+        return _publish(state, "client-status", message_id, fingerprint, event)
+
+    return translate
+
+
+def referral_translation(
+    authority: Authority, state: AuthorityState, secret: bytes
+) -> Callable[[bytes], Accepted | Rejection]:
+    """Service referrals of one authority → canonical events, each once."""
+
+    def translate(value: bytes) -> Accepted | Rejection:
+        referral = parse_referral(value, authority)
+        if isinstance(referral, Rejection):
+            return referral
+        # Scoped by authority: the interface document does not say lahete_id is unique
+        # across the two authorities.
+        message_id = f"{authority}/{referral.referral_id}"
+        fingerprint = state.fingerprint(referral.model_dump_json().encode())
+        repeat = _repeat(state, "service-referral", message_id, fingerprint)
+        if repeat is not None:
+            return repeat
+        event = referral_event(referral, secret)
+        return _publish(state, "service-referral", message_id, fingerprint, event)
 
     return translate
 
@@ -93,35 +128,19 @@ def client_status_translation(
 def build_routes(context: ConnectorContext) -> Sequence[Route]:
     """Both authorities' client-status and referral topics; each route its own state."""
     secret = context.pseudonym_secret
+    data_dir = context.settings.data_dir
     routes = []
     for authority in Authority:
-        status_state = AuthorityState.open(context.settings.data_dir, secret)
-        routes.append(
-            Route(
-                f"{authority.value}.client-status",
-                (f"in.{authority.value}.client-status",),
-                client_status_translation(authority, status_state, secret),
+        for family, translation in (
+            ("client-status", client_status_translation),
+            ("service-referral", referral_translation),
+        ):
+            state = AuthorityState.open(data_dir, secret)
+            routes.append(
+                Route(
+                    f"{authority.value}.{family}",
+                    (f"in.{authority.value}.{family}",),
+                    translation(authority, state, secret),
+                )
             )
-        )
-        referral_state = AuthorityState.open(context.settings.data_dir, secret)
-
-        def referrals(
-            value: bytes, authority: Authority = authority, state: AuthorityState = referral_state
-        ) -> Accepted | Rejection:
-            referral = parse_referral(value, authority)
-            if isinstance(referral, Rejection):
-                return referral
-            event = referral_event(referral, secret)
-            # Scoped by authority: the interface document does not say lahete_id is unique
-            # across the two authorities.
-            message_id = f"{authority}/{referral.referral_id}"
-            return _published(state, "service-referral", message_id, event)
-
-        routes.append(
-            Route(
-                f"{authority.value}.service-referral",
-                (f"in.{authority.value}.service-referral",),
-                referrals,
-            )
-        )
     return routes

@@ -797,7 +797,7 @@ def test_referral_event_is_the_expected_cloud_event() -> None:
     result = referral_of(referral())
     event = referral_event(result, SECRET)
     assert isinstance(event, ServiceReferralEvent)
-    assert event.id == referral_event_id("L-2025-000871")
+    assert event.id == referral_event_id("L-2025-000871", Authority.LAHTI)
     assert event.source == "urn:fi:paijathame:hub:connector:lahti"
     assert event.type == "fi.paijathame.hub.service-referral.v1"
     assert event.dataschema == "urn:fi:paijathame:hub:schema:fi.paijathame.hub.service-referral.v1"
@@ -812,17 +812,18 @@ def test_event_ids_are_uuid5_in_the_fixed_namespace_with_a_prefix_per_family() -
     assert status_event_id("m1") == str(
         uuid.uuid5(EVENT_ID_NAMESPACE, "authorities.client-status:m1")
     )
-    assert referral_event_id("m1") == str(
-        uuid.uuid5(EVENT_ID_NAMESPACE, "authorities.service-referral:m1")
+    assert referral_event_id("m1", Authority.PH) == str(
+        uuid.uuid5(EVENT_ID_NAMESPACE, "authorities.service-referral:ph/m1")
     )
-    assert status_event_id("m1") != referral_event_id("m1")
+    assert status_event_id("m1") != referral_event_id("m1", Authority.PH)
+    assert referral_event_id("m1", Authority.PH) != referral_event_id("m1", Authority.LAHTI)
     assert uuid.UUID(status_event_id("m1")).version == 5
 
 
 def test_event_ids_are_deterministic_and_distinct() -> None:
     assert status_event_id("a") == status_event_id("a")
     assert len({status_event_id(f"m-{n}") for n in range(1000)}) == 1000
-    assert len({referral_event_id(f"L-{n}") for n in range(1000)}) == 1000
+    assert len({referral_event_id(f"L-{n}", Authority.LAHTI) for n in range(1000)}) == 1000
 
 
 def test_redelivered_notification_gives_a_byte_identical_event() -> None:
