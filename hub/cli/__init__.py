@@ -12,6 +12,7 @@ import sys
 import typer
 
 from hub.cli._common import err
+from hub.cli.contracts_cmd import contracts_app
 from hub.cli.ingest import ingest_app
 from hub.cli.schemas_cmd import schemas_app
 from hub.cli.tail_send import send, tail
@@ -36,6 +37,7 @@ app.command("send")(send)
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(contracts_app, name="contracts")
 
 
 def _fail(message: str, code: int) -> int:

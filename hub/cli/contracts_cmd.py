@@ -1,0 +1,57 @@
+"""``hub contracts show PARTNER [--format table|markdown]``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hub.cli._common import out, start_command
+from hub.contract_report import contract_markdown, contract_report
+from hub.runtime import contract_book_for
+from schemas.codes import Partner
+
+__all__ = ["contracts_app"]
+
+contracts_app = typer.Typer(help="The partners' data contracts.", no_args_is_help=True)
+
+
+class ReportFormat(StrEnum):
+    """How ``hub contracts show`` prints."""
+
+    TABLE = "table"
+    MARKDOWN = "markdown"
+
+
+@contracts_app.command("show")
+def show(
+    partner: Annotated[Partner, typer.Argument(help="lahti, ph, kela, sote or keha.")],
+    output: Annotated[
+        ReportFormat, typer.Option("--format", help="table (terminal) or markdown (docs).")
+    ] = ReportFormat.TABLE,
+) -> None:
+    """What PARTNER receives, field by field, with the legal basis of each disclosure."""
+    from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
+
+    settings = start_command()
+    book = contract_book_for(settings, CONNECTORS)
+    if output is ReportFormat.MARKDOWN:
+        typer.echo(contract_markdown(book, partner))
+        return
+    name, reports = contract_report(book, partner)
+    out.print(f"[bold]{partner.value}[/]: {name}")
+    if not reports:
+        out.print("receives nothing: there is no contract for this partner")
+    for report in reports:
+        title = f"{report.family} → {report.topic} ({report.format}), {report.condition}"
+        table = Table("field", "meaning", title=title, title_justify="left")
+        for field, meaning in report.fields:
+            table.add_row(field, meaning)
+        out.print(table)
+        confirmed = "" if report.confirmed else " [yellow](awaiting confirmation)[/]"
+        out.print(f"  legal basis{confirmed}: {report.statute}, {report.section}")
+        out.print(f"  {report.basis}", markup=False)
+        if report.withheld:
+            out.print(f"  never sent: {', '.join(report.withheld)}", markup=False)
