@@ -1,8 +1,10 @@
 """Keeping the referral register in step with the canonical referral topics.
 
 One route consumes ``hub.service-referral.v1`` (a referral opens) and
-``hub.referral-status.v1`` (it moves on); it publishes nothing. Invalid canonical events are
-dead-lettered like any other bad input.
+``hub.referral-status.v1`` (it moves on); it publishes nothing. A state the state machine does
+not allow from the referral's current state is ignored: the receiver's connector has already
+recorded a newer state, or refused the update. Invalid canonical events are dead-lettered
+like any other bad input.
 """
 
 from __future__ import annotations
@@ -36,11 +38,17 @@ def referral_tracking_route(register: ReferralRegister) -> Route:
                 status = ReferralStatusEvent.model_validate_json(value)
             except ValidationError:
                 return _invalid(referral_error)
-            register.stage_state(status.data.referral_id, status.data.state)
+            data = status.data
+            register.stage_state(data.referral_id, data.state, data.at)
         else:
-            data = referral.data
+            sent = referral.data
             register.stage_referral(
-                data.referral_id, referral.subject, data.sender, data.recipient, data.service
+                sent.referral_id,
+                referral.subject,
+                sent.sender,
+                sent.recipient,
+                sent.service,
+                sent.sent_at,
             )
         return Accepted([], settle=register.commit, abandon=register.rollback)
 

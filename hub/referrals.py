@@ -3,21 +3,33 @@
 Fed from the canonical topics (``hub.service-referral.v1`` opens a referral,
 ``hub.referral-status.v1`` moves it), so it is the same on every hub instance that reads them.
 The contracts ask it one question: does this person have an open referral with this partner
-(Päijät-Sote may receive client-status only then, law 381/2023)? Keeps no identity codes:
-persons are known by their pseudonymous reference.
+(Päijät-Sote may receive client-status only then, law 381/2023)? The receiver's connector asks
+another: may the referral move to this state? (``transition``: sent → received → accepted or
+rejected; accepted → in progress → completed; cancelled from any state that is not final; the
+``received`` step may be skipped.) Every change is kept in a history for support staff.
+Keeps no identity codes: persons are known by their pseudonymous reference.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
 from hub.sqlite_store import TransactionalStore
 from schemas.codes import ReferralState
 
-__all__ = ["FINAL_STATES", "ReferralRecord", "ReferralRegister"]
+__all__ = [
+    "FINAL_STATES",
+    "SENT",
+    "HistoryEntry",
+    "ReferralRecord",
+    "ReferralRegister",
+    "Transition",
+    "transition",
+]
 
 #: States after which a referral no longer opens a relationship.
 FINAL_STATES: Final = frozenset(
@@ -36,8 +48,57 @@ CREATE TABLE IF NOT EXISTS referrals (
     updated_at  TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS referrals_by_person ON referrals (person_ref, recipient);
+CREATE TABLE IF NOT EXISTS referral_history (
+    referral_id TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_referral ON referral_history (referral_id);
 """
-_SENT: Final = "sent"
+
+#: The state of a referral the hub carried and nobody answered yet.
+SENT: Final = "sent"
+
+_NEXT: Final[dict[str, frozenset[ReferralState]]] = {
+    SENT: frozenset(
+        {
+            ReferralState.RECEIVED,
+            ReferralState.ACCEPTED,
+            ReferralState.REJECTED,
+            ReferralState.CANCELLED,
+        }
+    ),
+    ReferralState.RECEIVED.value: frozenset(
+        {ReferralState.ACCEPTED, ReferralState.REJECTED, ReferralState.CANCELLED}
+    ),
+    ReferralState.ACCEPTED.value: frozenset({ReferralState.IN_PROGRESS, ReferralState.CANCELLED}),
+    ReferralState.IN_PROGRESS.value: frozenset({ReferralState.COMPLETED, ReferralState.CANCELLED}),
+}
+
+
+class Transition(StrEnum):
+    """What a new state means for a referral in its current state."""
+
+    ALLOWED = "allowed"
+    REPEAT = "repeat"
+    ILLEGAL = "illegal"
+
+
+def transition(current: str, new: ReferralState) -> Transition:
+    """Whether a referral in state ``current`` may move to ``new``."""
+    if current == new.value:
+        return Transition.REPEAT
+    return Transition.ALLOWED if new in _NEXT.get(current, frozenset()) else Transition.ILLEGAL
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One recorded state of a referral: the state, when it happened, when it was recorded."""
+
+    state: str
+    at: str
+    recorded_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,28 +124,61 @@ class ReferralRegister:
         """The register of a data directory."""
         return cls(TransactionalStore(data_dir / _FILE, _SCHEMA))
 
+    @staticmethod
+    def exists(data_dir: Path) -> bool:
+        """True if the data directory has a register (read-only commands create none)."""
+        return (data_dir / _FILE).exists()
+
     def stage_referral(
-        self, referral_id: str, person_ref: str, sender: str, recipient: str, service: str
+        self,
+        referral_id: str,
+        person_ref: str,
+        sender: str,
+        recipient: str,
+        service: str,
+        sent_at: dt.datetime,
     ) -> None:
         """A referral was sent (a repeat of a known referral changes nothing)."""
+        if self.referral(referral_id) is not None:
+            return
         self._store.stage(
             "INSERT OR IGNORE INTO referrals VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (referral_id, person_ref, sender, recipient, service, _SENT, _now()),
+            (referral_id, person_ref, sender, recipient, service, SENT, _now()),
         )
+        self._stage_history(referral_id, SENT, sent_at)
 
-    def stage_state(self, referral_id: str, state: ReferralState) -> bool:
-        """A referral moved to ``state``; False if the register does not know the referral.
+    def stage_state(self, referral_id: str, state: ReferralState, at: dt.datetime) -> Transition:
+        """Move a referral to ``state`` if the state machine allows it; say what happened.
 
-        Referrals are committed one message at a time, so a state always finds its referral
-        committed before it.
+        An unknown referral, a repeat and an illegal transition change nothing (``ILLEGAL`` is
+        returned for an unknown referral too).
         """
-        if self.referral(referral_id) is None:
-            return False
+        record = self.referral(referral_id)
+        if record is None:
+            return Transition.ILLEGAL
+        verdict = transition(record.state, state)
+        if verdict is Transition.ALLOWED:
+            self._store.stage(
+                "UPDATE referrals SET state = ?, updated_at = ? WHERE referral_id = ?",
+                (state.value, _now(), referral_id),
+            )
+            self._stage_history(referral_id, state.value, at)
+        return verdict
+
+    def _stage_history(self, referral_id: str, state: str, at: dt.datetime) -> None:
         self._store.stage(
-            "UPDATE referrals SET state = ?, updated_at = ? WHERE referral_id = ?",
-            (state.value, _now(), referral_id),
+            "INSERT INTO referral_history VALUES (?, ?, ?, ?)",
+            (referral_id, state, at.isoformat(), _now()),
         )
-        return True
+
+    def history(self, referral_id: str) -> list[HistoryEntry]:
+        """Every recorded state of a referral, oldest first (committed)."""
+        rows = self._store.all(
+            "SELECT state, at, recorded_at FROM referral_history WHERE referral_id = ? "
+            "ORDER BY rowid",
+            (referral_id,),
+        )
+        return [HistoryEntry(*(str(value) for value in row)) for row in rows]
 
     def referral(self, referral_id: str) -> ReferralRecord | None:
         """What the register knows of one referral (committed state)."""

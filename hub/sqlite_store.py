@@ -64,6 +64,11 @@ class TransactionalStore:
                     return tuple(row)
         return None
 
+    def all(self, query: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Every committed row ``query`` finds in the main schema."""
+        with self._lock:
+            return [tuple(row) for row in self._db.execute(query, parameters).fetchall()]
+
     def stage(self, statement: str, parameters: tuple[Any, ...]) -> None:
         """Remember a write; it reaches the database with the next ``commit``."""
         self._pending.append((statement, parameters))

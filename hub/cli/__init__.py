@@ -14,6 +14,7 @@ import typer
 from hub.cli._common import err
 from hub.cli.contracts_cmd import contracts_app
 from hub.cli.ingest import ingest_app
+from hub.cli.referrals_cmd import referrals_app
 from hub.cli.schemas_cmd import schemas_app
 from hub.cli.tail_send import send, tail
 from hub.cli.topics import topics_app
@@ -38,6 +39,7 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(referrals_app, name="referrals")
 
 
 def _fail(message: str, code: int) -> int:

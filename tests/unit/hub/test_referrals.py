@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hub.cli import main
 from hub.pipeline import Accepted
 from hub.referral_tracking import referral_tracking_route
-from hub.referrals import ReferralRegister
+from hub.referrals import SENT, ReferralRegister, Transition, transition
 from schemas.codes import ReferralState
 from schemas.envelope import ReferralStatusEvent, ServiceReferralEvent, dataschema_for
 from schemas.person_ref import person_ref_for
@@ -96,9 +98,11 @@ def test_a_referral_opens_a_relationship_until_a_final_state(register: ReferralR
     assert not register.has_open_referral(REF, "sote")
 
 
-@pytest.mark.parametrize("final", ["rejected", "cancelled", "completed"])
-def test_every_final_state_closes(register: ReferralRegister, final: str) -> None:
-    _feed(register, _referral(), _status(final))
+@pytest.mark.parametrize(
+    "path", [["rejected"], ["cancelled"], ["accepted", "in_progress", "completed"]]
+)
+def test_every_final_state_closes(register: ReferralRegister, path: list[str]) -> None:
+    _feed(register, _referral(), *(_status(state) for state in path))
     assert not register.has_open_referral(REF, "sote")
 
 
@@ -108,7 +112,7 @@ def test_another_open_referral_keeps_the_relationship(register: ReferralRegister
 
 
 def test_a_repeated_referral_does_not_reopen_a_closed_one(register: ReferralRegister) -> None:
-    _feed(register, _referral(), _status("completed"), _referral())
+    _feed(register, _referral(), _status("rejected"), _referral())
     assert not register.has_open_referral(REF, "sote")
 
 
@@ -130,7 +134,8 @@ def test_the_register_survives_a_restart(tmp_path: Path) -> None:
     record = again.referral("L-2025-000871")
     assert record is not None
     assert (record.recipient, record.state) == ("sote", "sent")
-    assert again.stage_state("L-2025-000871", ReferralState.ACCEPTED)
+    at = dt.datetime(2025, 3, 20, 9, tzinfo=dt.UTC)
+    assert again.stage_state("L-2025-000871", ReferralState.ACCEPTED, at) is Transition.ALLOWED
 
 
 def test_garbage_on_the_referral_topics_is_rejected(register: ReferralRegister) -> None:
@@ -142,3 +147,55 @@ def test_garbage_on_the_referral_topics_is_rejected(register: ReferralRegister) 
 def test_register_keeps_no_identity_code(tmp_path: Path) -> None:
     _feed(ReferralRegister.open(tmp_path), _referral())
     assert CODE.encode() not in (tmp_path / "referrals.sqlite3").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "expected"),
+    [
+        (SENT, "received", Transition.ALLOWED),
+        (SENT, "accepted", Transition.ALLOWED),  # "received" may be skipped
+        (SENT, "in_progress", Transition.ILLEGAL),
+        (SENT, "completed", Transition.ILLEGAL),
+        ("received", "rejected", Transition.ALLOWED),
+        ("accepted", "in_progress", Transition.ALLOWED),
+        ("accepted", "rejected", Transition.ILLEGAL),
+        ("in_progress", "completed", Transition.ALLOWED),
+        ("in_progress", "cancelled", Transition.ALLOWED),
+        ("rejected", "completed", Transition.ILLEGAL),
+        ("completed", "cancelled", Transition.ILLEGAL),
+        ("cancelled", "accepted", Transition.ILLEGAL),
+        ("accepted", "accepted", Transition.REPEAT),
+    ],
+)
+def test_the_referral_state_machine(current: str, new: str, expected: Transition) -> None:
+    assert transition(current, ReferralState(new)) is expected
+
+
+def test_an_illegal_state_changes_nothing_and_history_shows_each_step(
+    register: ReferralRegister,
+) -> None:
+    _feed(register, _referral(), _status("accepted"), _status("completed"), _status("in_progress"))
+    record = register.referral("L-2025-000871")
+    assert record is not None
+    assert record.state == "in_progress"  # completed was skipped as illegal from accepted
+    assert [entry.state for entry in register.history("L-2025-000871")] == [
+        SENT, "accepted", "in_progress",
+    ]  # fmt: skip
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_referrals_show_prints_the_history_without_identity_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _feed(ReferralRegister.open(tmp_path), _referral(), _status("accepted"))
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HUB_LOG_FORMAT", "json")
+    assert main(["referrals", "show", "L-2025-000871"]) == 0
+    printed = capsys.readouterr().out
+    assert "state      accepted" in printed
+    assert "2025-03-14T10:00:00+02:00  sent" in printed
+    assert "2025-03-15T10:00:00+02:00  accepted" in printed
+    assert REF in printed
+    assert CODE not in printed
+    assert main(["referrals", "show", "L-404"]) == 1
+    assert "no referral L-404" in capsys.readouterr().err
