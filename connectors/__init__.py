@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Final
 
-from connectors import authorities, kela
+from connectors import authorities, kela, sote
 from hub.connector import Connector
 
 __all__ = ["CONNECTORS"]
 
-CONNECTORS: Final[tuple[Connector, ...]] = (kela.CONNECTOR, authorities.CONNECTOR)
+CONNECTORS: Final[tuple[Connector, ...]] = (
+    kela.CONNECTOR,
+    authorities.CONNECTOR,
+    sote.CONNECTOR,
+)

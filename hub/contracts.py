@@ -11,6 +11,7 @@ recipient's contract does not list. Every outbound path goes through both (see
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -109,8 +110,8 @@ _CONDITION_NEEDS: Final[dict[Condition, tuple[frozenset[str], bool]]] = {
 class Relationships(Protocol):
     """What the contracts may ask about a person's relationships (the referral register)."""
 
-    def has_open_referral(self, person_ref: str, recipient: str) -> bool:
-        """True if the person has an open referral with ``recipient``."""
+    def has_open_referral(self, person_ref: str, recipient: str, at: dt.datetime) -> bool:
+        """True if the person had an open referral with ``recipient`` at the time ``at``."""
         ...  # pragma: no cover
 
 
@@ -176,17 +177,18 @@ class ContractBook:
         data: Mapping[str, Any],
         subject: str | None = None,
         relationships: Relationships | None = None,
+        time: dt.datetime | None = None,
     ) -> list[Disclosure]:
         """The recipients of an event of ``family`` with canonical ``data`` (JSON mode).
 
-        ``subject`` and ``relationships`` answer ``open-referral-with-partner``; without them
-        that condition never holds.
+        ``subject``, ``time`` (the event's) and ``relationships`` answer
+        ``open-referral-with-partner``; without them that condition never holds.
         """
         found = []
         for partner, contract in self.contracts.items():
             for receipt in contract.receives:
                 if receipt.family == family and self._holds(
-                    receipt.when, partner.value, data, subject, relationships
+                    receipt.when, partner.value, data, (subject, time, relationships)
                 ):
                     found.append(Disclosure(partner, receipt))
         return found
@@ -200,8 +202,7 @@ class ContractBook:
         condition: Condition,
         partner: str,
         data: Mapping[str, Any],
-        subject: str | None,
-        relationships: Relationships | None,
+        context: tuple[str | None, dt.datetime | None, Relationships | None],
     ) -> bool:
         match condition:
             case Condition.ALWAYS:
@@ -226,10 +227,12 @@ class ContractBook:
             case Condition.REFERRAL_SENT_BY_PARTNER:
                 return data.get("referral_sender") == partner
             case Condition.OPEN_REFERRAL_WITH_PARTNER:
+                subject, time, relationships = context
                 return (
                     subject is not None
+                    and time is not None
                     and relationships is not None
-                    and relationships.has_open_referral(subject, partner)
+                    and relationships.has_open_referral(subject, partner, time)
                 )
 
 

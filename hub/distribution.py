@@ -12,6 +12,7 @@ Never logs identity codes or payloads: only event ids, types, partners and reaso
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -61,7 +62,13 @@ def route_event(
         first = exc.errors(include_input=False, include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
         return Rejection("invalid-canonical-event", f"{where}: {first['msg']}")
-    disclosures = book.disclosures_for(family, event["data"], event["subject"], relationships)
+    disclosures = book.disclosures_for(
+        family,
+        event["data"],
+        event["subject"],
+        relationships,
+        dt.datetime.fromisoformat(event["time"]),
+    )
     if not disclosures:
         NOT_ROUTED[family] += 1
         log.info("event not routed", family=family, event_id=event["id"], reason="no-recipient")

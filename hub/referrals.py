@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS referral_history (
     referral_id TEXT NOT NULL,
     state       TEXT NOT NULL,
     at          TEXT NOT NULL,
+    at_utc      TEXT NOT NULL,
     recorded_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_referral ON referral_history (referral_id);
@@ -167,8 +168,8 @@ class ReferralRegister:
 
     def _stage_history(self, referral_id: str, state: str, at: dt.datetime) -> None:
         self._store.stage(
-            "INSERT INTO referral_history VALUES (?, ?, ?, ?)",
-            (referral_id, state, at.isoformat(), _now()),
+            "INSERT INTO referral_history VALUES (?, ?, ?, ?, ?)",
+            (referral_id, state, at.isoformat(), _utc(at), _now()),
         )
 
     def history(self, referral_id: str) -> list[HistoryEntry]:
@@ -189,13 +190,22 @@ class ReferralRegister:
         )
         return None if row is None else ReferralRecord(*(str(value) for value in row))
 
-    def has_open_referral(self, person_ref: str, recipient: str) -> bool:
-        """True if the person has a referral with ``recipient`` that is not final."""
+    def has_open_referral(self, person_ref: str, recipient: str, at: dt.datetime) -> bool:
+        """True if, at the time ``at``, the person had a referral with ``recipient`` that was
+        sent and not yet final.
+
+        Point in time on purpose: the answer for an event must not depend on how far the
+        consumers of the different topics happen to have got.
+        """
         finals = tuple(state.value for state in FINAL_STATES)
+        when = _utc(at)
         row = self._store.first(
-            "SELECT 1 FROM {schema}.referrals WHERE person_ref = ? AND recipient = ? "
-            "AND state NOT IN (?, ?, ?)",
-            (person_ref, recipient, *finals),
+            "SELECT 1 FROM {schema}.referrals AS r WHERE r.person_ref = ? AND r.recipient = ? "
+            "AND EXISTS (SELECT 1 FROM {schema}.referral_history AS h "
+            "  WHERE h.referral_id = r.referral_id AND h.state = ? AND h.at_utc <= ?) "
+            "AND NOT EXISTS (SELECT 1 FROM {schema}.referral_history AS h "
+            "  WHERE h.referral_id = r.referral_id AND h.state IN (?, ?, ?) AND h.at_utc <= ?)",
+            (person_ref, recipient, SENT, when, *finals, when),
         )
         return row is not None
 
@@ -214,3 +224,8 @@ class ReferralRegister:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _utc(at: dt.datetime) -> str:
+    # One offset and one precision, so that times compare as text in SQL.
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

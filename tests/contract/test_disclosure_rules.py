@@ -93,7 +93,7 @@ def test_sote_gets_client_status_only_with_an_open_referral() -> None:
         def __init__(self, open_for: set[str]) -> None:
             self.open_for = open_for
 
-        def has_open_referral(self, person_ref: str, recipient: str) -> bool:
+        def has_open_referral(self, person_ref: str, recipient: str, at: object) -> bool:
             return recipient == "sote" and person_ref in self.open_for
 
     event = client_status_event()

@@ -166,6 +166,7 @@ def test_a_day_of_jobseeker_events_reaches_exactly_the_right_partners(
         "out.kela.client-status": 3,
         "out.lahti.client-status": 1,
         "out.sote.client-status": 2,
+        "out.sote.service-referral": 1,
         "out.lahti.referral-status": 1,
         "out.lahti.service-referral": 1,
     }
@@ -201,6 +202,12 @@ def test_a_day_of_jobseeker_events_reaches_exactly_the_right_partners(
             "authority", "person_id", "employment_status", "status_since",
             "job_search_active", "service", "changed_at",
         }  # fmt: skip
+
+    # Päijät-Sote received the referral as a FHIR ServiceRequest (no consent flag, no status).
+    [request] = out["out.sote.service-referral"]
+    resource = json.loads(request.value)
+    assert resource["resourceType"] == "ServiceRequest"
+    assert resource["identifier"][0]["value"] == "L-2025-1"
 
     # The referral's sender hears it was accepted, in its own JSON.
     [status] = out["out.lahti.referral-status"]

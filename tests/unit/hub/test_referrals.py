@@ -19,6 +19,7 @@ from schemas.rejection import Rejection
 from tests.support import CODE, SECRET
 
 REF = person_ref_for(CODE, SECRET)
+LATER = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def _referral(referral_id: str = "L-2025-000871", recipient: str = "sote") -> bytes:
@@ -88,14 +89,14 @@ def _feed(register: ReferralRegister, *values: bytes) -> None:
 
 
 def test_a_referral_opens_a_relationship_until_a_final_state(register: ReferralRegister) -> None:
-    assert not register.has_open_referral(REF, "sote")
+    assert not register.has_open_referral(REF, "sote", LATER)
     _feed(register, _referral())
-    assert register.has_open_referral(REF, "sote")
-    assert not register.has_open_referral(REF, "ph")
+    assert register.has_open_referral(REF, "sote", LATER)
+    assert not register.has_open_referral(REF, "ph", LATER)
     _feed(register, _status("accepted"), _status("in_progress"))
-    assert register.has_open_referral(REF, "sote")
+    assert register.has_open_referral(REF, "sote", LATER)
     _feed(register, _status("completed"))
-    assert not register.has_open_referral(REF, "sote")
+    assert not register.has_open_referral(REF, "sote", LATER)
 
 
 @pytest.mark.parametrize(
@@ -103,17 +104,17 @@ def test_a_referral_opens_a_relationship_until_a_final_state(register: ReferralR
 )
 def test_every_final_state_closes(register: ReferralRegister, path: list[str]) -> None:
     _feed(register, _referral(), *(_status(state) for state in path))
-    assert not register.has_open_referral(REF, "sote")
+    assert not register.has_open_referral(REF, "sote", LATER)
 
 
 def test_another_open_referral_keeps_the_relationship(register: ReferralRegister) -> None:
     _feed(register, _referral("L-1"), _referral("L-2"), _status("rejected", "L-1"))
-    assert register.has_open_referral(REF, "sote")
+    assert register.has_open_referral(REF, "sote", LATER)
 
 
 def test_a_repeated_referral_does_not_reopen_a_closed_one(register: ReferralRegister) -> None:
     _feed(register, _referral(), _status("rejected"), _referral())
-    assert not register.has_open_referral(REF, "sote")
+    assert not register.has_open_referral(REF, "sote", LATER)
 
 
 def test_status_of_an_unknown_referral_changes_nothing(register: ReferralRegister) -> None:
@@ -125,7 +126,7 @@ def test_abandoned_changes_are_not_kept(register: ReferralRegister) -> None:
     outcome = referral_tracking_route(register).translate(_referral())
     assert isinstance(outcome, Accepted)
     outcome.abandon()
-    assert not register.has_open_referral(REF, "sote")
+    assert not register.has_open_referral(REF, "sote", LATER)
 
 
 def test_the_register_survives_a_restart(tmp_path: Path) -> None:
@@ -199,3 +200,17 @@ def test_referrals_show_prints_the_history_without_identity_codes(
     assert CODE not in printed
     assert main(["referrals", "show", "L-404"]) == 1
     assert "no referral L-404" in capsys.readouterr().err
+
+
+def test_an_open_relationship_is_judged_at_the_events_time(register: ReferralRegister) -> None:
+    # Sent 2025-03-14 10:00 +02:00, accepted 03-15, in progress 03-15, completed 03-15 (statuses).
+    _feed(register, _referral())
+
+    def at(text: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(text)
+
+    assert not register.has_open_referral(REF, "sote", at("2025-03-14T09:59:59+02:00"))
+    assert register.has_open_referral(REF, "sote", at("2025-03-14T08:00:00+00:00"))  # 10:00 +2
+    _feed(register, _status("rejected"))  # at 2025-03-15T10:00:00+02:00
+    assert register.has_open_referral(REF, "sote", at("2025-03-15T09:59:00+02:00"))
+    assert not register.has_open_referral(REF, "sote", at("2025-03-15T10:00:00+02:00"))

@@ -1,0 +1,506 @@
+"""Referral status in: Päijät-Sote's FHIR ``Task`` JSON → a status update → a canonical event.
+
+Päijät-Sote answers a referral with FHIR R4 ``Task`` resources on ``in.sote.referral-status``
+(``shared/partners/sote.md``). :func:`parse_task` validates one with ``fhir.resources`` (R4B
+models) and reads::
+
+    basedOn[0].identifier.value   the referral id (the hub's ServiceRequest.identifier[0])
+    status                        received | accepted | rejected | in-progress | completed |
+                                  cancelled → ReferralState
+    statusReason.text             an optional reason
+    lastModified                  when the state changed (a date-time with an offset)
+
+:func:`status_event` then makes the canonical referral-status event. Whether the referral
+exists, who sent it, and whether its history allows the transition are the hub's questions
+(``hub.referral_tracking``), not this module's.
+
+Pure: no broker, no database, no clock, no logging. Things this module must never do:
+
+* raise on partner bytes: every message becomes a :class:`TaskUpdate` or a ``Rejection``
+  with a stable ``reason`` (see :data:`REASONS`);
+* put an identity code or free text into a rejection ``detail``. Details name elements,
+  expected values and JSON types; a value is quoted only when it looks like a code (visible
+  ASCII without spaces, at most 64 characters, fewer digits than an identity code has, see
+  ``_shown``); identifiers and timestamps are never quoted. The FHIR library's messages are
+  used with input values excluded, and withheld when they could still quote the input;
+* guess: a FHIR status outside the interface, a lastModified without a time zone, a referral
+  named under another identifier system is a rejection.
+
+Decisions beyond the interface document:
+
+* ``fhir.resources`` checks structure and data types but not code bindings (it accepts
+  ``"status": "bogus"``), so the status is checked here against the interface's six codes;
+  the other FHIR Task statuses (``draft``, ``requested``, ``ready``, ``on-hold``,
+  ``failed``, ``entered-in-error``) are valid FHIR but not part of the interface:
+  ``unknown-task-status`` as well.
+* ``basedOn[0].identifier.system`` may be absent: the document names only ``value``, and the
+  Task is an answer to a ServiceRequest the hub identified under one system only. When
+  present it must be ``urn:fi:paijathame:hub:referral``: an id under another system names
+  something else, however equal the value looks. Further ``basedOn`` entries are not read.
+* The referral id must fit the canonical model (1-50 characters, ``bad-referral-id``):
+  nothing longer can be a referral the hub sent.
+* ``lastModified`` must be a date-time with an offset. FHIR also allows a bare date, a
+  partial date and a leap second there; none of them is a moment the hub can order updates
+  by, so each is ``missing-last-modified`` like an absent one. A date-time with a time but no
+  offset is not valid FHIR (``invalid-fhir``). Fractions beyond microseconds are truncated by
+  the library. The offset is kept as sent.
+* ``statusReason.text`` that is absent, empty or only whitespace gives no reason (``None``);
+  codings in ``statusReason`` are not read. The text is kept as sent.
+* ``fhir.resources`` also accepts its Python field names (``status__ext`` for ``_status``,
+  ``for_fhir`` for ``for``, ``resource_type``, ``fhir_comments``); they are not FHIR JSON, so
+  any key of that form is ``invalid-fhir``.
+* Bytes that are not UTF-8 are ``not-utf8``. A byte-order mark, a key repeated in one object
+  (parsers disagree on which value wins, so the hub and an auditor could read different
+  statuses) and nesting too deep to parse are ``malformed-json``.
+* Checks run in this order and the first failure is reported: encoding, JSON,
+  ``resourceType``, FHIR validation, ``basedOn``, referral id, its system, ``status``,
+  ``lastModified``.
+* :func:`status_event_id` hashes the referral id, the state and ``lastModified`` as a UTC
+  instant, so a redelivered Task (or the same update written with another offset) gets the
+  same event id; a different reason alone does not make a new event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final, NoReturn
+
+import orjson
+from fhir.resources.R4B.task import Task
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from connectors.sote.outbound import REFERRAL_SYSTEM
+from schemas.codes import Authority, Partner, ReferralState
+from schemas.envelope import ReferralStatusEvent, dataschema_for
+from schemas.identity_code import IDENTITY_CODE_SHAPE
+from schemas.referral_status import REFERRAL_STATUS_V1, ReferralStatus
+from schemas.rejection import Rejection
+
+__all__ = [
+    "BAD_REFERRAL_ID",
+    "EVENT_ID_NAMESPACE",
+    "INVALID_FHIR",
+    "MALFORMED_JSON",
+    "MISSING_BASED_ON",
+    "MISSING_LAST_MODIFIED",
+    "NOT_A_TASK",
+    "NOT_UTF8",
+    "OTHER_FHIR_TASK_STATUSES",
+    "REASONS",
+    "REFERRAL_ID_MAX_LENGTH",
+    "SOURCE",
+    "TASK_STATES",
+    "UNKNOWN_TASK_STATUS",
+    "WRONG_REFERRAL_SYSTEM",
+    "TaskUpdate",
+    "parse_task",
+    "status_event",
+    "status_event_id",
+]
+
+NOT_UTF8: Final = "not-utf8"
+MALFORMED_JSON: Final = "malformed-json"
+NOT_A_TASK: Final = "not-a-task"
+INVALID_FHIR: Final = "invalid-fhir"
+MISSING_BASED_ON: Final = "missing-based-on"
+BAD_REFERRAL_ID: Final = "bad-referral-id"
+WRONG_REFERRAL_SYSTEM: Final = "wrong-referral-system"
+UNKNOWN_TASK_STATUS: Final = "unknown-task-status"
+MISSING_LAST_MODIFIED: Final = "missing-last-modified"
+
+#: Every reason :func:`parse_task` can give, with its meaning: the codes partners alert on.
+REASONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        NOT_UTF8: "the message is not valid UTF-8",
+        MALFORMED_JSON: "the message is not a JSON object (not JSON, another JSON value, a "
+        "byte-order mark, a key repeated in one object, or nested too deeply)",
+        NOT_A_TASK: "resourceType is missing or is not Task",
+        INVALID_FHIR: "the resource is not a valid FHIR R4 Task (the first validation error "
+        "is named, without input values)",
+        MISSING_BASED_ON: "basedOn[0].identifier.value is absent: the Task names no referral",
+        BAD_REFERRAL_ID: "basedOn[0].identifier.value is longer than a referral id can be "
+        "(50 characters)",
+        WRONG_REFERRAL_SYSTEM: "basedOn[0].identifier.system is present and is not "
+        "urn:fi:paijathame:hub:referral",
+        UNKNOWN_TASK_STATUS: "status is absent or not one of received, accepted, rejected, "
+        "in-progress, completed, cancelled (other FHIR Task statuses included)",
+        MISSING_LAST_MODIFIED: "lastModified is absent or is not a date-time with a time zone "
+        "(a bare or partial date, a leap second)",
+    }
+)
+
+#: The interface's Task statuses → canonical referral states.
+TASK_STATES: Final[Mapping[str, ReferralState]] = MappingProxyType(
+    {
+        "received": ReferralState.RECEIVED,
+        "accepted": ReferralState.ACCEPTED,
+        "rejected": ReferralState.REJECTED,
+        "in-progress": ReferralState.IN_PROGRESS,
+        "completed": ReferralState.COMPLETED,
+        "cancelled": ReferralState.CANCELLED,
+    }
+)
+
+#: FHIR R4 Task statuses that are valid FHIR but not part of the interface.
+OTHER_FHIR_TASK_STATUSES: Final = frozenset(
+    {"draft", "requested", "ready", "on-hold", "failed", "entered-in-error"}
+)
+
+#: The canonical limit of a referral id (``ReferralStatus.referral_id``).
+REFERRAL_ID_MAX_LENGTH: Final = 50
+
+#: The CloudEvents ``source`` of the events made from Päijät-Sote's messages.
+SOURCE: Final = "urn:fi:paijathame:hub:connector:sote"
+
+#: Namespace of Päijät-Sote's event ids, fixed forever:
+#: uuid5(NAMESPACE_URL, "urn:fi:paijathame:hub:connector:sote").
+EVENT_ID_NAMESPACE: Final = uuid.UUID("cbc31b36-ae0a-5530-836b-6c6b2ff59150")
+
+_EVENT_ID_PREFIX: Final = "sote.referral-status:"
+_TASK: Final = "Task"
+_BOM: Final = b"\xef\xbb\xbf"
+
+#: A raw value is quoted only when it looks like a code: visible ASCII without spaces (never
+#: a sentence of free text), short, and with fewer digits than an identity code has (nine).
+_QUOTABLE: Final = re.compile(r"[!-~]{0,64}")
+_IDENTITY_CODE_DIGITS: Final = 9
+#: A location part (a key of the partner's JSON) is shown when it looks like an element name.
+_ELEMENT_NAME: Final = re.compile(r"_?[A-Za-z][A-Za-z0-9_]{0,63}")
+#: Input strings at least this long are looked for in the library's messages.
+_SECRET_MIN_LENGTH: Final = 5
+#: Error types whose messages are known to quote the input.
+_QUOTING_ERROR_TYPES: Final = frozenset(
+    {"fhir-validation-wrong-resource-type", "union_tag_invalid", "union_tag_not_found"}
+)
+#: Keys ``fhir.resources`` accepts by their Python names although they are not FHIR JSON
+#: (``status__ext`` for ``_status``, ``for_fhir`` for ``for``, ``resource_type``, ...).
+_LIBRARY_NAME: Final = re.compile(r"resource_type|fhir_comments|.+__ext|.+_fhir")
+_ESCAPES: Final = str.maketrans({"\r": "\\r", "\n": "\\n", "\t": "\\t"})
+
+
+@dataclass(frozen=True, slots=True)
+class TaskUpdate:
+    """One status update of a referral, as Päijät-Sote's Task reports it.
+
+    ``at`` is ``lastModified`` with its own offset (always timezone-aware).
+    """
+
+    referral_id: str
+    state: ReferralState
+    reason: str | None
+    at: dt.datetime
+
+
+class _Refusal(Exception):  # noqa: N818 - private control flow, never leaves this module.
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class _DuplicateKeyError(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__("duplicate key")
+        self.key = key
+
+
+def _refuse(reason: str, detail: str) -> NoReturn:
+    raise _Refusal(reason, detail)
+
+
+def _looks_like_code(text: str) -> bool:
+    return bool(_QUOTABLE.fullmatch(text)) and (
+        sum(c.isdigit() for c in text) < _IDENTITY_CODE_DIGITS
+    )
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a detail, or only its length when it could be personal data."""
+    if _looks_like_code(text):
+        return f"'{text}'"
+    return f"<{len(text)} characters, not shown>"
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+# --- bytes → JSON object -------------------------------------------------------------------
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key, item in pairs:
+        if key in found:
+            raise _DuplicateKeyError(key)
+        found[key] = item
+    return found
+
+
+def _json_object(value: bytes) -> dict[str, object]:
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as error:
+        _refuse(
+            NOT_UTF8,
+            f"byte {value[error.start]:#04x} at position {error.start} is not valid UTF-8",
+        )
+    if value.startswith(_BOM):
+        _refuse(MALFORMED_JSON, "the message starts with a byte-order mark, which JSON forbids")
+    try:
+        parsed = orjson.loads(value)
+    except orjson.JSONDecodeError as error:
+        # orjson's message is not quoted: only the position, which holds no personal data.
+        _refuse(MALFORMED_JSON, f"not valid JSON at line {error.lineno}, column {error.colno}")
+    if not isinstance(parsed, dict):
+        _refuse(MALFORMED_JSON, f"the message must be a JSON object, got {_json_type(parsed)}")
+    # orjson keeps the last of repeated keys silently; the standard parser's hook sees them.
+    try:
+        json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKeyError as duplicate:
+        _refuse(MALFORMED_JSON, f"key {_shown(duplicate.key)} appears more than once")
+    except RecursionError:
+        _refuse(MALFORMED_JSON, "the message is nested too deeply")
+    return parsed
+
+
+def _strings_in(value: object) -> set[str]:
+    """Every string value (not key) in a parsed JSON value, without recursion."""
+    found: set[str] = set()
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found.add(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
+
+
+# --- JSON object → FHIR Task ---------------------------------------------------------------
+
+
+def _check_resource_type(obj: Mapping[str, object]) -> None:
+    if "resourceType" not in obj:
+        _refuse(NOT_A_TASK, "resourceType is missing: the message is not a FHIR resource")
+    resource_type = obj["resourceType"]
+    if not isinstance(resource_type, str):
+        _refuse(NOT_A_TASK, f"resourceType must be a string, got {_json_type(resource_type)}")
+    if resource_type != _TASK:
+        _refuse(NOT_A_TASK, f"resourceType {_shown(resource_type)} is not Task")
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """A FHIR-path-like location, with any key that does not look like an element hidden."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _ELEMENT_NAME.fullmatch(part) and _looks_like_code(part):
+            text += f".{part}" if text else part
+        else:
+            text += ".<key not shown>" if text else "<key not shown>"
+    return text or "(resource)"
+
+
+def _message(error: ErrorDetails, secrets: set[str]) -> str:
+    message = error["msg"].translate(_ESCAPES)
+    if (
+        error["type"] in _QUOTING_ERROR_TYPES
+        or IDENTITY_CODE_SHAPE.search(message)
+        or any(secret in message for secret in secrets if len(secret) >= _SECRET_MIN_LENGTH)
+    ):
+        return f"{error['type']} (the message is withheld: it could quote the input)"
+    return message
+
+
+def _invalid(error: ValidationError, obj: Mapping[str, object]) -> NoReturn:
+    errors = error.errors(include_input=False, include_url=False, include_context=False)
+    if not errors:  # pragma: no cover - pydantic never raises an empty ValidationError.
+        _refuse(INVALID_FHIR, "the resource is not a valid FHIR Task")
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    _refuse(
+        INVALID_FHIR,
+        f"{_location(first['loc'])}: {_message(first, _strings_in(obj))}{more}",
+    )
+
+
+def _check_element_names(obj: dict[str, object]) -> None:
+    """Refuse the library's Python field names, which FHIR JSON never uses."""
+    pending: list[tuple[tuple[int | str, ...], object]] = [((), obj)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if _LIBRARY_NAME.fullmatch(key):
+                    _refuse(
+                        INVALID_FHIR,
+                        f"{_location((*path, key))}: not a FHIR JSON element name",
+                    )
+                pending.append(((*path, key), child))
+        elif isinstance(item, list):
+            pending.extend(((*path, index), child) for index, child in enumerate(item))
+
+
+def _task(obj: dict[str, object]) -> Task:
+    _check_element_names(obj)
+    try:
+        return Task.model_validate(obj)
+    except ValidationError as error:
+        _invalid(error, obj)
+    except (KeyError, TypeError):
+        # fhir.resources looks up a contained resource's resourceType in its type table
+        # without a guard: an unknown name raises KeyError, a non-string TypeError.
+        _refuse(INVALID_FHIR, "contained: a contained resource has an unknown resourceType")
+    except RecursionError:
+        _refuse(INVALID_FHIR, "the resource is nested too deeply to validate")
+
+
+# --- FHIR Task → TaskUpdate ----------------------------------------------------------------
+
+
+def _referral_id(task: Task) -> str:
+    based_on = task.basedOn or []
+    identifier = based_on[0].identifier if based_on else None
+    value = identifier.value if identifier is not None else None
+    if identifier is None or value is None:
+        _refuse(
+            MISSING_BASED_ON,
+            "basedOn[0].identifier.value is missing: the Task does not name the referral",
+        )
+    system: str | None = identifier.system
+    if system is not None and system != REFERRAL_SYSTEM:
+        _refuse(
+            WRONG_REFERRAL_SYSTEM,
+            f"basedOn[0].identifier.system {_shown(system)} is not {REFERRAL_SYSTEM}",
+        )
+    if not 1 <= len(value) <= REFERRAL_ID_MAX_LENGTH:
+        # Never quoted: an identifier is long enough to be (or hide) an identity code.
+        _refuse(
+            BAD_REFERRAL_ID,
+            f"basedOn[0].identifier.value must be 1-{REFERRAL_ID_MAX_LENGTH} characters "
+            f"(got {len(value)})",
+        )
+    return value
+
+
+def _state(task: Task) -> ReferralState:
+    status: str | None = task.status
+    expected = ", ".join(TASK_STATES)
+    if status is None:
+        _refuse(UNKNOWN_TASK_STATUS, f"status has no value (expected one of {expected})")
+    state = TASK_STATES.get(status)
+    if state is None:
+        if status in OTHER_FHIR_TASK_STATUSES:
+            _refuse(
+                UNKNOWN_TASK_STATUS,
+                f"status '{status}' is a FHIR Task status outside the interface "
+                f"(expected one of {expected})",
+            )
+        _refuse(
+            UNKNOWN_TASK_STATUS,
+            f"status {_shown(status)} is not one of {expected}",
+        )
+    return state
+
+
+def _last_modified(task: Task) -> dt.datetime:
+    # Typed as a datetime by the library, but a FHIR dateTime may also be read as a date
+    # (2025-03-20) or kept as a string (2025, 2025-03, a leap second).
+    value: object = task.lastModified
+    if value is None:
+        _refuse(MISSING_LAST_MODIFIED, "lastModified is missing: the update has no time")
+    if isinstance(value, dt.datetime):
+        offset = value.utcoffset()
+        if offset is not None:
+            return value.replace(tzinfo=dt.timezone(offset))
+    # Never quoted: a timestamp has more digits than an identity code.
+    _refuse(
+        MISSING_LAST_MODIFIED,
+        "lastModified is not a date-time with a time zone (a bare or partial date, or a leap "
+        "second, is not a moment)",
+    )
+
+
+def _reason(task: Task) -> str | None:
+    status_reason = task.statusReason
+    text: str | None = status_reason.text if status_reason is not None else None
+    if text is None or not text.strip():
+        return None
+    return text
+
+
+def _update_from(task: Task) -> TaskUpdate:
+    referral_id = _referral_id(task)
+    state = _state(task)
+    at = _last_modified(task)
+    return TaskUpdate(referral_id=referral_id, state=state, reason=_reason(task), at=at)
+
+
+def parse_task(value: bytes) -> TaskUpdate | Rejection:
+    """A Task from ``in.sote.referral-status`` as a status update, or why it is rejected."""
+    try:
+        obj = _json_object(value)
+        _check_resource_type(obj)
+        return _update_from(_task(obj))
+    except _Refusal as refusal:
+        return Rejection(refusal.reason, refusal.detail)
+
+
+# --- canonical events ----------------------------------------------------------------------
+
+
+def status_event_id(update: TaskUpdate) -> str:
+    """The event id of ``update``: the same referral, state and instant give the same id.
+
+    The referral id comes first and the rest has a fixed form, so the name is unambiguous
+    whatever characters the referral id holds.
+    """
+    instant = update.at.astimezone(dt.UTC).isoformat()
+    name = f"{_EVENT_ID_PREFIX}{update.referral_id}/{update.state.value}/{instant}"
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, name))
+
+
+def status_event(
+    update: TaskUpdate, person_ref: str, referral_sender: Authority
+) -> ReferralStatusEvent:
+    """The canonical referral-status event of ``update``.
+
+    ``person_ref`` (the referral's subject) and ``referral_sender`` come from the hub's record
+    of the referral: the Task carries neither.
+    """
+    return ReferralStatusEvent(
+        id=status_event_id(update),
+        source=SOURCE,
+        subject=person_ref,
+        time=update.at,
+        dataschema=dataschema_for(REFERRAL_STATUS_V1),
+        data=ReferralStatus(
+            referral_id=update.referral_id,
+            state=update.state,
+            reason=update.reason,
+            reported_by=Partner.SOTE,
+            referral_sender=referral_sender,
+            at=update.at,
+        ),
+    )

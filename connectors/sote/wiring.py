@@ -1,0 +1,85 @@
+"""Which topics the Päijät-Sote connector consumes and which format it renders: the only file
+of the connector that knows about the broker.
+
+In: FHIR ``Task`` resources on ``in.sote.referral-status`` → ``hub.referral-status.v1``, checked
+against the referral register's state machine: a status for a referral the hub never sent to
+Päijät-Sote is dead-lettered as ``unknown-referral``, a transition the referral's history does
+not allow as ``illegal-transition`` - and the referral's sender hears nothing of either. A
+repeated identical status is accepted once. Out: FHIR ``ServiceRequest`` resources, rendered by
+the contract-driven distribution to ``out.sote.service-referral``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final
+
+from connectors.sote.inbound import parse_task, status_event
+from connectors.sote.outbound import render_service_request
+from hub.connector import ConnectorContext
+from hub.logs import get_logger
+from hub.pipeline import Accepted, Outgoing, Route
+from hub.referrals import ReferralRegister, Transition, transition
+from hub.rendering import Renderer
+from schemas.codes import Authority, Partner
+from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
+from schemas.rejection import Rejection
+
+__all__ = ["IN_TOPIC", "SERVICE_REQUEST_JSON", "build_routes", "task_translation"]
+
+IN_TOPIC: Final = "in.sote.referral-status"
+
+log = get_logger(__name__)
+
+
+def _render(projected: Mapping[str, Any]) -> bytes:
+    return render_service_request(projected)
+
+
+#: FHIR R4 ServiceRequest JSON (contracts/sote.yaml names it).
+SERVICE_REQUEST_JSON: Final = Renderer("fhir-servicerequest", "application/fhir+json", _render)
+
+
+def task_translation(register: ReferralRegister) -> Callable[[bytes], Accepted | Rejection]:
+    """FHIR Tasks → canonical referral-status events, through the referral state machine."""
+
+    def translate(value: bytes) -> Accepted | Rejection:
+        update = parse_task(value)
+        if isinstance(update, Rejection):
+            return update
+        record = register.referral(update.referral_id)
+        if record is None or record.recipient != Partner.SOTE.value:
+            return Rejection(
+                "unknown-referral",
+                f"referral {update.referral_id} was never sent to Päijät-Sote by the hub",
+            )
+        match transition(record.state, update.state):
+            case Transition.REPEAT:
+                log.info("repeated referral status accepted once", referral=record.referral_id)
+                return Accepted([])
+            case Transition.ILLEGAL:
+                return Rejection(
+                    "illegal-transition",
+                    f"referral {record.referral_id} cannot go from {record.state} "
+                    f"to {update.state.value}",
+                )
+        event = status_event(update, record.person_ref, Authority(record.sender))
+        # Recorded here as well as by the tracking route, so the next Task is checked against
+        # this state even before the canonical event has gone round.
+        register.stage_state(update.referral_id, update.state, update.at)
+        message = Outgoing(
+            "hub.referral-status.v1",
+            event.model_dump_json().encode(),
+            event.subject.encode(),
+            {"content-type": CLOUDEVENTS_CONTENT_TYPE},
+            event.id,
+        )
+        return Accepted([message], settle=register.commit, abandon=register.rollback)
+
+    return translate
+
+
+def build_routes(context: ConnectorContext) -> Sequence[Route]:
+    """Päijät-Sote's Task topic."""
+    register = ReferralRegister.open(context.settings.data_dir)
+    return [Route("sote", (IN_TOPIC,), task_translation(register))]

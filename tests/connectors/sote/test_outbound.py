@@ -1,0 +1,397 @@
+"""Päijät-Sote's ServiceRequest: exactly the interface table, valid FHIR, nothing beyond it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Final
+
+import pytest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from connectors.authorities.native import REFERRAL_SERVICES
+from connectors.sote.outbound import (
+    PRIORITIES,
+    SERVICE_CODES,
+    SERVICE_NAMES,
+    ServiceRequestFields,
+    UnrenderableReferralError,
+    WrongEventTypeError,
+    render_service_request,
+    to_service_request,
+)
+from schemas.codes import Authority, Partner, ReferralService, Urgency
+from tests.strategies import identity_codes
+
+CODE: Final = "131052-930V"
+REASON: Final = "Pitkä työttömyys; asiakas hyötyy kuntouttavasta työtoiminnasta."
+
+#: A projected canonical referral (the hub's projection output, JSON mode).
+PROJECTED: Final[dict[str, Any]] = {
+    "specversion": "1.0",
+    "id": "0b6f6a3e-3b0e-5b8e-9d55-0c3f3e7d6a11",
+    "source": "urn:fi:paijathame:hub:connector:lahti",
+    "type": "fi.paijathame.hub.service-referral.v1",
+    "subject": "p-4bb62d54c3928bbd4e402027e3d58d3d",
+    "time": "2025-03-14T10:00:00+02:00",
+    "datacontenttype": "application/json",
+    "dataschema": "urn:fi:paijathame:hub:schema:fi.paijathame.hub.service-referral.v1",
+    "data": {
+        "referral_id": "L-2025-000871",
+        "person_id": CODE,
+        "sender": "lahti",
+        "recipient": "sote",
+        "service": "rehabilitative_work_activity",
+        "reason": REASON,
+        "urgency": "routine",
+        "requested_start": "2025-04-01",
+        "sent_at": "2025-03-14T10:00:00+02:00",
+    },
+}
+
+#: What Päijät-Sote receives for PROJECTED, in FHIR's element order.
+GOLDEN: Final[dict[str, Any]] = {
+    "resourceType": "ServiceRequest",
+    "identifier": [{"system": "urn:fi:paijathame:hub:referral", "value": "L-2025-000871"}],
+    "status": "active",
+    "intent": "order",
+    "priority": "routine",
+    "code": {
+        "coding": [
+            {
+                "system": "urn:fi:paijathame:hub:service",
+                "code": "KUNTOUTTAVA_TYOTOIMINTA",
+                "display": "Kuntouttava työtoiminta",
+            }
+        ]
+    },
+    "subject": {"identifier": {"system": "urn:oid:1.2.246.21", "value": CODE}},
+    "occurrencePeriod": {"start": "2025-04-01"},
+    "authoredOn": "2025-03-14T10:00:00+02:00",
+    "requester": {"identifier": {"value": "lahti"}},
+    "performer": [{"identifier": {"value": "sote"}}],
+    "reasonCode": [{"text": REASON}],
+}
+
+TABLE_ELEMENTS: Final = {
+    "resourceType",
+    "identifier",
+    "status",
+    "intent",
+    "code",
+    "subject",
+    "requester",
+    "performer",
+    "reasonCode",
+    "priority",
+    "occurrencePeriod",
+    "authoredOn",
+}
+
+
+def projected(**data: object) -> dict[str, Any]:
+    """PROJECTED with ``data`` fields changed; ``...`` removes a field."""
+    fields = {**PROJECTED["data"], **data}
+    return {**PROJECTED, "data": {k: v for k, v in fields.items() if v is not ...}}
+
+
+def rendered(**data: object) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(render_service_request(projected(**data)))
+    return result
+
+
+# --- the golden example ----------------------------------------------------------------------
+
+
+def test_full_example_renders_exactly_the_golden_resource() -> None:
+    assert json.loads(render_service_request(PROJECTED)) == GOLDEN
+
+
+def test_output_is_compact_utf8_json_in_fhir_element_order() -> None:
+    expected = json.dumps(GOLDEN, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert render_service_request(PROJECTED) == expected
+    assert "työtoiminta".encode() in render_service_request(PROJECTED)
+
+
+def test_rendering_is_deterministic() -> None:
+    assert render_service_request(PROJECTED) == render_service_request(dict(PROJECTED))
+
+
+def test_output_revalidates_as_a_fhir_service_request() -> None:
+    raw = render_service_request(PROJECTED)
+    resource = ServiceRequest.model_validate_json(raw)
+    assert resource.model_dump_json(exclude_none=True).encode("utf-8") == raw
+
+
+# --- each element of the table ---------------------------------------------------------------
+
+
+def _at(resource: dict[str, Any], path: str) -> object:
+    value: Any = resource
+    for part in path.split("."):
+        value = value[int(part)] if part.isdigit() else value[part]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("identifier.0.system", "urn:fi:paijathame:hub:referral"),
+        ("identifier.0.value", "L-2025-000871"),
+        ("status", "active"),
+        ("intent", "order"),
+        ("code.coding.0.system", "urn:fi:paijathame:hub:service"),
+        ("code.coding.0.code", "KUNTOUTTAVA_TYOTOIMINTA"),
+        ("code.coding.0.display", "Kuntouttava työtoiminta"),
+        ("subject.identifier.system", "urn:oid:1.2.246.21"),
+        ("subject.identifier.value", CODE),
+        ("requester.identifier.value", "lahti"),
+        ("performer.0.identifier.value", "sote"),
+        ("reasonCode.0.text", REASON),
+        ("priority", "routine"),
+        ("occurrencePeriod.start", "2025-04-01"),
+        ("authoredOn", "2025-03-14T10:00:00+02:00"),
+    ],
+)
+def test_each_table_element_holds_its_value(path: str, value: str) -> None:
+    assert _at(rendered(), path) == value
+
+
+def test_no_element_beyond_the_table() -> None:
+    resource = rendered()
+    assert set(resource) == TABLE_ELEMENTS
+    assert len(resource["identifier"]) == 1
+    assert set(resource["identifier"][0]) == {"system", "value"}
+    assert set(resource["code"]) == {"coding"}
+    assert len(resource["code"]["coding"]) == 1
+    assert set(resource["code"]["coding"][0]) == {"system", "code", "display"}
+    assert resource["subject"] == {"identifier": {"system": "urn:oid:1.2.246.21", "value": CODE}}
+    assert resource["requester"] == {"identifier": {"value": "lahti"}}
+    assert resource["performer"] == [{"identifier": {"value": "sote"}}]
+    assert resource["reasonCode"] == [{"text": REASON}]
+    assert resource["occurrencePeriod"] == {"start": "2025-04-01"}
+
+
+@pytest.mark.parametrize(
+    ("service", "code", "display"),
+    [
+        ("rehabilitative_work_activity", "KUNTOUTTAVA_TYOTOIMINTA", "Kuntouttava työtoiminta"),
+        ("health_check", "TERVEYSTARKASTUS", "Työttömien terveystarkastus"),
+        ("work_ability_assessment", "TYOKYVYN_ARVIOINTI", "Työkyvyn arviointi"),
+        ("multisector_support", "MONIALAINEN_TUKI", "Monialainen tuki"),
+    ],
+)
+def test_service_is_sent_as_its_interface_code_and_finnish_name(
+    service: str, code: str, display: str
+) -> None:
+    coding = rendered(service=service)["code"]["coding"]
+    assert coding == [{"system": "urn:fi:paijathame:hub:service", "code": code, "display": display}]
+
+
+def test_service_codes_are_the_interface_documents_codes() -> None:
+    # The same codes the authorities' referrals arrive with (labour-authorities.md).
+    from_document = {service: code for code, service in REFERRAL_SERVICES.items()}
+    assert dict(SERVICE_CODES) == {
+        service: code
+        for service, code in from_document.items()
+        if service is not ReferralService.INTEGRATION_TRAINING
+    }
+    assert set(SERVICE_NAMES) == set(SERVICE_CODES)
+    assert all(name.isprintable() and name == name.strip() for name in SERVICE_NAMES.values())
+
+
+@pytest.mark.parametrize(("urgency", "priority"), [("routine", "routine"), ("urgent", "urgent")])
+def test_urgency_is_the_priority(urgency: str, priority: str) -> None:
+    assert rendered(urgency=urgency)["priority"] == priority
+    assert PRIORITIES[Urgency(urgency)] == priority
+
+
+@pytest.mark.parametrize("sender", ["lahti", "ph"])
+def test_sender_is_the_requester_without_a_system(sender: str) -> None:
+    assert rendered(sender=sender)["requester"] == {"identifier": {"value": sender}}
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "authored_on"),
+    [
+        ("2025-03-14T10:00:00+02:00", "2025-03-14T10:00:00+02:00"),
+        ("2025-07-14T10:00:00+03:00", "2025-07-14T10:00:00+03:00"),
+        ("2025-03-14T10:00:59.999999+02:00", "2025-03-14T10:00:59+02:00"),
+        ("2025-03-14T08:00:00Z", "2025-03-14T08:00:00Z"),
+        ("2025-03-14T08:00:00+00:00", "2025-03-14T08:00:00Z"),
+        ("2025-03-14T03:00:00-05:00", "2025-03-14T03:00:00-05:00"),
+        ("2025-03-14T13:30:00+05:30", "2025-03-14T13:30:00+05:30"),
+        ("2025-03-14T23:00:00+14:00", "2025-03-14T23:00:00+14:00"),
+    ],
+)
+def test_authored_on_keeps_its_offset_to_whole_seconds(sent_at: str, authored_on: str) -> None:
+    assert rendered(sent_at=sent_at)["authoredOn"] == authored_on
+
+
+@pytest.mark.parametrize("reason", ["", " ", "\n\t "])
+def test_a_blank_reason_is_left_out(reason: str) -> None:
+    resource = rendered(reason=reason)
+    assert "reasonCode" not in resource
+    assert set(resource) == TABLE_ELEMENTS - {"reasonCode"}
+
+
+@pytest.mark.parametrize("reason", ['<&>"\\', "rivi 1\nrivi 2", "ääkköset € 💡", " x "])
+def test_any_other_reason_is_sent_as_is(reason: str) -> None:
+    assert rendered(reason=reason)["reasonCode"] == [{"text": reason}]
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+
+def test_integration_training_is_never_sent_to_sote() -> None:
+    with pytest.raises(ValidationError) as caught:
+        render_service_request(projected(service="integration_training"))
+    assert [e["loc"] for e in caught.value.errors()] == [("service",)]
+
+
+@pytest.mark.parametrize("recipient", ["lahti", "ph", "kela", "keha", "SOTE", ""])
+def test_a_referral_for_another_recipient_is_refused(recipient: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        render_service_request(projected(recipient=recipient))
+    assert [e["loc"] for e in caught.value.errors()] == [("recipient",)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("consent", True),
+        ("note", "Asiakas kertoi terveydentilastaan."),
+        ("case_worker", "Virtanen Maija"),
+        ("home_municipality", "398"),
+        ("hetu", CODE),
+    ],
+)
+def test_a_field_outside_the_contract_makes_rendering_fail(field: str, value: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        render_service_request(projected(**{field: value}))
+    assert [e["type"] for e in caught.value.errors()] == ["extra_forbidden"]
+    assert CODE not in str(caught.value)
+    assert "terveydentilastaan" not in str(caught.value)
+
+
+@pytest.mark.parametrize("missing", [*PROJECTED["data"]])
+def test_a_missing_field_makes_rendering_fail(missing: str) -> None:
+    with pytest.raises(ValidationError):
+        render_service_request(projected(**{missing: ...}))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("person_id", "131052-930A"),
+        ("person_id", "131052G930V"),
+        ("sender", "kela"),
+        ("service", "KUNTOUTTAVA_TYOTOIMINTA"),
+        ("urgency", "kiireellinen"),
+        ("requested_start", "1.4.2025"),
+        ("sent_at", "2025-03-14T10:00:00"),
+        ("sent_at", "2025-03-14T10:00:00+15:00"),
+        ("referral_id", ""),
+        ("referral_id", "L" * 51),
+        ("reason", None),
+    ],
+)
+def test_a_value_that_does_not_fit_makes_rendering_fail(field: str, value: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        render_service_request(projected(**{field: value}))
+    assert "131052" not in str(caught.value)
+
+
+def test_a_second_offset_is_refused() -> None:
+    odd = dt.datetime(2025, 3, 14, 10, tzinfo=dt.timezone(dt.timedelta(hours=2, seconds=30)))
+    with pytest.raises(ValidationError):
+        render_service_request(projected(sent_at=odd))
+
+
+def test_validation_errors_never_contain_the_identity_code() -> None:
+    with pytest.raises(ValidationError) as caught:
+        render_service_request(projected(person_id=CODE[:-1] + "A", reason=CODE, consent=CODE))
+    assert "131052" not in str(caught.value)
+    assert "131052" not in repr(caught.value)
+
+
+@pytest.mark.parametrize(
+    "event_type", ["fi.paijathame.hub.referral-status.v1", "fi.paijathame.hub.client-status.v1"]
+)
+def test_an_event_of_another_type_is_refused(event_type: str) -> None:
+    with pytest.raises(WrongEventTypeError):
+        render_service_request({**PROJECTED, "type": event_type})
+
+
+def test_data_that_is_not_an_object_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        render_service_request({**PROJECTED, "data": None})
+
+
+def test_a_fhir_validation_failure_names_elements_not_values() -> None:
+    # model_construct skips the input model, as a bug upstream might.
+    fields = ServiceRequestFields.model_construct(
+        **{
+            **ServiceRequestFields.model_validate(PROJECTED["data"]).__dict__,
+            "referral_id": 1310529,
+        }
+    )
+    with pytest.raises(UnrenderableReferralError) as caught:
+        to_service_request(fields)
+    assert str(caught.value) == "the ServiceRequest fails FHIR validation: Identifier at value"
+    assert "1310529" not in str(caught.value)
+
+
+# --- property ------------------------------------------------------------------------------------
+
+_OFFSETS: Final = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
+    lambda minutes: dt.timezone(dt.timedelta(minutes=minutes))
+)
+
+
+def request_fields() -> st.SearchStrategy[ServiceRequestFields]:
+    return st.builds(
+        ServiceRequestFields,
+        referral_id=st.text(
+            st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=50
+        ),
+        person_id=identity_codes(),
+        sender=st.sampled_from(Authority),
+        recipient=st.just(Partner.SOTE),
+        service=st.sampled_from(sorted(SERVICE_CODES)),
+        reason=st.text(max_size=200),
+        urgency=st.sampled_from(Urgency),
+        requested_start=st.dates(min_value=dt.date(1000, 1, 1)),
+        sent_at=st.datetimes(
+            min_value=dt.datetime(1000, 1, 2),
+            max_value=dt.datetime(9999, 12, 30),
+            timezones=_OFFSETS,
+        ),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(fields=request_fields())
+def test_every_valid_referral_renders_valid_fhir_that_reads_back(
+    fields: ServiceRequestFields,
+) -> None:
+    raw = render_service_request({**PROJECTED, "data": fields.model_dump(mode="json")})
+    resource = json.loads(raw)
+    ServiceRequest.model_validate(resource)
+    assert set(resource) <= TABLE_ELEMENTS
+    assert resource["identifier"][0]["value"] == fields.referral_id
+    assert resource["subject"]["identifier"]["value"] == fields.person_id
+    assert resource["requester"]["identifier"]["value"] == fields.sender.value
+    assert resource["code"]["coding"][0]["code"] == SERVICE_CODES[fields.service]
+    assert resource["priority"] == PRIORITIES[fields.urgency]
+    assert dt.date.fromisoformat(resource["occurrencePeriod"]["start"]) == fields.requested_start
+    authored_on = dt.datetime.fromisoformat(resource["authoredOn"])
+    assert authored_on == fields.sent_at.replace(microsecond=0)
+    assert authored_on.utcoffset() == fields.sent_at.utcoffset()
+    if fields.reason.strip():
+        assert resource["reasonCode"] == [{"text": fields.reason}]
+    else:
+        assert "reasonCode" not in resource
