@@ -48,15 +48,20 @@ Decisions beyond the interface document:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import uuid
 from collections.abc import Mapping
 from typing import Final, NoReturn
 
-import orjson
 from pydantic import ValidationError
 
+from connectors._strict_json import (
+    MALFORMED_JSON,
+    NOT_UTF8,
+    JsonRefusal,
+    json_object,
+    json_type,
+)
 from connectors.authorities.native import (
     CHANGE_ID_MAX_LENGTH,
     CLIENT_NUMBER_MAX_LENGTH,
@@ -124,8 +129,6 @@ __all__ = [
     "to_service_referral",
 ]
 
-NOT_UTF8: Final = "not-utf8"
-MALFORMED_JSON: Final = "malformed-json"
 DUPLICATE_FIELD: Final = "duplicate-field"
 MISSING_FIELD: Final = "missing-field"
 UNKNOWN_FIELD: Final = "unknown-field"
@@ -219,7 +222,6 @@ _STATUS_ID_PREFIX: Final = "authorities.client-status:"
 _REFERRAL_ID_PREFIX: Final = "authorities.service-referral:"
 _SOURCE_PREFIX: Final = "urn:fi:paijathame:hub:connector:"
 
-_BOM: Final = b"\xef\xbb\xbf"
 _DATE: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _TIMESTAMP: Final = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))?"
@@ -244,12 +246,6 @@ class _Refusal(Exception):  # noqa: N818 - private control flow, never leaves th
         self.detail = detail
 
 
-class _DuplicateKeyError(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__("duplicate key")
-        self.key = key
-
-
 def _refuse(reason: str, detail: str) -> NoReturn:
     raise _Refusal(reason, detail)
 
@@ -261,60 +257,14 @@ def _shown(text: str) -> str:
     return f"<{len(text)} characters, not shown>"
 
 
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 # --- bytes → JSON object -------------------------------------------------------------------
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    found: dict[str, object] = {}
-    for key, item in pairs:
-        if key in found:
-            raise _DuplicateKeyError(key)
-        found[key] = item
-    return found
 
 
 def _json_object(value: bytes) -> dict[str, object]:
     try:
-        text = value.decode("utf-8")
-    except UnicodeDecodeError as error:
-        _refuse(
-            NOT_UTF8,
-            f"byte {value[error.start]:#04x} at position {error.start} is not valid UTF-8",
-        )
-    if value.startswith(_BOM):
-        _refuse(MALFORMED_JSON, "the message starts with a byte-order mark, which JSON forbids")
-    try:
-        parsed = orjson.loads(value)
-    except orjson.JSONDecodeError as error:
-        # orjson's message is not quoted: only the position, which holds no personal data.
-        _refuse(
-            MALFORMED_JSON,
-            f"not valid JSON at line {error.lineno}, column {error.colno}",
-        )
-    if not isinstance(parsed, dict):
-        _refuse(MALFORMED_JSON, f"the message must be a JSON object, got {_json_type(parsed)}")
-    # orjson keeps the last of repeated keys silently; the standard parser's hook sees them.
-    try:
-        json.loads(text, object_pairs_hook=_no_duplicates)
-    except _DuplicateKeyError as duplicate:
-        _refuse(DUPLICATE_FIELD, f"key {_shown(duplicate.key)} appears more than once")
-    except RecursionError:
-        _refuse(MALFORMED_JSON, "the message is nested too deeply")
-    return parsed
+        return json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=_shown)
+    except JsonRefusal as refusal:
+        _refuse(refusal.reason, refusal.detail)
 
 
 def _check_keys(
@@ -338,7 +288,7 @@ def _check_keys(
 def _string(obj: Mapping[str, object], name: str, where: str = "") -> str:
     value = obj.get(name)
     if not isinstance(value, str):
-        _refuse(WRONG_FIELD_TYPE, f"{where}{name} must be a string, got {_json_type(value)}")
+        _refuse(WRONG_FIELD_TYPE, f"{where}{name} must be a string, got {json_type(value)}")
     return value
 
 
@@ -351,7 +301,7 @@ def _optional_string(obj: Mapping[str, object], name: str) -> str | None:
 def _boolean(obj: Mapping[str, object], name: str) -> bool:
     value = obj.get(name)
     if not isinstance(value, bool):
-        _refuse(WRONG_FIELD_TYPE, f"{name} must be a boolean, got {_json_type(value)}")
+        _refuse(WRONG_FIELD_TYPE, f"{name} must be a boolean, got {json_type(value)}")
     return value
 
 
@@ -445,7 +395,7 @@ def _notified_service(obj: Mapping[str, object]) -> NotifiedService | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        _refuse(WRONG_FIELD_TYPE, f"palvelu must be an object or null, got {_json_type(raw)}")
+        _refuse(WRONG_FIELD_TYPE, f"palvelu must be an object or null, got {json_type(raw)}")
     _check_keys(raw, SERVICE_FIELDS, OPTIONAL_SERVICE_FIELDS, "palvelu.")
     code_text = _string(raw, "koodi", "palvelu.")
     code = _SERVICE_CODES.get(code_text)

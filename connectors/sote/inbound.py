@@ -63,7 +63,6 @@ Decisions beyond the interface document:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -71,11 +70,17 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, NoReturn
 
-import orjson
 from fhir.resources.R4B.task import Task
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from connectors._strict_json import (
+    MALFORMED_JSON,
+    NOT_UTF8,
+    JsonRefusal,
+    json_object,
+    json_type,
+)
 from connectors.sote.outbound import REFERRAL_SYSTEM
 from schemas.codes import Authority, Partner, ReferralState
 from schemas.envelope import ReferralStatusEvent, dataschema_for
@@ -105,8 +110,6 @@ __all__ = [
     "status_event_id",
 ]
 
-NOT_UTF8: Final = "not-utf8"
-MALFORMED_JSON: Final = "malformed-json"
 NOT_A_TASK: Final = "not-a-task"
 INVALID_FHIR: Final = "invalid-fhir"
 MISSING_BASED_ON: Final = "missing-based-on"
@@ -165,7 +168,6 @@ EVENT_ID_NAMESPACE: Final = uuid.UUID("cbc31b36-ae0a-5530-836b-6c6b2ff59150")
 
 _EVENT_ID_PREFIX: Final = "sote.referral-status:"
 _TASK: Final = "Task"
-_BOM: Final = b"\xef\xbb\xbf"
 
 #: A raw value is quoted only when it looks like a code: visible ASCII without spaces (never
 #: a sentence of free text), short, and with fewer digits than an identity code has (nine).
@@ -205,12 +207,6 @@ class _Refusal(Exception):  # noqa: N818 - private control flow, never leaves th
         self.detail = detail
 
 
-class _DuplicateKeyError(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__("duplicate key")
-        self.key = key
-
-
 def _refuse(reason: str, detail: str) -> NoReturn:
     raise _Refusal(reason, detail)
 
@@ -228,57 +224,14 @@ def _shown(text: str) -> str:
     return f"<{len(text)} characters, not shown>"
 
 
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 # --- bytes → JSON object -------------------------------------------------------------------
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    found: dict[str, object] = {}
-    for key, item in pairs:
-        if key in found:
-            raise _DuplicateKeyError(key)
-        found[key] = item
-    return found
 
 
 def _json_object(value: bytes) -> dict[str, object]:
     try:
-        text = value.decode("utf-8")
-    except UnicodeDecodeError as error:
-        _refuse(
-            NOT_UTF8,
-            f"byte {value[error.start]:#04x} at position {error.start} is not valid UTF-8",
-        )
-    if value.startswith(_BOM):
-        _refuse(MALFORMED_JSON, "the message starts with a byte-order mark, which JSON forbids")
-    try:
-        parsed = orjson.loads(value)
-    except orjson.JSONDecodeError as error:
-        # orjson's message is not quoted: only the position, which holds no personal data.
-        _refuse(MALFORMED_JSON, f"not valid JSON at line {error.lineno}, column {error.colno}")
-    if not isinstance(parsed, dict):
-        _refuse(MALFORMED_JSON, f"the message must be a JSON object, got {_json_type(parsed)}")
-    # orjson keeps the last of repeated keys silently; the standard parser's hook sees them.
-    try:
-        json.loads(text, object_pairs_hook=_no_duplicates)
-    except _DuplicateKeyError as duplicate:
-        _refuse(MALFORMED_JSON, f"key {_shown(duplicate.key)} appears more than once")
-    except RecursionError:
-        _refuse(MALFORMED_JSON, "the message is nested too deeply")
-    return parsed
+        return json_object(value, duplicate_reason=MALFORMED_JSON, shown=_shown)
+    except JsonRefusal as refusal:
+        _refuse(refusal.reason, refusal.detail)
 
 
 def _strings_in(value: object) -> set[str]:
@@ -304,7 +257,7 @@ def _check_resource_type(obj: Mapping[str, object]) -> None:
         _refuse(NOT_A_TASK, "resourceType is missing: the message is not a FHIR resource")
     resource_type = obj["resourceType"]
     if not isinstance(resource_type, str):
-        _refuse(NOT_A_TASK, f"resourceType must be a string, got {_json_type(resource_type)}")
+        _refuse(NOT_A_TASK, f"resourceType must be a string, got {json_type(resource_type)}")
     if resource_type != _TASK:
         _refuse(NOT_A_TASK, f"resourceType {_shown(resource_type)} is not Task")
 
