@@ -67,7 +67,7 @@ async def provision_topics(
             [
                 NewTopic(
                     spec.name,
-                    settings.topic_partitions,
+                    spec.partitions or settings.topic_partitions,
                     settings.topic_replication_factor,
                     topic_configs=topic_configs(spec, settings.topic_retention_ms),
                 )

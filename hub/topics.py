@@ -37,12 +37,13 @@ class TopicKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
-    """One topic of the catalogue."""
+    """One topic of the catalogue; ``partitions`` overrides the configured count."""
 
     name: str
     kind: TopicKind
     family: str | None
     description: str
+    partitions: int | None = None
 
     @property
     def keeps_forever(self) -> bool:
@@ -64,9 +65,19 @@ def _flow(family: str, sources: tuple[str, ...], receivers: tuple[str, ...]) -> 
     ]
 
 
-#: Every topic the hub provisions, in the order of DESIGN §3.
+def _single_partition(specs: list[TopicSpec], name: str) -> list[TopicSpec]:
+    return [
+        TopicSpec(s.name, s.kind, s.family, s.description, 1) if s.name == name else s
+        for s in specs
+    ]
+
+
+#: Every topic the hub provisions, in the order of DESIGN §3. ``in.kela.benefit-day`` has one
+#: partition: a correction names the record it corrects, and no key can keep the two in one
+#: partition (the only common value is the identity code), so only total order guarantees a
+#: correction never overtakes its record.
 TOPICS: Final[tuple[TopicSpec, ...]] = (
-    *_flow("benefit-day", ("kela",), ("lahti", "ph")),
+    *_single_partition(_flow("benefit-day", ("kela",), ("lahti", "ph")), "in.kela.benefit-day"),
     *_flow("client-status", ("lahti", "ph"), ("kela", "lahti", "ph", "sote")),
     *_flow("service-referral", ("lahti", "ph"), ("sote", "lahti", "ph")),
     *_flow("referral-status", ("sote",), ("lahti", "ph")),

@@ -37,15 +37,23 @@ def list_() -> None:
     """List the catalogue's topics as they are on the broker, and any other topics there.
 
     A table on a terminal; tab-separated lines when piped, for scripts. Exit 1 when a
-    catalogue topic is missing.
+    catalogue topic is missing or has a partition count that breaks ordering.
     """
     settings = start_command()
     on_broker = run(list_topics(connection_for(settings)))
     rows = []
+    mismatched = []
     for spec in TOPICS:
         partitions = on_broker.get(spec.name)
+        expected = spec.partitions or settings.topic_partitions
         retention = _retention(topic_configs(spec, settings.topic_retention_ms)["retention.ms"])
-        status = "ok" if partitions is not None else "missing"
+        status = "ok"
+        if partitions is None:
+            status = "missing"
+        elif spec.partitions is not None and partitions != expected:
+            # Only where the count matters for correctness (ordering), not a tuning choice.
+            status = f"needs {expected} partition(s)"
+            mismatched.append(spec.name)
         rows.append((spec.name, spec.kind.value, str(partitions or "-"), retention, status))
     known = {spec.name for spec in TOPICS}
     for name in sorted(set(on_broker) - known):
@@ -53,7 +61,7 @@ def list_() -> None:
     if out.is_terminal:
         table = Table("topic", "kind", "partitions", "retention (configured)", "status")
         for row in rows:
-            table.add_row(*row, style="red" if row[-1] == "missing" else None)
+            table.add_row(*row, style=None if row[-1] == "ok" else "red")
         out.print(table)
     else:
         for row in rows:
@@ -61,4 +69,11 @@ def list_() -> None:
     missing = known - set(on_broker)
     if missing:
         err.print(f"{len(missing)} topic(s) missing: run `hub topics provision`", markup=False)
+    for name in mismatched:
+        err.print(
+            f"{name} has the wrong number of partitions for ordered processing: recreate it "
+            "(see docs/operations.md)",
+            markup=False,
+        )
+    if missing or mismatched:
         raise typer.Exit(1)

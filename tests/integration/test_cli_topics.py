@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from hub.broker.embedded import EmbeddedBroker
 from hub.cli import main
@@ -47,4 +49,25 @@ def test_list_flags_missing_topics_until_provisioned(capsys: pytest.CaptureFixtu
     by_name = {row[0]: row for row in rows}
     assert set(by_name) == {spec.name for spec in TOPICS}
     assert by_name["hub.audit.v1"][1:] == ["audit", "3", "forever", "ok"]
-    assert by_name["in.kela.benefit-day"][1:] == ["in", "3", "7 d", "ok"]
+    assert by_name["in.kela.benefit-day"][1:] == ["in", "1", "7 d", "ok"]  # corrections in order
+    assert by_name["in.lahti.client-status"][1:] == ["in", "3", "7 d", "ok"]
+
+
+def test_list_flags_an_input_topic_whose_partitions_break_ordering(
+    fresh_broker: EmbeddedBroker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def create_wrong() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=fresh_broker.bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic("in.kela.benefit-day", 3, 1)])
+        finally:
+            await admin.close()
+
+    asyncio.run(create_wrong())
+    assert main(["topics", "provision"]) == 0
+    capsys.readouterr()
+    assert main(["topics", "list"]) == 1
+    captured = capsys.readouterr()
+    assert "in.kela.benefit-day\tin\t3\t7 d\tneeds 1 partition(s)" in captured.out
+    assert "wrong number of partitions for ordered processing" in captured.err

@@ -19,7 +19,9 @@ async def test_every_catalogue_topic_exists_with_configured_partitions(
     await provision_topics(connection)
     on_broker = await list_topics(connection)
     for spec in TOPICS:
-        assert on_broker.get(spec.name) == connection.settings.topic_partitions, spec.name
+        expected = spec.partitions or connection.settings.topic_partitions
+        assert on_broker.get(spec.name) == expected, spec.name
+    assert on_broker["in.kela.benefit-day"] == 1
 
 
 async def test_second_provisioning_creates_nothing(connection: KafkaConnection) -> None:

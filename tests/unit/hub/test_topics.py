@@ -46,3 +46,11 @@ def test_canonical_deadletter_and_audit_topics_keep_data_forever() -> None:
 def test_partner_topics_take_the_configured_retention() -> None:
     spec = next(spec for spec in TOPICS if spec.name == "in.kela.benefit-day")
     assert topic_configs(spec, 86_400_000) == {"retention.ms": "86400000"}
+
+
+def test_kela_input_is_one_partition_so_corrections_never_overtake_their_record() -> None:
+    partitions = {spec.name: spec.partitions for spec in TOPICS}
+    assert partitions["in.kela.benefit-day"] == 1
+    assert {name for name, count in partitions.items() if count is not None} == {
+        "in.kela.benefit-day"
+    }
