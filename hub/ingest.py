@@ -174,6 +174,14 @@ async def ingest_kela_file(
     return summary
 
 
+def _headers(message: Outgoing) -> list[tuple[str, bytes]]:
+    # The same shape as messages published through FastStream (``hub.pipeline``).
+    headers = [(name, value.encode()) for name, value in message.headers.items()]
+    if message.event_id is not None:
+        headers.append(("correlation_id", message.event_id.encode()))
+    return headers
+
+
 def producer_publisher(producer: AIOKafkaProducer, bootstrap: str) -> Publish:
     """Publish a batch with ``producer`` and wait until Kafka acknowledged all of it."""
 
@@ -184,7 +192,7 @@ def producer_publisher(producer: AIOKafkaProducer, bootstrap: str) -> Publish:
                     m.topic,
                     m.value,
                     key=m.key,
-                    headers=[(k, v.encode()) for k, v in m.headers.items()],
+                    headers=_headers(m),
                 )
                 for m in batch
             ]

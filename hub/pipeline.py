@@ -132,8 +132,14 @@ async def handle_record(
     accepted = outcome_of(route, record)
     try:
         for message in accepted.messages:
+            # FastStream always sets a ``correlation_id`` header; make it the event id, so a
+            # redelivery carries the same one and partners can trace it, instead of a random.
             await broker.publish(
-                message.value, topic=message.topic, key=message.key, headers=dict(message.headers)
+                message.value,
+                topic=message.topic,
+                key=message.key,
+                headers=dict(message.headers),
+                correlation_id=message.event_id,
             )
     except BaseException:
         accepted.abandon()

@@ -44,6 +44,7 @@ def canonical_message(event: BenefitDayEvent) -> Outgoing:
         event.model_dump_json().encode(),
         event.subject.encode(),
         {"content-type": CLOUDEVENTS_CONTENT_TYPE},
+        event.id,
     )
 
 

@@ -139,6 +139,7 @@ async def test_streaming_path_distribution_dead_letters_and_kela_xml(
     for record in canonical:
         event = orjson.loads(record.value or b"")
         assert record.key == event["subject"].encode()
+        assert dict(record.headers)["correlation_id"] == event["id"].encode()
         assert CODE.encode() not in record.key
     by_id = {orjson.loads(r.value or b"")["id"]: orjson.loads(r.value or b"") for r in canonical}
     assert by_id[event_id_for(correction)]["data"]["corrects_event_id"] == event_id_for(first)
@@ -192,6 +193,8 @@ async def test_each_record_once_across_file_topic_and_restart(
         ledger.close()
     assert (summary.accepted, summary.duplicates, summary.rejected) == (2, 0, 0)
     assert summary.recipients == {"lahti": 2}
+    from_file = await _canonical_events(kafka_bootstrap, {event_id_for(f"K{run}-1")})
+    assert dict(from_file[0].headers)["correlation_id"] == event_id_for(f"K{run}-1").encode()
 
     # The same record on the topic, through a hub started twice over the same data dir.
     for attempt in range(2):
