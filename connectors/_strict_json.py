@@ -1,6 +1,6 @@
 """Partner JSON, read strictly: UTF-8, no byte-order mark, one object, no repeated keys.
 
-Shared by the connectors whose partners send JSON. Pure; raises only ``JsonRefusal`` (which
+Shared by the connectors whose partners send JSON. Pure; raises only ``Refusal`` (which
 the parsers turn into a rejection) and never quotes message content in a detail except
 through the caller's ``shown`` policy.
 """
@@ -13,20 +13,13 @@ from typing import Final
 
 import orjson
 
-__all__ = ["MALFORMED_JSON", "NOT_UTF8", "JsonRefusal", "json_object", "json_type"]
+from connectors._refusal import Refusal
+
+__all__ = ["MALFORMED_JSON", "NOT_UTF8", "json_object", "json_type"]
 
 NOT_UTF8: Final = "not-utf8"
 MALFORMED_JSON: Final = "malformed-json"
 _BOM: Final = b"\xef\xbb\xbf"
-
-
-class JsonRefusal(Exception):  # noqa: N818 - a refusal is an outcome, not an error.
-    """The bytes are not one strict JSON object; ``reason`` is a stable code."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 class _DuplicateKeyError(Exception):
@@ -62,7 +55,7 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
 def json_object(
     value: bytes, *, duplicate_reason: str, shown: Callable[[str], str]
 ) -> dict[str, object]:
-    """The one JSON object in ``value``, or ``JsonRefusal``.
+    """The one JSON object in ``value``, or ``Refusal``.
 
     ``duplicate_reason`` is the code for a repeated key; ``shown`` decides how a key may be
     quoted in the detail (it could be anything the partner wrote).
@@ -70,31 +63,29 @@ def json_object(
     try:
         text = value.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise JsonRefusal(
+        raise Refusal(
             NOT_UTF8, f"byte {value[error.start]:#04x} at position {error.start} is not valid UTF-8"
         ) from None
     if value.startswith(_BOM):
-        raise JsonRefusal(
+        raise Refusal(
             MALFORMED_JSON, "the message starts with a byte-order mark, which JSON forbids"
         )
     try:
         parsed = orjson.loads(value)
     except orjson.JSONDecodeError as error:
         # orjson's message is not quoted: only the position, which holds no personal data.
-        raise JsonRefusal(
+        raise Refusal(
             MALFORMED_JSON, f"not valid JSON at line {error.lineno}, column {error.colno}"
         ) from None
     if not isinstance(parsed, dict):
-        raise JsonRefusal(
-            MALFORMED_JSON, f"the message must be a JSON object, got {json_type(parsed)}"
-        )
+        raise Refusal(MALFORMED_JSON, f"the message must be a JSON object, got {json_type(parsed)}")
     # orjson keeps the last of repeated keys silently; the standard parser's hook sees them.
     try:
         json.loads(text, object_pairs_hook=_no_duplicates)
     except _DuplicateKeyError as duplicate:
-        raise JsonRefusal(
+        raise Refusal(
             duplicate_reason, f"key {shown(duplicate.key)} appears more than once"
         ) from None
     except RecursionError:
-        raise JsonRefusal(MALFORMED_JSON, "the message is nested too deeply") from None
+        raise Refusal(MALFORMED_JSON, "the message is nested too deeply") from None
     return parsed

@@ -51,14 +51,14 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Mapping
-from typing import Final, NoReturn
+from typing import Final
 
 from pydantic import ValidationError
 
+from connectors._refusal import Refusal, refuse
 from connectors._strict_json import (
     MALFORMED_JSON,
     NOT_UTF8,
-    JsonRefusal,
     json_object,
     json_type,
 )
@@ -239,17 +239,6 @@ _QUOTABLE: Final = re.compile(r"[!-~]{0,32}")
 _IDENTITY_CODE_DIGITS: Final = 9
 
 
-class _Refusal(Exception):  # noqa: N818 - private control flow, never leaves this module.
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
-
-
-def _refuse(reason: str, detail: str) -> NoReturn:
-    raise _Refusal(reason, detail)
-
-
 def _shown(text: str) -> str:
     """``text`` quoted for a detail, or only its length when it could be personal data."""
     if _QUOTABLE.fullmatch(text) and sum(c.isdigit() for c in text) < _IDENTITY_CODE_DIGITS:
@@ -260,22 +249,15 @@ def _shown(text: str) -> str:
 # --- bytes → JSON object -------------------------------------------------------------------
 
 
-def _json_object(value: bytes) -> dict[str, object]:
-    try:
-        return json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=_shown)
-    except JsonRefusal as refusal:
-        _refuse(refusal.reason, refusal.detail)
-
-
 def _check_keys(
     obj: Mapping[str, object], fields: tuple[str, ...], optional: frozenset[str], where: str
 ) -> None:
     for name in fields:
         if name not in obj and name not in optional:
-            _refuse(MISSING_FIELD, f"{where}{name} is missing")
+            refuse(MISSING_FIELD, f"{where}{name} is missing")
     for key in obj:
         if key not in fields:
-            _refuse(
+            refuse(
                 UNKNOWN_FIELD,
                 f"{where}{_shown(key)} is not a field of the interface "
                 f"(expected: {', '.join(fields)})",
@@ -288,7 +270,7 @@ def _check_keys(
 def _string(obj: Mapping[str, object], name: str, where: str = "") -> str:
     value = obj.get(name)
     if not isinstance(value, str):
-        _refuse(WRONG_FIELD_TYPE, f"{where}{name} must be a string, got {json_type(value)}")
+        refuse(WRONG_FIELD_TYPE, f"{where}{name} must be a string, got {json_type(value)}")
     return value
 
 
@@ -301,7 +283,7 @@ def _optional_string(obj: Mapping[str, object], name: str) -> str | None:
 def _boolean(obj: Mapping[str, object], name: str) -> bool:
     value = obj.get(name)
     if not isinstance(value, bool):
-        _refuse(WRONG_FIELD_TYPE, f"{name} must be a boolean, got {json_type(value)}")
+        refuse(WRONG_FIELD_TYPE, f"{name} must be a boolean, got {json_type(value)}")
     return value
 
 
@@ -309,7 +291,7 @@ def _identifier(obj: Mapping[str, object], name: str, max_length: int) -> str:
     # Never quoted: an identifier is long enough to be (or hide) an identity code.
     text = _string(obj, name)
     if len(text) > max_length or not _IDENTIFIER.fullmatch(text):
-        _refuse(
+        refuse(
             BAD_IDENTIFIER,
             f"{name} must be 1-{max_length} visible ASCII characters without spaces "
             f"(got {len(text)} characters)",
@@ -323,13 +305,13 @@ def _identity_code(obj: Mapping[str, object]) -> str:
         return validate_identity_code(text)
     except IdentityCodeError as error:
         # The message names what is wrong and never quotes the code.
-        _refuse(INVALID_IDENTITY_CODE, f"hetu: {error}")
+        refuse(INVALID_IDENTITY_CODE, f"hetu: {error}")
 
 
 def _municipality(obj: Mapping[str, object]) -> str:
     text = _string(obj, "kotikunta")
     if not _MUNICIPALITY.fullmatch(text):
-        _refuse(BAD_MUNICIPALITY_CODE, f"kotikunta {_shown(text)} is not a 3-digit code")
+        refuse(BAD_MUNICIPALITY_CODE, f"kotikunta {_shown(text)} is not a 3-digit code")
     return text
 
 
@@ -339,7 +321,7 @@ def _employment_status_code(obj: Mapping[str, object]) -> str:
         employment_status_from_code(text)
     except UnknownCodeError:
         retired = " (06 is retired)" if text == "06" else ""
-        _refuse(
+        refuse(
             UNKNOWN_EMPLOYMENT_STATUS_CODE,
             f"tyollisyystilanne {_shown(text)} is not in the national code list "
             f"00-05, 07-09{retired}",
@@ -351,12 +333,12 @@ def _date(obj: Mapping[str, object], name: str, where: str = "") -> dt.date:
     text = _string(obj, name, where)
     match = _DATE.fullmatch(text)
     if match is None:
-        _refuse(BAD_DATE, f"{where}{name} {_shown(text)} is not a date in the form YYYY-MM-DD")
+        refuse(BAD_DATE, f"{where}{name} {_shown(text)} is not a date in the form YYYY-MM-DD")
     year, month, day = (int(part) for part in match.groups())
     try:
         return dt.date(year, month, day)
     except ValueError:
-        _refuse(BAD_DATE, f"{where}{name} {_shown(text)} is not a date")
+        refuse(BAD_DATE, f"{where}{name} {_shown(text)} is not a date")
 
 
 def _optional_date(obj: Mapping[str, object], name: str, where: str) -> dt.date | None:
@@ -370,23 +352,23 @@ def _timestamp(obj: Mapping[str, object], name: str) -> dt.datetime:
     text = _string(obj, name)
     match = _TIMESTAMP.fullmatch(text)
     if match is None:
-        _refuse(
+        refuse(
             BAD_TIMESTAMP,
             f"{name} is not an RFC 3339 date-time like 2025-03-01T08:12:00+02:00",
         )
     date, time, fraction, offset = match.groups()
     if offset is None:
-        _refuse(BAD_TIMESTAMP, f"{name} has no time-zone offset (Z or ±HH:MM)")
+        refuse(BAD_TIMESTAMP, f"{name} has no time-zone offset (Z or ±HH:MM)")
     micro = f".{fraction[:6].ljust(6, '0')}" if fraction else ""
     normalised = f"{date}T{time}{micro}{'+00:00' if offset == 'Z' else offset}"
     try:
         moment = dt.datetime.fromisoformat(normalised)
     except ValueError:
-        _refuse(BAD_TIMESTAMP, f"{name} is not a real date and time with a valid offset")
+        refuse(BAD_TIMESTAMP, f"{name} is not a real date and time with a valid offset")
     offset_value = moment.utcoffset()
     if offset_value is None or abs(offset_value) > _MAX_OFFSET:
         # No time zone is further than 14 hours from UTC; Kela's xs:dateTime stops there too.
-        _refuse(BAD_TIMESTAMP, f"{name} has an offset beyond ±14:00")
+        refuse(BAD_TIMESTAMP, f"{name} has an offset beyond ±14:00")
     return moment
 
 
@@ -395,12 +377,12 @@ def _notified_service(obj: Mapping[str, object]) -> NotifiedService | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        _refuse(WRONG_FIELD_TYPE, f"palvelu must be an object or null, got {json_type(raw)}")
+        refuse(WRONG_FIELD_TYPE, f"palvelu must be an object or null, got {json_type(raw)}")
     _check_keys(raw, SERVICE_FIELDS, OPTIONAL_SERVICE_FIELDS, "palvelu.")
     code_text = _string(raw, "koodi", "palvelu.")
     code = _SERVICE_CODES.get(code_text)
     if code is None:
-        _refuse(
+        refuse(
             UNKNOWN_SERVICE_CODE,
             f"palvelu.koodi {_shown(code_text)} is not one of {', '.join(_SERVICE_CODES)}",
         )
@@ -429,7 +411,7 @@ def _notification_from(obj: dict[str, object]) -> StatusChangeNotification:
     changed_at = _timestamp(obj, "muutettu")
 
     if service is not None and service.paattyy is not None and service.paattyy < service.alkaa:
-        _refuse(
+        refuse(
             SERVICE_END_BEFORE_START,
             f"palvelu.paattyy {service.paattyy.isoformat()} is before palvelu.alkaa "
             f"{service.alkaa.isoformat()}",
@@ -486,9 +468,11 @@ def _failed_checks(error: ValidationError) -> Rejection:
 def parse_status_change(value: bytes, authority: Authority) -> ClientStatus | Rejection:
     """A change notification from ``in.<authority>.client-status`` as a canonical status."""
     try:
-        notification = _notification_from(_json_object(value))
+        notification = _notification_from(
+            json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=_shown)
+        )
         return to_client_status(notification, authority)
-    except _Refusal as refusal:
+    except Refusal as refusal:
         return Rejection(refusal.reason, refusal.detail)
     except ValidationError as error:
         return _failed_checks(error)
@@ -509,7 +493,7 @@ def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceRefer
     hetu = _identity_code(obj)
     sender_text = _string(obj, "lahettaja")
     if sender_text != authority.value:
-        _refuse(
+        refuse(
             SENDER_MISMATCH,
             f"lahettaja {_shown(sender_text)} is not '{authority.value}', whose topic the "
             "referral came on",
@@ -517,7 +501,7 @@ def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceRefer
     recipient_text = _string(obj, "vastaanottaja")
     recipient = _PARTNERS.get(recipient_text)
     if recipient is None:
-        _refuse(
+        refuse(
             WRONG_RECIPIENT,
             f"vastaanottaja {_shown(recipient_text)} is not a partner of the hub "
             f"({', '.join(_PARTNERS)})",
@@ -525,7 +509,7 @@ def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceRefer
     service_text = _string(obj, "palvelu")
     service = REFERRAL_SERVICES.get(service_text)
     if service is None:
-        _refuse(
+        refuse(
             UNKNOWN_REFERRAL_SERVICE,
             f"palvelu {_shown(service_text)} is not one of {', '.join(REFERRAL_SERVICES)}",
         )
@@ -533,7 +517,7 @@ def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceRefer
     urgency_text = _string(obj, "kiireellisyys")
     urgency = URGENCY.get(urgency_text)
     if urgency is None:
-        _refuse(
+        refuse(
             UNKNOWN_URGENCY,
             f"kiireellisyys {_shown(urgency_text)} is not one of {', '.join(URGENCY)}",
         )
@@ -543,13 +527,13 @@ def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceRefer
 
     expected = _recipient_for(service, authority)
     if recipient is not expected:
-        _refuse(
+        refuse(
             WRONG_RECIPIENT,
             f"{service_text} from '{authority.value}' goes to '{expected.value}', "
             f"not '{recipient.value}'",
         )
     if not consent:
-        _refuse(NO_CONSENT, "suostumus is false: a referral without consent is not forwarded")
+        refuse(NO_CONSENT, "suostumus is false: a referral without consent is not forwarded")
     return ServiceReferralMessage(
         lahete_id=referral_id,
         hetu=hetu,
@@ -583,8 +567,12 @@ def to_service_referral(message: ServiceReferralMessage) -> ServiceReferral:
 def parse_referral(value: bytes, authority: Authority) -> ServiceReferral | Rejection:
     """A referral from ``in.<authority>.service-referral`` as a canonical referral."""
     try:
-        return to_service_referral(_referral_from(_json_object(value), authority))
-    except _Refusal as refusal:
+        return to_service_referral(
+            _referral_from(
+                json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=_shown), authority
+            )
+        )
+    except Refusal as refusal:
         return Rejection(refusal.reason, refusal.detail)
     except ValidationError as error:
         return _failed_checks(error)

@@ -25,11 +25,12 @@ import datetime as dt
 import re
 import uuid
 from decimal import Decimal
-from typing import Final, NoReturn
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from connectors._refusal import Refusal, refuse
 from connectors.kela.native import (
     BENEFIT_CODES,
     COLUMNS,
@@ -138,17 +139,6 @@ _QUOTABLE: Final = re.compile(r"[ -~]{0,40}")
 _IDENTITY_CODE_DIGITS: Final = 9
 
 
-class _Refusal(Exception):  # noqa: N818 - private control flow, never leaves parse_line.
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
-
-
-def _refuse(reason: str, detail: str) -> NoReturn:
-    raise _Refusal(reason, detail)
-
-
 def _shown(text: str) -> str:
     """``text`` quoted for a detail, or only its length when it could hold an identity code.
 
@@ -206,7 +196,7 @@ def parse_line(line: str, line_number: int | None = None) -> PaymentDayRow | Rej
         )
     try:
         return _row_from(fields, line_number)
-    except _Refusal as refusal:
+    except Refusal as refusal:
         return Rejection(refusal.reason, refusal.detail, line=line_number)
     except ValidationError as error:
         # The checks in _row_from leave the model nothing to refuse; if they ever drift apart
@@ -230,7 +220,7 @@ def _row_from(fields: list[str], line_number: int | None) -> PaymentDayRow:
         corrects_text,
     ) = fields
     if not record_id_text:
-        _refuse(MISSING_RECORD_ID, "tapahtumatunnus is empty")
+        refuse(MISSING_RECORD_ID, "tapahtumatunnus is empty")
     record_id = _record_id("tapahtumatunnus", record_id_text)
     hetu = _identity_code(hetu_text)
     municipality = _municipality(municipality_text)
@@ -241,23 +231,23 @@ def _row_from(fields: list[str], line_number: int | None) -> PaymentDayRow:
     amount = _amount(amount_text)
     cumulative = _integer("kertyma", cumulative_text)
     if cumulative < 0:
-        _refuse(NEGATIVE_CUMULATIVE_DAYS, f"kertyma {cumulative} is negative")
+        refuse(NEGATIVE_CUMULATIVE_DAYS, f"kertyma {cumulative} is negative")
     payment_date = _date("maksupvm", payment_date_text)
     corrects = _record_id("korjattava", corrects_text) if corrects_text else None
 
     if end < start:
-        _refuse(
+        refuse(
             PERIOD_END_BEFORE_START,
             f"jakso_loppu {end:%d.%m.%Y} is before jakso_alku {start:%d.%m.%Y}",
         )
     if corrects is None and (days < 0 or amount < 0):
-        _refuse(
+        refuse(
             NEGATIVE_WITHOUT_CORRECTION,
             f"maksupaivat {days} and maksettu {amount} may be negative only in a correction "
             "(korjattava is empty)",
         )
     if abs(days) > MAX_DAYS_PER_RECORD:
-        _refuse(
+        refuse(
             DAYS_OUT_OF_RANGE,
             f"maksupaivat {days} is outside {-MAX_DAYS_PER_RECORD if corrects else 0}"
             f"..{MAX_DAYS_PER_RECORD}",
@@ -281,7 +271,7 @@ def _row_from(fields: list[str], line_number: int | None) -> PaymentDayRow:
 def _record_id(column: str, text: str) -> str:
     # Never quoted: a record id is long enough to be (or hide) an identity code.
     if not _RECORD_ID.fullmatch(text):
-        _refuse(
+        refuse(
             BAD_RECORD_ID,
             f"{column} must be 1-50 visible ASCII characters (got {len(text)} characters)",
         )
@@ -293,19 +283,19 @@ def _identity_code(text: str) -> str:
         return validate_identity_code(text)
     except IdentityCodeError as error:
         # The message names what is wrong and never quotes the code.
-        _refuse(INVALID_IDENTITY_CODE, f"hetu: {error}")
+        refuse(INVALID_IDENTITY_CODE, f"hetu: {error}")
 
 
 def _municipality(text: str) -> str:
     if not _MUNICIPALITY.fullmatch(text):
-        _refuse(BAD_MUNICIPALITY_CODE, f"kotikunta {_shown(text)} is not a 3-digit code")
+        refuse(BAD_MUNICIPALITY_CODE, f"kotikunta {_shown(text)} is not a 3-digit code")
     return text
 
 
 def _benefit(text: str) -> Benefit:
     benefit = BENEFIT_CODES.get(text)
     if benefit is None:
-        _refuse(
+        refuse(
             UNKNOWN_BENEFIT_CODE,
             f"etuus {_shown(text)} is not one of {', '.join(BENEFIT_CODES)}",
         )
@@ -315,17 +305,17 @@ def _benefit(text: str) -> Benefit:
 def _date(column: str, text: str) -> dt.date:
     match = _DATE.fullmatch(text)
     if match is None:
-        _refuse(BAD_DATE, f"{column} {_shown(text)} is not a date in the form dd.mm.yyyy")
+        refuse(BAD_DATE, f"{column} {_shown(text)} is not a date in the form dd.mm.yyyy")
     day, month, year = (int(part) for part in match.groups())
     try:
         return dt.date(year, month, day)
     except ValueError:
-        _refuse(BAD_DATE, f"{column} {_shown(text)} is not a date")
+        refuse(BAD_DATE, f"{column} {_shown(text)} is not a date")
 
 
 def _integer(column: str, text: str) -> int:
     if not _INTEGER.fullmatch(text):
-        _refuse(BAD_INTEGER, f"{column} {_shown(text)} is not an integer")
+        refuse(BAD_INTEGER, f"{column} {_shown(text)} is not an integer")
     return int(text)
 
 
@@ -333,16 +323,16 @@ def _amount(text: str) -> Decimal:
     match = _AMOUNT.fullmatch(text)
     if match is None:
         if _AMOUNT_WITH_POINT.fullmatch(text):
-            _refuse(
+            refuse(
                 DECIMAL_POINT_NOT_COMMA,
                 f"maksettu {_shown(text)} has a decimal point; Kela writes a decimal comma",
             )
-        _refuse(BAD_AMOUNT, f"maksettu {_shown(text)} is not an amount like 737,55")
+        refuse(BAD_AMOUNT, f"maksettu {_shown(text)} is not an amount like 737,55")
     whole, cents = match.groups()
     if cents is not None and len(cents) > 2:
-        _refuse(BAD_AMOUNT, f"maksettu {_shown(text)} has more than 2 decimals")
+        refuse(BAD_AMOUNT, f"maksettu {_shown(text)} has more than 2 decimals")
     if len(whole) > _MAX_INTEGER_DIGITS:
-        _refuse(BAD_AMOUNT, f"maksettu has {len(whole)} digits before the comma, at most 10")
+        refuse(BAD_AMOUNT, f"maksettu has {len(whole)} digits before the comma, at most 10")
     amount = Decimal(text.replace(",", ".")).quantize(_CENT)
     # "-0,00" is zero, not a reversal: drop the sign so the event reads 0.00.
     return abs(amount) if amount.is_zero() else amount

@@ -74,10 +74,10 @@ from fhir.resources.R4B.task import Task
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from connectors._refusal import Refusal, refuse
 from connectors._strict_json import (
     MALFORMED_JSON,
     NOT_UTF8,
-    JsonRefusal,
     json_object,
     json_type,
 )
@@ -200,17 +200,6 @@ class TaskUpdate:
     at: dt.datetime
 
 
-class _Refusal(Exception):  # noqa: N818 - private control flow, never leaves this module.
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
-
-
-def _refuse(reason: str, detail: str) -> NoReturn:
-    raise _Refusal(reason, detail)
-
-
 def _looks_like_code(text: str) -> bool:
     return bool(_QUOTABLE.fullmatch(text)) and (
         sum(c.isdigit() for c in text) < _IDENTITY_CODE_DIGITS
@@ -225,13 +214,6 @@ def _shown(text: str) -> str:
 
 
 # --- bytes → JSON object -------------------------------------------------------------------
-
-
-def _json_object(value: bytes) -> dict[str, object]:
-    try:
-        return json_object(value, duplicate_reason=MALFORMED_JSON, shown=_shown)
-    except JsonRefusal as refusal:
-        _refuse(refusal.reason, refusal.detail)
 
 
 def _strings_in(value: object) -> set[str]:
@@ -254,12 +236,12 @@ def _strings_in(value: object) -> set[str]:
 
 def _check_resource_type(obj: Mapping[str, object]) -> None:
     if "resourceType" not in obj:
-        _refuse(NOT_A_TASK, "resourceType is missing: the message is not a FHIR resource")
+        refuse(NOT_A_TASK, "resourceType is missing: the message is not a FHIR resource")
     resource_type = obj["resourceType"]
     if not isinstance(resource_type, str):
-        _refuse(NOT_A_TASK, f"resourceType must be a string, got {json_type(resource_type)}")
+        refuse(NOT_A_TASK, f"resourceType must be a string, got {json_type(resource_type)}")
     if resource_type != _TASK:
-        _refuse(NOT_A_TASK, f"resourceType {_shown(resource_type)} is not Task")
+        refuse(NOT_A_TASK, f"resourceType {_shown(resource_type)} is not Task")
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -289,10 +271,10 @@ def _message(error: ErrorDetails, secrets: set[str]) -> str:
 def _invalid(error: ValidationError, obj: Mapping[str, object]) -> NoReturn:
     errors = error.errors(include_input=False, include_url=False, include_context=False)
     if not errors:  # pragma: no cover - pydantic never raises an empty ValidationError.
-        _refuse(INVALID_FHIR, "the resource is not a valid FHIR Task")
+        refuse(INVALID_FHIR, "the resource is not a valid FHIR Task")
     first = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    _refuse(
+    refuse(
         INVALID_FHIR,
         f"{_location(first['loc'])}: {_message(first, _strings_in(obj))}{more}",
     )
@@ -306,7 +288,7 @@ def _check_element_names(obj: dict[str, object]) -> None:
         if isinstance(item, dict):
             for key, child in item.items():
                 if _LIBRARY_NAME.fullmatch(key):
-                    _refuse(
+                    refuse(
                         INVALID_FHIR,
                         f"{_location((*path, key))}: not a FHIR JSON element name",
                     )
@@ -324,9 +306,9 @@ def _task(obj: dict[str, object]) -> Task:
     except (KeyError, TypeError):
         # fhir.resources looks up a contained resource's resourceType in its type table
         # without a guard: an unknown name raises KeyError, a non-string TypeError.
-        _refuse(INVALID_FHIR, "contained: a contained resource has an unknown resourceType")
+        refuse(INVALID_FHIR, "contained: a contained resource has an unknown resourceType")
     except RecursionError:
-        _refuse(INVALID_FHIR, "the resource is nested too deeply to validate")
+        refuse(INVALID_FHIR, "the resource is nested too deeply to validate")
 
 
 # --- FHIR Task → TaskUpdate ----------------------------------------------------------------
@@ -337,19 +319,19 @@ def _referral_id(task: Task) -> str:
     identifier = based_on[0].identifier if based_on else None
     value = identifier.value if identifier is not None else None
     if identifier is None or value is None:
-        _refuse(
+        refuse(
             MISSING_BASED_ON,
             "basedOn[0].identifier.value is missing: the Task does not name the referral",
         )
     system: str | None = identifier.system
     if system is not None and system != REFERRAL_SYSTEM:
-        _refuse(
+        refuse(
             WRONG_REFERRAL_SYSTEM,
             f"basedOn[0].identifier.system {_shown(system)} is not {REFERRAL_SYSTEM}",
         )
     if not 1 <= len(value) <= REFERRAL_ID_MAX_LENGTH:
         # Never quoted: an identifier is long enough to be (or hide) an identity code.
-        _refuse(
+        refuse(
             BAD_REFERRAL_ID,
             f"basedOn[0].identifier.value must be 1-{REFERRAL_ID_MAX_LENGTH} characters "
             f"(got {len(value)})",
@@ -361,16 +343,16 @@ def _state(task: Task) -> ReferralState:
     status: str | None = task.status
     expected = ", ".join(TASK_STATES)
     if status is None:
-        _refuse(UNKNOWN_TASK_STATUS, f"status has no value (expected one of {expected})")
+        refuse(UNKNOWN_TASK_STATUS, f"status has no value (expected one of {expected})")
     state = TASK_STATES.get(status)
     if state is None:
         if status in OTHER_FHIR_TASK_STATUSES:
-            _refuse(
+            refuse(
                 UNKNOWN_TASK_STATUS,
                 f"status '{status}' is a FHIR Task status outside the interface "
                 f"(expected one of {expected})",
             )
-        _refuse(
+        refuse(
             UNKNOWN_TASK_STATUS,
             f"status {_shown(status)} is not one of {expected}",
         )
@@ -382,13 +364,13 @@ def _last_modified(task: Task) -> dt.datetime:
     # (2025-03-20) or kept as a string (2025, 2025-03, a leap second).
     value: object = task.lastModified
     if value is None:
-        _refuse(MISSING_LAST_MODIFIED, "lastModified is missing: the update has no time")
+        refuse(MISSING_LAST_MODIFIED, "lastModified is missing: the update has no time")
     if isinstance(value, dt.datetime):
         offset = value.utcoffset()
         if offset is not None:
             return value.replace(tzinfo=dt.timezone(offset))
     # Never quoted: a timestamp has more digits than an identity code.
-    _refuse(
+    raise Refusal(
         MISSING_LAST_MODIFIED,
         "lastModified is not a date-time with a time zone (a bare or partial date, or a leap "
         "second, is not a moment)",
@@ -413,10 +395,10 @@ def _update_from(task: Task) -> TaskUpdate:
 def parse_task(value: bytes) -> TaskUpdate | Rejection:
     """A Task from ``in.sote.referral-status`` as a status update, or why it is rejected."""
     try:
-        obj = _json_object(value)
+        obj = json_object(value, duplicate_reason=MALFORMED_JSON, shown=_shown)
         _check_resource_type(obj)
         return _update_from(_task(obj))
-    except _Refusal as refusal:
+    except Refusal as refusal:
         return Rejection(refusal.reason, refusal.detail)
 
 
