@@ -62,6 +62,7 @@ from connectors._strict_json import (
     json_object,
     json_type,
 )
+from connectors._timestamps import has_real_offset
 from connectors.authorities.native import (
     CHANGE_ID_MAX_LENGTH,
     CLIENT_NUMBER_MAX_LENGTH,
@@ -227,7 +228,6 @@ _TIMESTAMP: Final = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))?"
     r"(Z|[+-][0-9]{2}:[0-9]{2})?"
 )
-_MAX_OFFSET: Final = dt.timedelta(hours=14)
 _MUNICIPALITY: Final = re.compile(r"[0-9]{3}")
 _IDENTIFIER: Final = re.compile(r"[!-~]+")
 _SERVICE_CODES: Final = {code.value: code for code in ServiceCode}
@@ -365,9 +365,7 @@ def _timestamp(obj: Mapping[str, object], name: str) -> dt.datetime:
         moment = dt.datetime.fromisoformat(normalised)
     except ValueError:
         refuse(BAD_TIMESTAMP, f"{name} is not a real date and time with a valid offset")
-    offset_value = moment.utcoffset()
-    if offset_value is None or abs(offset_value) > _MAX_OFFSET:
-        # No time zone is further than 14 hours from UTC; Kela's xs:dateTime stops there too.
+    if not has_real_offset(moment):
         refuse(BAD_TIMESTAMP, f"{name} has an offset beyond ±14:00")
     return moment
 

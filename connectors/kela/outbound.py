@@ -42,10 +42,11 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from typing import Annotated, Final
+from typing import Final
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from connectors._timestamps import RealOffsetDatetime
 from schemas.client_status import ServicePeriod
 from schemas.codes import Authority, EmploymentStatus
 from schemas.identity_code import PersonalIdentityCode
@@ -71,21 +72,9 @@ _INDENT: Final = "  "
 #: two non-characters XML forbids: none belongs in an event id.
 _UNRENDERABLE: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
-#: ``xs:dateTime`` allows time-zone offsets up to ±14:00.
-_MAX_OFFSET: Final = dt.timedelta(hours=14)
-
 
 class InvalidEventIdError(ValueError):
     """The event id cannot be a ``Tunniste``: empty, too long, or holding control characters."""
-
-
-def _offset_kela_can_read(value: dt.datetime) -> dt.datetime:
-    offset = value.utcoffset()
-    if offset is None:  # AwareDatetime has already refused naive times; kept for mypy.
-        raise ValueError("changed_at must carry a time-zone offset")
-    if offset % dt.timedelta(minutes=1) or abs(offset) > _MAX_OFFSET:
-        raise ValueError("changed_at's offset must be whole minutes within ±14:00")
-    return value
 
 
 class StatementFields(BaseModel):
@@ -107,9 +96,7 @@ class StatementFields(BaseModel):
     service: ServicePeriod | None = Field(
         default=None, description="The service the person is in, if any (Palvelu)."
     )
-    changed_at: Annotated[AwareDatetime, AfterValidator(_offset_kela_can_read)] = Field(
-        description="When the change was made (Aikaleima)."
-    )
+    changed_at: RealOffsetDatetime = Field(description="When the change was made (Aikaleima).")
 
 
 def _check_event_id(event_id: str) -> str:

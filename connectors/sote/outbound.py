@@ -70,8 +70,9 @@ from fhir.resources.R4B.identifier import Identifier
 from fhir.resources.R4B.period import Period
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from connectors._timestamps import RealOffsetDatetime
 from schemas.codes import Authority, Partner, ReferralService, Urgency
 from schemas.identity_code import PersonalIdentityCode
 from schemas.service_referral import SERVICE_REFERRAL_V1
@@ -125,7 +126,6 @@ PRIORITIES: Final[Mapping[Urgency, str]] = MappingProxyType(
 
 _STATUS: Final = "active"
 _INTENT: Final = "order"
-_MAX_OFFSET: Final = dt.timedelta(hours=14)
 
 
 class WrongEventTypeError(ValueError):
@@ -140,15 +140,6 @@ def _provided_by_sote(service: ReferralService) -> ReferralService:
     if service not in SERVICE_CODES:
         raise ValueError("the service is not one Päijät-Sote provides (integration training?)")
     return service
-
-
-def _offset_fhir_can_carry(value: dt.datetime) -> dt.datetime:
-    offset = value.utcoffset()
-    if offset is None:  # AwareDatetime has already refused naive times; kept for mypy.
-        raise ValueError("sent_at must carry a time-zone offset")
-    if offset % dt.timedelta(minutes=1) or abs(offset) > _MAX_OFFSET:
-        raise ValueError("sent_at's offset must be whole minutes within ±14:00")
-    return value
 
 
 class ServiceRequestFields(BaseModel):
@@ -172,9 +163,7 @@ class ServiceRequestFields(BaseModel):
     reason: str = Field(description="Free-text reason (perustelu); may hold health information.")
     urgency: Urgency = Field(description="Urgency (kiireellisyys).")
     requested_start: dt.date = Field(description="Requested start date (toivottu_alku).")
-    sent_at: Annotated[AwareDatetime, AfterValidator(_offset_fhir_can_carry)] = Field(
-        description="When the referral was sent (lahetetty)."
-    )
+    sent_at: RealOffsetDatetime = Field(description="When the referral was sent (lahetetty).")
 
 
 def _failed_elements(error: ValidationError) -> str:
