@@ -1,6 +1,7 @@
 # The two commands of the quick start. Each creates or refreshes .venv when needed.
 #   make run   - the hub on the embedded broker (no Kafka to install)
-#   make test  - lint, types, schema drift and the whole test suite
+#   make test  - lint, types, schema drift and the whole test suite (installs Debian's
+#                postgresql when missing: the audit tests run against it too)
 #   make bench - the benchmarks of bench/ (long: see bench/README.md)
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck postgresql bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -26,9 +27,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck postgresql
 	$(BIN)/hub schemas check
 	$(BIN)/pytest
+
+# The audit tests need Debian's PostgreSQL server binaries (installed when missing).
+postgresql:
+	@.ci/ensure-postgresql
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -20,6 +20,7 @@ from typing import Any, Final
 import orjson
 from pydantic import ValidationError
 
+from hub.audit.records import EventFacts
 from hub.contracts import ContractBook, Relationships, project
 from hub.delivery_log import DeliveryLog
 from hub.logs import get_logger
@@ -75,15 +76,26 @@ def route_event(
         return []
     messages = []
     for disclosure in disclosures:
-        renderer = renderers[disclosure.receipt.format]
-        rendered = renderer.render(project(event, disclosure.receipt))
+        receipt = disclosure.receipt
+        renderer = renderers[receipt.format]
+        projected = project(event, receipt)
+        rendered = renderer.render(projected)
+        facts = EventFacts(
+            event_id=str(event["id"]),
+            event_type=str(event["type"]),
+            person_ref=str(event["subject"]),
+            partner=disclosure.partner.value,
+            legal_basis=f"{receipt.legal_basis.statute}, {receipt.legal_basis.section}",
+            fields=tuple(projected["data"]),
+        )
         messages.append(
             Outgoing(
-                disclosure.receipt.topic,
+                receipt.topic,
                 rendered,
                 str(event["subject"]).encode(),
                 {_CONTENT_TYPE: renderer.content_type},
                 str(event["id"]),
+                facts,
             )
         )
         log.debug(
@@ -125,6 +137,8 @@ def distribution_routes(
             routed = route_event(book, renderers, family, value, relationships)
             if isinstance(routed, Rejection):
                 return routed
+            if not routed:
+                return Accepted([], not_routed=True)
             return _first_deliveries(deliveries, routed)
 
         return translate

@@ -10,7 +10,10 @@ a FastStream ``KafkaBroker``:
   ``internal-error`` with the exception's class and masked text;
 - ``Accepted.settle`` runs once every output is published (durable state such as a
   deduplication ledger is committed only then); if publishing fails, ``Accepted.abandon``
-  runs and the message is not acknowledged, so it is redelivered: at least once, never lost.
+  runs and the message is not acknowledged, so it is redelivered: at least once, never lost;
+- with an audit recorder, the consumed message and everything it caused are recorded durably
+  after publishing and before settling and acknowledging: a crash can repeat work, never leave
+  an output unaudited.
 
 Never logs message contents; identity codes cannot reach a log line from here.
 """
@@ -26,6 +29,8 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from hub.audit.recorder import AuditRecorder, Consumed, Produced, chain_of, drafts_for
+from hub.audit.records import EventFacts
 from hub.deadletter import DeadLetter, KafkaSource
 from hub.logs import get_logger
 from hub.redaction import mask_identity_codes
@@ -55,6 +60,8 @@ class Outgoing:
     key: bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     event_id: str | None = None
+    #: What the message discloses, for the audit (set where a contract allowed it).
+    facts: EventFacts | None = None
 
 
 def _nothing() -> None:
@@ -68,6 +75,8 @@ class Accepted:
     messages: list[Outgoing]
     settle: Callable[[], None] = _nothing
     abandon: Callable[[], None] = _nothing
+    #: A valid event that no contract lets anybody receive (audited as "not routed").
+    not_routed: bool = False
 
 
 Translation = Callable[[bytes], "Accepted | list[Outgoing] | Rejection"]
@@ -107,7 +116,8 @@ def dead_letter_for(
         partition=record.partition,
         offset=record.offset,
     )
-    return Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers())
+    facts = EventFacts(detail=f"{letter.reason}: {letter.detail}")
+    return Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers(), facts=facts)
 
 
 def outcome_of(route: Route, record: ConsumerRecord[bytes, bytes]) -> Accepted:
@@ -126,34 +136,64 @@ def outcome_of(route: Route, record: ConsumerRecord[bytes, bytes]) -> Accepted:
 
 
 async def handle_record(
-    broker: KafkaBroker, route: Route, record: ConsumerRecord[bytes, bytes]
+    broker: KafkaBroker,
+    route: Route,
+    record: ConsumerRecord[bytes, bytes],
+    recorder: AuditRecorder | None = None,
 ) -> None:
-    """Translate one record and publish everything it yields (outputs or a dead letter)."""
+    """Translate one record, publish everything it yields (outputs or a dead letter), audit
+    it, then settle."""
     accepted = outcome_of(route, record)
+    produced = []
     try:
         for message in accepted.messages:
             # FastStream always sets a ``correlation_id`` header; make it the event id, so a
             # redelivery carries the same one and partners can trace it, instead of a random.
-            await broker.publish(
+            landed = await broker.publish(
                 message.value,
                 topic=message.topic,
                 key=message.key,
                 headers=dict(message.headers),
                 correlation_id=message.event_id,
             )
+            produced.append(
+                Produced(
+                    message.topic, message.value, landed.partition, landed.offset, message.facts
+                )
+            )
     except BaseException:
         accepted.abandon()
         raise
-    # Settling commits durable state (an fsync): off the event loop, so a slow disk cannot
-    # starve the consumer's heartbeats and cost a rebalance.
-    await asyncio.to_thread(accepted.settle)
+
+    def audit_then_settle() -> None:
+        if recorder is not None:
+            consumed = Consumed(record.topic, record.partition, record.offset, record.value or b"")
+            drafts = drafts_for(consumed, produced, not_routed=accepted.not_routed)
+            try:
+                recorder.record(
+                    chain_of(route.consumer_group, record.topic, record.partition), drafts
+                )
+            except BaseException:
+                accepted.abandon()
+                raise
+        accepted.settle()
+
+    # Auditing and settling commit durable state (fsyncs): off the event loop, so a slow disk
+    # cannot starve the consumer's heartbeats and cost a rebalance.
+    await asyncio.to_thread(audit_then_settle)
 
 
-def wire_route(broker: KafkaBroker, route: Route, session_timeout_ms: int = 10_000) -> None:
-    """Subscribe ``route`` on ``broker``: commit only after its outputs are published."""
+def wire_route(
+    broker: KafkaBroker,
+    route: Route,
+    session_timeout_ms: int = 10_000,
+    recorder: AuditRecorder | None = None,
+) -> None:
+    """Subscribe ``route`` on ``broker``: commit only after its outputs are published (and
+    audited, with a ``recorder``)."""
 
     async def consume(message: KafkaMessage) -> None:
-        await handle_record(broker, route, message.raw_message)
+        await handle_record(broker, route, message.raw_message, recorder)
 
     subscriber = broker.subscriber(
         *route.topics,

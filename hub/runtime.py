@@ -1,7 +1,9 @@
 """``hub up``: bring the hub up, keep it up until told to stop, and leave nothing behind.
 
 Order of start: the embedded broker (only when no Kafka is configured), the pseudonym key,
-the topics, the connectors. Order of stop is the reverse. A SIGINT or SIGTERM stops cleanly;
+the audit store and signing key, the topics, the connectors and the audit housekeeping
+(stream, checkpoints, retention). Order of stop is the reverse, ending with a last signed
+checkpoint. A SIGINT or SIGTERM stops cleanly;
 a dying embedded broker stops the hub with an error instead of leaving it running blind.
 """
 
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts import CONTRACT_DIR, MUNICIPALITIES_FILE
+from hub.audit import open_recorder
+from hub.audit.stream import audit_topic_sender, housekeeping
 from hub.broker.connection import (
     EMBEDDED_STATE_FILE,
     KafkaConnection,
@@ -100,6 +104,31 @@ async def _watch_embedded(broker: EmbeddedBroker, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), _WATCH_INTERVAL_S)
 
 
+async def _bootstrap(
+    settings: HubSettings, running: contextlib.AsyncExitStack
+) -> tuple[EmbeddedBroker | None, str]:
+    """The broker to use: the configured cluster, or a started embedded one (stopped, and its
+    state file removed, when ``running`` closes)."""
+    if settings.kafka_bootstrap is not None:
+        return None, settings.kafka_bootstrap
+    embedded = EmbeddedBroker(log_path=settings.data_dir / "broker.log")
+    running.callback(_forget_embedded, settings.data_dir)
+    running.callback(embedded.stop)
+    bootstrap = await asyncio.to_thread(embedded.start)
+    log.info("embedded broker started", bootstrap=bootstrap, pid=embedded.pid)
+    return embedded, bootstrap
+
+
+def _forget_embedded(data_dir: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (data_dir / EMBEDDED_STATE_FILE).unlink()
+
+
+async def _finish(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    stop.set()
+    await task
+
+
 async def serve(
     settings: HubSettings,
     connectors: Sequence[Connector],
@@ -108,31 +137,41 @@ async def serve(
 ) -> None:
     """Run the hub until ``stop`` is set or SIGINT/SIGTERM arrives."""
     stop = stop or asyncio.Event()
-    running = read_embedded_state(settings.data_dir) if settings.embedded else None
-    if running is not None:
+    already = read_embedded_state(settings.data_dir) if settings.embedded else None
+    if already is not None:
         raise ConfigurationError(
-            f"HUB_DATA_DIR: a hub with an embedded broker ({running}) already runs on "
+            f"HUB_DATA_DIR: a hub with an embedded broker ({already}) already runs on "
             f"{settings.data_dir}; stop it or use another data directory"
         )
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    embedded = EmbeddedBroker(log_path=settings.data_dir / "broker.log")
-    kafka = None
-    try:
+    async with contextlib.AsyncExitStack() as running:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+            running.callback(loop.remove_signal_handler, signum)
+        running.callback(log.info, "hub stopped")
         # Configuration first: a missing key or a broken contract stops start-up at once.
         routes = routes_for(settings, connectors, pseudonym_secret(settings))
-        if settings.kafka_bootstrap is None:
-            bootstrap = await asyncio.to_thread(embedded.start)
-            log.info("embedded broker started", bootstrap=bootstrap, pid=embedded.pid)
-        else:
-            bootstrap = settings.kafka_bootstrap
+        recorder = open_recorder(settings)
+        running.callback(recorder.store.close)
+        # The last checkpoint covers everything recorded, once nothing records any more.
+        running.push_async_callback(asyncio.to_thread, recorder.checkpoint)
+        embedded, bootstrap = await _bootstrap(settings, running)
         connection = KafkaConnection(bootstrap, settings)
         await provision_topics(connection)
         kafka = build_kafka_broker(connection)
         for route in routes:
-            wire_route(kafka, route, settings.session_timeout_ms)
+            wire_route(kafka, route, settings.session_timeout_ms, recorder)
+        running.push_async_callback(kafka.stop)
         await start_broker(kafka)
+        housekeeper = asyncio.create_task(
+            housekeeping(
+                recorder,
+                audit_topic_sender(kafka.publish),
+                stop,
+                settings.audit_payload_retention_days,
+            )
+        )
+        running.push_async_callback(_finish, housekeeper, stop)
         if settings.embedded:
             write_embedded_state(settings.data_dir, bootstrap)
         announce(
@@ -145,17 +184,8 @@ async def serve(
             )
         )
         log.info("hub up", connectors=len(connectors), routes=len(routes))
-        if settings.embedded:
+        if embedded is not None:
             await _watch_embedded(embedded, stop)
         else:
             await stop.wait()
         log.info("hub stopping")
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-        if kafka is not None:
-            await kafka.stop()
-        embedded.stop()
-        with contextlib.suppress(FileNotFoundError):
-            (settings.data_dir / EMBEDDED_STATE_FILE).unlink()
-        log.info("hub stopped")

@@ -85,8 +85,26 @@ class HubSettings(BaseSettings):
     data_dir: Path = Field(
         default=Path(".hub"), description="State, audit store and keys of this hub instance."
     )
-    audit_dsn: str | None = Field(
-        default=None, description="Audit store DSN (postgresql://...). Unset: SQLite in data_dir."
+    audit_dsn: SecretStr | None = Field(
+        default=None,
+        description="Audit store DSN (postgresql://user@host/db). Unset: SQLite in data_dir.",
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs audit checkpoints. Unset: generated "
+        "into data_dir/audit-signing.key on the embedded broker; required with a real cluster.",
+    )
+    audit_checkpoint_records: int = Field(
+        default=1000, ge=1, description="Sign a checkpoint of the chain heads every N records..."
+    )
+    audit_checkpoint_interval_s: float = Field(
+        default=60.0, gt=0, description="...or every T seconds, whichever comes first."
+    )
+    audit_payload_retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Prune audit payloads older than this many days (hashes stay, chains still "
+        "verify). Unset: payloads are kept forever.",
     )
     pseudonym_secret: SecretStr | None = Field(
         default=None,

@@ -12,6 +12,7 @@ import sys
 import typer
 
 from hub.cli._common import err
+from hub.cli.audit_cmd import audit_app
 from hub.cli.contracts_cmd import contracts_app
 from hub.cli.ingest import ingest_app
 from hub.cli.referrals_cmd import referrals_app
@@ -40,6 +41,7 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(referrals_app, name="referrals")
+app.add_typer(audit_app, name="audit")
 
 
 def _fail(message: str, code: int) -> int:

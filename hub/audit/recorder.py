@@ -1,0 +1,185 @@
+"""Recording what the hub did with each message, and checkpointing the chains.
+
+The pipeline hands the recorder one consumed message with everything it caused (outputs with
+their partition and offset, a dead letter, or a "not routed"); the recorder drafts the records
+and appends them in one durable transaction to the chain of the consumed partition
+(``<consumer group>/<topic>/<partition>``). The pipeline acknowledges the message only after
+that, so a crash can repeat work but never leave an output unaudited.
+
+Every ``checkpoint_every`` records or ``checkpoint_interval_s`` seconds (whichever comes
+first, and only when something was recorded) the recorder signs a checkpoint of every chain
+head.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from hub.audit.facts import canonical_facts, source_partner
+from hub.audit.records import AuditDraft, AuditRecord, Direction, EventFacts, format_time
+from hub.audit.signing import CheckpointBody, fingerprint, previous_link, sign_checkpoint
+from hub.audit.store import AuditStore, ChainHead
+from hub.logs import get_logger
+from hub.topics import DEADLETTER_TOPIC
+
+__all__ = ["AuditRecorder", "Consumed", "Produced", "chain_of", "drafts_for"]
+
+log = get_logger(__name__)
+
+
+def chain_of(group: str, topic: str, partition: int) -> str:
+    """The chain of a consumed partition: one per consumer group, topic and partition."""
+    return f"{group}/{topic}/{partition}"
+
+
+@dataclass(frozen=True, slots=True)
+class Consumed:
+    """The message that was handled."""
+
+    topic: str
+    partition: int | None
+    offset: int | None
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Produced:
+    """One message the handling published, where it landed, and what it disclosed."""
+
+    topic: str
+    value: bytes
+    partition: int | None = None
+    offset: int | None = None
+    facts: EventFacts | None = None
+
+
+def _facts_of_output(message: Produced) -> EventFacts:
+    if message.facts is not None:
+        return message.facts
+    return canonical_facts(message.value) or EventFacts()
+
+
+def drafts_for(
+    consumed: Consumed, produced: Sequence[Produced], *, not_routed: bool = False
+) -> list[AuditDraft]:
+    """The records of one handled message: consumed, then each output, then "not routed"."""
+    now = format_time(dt.datetime.now(dt.UTC))
+    facts = canonical_facts(consumed.value) if consumed.topic.startswith("hub.") else None
+    if facts is None:
+        # A native message: the event it became names the person; the topic names the partner.
+        first = next(
+            (f for f in map(_facts_of_output, produced) if f.event_id is not None), EventFacts()
+        )
+        facts = EventFacts(first.event_id, first.event_type, first.person_ref)
+    facts = EventFacts(
+        facts.event_id, facts.event_type, facts.person_ref, source_partner(consumed.topic)
+    )
+    drafts = [
+        AuditDraft(
+            Direction.CONSUMED,
+            consumed.value,
+            consumed.topic,
+            consumed.partition,
+            consumed.offset,
+            facts,
+            recorded_at=now,
+        )
+    ]
+    for message in produced:
+        dead = message.topic == DEADLETTER_TOPIC
+        drafts.append(
+            AuditDraft(
+                Direction.DEAD_LETTERED if dead else Direction.PRODUCED,
+                message.value,
+                message.topic,
+                message.partition,
+                message.offset,
+                _facts_of_output(message),
+                recorded_at=now,
+            )
+        )
+    if not_routed:
+        unrouted = EventFacts(
+            facts.event_id, facts.event_type, facts.person_ref, detail="no-recipient"
+        )
+        drafts.append(
+            AuditDraft(
+                Direction.NOT_ROUTED,
+                b"",
+                consumed.topic,
+                consumed.partition,
+                consumed.offset,
+                unrouted,
+                recorded_at=now,
+            )
+        )
+    return drafts
+
+
+class AuditRecorder:
+    """Appends records to the store and signs checkpoints of the chain heads."""
+
+    def __init__(
+        self,
+        store: AuditStore,
+        key: Ed25519PrivateKey,
+        *,
+        checkpoint_every: int = 1000,
+        checkpoint_interval_s: float = 60.0,
+    ) -> None:
+        self.store = store
+        self._key = key
+        self._key_name = fingerprint(key.public_key())
+        self._every = checkpoint_every
+        self._interval_s = checkpoint_interval_s
+        self._lock = threading.Lock()
+        self._since_checkpoint = 0
+        self._last_checkpoint = time.monotonic()
+
+    def record(self, chain: str, drafts: Sequence[AuditDraft]) -> list[AuditRecord]:
+        """Append ``drafts`` to ``chain`` durably; checkpoint when enough was recorded."""
+        placed = self.store.append([(chain, draft) for draft in drafts])
+        with self._lock:
+            self._since_checkpoint += len(placed)
+            due = self._since_checkpoint >= self._every
+        if due:
+            self.checkpoint()
+        return placed
+
+    def checkpoint_if_due(self) -> bool:
+        """Sign a checkpoint if records arrived and the interval has passed (a timer calls
+        this); True if one was written."""
+        with self._lock:
+            due = (
+                self._since_checkpoint > 0
+                and time.monotonic() - self._last_checkpoint >= self._interval_s
+            )
+        return self.checkpoint() if due else False
+
+    def checkpoint(self) -> bool:
+        """Sign and store a checkpoint of every chain head now; False if there are no chains."""
+
+        def sign(heads: dict[str, ChainHead], last_signature: str | None) -> tuple[str, str, str]:
+            body = CheckpointBody(
+                created_at=format_time(dt.datetime.now(dt.UTC)),
+                heads=heads,
+                key=self._key_name,
+                previous=previous_link(last_signature),
+            )
+            text, signature = sign_checkpoint(self._key, body)
+            return body.created_at, text, signature
+
+        with self._lock:
+            stored = self.store.add_checkpoint(sign)
+            self._since_checkpoint = 0
+            self._last_checkpoint = time.monotonic()
+        if stored is None:
+            return False
+        log.info("audit checkpoint signed", checkpoint=stored.id, key=self._key_name)
+        return True

@@ -1,0 +1,192 @@
+"""Audit records: what one is, and the hash that chains it to the one before.
+
+A record is *drafted* by whoever handled a message (``AuditDraft``) and *placed* in a chain by
+the store, which gives it a sequence number, the previous record's hash and its own hash.
+
+The hash covers every field of the record, its chain and the previous record's hash, and the
+payload through its SHA-256: pruning a payload (retention) leaves the evidence intact. It does
+*not* cover the sequence number: the number is where the store keeps a record, the hashes are
+what fixes the order, so a reordered chain is recognised as reordered and not as changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+import orjson
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditDraft",
+    "AuditRecord",
+    "Direction",
+    "EventFacts",
+    "format_time",
+    "parse_time",
+    "payload_digest",
+    "record_hash",
+]
+
+#: The "previous hash" of the first record of every chain.
+GENESIS_HASH: Final = "0" * 64
+
+_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class Direction(StrEnum):
+    """What happened to the message a record stands for."""
+
+    CONSUMED = "consumed"
+    PRODUCED = "produced"
+    DEAD_LETTERED = "dead-lettered"
+    NOT_ROUTED = "not-routed"
+    REPLAYED = "replayed"
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What the hub knows about a message beyond its bytes: the event and its disclosure.
+
+    ``partner``, ``legal_basis`` and ``fields`` describe a disclosure (what a partner received
+    and why); ``detail`` a dead letter's reason.
+    """
+
+    event_id: str | None = None
+    event_type: str | None = None
+    person_ref: str | None = None
+    partner: str | None = None
+    legal_basis: str | None = None
+    fields: tuple[str, ...] = ()
+    detail: str | None = None
+
+
+def format_time(moment: dt.datetime) -> str:
+    """Fixed-width UTC text: sorts as it reads, the same in SQLite and PostgreSQL."""
+    return moment.astimezone(dt.UTC).strftime(_TIME_FORMAT)
+
+
+def parse_time(text: str) -> dt.datetime:
+    """The moment ``format_time`` wrote."""
+    return dt.datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def payload_digest(payload: bytes) -> str:
+    """SHA-256 of a payload, hex."""
+    return hashlib.sha256(payload).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDraft:
+    """A record before it has a place in a chain."""
+
+    direction: Direction
+    payload: bytes
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    facts: EventFacts = field(default_factory=EventFacts)
+    replay_of: str | None = None
+    recorded_at: str = field(default_factory=lambda: format_time(dt.datetime.now(dt.UTC)))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """A record in its chain. ``payload`` is ``None`` once retention pruned it."""
+
+    chain: str
+    seq: int
+    recorded_at: str
+    direction: str
+    topic: str | None
+    partition: int | None
+    offset: int | None
+    event_id: str | None
+    event_type: str | None
+    partner: str | None
+    person_ref: str | None
+    legal_basis: str | None
+    fields: tuple[str, ...]
+    detail: str | None
+    replay_of: str | None
+    redelivered: bool
+    payload_sha256: str
+    payload: bytes | None
+    prev_hash: str
+    record_hash: str
+
+    @classmethod
+    def place(
+        cls, draft: AuditDraft, chain: str, seq: int, prev_hash: str, *, redelivered: bool
+    ) -> AuditRecord:
+        """``draft`` as record ``seq`` of ``chain``, after the record hashed ``prev_hash``."""
+        facts = draft.facts
+        unhashed = cls(
+            chain=chain,
+            seq=seq,
+            recorded_at=draft.recorded_at,
+            direction=draft.direction.value,
+            topic=draft.topic,
+            partition=draft.partition,
+            offset=draft.offset,
+            event_id=facts.event_id,
+            event_type=facts.event_type,
+            partner=facts.partner,
+            person_ref=facts.person_ref,
+            legal_basis=facts.legal_basis,
+            fields=facts.fields,
+            detail=facts.detail,
+            replay_of=draft.replay_of,
+            redelivered=redelivered,
+            payload_sha256=payload_digest(draft.payload),
+            payload=draft.payload,
+            prev_hash=prev_hash,
+            record_hash="",
+        )
+        return unhashed.with_hash(record_hash(unhashed))
+
+    def with_hash(self, value: str) -> AuditRecord:
+        """A copy with ``record_hash`` set."""
+        return dataclasses.replace(self, record_hash=value)
+
+    def evidence(self) -> dict[str, Any]:
+        """Every hashed field, plus the payload (not hashed itself: its digest is)."""
+        return {
+            "chain": self.chain,
+            "recorded_at": self.recorded_at,
+            "direction": self.direction,
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "partner": self.partner,
+            "person_ref": self.person_ref,
+            "legal_basis": self.legal_basis,
+            "fields": self.fields,
+            "detail": self.detail,
+            "replay_of": self.replay_of,
+            "redelivered": self.redelivered,
+            "payload_sha256": self.payload_sha256,
+            "payload": self.payload,
+            "prev_hash": self.prev_hash,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The record without its payload, as JSON-ready values: what ``hub.audit.v1`` and
+        exports carry besides the payload."""
+        described = self.evidence()
+        del described["payload"]
+        return {**described, "fields": list(self.fields), "seq": self.seq, "hash": self.record_hash}
+
+
+def record_hash(record: AuditRecord) -> str:
+    """SHA-256 over the record's canonical JSON (sorted keys), payload by digest only."""
+    hashed = record.evidence()
+    del hashed["payload"]
+    hashed["fields"] = list(record.fields)
+    return hashlib.sha256(orjson.dumps(hashed, option=orjson.OPT_SORT_KEYS)).hexdigest()

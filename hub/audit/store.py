@@ -1,0 +1,471 @@
+"""The audit store: chains of records, their heads and the signed checkpoints, in SQL.
+
+One implementation over two databases: SQLite in the data directory (the embedded default) and
+PostgreSQL (``HUB_AUDIT_DSN``) for production, where several hub instances share one store.
+Appending to a chain locks its head row (``SELECT … FOR UPDATE`` in PostgreSQL, SQLite's one
+writer), so whichever instance owns a partition after a rebalance continues its chain where
+the previous owner left it, and a late write of the previous owner still lands after it.
+
+Every ``append`` is one transaction, durable when it returns (SQLite ``synchronous=FULL``,
+PostgreSQL's default ``synchronous_commit``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+import orjson
+
+from hub.audit.records import GENESIS_HASH, AuditDraft, AuditRecord, Direction
+from hub.errors import HubError
+
+__all__ = [
+    "AuditStore",
+    "AuditStoreError",
+    "ChainHead",
+    "CheckpointSigner",
+    "RecordQuery",
+    "StoredCheckpoint",
+    "open_audit_store",
+]
+
+SQLITE_FILE: Final = "audit.sqlite3"
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS audit_chains (
+    chain         TEXT PRIMARY KEY,
+    seq           BIGINT NOT NULL,
+    head_hash     TEXT NOT NULL,
+    last_offset   BIGINT,
+    published_seq BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS audit_records (
+    chain          TEXT NOT NULL,
+    seq            BIGINT NOT NULL,
+    recorded_at    TEXT NOT NULL,
+    direction      TEXT NOT NULL,
+    topic          TEXT,
+    "partition"    INTEGER,
+    "offset"       BIGINT,
+    event_id       TEXT,
+    event_type     TEXT,
+    partner        TEXT,
+    person_ref     TEXT,
+    legal_basis    TEXT,
+    fields         TEXT NOT NULL,
+    detail         TEXT,
+    replay_of      TEXT,
+    redelivered    BOOLEAN NOT NULL,
+    payload_sha256 TEXT NOT NULL,
+    payload        {blob},
+    prev_hash      TEXT NOT NULL,
+    record_hash    TEXT NOT NULL,
+    PRIMARY KEY (chain, seq)
+);
+CREATE INDEX IF NOT EXISTS audit_records_time ON audit_records (recorded_at);
+CREATE INDEX IF NOT EXISTS audit_records_person ON audit_records (person_ref);
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+    id         {serial} PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    signature  TEXT NOT NULL
+);
+"""
+
+_COLUMNS: Final = (
+    'chain, seq, recorded_at, direction, topic, "partition", "offset", event_id, event_type, '
+    "partner, person_ref, legal_basis, fields, detail, replay_of, redelivered, payload_sha256, "
+    "payload, prev_hash, record_hash"
+)
+_INSERT: Final = f"INSERT INTO audit_records ({_COLUMNS}) VALUES ({', '.join('?' * 20)})"  # noqa: S608
+_ORDER: Final = " ORDER BY recorded_at, chain, seq"
+
+
+class AuditStoreError(HubError):
+    """The audit store cannot be opened or used (one line, names the store)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The last record of a chain."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A signed checkpoint as stored: the exact signed text and its signature."""
+
+    id: int
+    created_at: str
+    body: str
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordQuery:
+    """Which records to read, in their recorded order; ``None`` means no limit."""
+
+    since: str | None = None
+    until: str | None = None
+    person_ref: str | None = None
+    event_type: str | None = None
+    directions: tuple[Direction, ...] = ()
+
+
+#: Makes (created_at, body, signature) of a checkpoint from the heads and the last signature.
+CheckpointSigner = Callable[[dict[str, ChainHead], str | None], tuple[str, str, str]]
+
+
+class _Connection(Protocol):
+    def execute(self, query: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+def _record(row: Sequence[Any]) -> AuditRecord:
+    payload = row[17]
+    return AuditRecord(
+        chain=row[0],
+        seq=int(row[1]),
+        recorded_at=row[2],
+        direction=row[3],
+        topic=row[4],
+        partition=row[5],
+        offset=row[6],
+        event_id=row[7],
+        event_type=row[8],
+        partner=row[9],
+        person_ref=row[10],
+        legal_basis=row[11],
+        fields=tuple(orjson.loads(row[12])),
+        detail=row[13],
+        replay_of=row[14],
+        redelivered=bool(row[15]),
+        payload_sha256=row[16],
+        payload=None if payload is None else bytes(payload),
+        prev_hash=row[18],
+        record_hash=row[19],
+    )
+
+
+def _row(record: AuditRecord) -> tuple[Any, ...]:
+    return (
+        record.chain,
+        record.seq,
+        record.recorded_at,
+        record.direction,
+        record.topic,
+        record.partition,
+        record.offset,
+        record.event_id,
+        record.event_type,
+        record.partner,
+        record.person_ref,
+        record.legal_basis,
+        orjson.dumps(list(record.fields)).decode(),
+        record.detail,
+        record.replay_of,
+        record.redelivered,
+        record.payload_sha256,
+        record.payload,
+        record.prev_hash,
+        record.record_hash,
+    )
+
+
+class AuditStore:
+    """Chains of audit records in one database. Thread-safe: routes append from workers."""
+
+    def __init__(self, connection: _Connection, *, postgres: bool, name: str) -> None:
+        self._db = connection
+        self._postgres = postgres
+        self.name = name
+        self._lock = threading.Lock()
+
+    # -- SQL plumbing -----------------------------------------------------------------------
+
+    def _sql(self, query: str) -> str:
+        return query.replace("?", "%s") if self._postgres else query
+
+    def _run(self, query: str, parameters: Sequence[Any] = ()) -> Any:
+        return self._db.execute(self._sql(query), parameters)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._postgres:
+                with self._db.transaction():  # type: ignore[attr-defined]
+                    yield
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _reading(self) -> AbstractContextManager[bool]:
+        # One connection, used from several threads: a read must not land inside another
+        # thread's open transaction.
+        return self._lock
+
+    def create_schema(self) -> None:
+        """Create the tables if they do not exist."""
+        blob, serial = ("BYTEA", "BIGSERIAL") if self._postgres else ("BLOB", "INTEGER")
+        statements = _SCHEMA.format(blob=blob, serial=serial).split(";")
+        with self._transaction():
+            if self._postgres:  # two instances starting at once must not race on CREATE
+                self._run("SELECT pg_advisory_xact_lock(7305401)")
+            for statement in statements:
+                if statement.strip():
+                    self._run(statement)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def append(self, entries: Sequence[tuple[str, AuditDraft]]) -> list[AuditRecord]:
+        """Place every (chain, draft) at the end of its chain, in order, in one transaction.
+
+        A consumed record at or below the chain's last consumed offset is marked
+        ``redelivered``: the same message handled again after a crash or a rebalance.
+        """
+        placed: list[AuditRecord] = []
+        with self._transaction():
+            heads: dict[str, tuple[int, str, int | None]] = {}
+            for chain, draft in entries:
+                if chain not in heads:
+                    heads[chain] = self._locked_head(chain)
+                seq, head_hash, last_offset = heads[chain]
+                redelivered = False
+                if draft.direction is Direction.CONSUMED and draft.offset is not None:
+                    redelivered = last_offset is not None and draft.offset <= last_offset
+                    last_offset = max(draft.offset, last_offset or -1)
+                record = AuditRecord.place(
+                    draft, chain, seq + 1, head_hash, redelivered=redelivered
+                )
+                self._run(_INSERT, _row(record))
+                heads[chain] = (record.seq, record.record_hash, last_offset)
+                placed.append(record)
+            for chain, (seq, head_hash, last_offset) in heads.items():
+                self._run(
+                    "UPDATE audit_chains SET seq = ?, head_hash = ?, last_offset = ? "
+                    "WHERE chain = ?",
+                    (seq, head_hash, last_offset, chain),
+                )
+        return placed
+
+    def _locked_head(self, chain: str) -> tuple[int, str, int | None]:
+        self._run(
+            "INSERT INTO audit_chains (chain, seq, head_hash) VALUES (?, 0, ?) "
+            "ON CONFLICT (chain) DO NOTHING",
+            (chain, GENESIS_HASH),
+        )
+        lock = " FOR UPDATE" if self._postgres else ""
+        row = self._run(
+            f"SELECT seq, head_hash, last_offset FROM audit_chains WHERE chain = ?{lock}",  # noqa: S608 - constant text
+            (chain,),
+        ).fetchone()
+        return int(row[0]), str(row[1]), row[2]
+
+    def add_checkpoint(self, sign: CheckpointSigner) -> StoredCheckpoint | None:
+        """Store the checkpoint ``sign`` makes of the current heads and the last signature.
+
+        One transaction holding the checkpoint table: checkpoints written by several instances
+        still form one line, each naming the one before.
+        """
+        with self._transaction():
+            if self._postgres:
+                self._run("LOCK TABLE audit_checkpoints IN EXCLUSIVE MODE")
+            rows = self._run("SELECT chain, seq, head_hash FROM audit_chains").fetchall()
+            heads = {row[0]: ChainHead(int(row[1]), row[2]) for row in rows if int(row[1]) > 0}
+            if not heads:
+                return None
+            last = self._run(
+                "SELECT signature FROM audit_checkpoints ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            created_at, body, signature = sign(heads, None if last is None else last[0])
+            cursor = self._run(
+                "INSERT INTO audit_checkpoints (created_at, body, signature) VALUES (?, ?, ?) "
+                "RETURNING id",
+                (created_at, body, signature),
+            )
+            return StoredCheckpoint(int(cursor.fetchone()[0]), created_at, body, signature)
+
+    def mark_published(self, chain: str, seq: int) -> None:
+        """Records of ``chain`` up to ``seq`` are on ``hub.audit.v1``."""
+        with self._transaction():
+            self._run(
+                "UPDATE audit_chains SET published_seq = ? WHERE chain = ? AND published_seq < ?",
+                (seq, chain, seq),
+            )
+
+    def prune_payloads(self, before: str) -> int:
+        """Drop the payloads of records older than ``before``; hashes (evidence) stay."""
+        with self._transaction():
+            cursor = self._run(
+                "UPDATE audit_records SET payload = NULL "
+                "WHERE recorded_at < ? AND payload IS NOT NULL",
+                (before,),
+            )
+            return int(cursor.rowcount)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def heads(self) -> dict[str, ChainHead]:
+        """Every chain's head, as one consistent snapshot."""
+        with self._reading():
+            rows = self._run("SELECT chain, seq, head_hash FROM audit_chains").fetchall()
+        return {row[0]: ChainHead(int(row[1]), row[2]) for row in rows if int(row[1]) > 0}
+
+    def chain(self, chain: str, first: int = 1, last: int | None = None) -> Iterator[AuditRecord]:
+        """Records ``first``..``last`` of one chain in sequence order (read in pages)."""
+        after = first - 1
+        bound = last if last is not None else 2**62
+        while True:
+            with self._reading():
+                rows = self._run(
+                    f"SELECT {_COLUMNS} FROM audit_records "  # noqa: S608 - constant text
+                    "WHERE chain = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT 1000",
+                    (chain, after, bound),
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _record(row)
+            after = int(rows[-1][1])
+
+    def window(self, chain: str, since: str | None, until: str | None) -> tuple[int, int] | None:
+        """The first and last sequence numbers of ``chain`` recorded in [since, until)."""
+        with self._reading():
+            row = self._run(
+                "SELECT MIN(seq), MAX(seq) FROM audit_records WHERE chain = ? "
+                "AND recorded_at >= ? AND recorded_at < ?",
+                (chain, since or "", until or "~"),
+            ).fetchone()
+        return None if row is None or row[0] is None else (int(row[0]), int(row[1]))
+
+    def record_at(self, chain: str, seq: int) -> AuditRecord | None:
+        """One record, if it exists."""
+        with self._reading():
+            row = self._run(
+                f"SELECT {_COLUMNS} FROM audit_records WHERE chain = ? AND seq = ?",  # noqa: S608
+                (chain, seq),
+            ).fetchone()
+        return None if row is None else _record(row)
+
+    def chains(self) -> list[str]:
+        """Every chain that has records, by name."""
+        with self._reading():
+            rows = self._run("SELECT DISTINCT chain FROM audit_records ORDER BY chain").fetchall()
+        return [row[0] for row in rows]
+
+    def select(self, query: RecordQuery) -> Iterator[AuditRecord]:
+        """Records matching ``query`` in recorded order, read in pages."""
+        where, parameters = ["1 = 1"], []
+        for clause, value in (
+            ("recorded_at >= ?", query.since),
+            ("recorded_at < ?", query.until),
+            ("person_ref = ?", query.person_ref),
+            ("event_type = ?", query.event_type),
+        ):
+            if value is not None:
+                where.append(clause)
+                parameters.append(value)
+        if query.directions:
+            where.append(f"direction IN ({', '.join('?' * len(query.directions))})")
+            parameters.extend(direction.value for direction in query.directions)
+        # Keyset pagination on (recorded_at, chain, seq): stable while writers append.
+        last: tuple[str, str, int] | None = None
+        while True:
+            page_where = list(where)
+            page_parameters: list[Any] = list(parameters)
+            if last is not None:
+                page_where.append(
+                    "(recorded_at > ? OR (recorded_at = ? AND (chain > ? OR "
+                    "(chain = ? AND seq > ?))))"
+                )
+                page_parameters.extend([last[0], last[0], last[1], last[1], last[2]])
+            with self._reading():
+                rows = self._run(
+                    f"SELECT {_COLUMNS} FROM audit_records WHERE {' AND '.join(page_where)}"  # noqa: S608
+                    f"{_ORDER} LIMIT 1000",
+                    page_parameters,
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _record(row)
+            last = (rows[-1][2], rows[-1][0], int(rows[-1][1]))
+
+    def unpublished(self, limit: int) -> list[AuditRecord]:
+        """Records not yet on ``hub.audit.v1``, chain by chain in sequence order."""
+        columns = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
+        with self._reading():
+            rows = self._run(
+                f"SELECT {columns} FROM audit_records r JOIN audit_chains c "  # noqa: S608
+                "ON r.chain = c.chain WHERE r.seq > c.published_seq ORDER BY r.chain, r.seq "
+                "LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every checkpoint, oldest first."""
+        with self._reading():
+            rows = self._run(
+                "SELECT id, created_at, body, signature FROM audit_checkpoints ORDER BY id"
+            ).fetchall()
+        return [StoredCheckpoint(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    def record_count(self) -> int:
+        """How many records the store holds (the sum of the chain lengths)."""
+        with self._reading():
+            row = self._run("SELECT COALESCE(SUM(seq), 0) FROM audit_chains").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+
+def _open_sqlite(path: Path) -> AuditStore:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA busy_timeout=10000")
+    except sqlite3.Error as exc:
+        raise AuditStoreError(f"audit store {path}: {exc}") from None
+    store = AuditStore(db, postgres=False, name=str(path))
+    store.create_schema()
+    return store
+
+
+def _open_postgres(dsn: str) -> AuditStore:
+    import psycopg  # noqa: PLC0415 - only deployments with PostgreSQL load the driver.
+
+    try:
+        db = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise AuditStoreError(f"HUB_AUDIT_DSN: cannot connect: {first_line}") from None
+    store = AuditStore(db, postgres=True, name="postgresql")
+    store.create_schema()
+    return store
+
+
+def open_audit_store(data_dir: Path, dsn: str | None) -> AuditStore:
+    """The audit store: PostgreSQL when ``dsn`` is set, else SQLite in ``data_dir``."""
+    if dsn:
+        return _open_postgres(dsn)
+    return _open_sqlite(data_dir / SQLITE_FILE)
