@@ -8,6 +8,8 @@ ledger is committed only after a batch is acknowledged by Kafka, so re-running a
 failure publishes exactly what is missing: the rest is recognised as duplicates.
 
 Rejected lines are published to the dead-letter topic with the file name and line number.
+With an audit recorder, every line is audited as consumed (chain ``file/kela``, the line number
+as its offset) with what it became, before the batch's ledger entries are committed.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from aiokafka.errors import KafkaError
 from connectors.kela.inbound import check_header
 from connectors.kela.intake import Duplicate, Intake
 from connectors.kela.wiring import canonical_message
+from hub.audit.recorder import Consumed, Produced, drafts_for
+from hub.audit.records import AuditDraft, EventFacts
 from hub.broker.connection import KafkaConnection
 from hub.contracts import ContractBook
 from hub.deadletter import DeadLetter, FileSource
@@ -35,6 +39,7 @@ from hub.topics import DEADLETTER_TOPIC
 from schemas.rejection import Rejection
 
 __all__ = [
+    "FILE_CHAIN",
     "NOT_ROUTED",
     "FileUnusableError",
     "IngestSummary",
@@ -115,7 +120,39 @@ def _data_lines(path: Path) -> Iterator[tuple[int, bytes, int]]:
                 yield number, raw, read
 
 
-Publish = Callable[[list[Outgoing]], Awaitable[None]]
+#: Publishes a batch and returns where each message landed (partition, offset), in order.
+Publish = Callable[[list[Outgoing]], Awaitable[list[tuple[int, int]]]]
+#: Records one batch of audit drafts durably (``AuditRecorder.record`` on the file's chain).
+Audit = Callable[[list[AuditDraft]], object]
+FILE_CHAIN: Final = "file/kela"
+
+
+@dataclass
+class _Batch:
+    """Lines taken but not yet published: what each became, in order."""
+
+    lines: list[tuple[int, bytes, int]] = field(default_factory=list)  # number, raw, outputs
+    messages: list[Outgoing] = field(default_factory=list)
+
+    def add(self, number: int, raw: bytes, outputs: list[Outgoing]) -> None:
+        self.lines.append((number, raw, len(outputs)))
+        self.messages.extend(outputs)
+
+    def drafts(self, source: str, landed: list[tuple[int, int]] | None) -> list[AuditDraft]:
+        """Audit drafts of every line and its outputs (where they landed, when published)."""
+        drafts: list[AuditDraft] = []
+        position = 0
+        for number, raw, count in self.lines:
+            produced = []
+            for index in range(position, position + count):
+                message = self.messages[index]
+                partition, offset = landed[index] if landed else (None, None)
+                produced.append(
+                    Produced(message.topic, message.value, partition, offset, message.facts)
+                )
+            position += count
+            drafts.extend(drafts_for(Consumed(source, None, number, raw), produced))
+        return drafts
 
 
 async def ingest_kela_file(
@@ -124,6 +161,7 @@ async def ingest_kela_file(
     book: ContractBook,
     publish: Publish | None,
     progress: Callable[[int], None] = lambda _read: None,
+    audit: Audit | None = None,
 ) -> IngestSummary:
     """Take every data line of a checked file through ``intake``; publish unless dry run.
 
@@ -131,17 +169,21 @@ async def ingest_kela_file(
     published, and ``intake``'s ledger must be a dry-run ledger.
     """
     summary = IngestSummary()
-    pending: list[Outgoing] = []
+    batch = _Batch()
+    source = f"file:{path.name}"
 
     async def flush() -> None:
-        if publish is not None and pending:
+        nonlocal batch
+        if publish is not None and batch.lines:
             try:
-                await publish(pending)
+                landed = await publish(batch.messages) if batch.messages else []
+                if audit is not None:
+                    await asyncio.to_thread(audit, batch.drafts(source, landed))
             except BaseException:
                 intake.ledger.rollback()
                 raise
         intake.ledger.commit()
-        pending.clear()
+        batch = _Batch()
 
     for number, raw, read in _data_lines(path):
         summary.lines += 1
@@ -155,9 +197,12 @@ async def ingest_kela_file(
                 FileSource(path.name, number),
                 "kela",
             )
-            pending.append(Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers()))
+            facts = EventFacts(detail=f"{taken.reason}: {taken.detail}")
+            dead = Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers(), facts=facts)
+            batch.add(number, raw, [dead])
         elif isinstance(taken, Duplicate):
             summary.duplicates += 1
+            batch.add(number, raw, [])
         else:
             summary.accepted += 1
             summary.corrections += taken.is_correction
@@ -166,8 +211,8 @@ async def ingest_kela_file(
                 summary.recipients[disclosure.partner.value] += 1
             if not partners:
                 summary.recipients[NOT_ROUTED] += 1
-            pending.append(canonical_message(taken.event))
-        if len(pending) >= _BATCH:
+            batch.add(number, raw, [canonical_message(taken.event)])
+        if len(batch.lines) >= _BATCH:
             await flush()
             progress(read)
     await flush()
@@ -185,7 +230,7 @@ def _headers(message: Outgoing) -> list[tuple[str, bytes]]:
 def producer_publisher(producer: AIOKafkaProducer, bootstrap: str) -> Publish:
     """Publish a batch with ``producer`` and wait until Kafka acknowledged all of it."""
 
-    async def publish(batch: list[Outgoing]) -> None:
+    async def publish(batch: list[Outgoing]) -> list[tuple[int, int]]:
         try:
             futures = [
                 await producer.send(
@@ -196,9 +241,10 @@ def producer_publisher(producer: AIOKafkaProducer, bootstrap: str) -> Publish:
                 )
                 for m in batch
             ]
-            await asyncio.gather(*futures)
+            landed = await asyncio.gather(*futures)
         except KafkaError as exc:
             raise BrokerUnavailableError(bootstrap, type(exc).__name__) from None
+        return [(metadata.partition, metadata.offset) for metadata in landed]
 
     return publish
 

@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from aiokafka.structs import ConsumerRecord
+
 from schemas.envelope import BenefitDayEvent, ClientStatusEvent, dataschema_for
 from schemas.person_ref import person_ref_for
 
@@ -86,3 +88,8 @@ def wait_dead(pid: int, timeout_s: float = 15.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def consumer_record(topic: str, offset: int, value: bytes) -> ConsumerRecord[bytes, bytes]:
+    """A consumed Kafka record (partition 0) as the pipeline sees it."""
+    return ConsumerRecord(topic, 0, offset, 0, 0, None, value, None, -1, len(value), ())

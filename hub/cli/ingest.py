@@ -14,9 +14,12 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+from hub.audit import open_recorder
+from hub.audit.records import AuditDraft
 from hub.broker.connection import connection_for
 from hub.cli._common import out, run, start_command
 from hub.ingest import (
+    FILE_CHAIN,
     NOT_ROUTED,
     IngestSummary,
     check_file,
@@ -106,11 +109,18 @@ def kela(
             if topic not in existing:
                 raise UnknownTopicError(topic)
         producer = await started_producer(connection)
+        recorder = open_recorder(settings)
         try:
             publish = producer_publisher(producer, connection.bootstrap)
-            return await ingest_kela_file(file, intake, book, publish, progress)
+
+            def audit(drafts: list[AuditDraft]) -> object:
+                return recorder.record(FILE_CHAIN, drafts)
+
+            return await ingest_kela_file(file, intake, book, publish, progress, audit)
         finally:
             await producer.stop()
+            recorder.checkpoint()
+            recorder.store.close()
 
     try:
         with _progress(file) as progress:

@@ -93,6 +93,18 @@ def test_ingest_publishes_routes_and_reports_with_exit_codes(
     assert reasons == {"decimal-point-not-comma", "unknown-corrected-record"}
 
     assert hub.stop() == 0
+    # Every line of every (non-dry) run is audited on the file's chain, with what it became.
+    export = tmp_path / "audit-export"
+    exported = run_hub("audit", "export", "--out", str(export), env=hub.env)
+    assert exported.returncode == 0, exported.stderr
+    lines = [json.loads(line) for line in (export / "records.jsonl").read_text().splitlines()]
+    from_file = [r for r in lines if r["chain"] == "file/kela"]
+    consumed = [r for r in from_file if r["direction"] == "consumed"]
+    assert len(consumed) == 3 + 3 + len(mixed.read_bytes().splitlines()) - 1
+    assert sum(r["direction"] == "dead-lettered" for r in from_file) == 2
+    assert all(r["offset"] >= 2 for r in consumed)  # line numbers: the header is line 1
+    verified = run_hub("audit", "verify", env=hub.env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     for output in (hub.stderr(), result.stderr, partly.stderr, lahti.stderr):
         for code in CODES:
             assert code not in output
