@@ -43,7 +43,7 @@ async def test_a_message_whose_audit_failed_is_redelivered_and_then_audited(
     in_topic = await create_topic(kafka_bootstrap, unique("in.audit"), partitions=1)
     out_topic = await create_topic(kafka_bootstrap, unique("out.audit"), partitions=1)
     base = open_audit_store(connection.settings.data_dir, None)
-    store = _FailsOnce(base._db, postgres=False, name=base.name)  # noqa: SLF001 - same file
+    store = _FailsOnce(base._db, postgres=False, name=base.name)
     key = Ed25519PrivateKey.generate()
     recorder = AuditRecorder(store, key)
     settled: list[bytes] = []
