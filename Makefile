@@ -37,6 +37,7 @@ postgresql:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.audit
 
 clean:
 	rm -rf $(VENV) .hub .pytest_cache .mypy_cache .ruff_cache
