@@ -21,6 +21,7 @@ Never logs message contents; identity codes cannot reach a log line from here.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ from hub.audit.recorder import AuditRecorder, Consumed, Produced, chain_of, draf
 from hub.audit.records import EventFacts
 from hub.deadletter import DeadLetter, KafkaSource
 from hub.logs import get_logger
+from hub.metrics import HubMetrics
 from hub.redaction import mask_identity_codes
 from hub.topics import DEADLETTER_TOPIC
 from schemas.rejection import Rejection
@@ -140,9 +142,11 @@ async def handle_record(
     route: Route,
     record: ConsumerRecord[bytes, bytes],
     recorder: AuditRecorder | None = None,
+    metrics: HubMetrics | None = None,
 ) -> None:
     """Translate one record, publish everything it yields (outputs or a dead letter), audit
     it, then settle."""
+    started = time.perf_counter()
     accepted = outcome_of(route, record)
     produced = []
     try:
@@ -170,17 +174,32 @@ async def handle_record(
             consumed = Consumed(record.topic, record.partition, record.offset, record.value or b"")
             drafts = drafts_for(consumed, produced, not_routed=accepted.not_routed)
             try:
-                recorder.record(
+                placed = recorder.record(
                     chain_of(route.consumer_group, record.topic, record.partition), drafts
                 )
             except BaseException:
                 accepted.abandon()
                 raise
+            if metrics is not None and placed:
+                metrics.audit_chain_length.labels(placed[-1].chain).set(placed[-1].seq)
         accepted.settle()
 
     # Auditing and settling commit durable state (fsyncs): off the event loop, so a slow disk
     # cannot starve the consumer's heartbeats and cost a rebalance.
     await asyncio.to_thread(audit_then_settle)
+    if metrics is not None:
+        outputs = [(p.topic, _reason(p) if p.topic == DEADLETTER_TOPIC else None) for p in produced]
+        metrics.observe(
+            route.connector,
+            time.perf_counter() - started,
+            outputs,
+            not_routed=accepted.not_routed,
+        )
+
+
+def _reason(message: Produced) -> str:
+    detail = message.facts.detail if message.facts is not None else None
+    return (detail or "unknown").partition(":")[0]
 
 
 def wire_route(
@@ -188,12 +207,13 @@ def wire_route(
     route: Route,
     session_timeout_ms: int = 10_000,
     recorder: AuditRecorder | None = None,
+    metrics: HubMetrics | None = None,
 ) -> None:
     """Subscribe ``route`` on ``broker``: commit only after its outputs are published (and
     audited, with a ``recorder``)."""
 
     async def consume(message: KafkaMessage) -> None:
-        await handle_record(broker, route, message.raw_message, recorder)
+        await handle_record(broker, route, message.raw_message, recorder, metrics)
 
     subscriber = broker.subscriber(
         *route.topics,

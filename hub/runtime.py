@@ -33,6 +33,7 @@ from hub.delivery_log import DeliveryLog
 from hub.distribution import distribution_routes
 from hub.errors import ConfigurationError, EmbeddedBrokerError
 from hub.logs import get_logger
+from hub.metrics import HubMetrics, serve_http, watch_lag
 from hub.pipeline import Route, wire_route
 from hub.provisioning import provision_topics
 from hub.referral_tracking import referral_tracking_route
@@ -124,6 +125,11 @@ def _forget_embedded(data_dir: Path) -> None:
         (data_dir / EMBEDDED_STATE_FILE).unlink()
 
 
+async def _close_server(server: asyncio.Server) -> None:
+    server.close()
+    await server.wait_closed()
+
+
 async def _finish(task: asyncio.Task[None], stop: asyncio.Event) -> None:
     stop.set()
     await task
@@ -159,10 +165,23 @@ async def serve(
         connection = KafkaConnection(bootstrap, settings)
         await provision_topics(connection)
         kafka = build_kafka_broker(connection)
+        metrics, ready = HubMetrics(), asyncio.Event()
+        if settings.metrics_port is not None:
+            server = await serve_http(metrics, ready, settings.metrics_host, settings.metrics_port)
+            running.push_async_callback(_close_server, server)
         for route in routes:
-            wire_route(kafka, route, settings.session_timeout_ms, recorder)
+            wire_route(kafka, route, settings.session_timeout_ms, recorder, metrics)
         running.push_async_callback(kafka.stop)
         await start_broker(kafka)
+        ready.set()
+        metrics.ready.set(1)
+        running.callback(metrics.ready.set, 0)
+        running.callback(ready.clear)  # first thing on the way down: not ready any more
+        groups = sorted({route.consumer_group for route in routes})
+        lag_watch = asyncio.create_task(
+            watch_lag(metrics, connection.client_kwargs(), groups, stop)
+        )
+        running.push_async_callback(_finish, lag_watch, stop)
         housekeeper = asyncio.create_task(
             housekeeping(
                 recorder,

@@ -134,6 +134,16 @@ class HubSettings(BaseSettings):
         "dead-letter and audit topics always keep data forever.",
     )
 
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of /metrics (Prometheus), /healthz and /readyz (e.g. 9464). Unset: off.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address the metrics server listens on (0.0.0.0: all)."
+    )
+
     log_level: LogLevel = Field(default="info", description="debug, info, warning or error.")
     log_format: LogFormat = Field(
         default="auto", description="json (production), console, or auto (console on a TTY)."
