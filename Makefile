@@ -1,6 +1,6 @@
 # The two commands of the quick start. Each creates or refreshes .venv when needed.
 #   make run   - the hub on the embedded broker (no Kafka to install)
-#   make test  - lint, types, schema drift and the whole test suite
+#   make test  - lint, types, the schema gate (drift, compatibility, AsyncAPI) and the tests
 #   make bench - the benchmarks of bench/ (long: see bench/README.md)
 
 PYTHON ?= python3
@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/hub schemas check
+	$(BIN)/hub schemas check --asyncapi docs/asyncapi.yaml
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -9,10 +9,10 @@ contract tests describe exactly what a partner gets, not the whole canonical eve
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from hub.contracts import ENVELOPE_ATTRIBUTES, Receipt
+from hub.json_refs import reachable
 from schemas.catalogue import EVENT_TYPES, json_schema_for
 
 __all__ = ["event_type_of", "projected_schema"]
@@ -45,33 +45,9 @@ def projected_schema(receipt: Receipt) -> dict[str, Any]:
     data = schema["$defs"][schema["properties"]["data"]["$ref"].rsplit("/", 1)[-1]]
     data["properties"] = {k: v for k, v in data["properties"].items() if k in receipt.fields}
     data["required"] = [name for name in data.get("required", ()) if name in receipt.fields]
-    schema["$defs"] = _reachable(schema)
+    definitions = schema["$defs"]
+    used = reachable(schema["properties"], definitions, "#/$defs/")
+    schema["$defs"] = {name: definitions[name] for name in sorted(used)}
     schema.pop("$id", None)
     schema["title"] = f"{schema['title']} as received on {receipt.topic}"
     return schema
-
-
-def _reachable(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``$defs`` still referred to once fields are cut (transitively)."""
-    definitions = schema["$defs"]
-    names: set[str] = set()
-    pending = [schema["properties"]]
-    while pending:
-        for ref in _refs(pending.pop()):
-            name = ref.rsplit("/", 1)[-1]
-            if name not in names:
-                names.add(name)
-                pending.append(definitions[name])
-    return {name: definitions[name] for name in sorted(names)}
-
-
-def _refs(node: Any) -> Iterator[str]:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            if key == "$ref":
-                yield str(value)
-            else:
-                yield from _refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _refs(item)
