@@ -248,6 +248,10 @@ class _Walk:
 
     def _against_node(self, w: Mapping[str, Any], r: Mapping[str, Any], path: str) -> list[Finding]:
         findings = self._keywords(w, r, path)
+        values = js.values(w)
+        if values is not None:
+            # Finitely many values: each is checked exactly, its type included.
+            return findings + self._values(values, r, path)
         w_types, r_types = js.types(w), js.types(r)
         refused = w_types - js.accepted(w_types, r_types)
         if refused:
@@ -259,9 +263,6 @@ class _Walk:
                     f"{self.reader_name} accepts only {_names(r_types)}",
                 )
             )
-        values = js.values(w)
-        if values is not None:
-            return findings + self._values(values, r, path)
         if (r_values := js.values(r)) is not None:
             breach = Breach.CONST if "const" in r else Breach.ENUM
             findings.append(

@@ -190,6 +190,13 @@ def test_allowing_null_breaks_consumers_of_the_release() -> None:
     assert _breaches(Label, NullableLabel) == {(FORWARD, Breach.TYPE, "label")}
 
 
+def test_a_literal_that_became_another_type_is_one_finding() -> None:
+    findings = compare({"const": "a", "type": "string"}, {"type": "integer"}, BACKWARD)
+    assert [(f.breach, f.detail) for f in findings] == [
+        (Breach.TYPE, "the writer allows 'a', which the reader rejects")
+    ]
+
+
 def test_references_are_compared_by_content_not_by_name() -> None:
     assert _breaches(WithPeriod, WithInterval) == set()
 
