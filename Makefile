@@ -1,7 +1,7 @@
 # The two commands of the quick start. Each creates or refreshes .venv when needed.
 #   make run   - the hub on the embedded broker (no Kafka to install)
-#   make test  - lint, types, schema drift and the whole test suite (installs Debian's
-#                postgresql when missing: the audit tests run against it too)
+#   make test  - lint, types, the schema gate (drift, compatibility, AsyncAPI) and the tests
+#                (installs Debian's postgresql when missing: the audit tests run against it)
 #   make bench - the benchmarks of bench/ (long: see bench/README.md)
 
 PYTHON ?= python3
@@ -28,7 +28,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: lint typecheck postgresql
-	$(BIN)/hub schemas check
+	$(BIN)/hub schemas check --asyncapi docs/asyncapi.yaml
 	$(BIN)/pytest
 
 # The audit tests need Debian's PostgreSQL server binaries (installed when missing).

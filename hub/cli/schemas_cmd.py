@@ -1,4 +1,4 @@
-"""``hub schemas export|check``."""
+"""``hub schemas export|check|release|asyncapi``."""
 
 from __future__ import annotations
 
@@ -8,15 +8,32 @@ from typing import Annotated
 import typer
 
 from hub.cli._common import err, out
+from hub.errors import HubError
 from schemas.catalogue import SCHEMA_DIR, check_schemas, export_schemas
+from schemas.releases import RELEASED_DIR, IncompatibleSchemas, check_releases, release_schemas
 
 __all__ = ["schemas_app"]
 
-schemas_app = typer.Typer(help="Canonical JSON Schema files.", no_args_is_help=True)
+schemas_app = typer.Typer(
+    help="Canonical JSON Schema files, their releases, the AsyncAPI document.",
+    no_args_is_help=True,
+)
 
 DirOption = Annotated[
     Path | None,
     typer.Option("--dir", help="Where the schema files live (default: the schemas package)."),
+]
+ReleasedOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--released", help="Where the released snapshots live (default: the schemas package)."
+    ),
+]
+AsyncapiOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--asyncapi", help="Also check this AsyncAPI document (docs/asyncapi.yaml) for drift."
+    ),
 ]
 
 
@@ -28,16 +45,81 @@ def export(directory: DirOption = None) -> None:
 
 
 @schemas_app.command("check")
-def check(directory: DirOption = None) -> None:
-    """Fail (exit 1) when the schema files differ from what the models generate."""
+def check(
+    directory: DirOption = None, released: ReleasedOption = None, asyncapi: AsyncapiOption = None
+) -> None:
+    """Fail (exit 1) when the schema files differ from the models, a schema breaks the
+    consumers of a released one or is not released, or the AsyncAPI document is stale."""
     drifts = check_schemas(directory or SCHEMA_DIR)
     for drift in drifts:
         err.print(drift.diff, markup=False)
-    if drifts:
-        err.print(
-            f"{len(drifts)} schema file(s) differ from the models: run `hub schemas export` "
-            "and commit the result",
-            markup=False,
-        )
+    stale = _asyncapi_drift(asyncapi) if asyncapi is not None else None
+    if stale is not None:
+        err.print(stale, markup=False)
+    findings = check_releases(released or RELEASED_DIR)
+    for finding in findings:
+        err.print(finding.describe(), markup=False)
+    breaking = sum(finding.breaking for finding in findings)
+    problems = [
+        f"{len(drifts)} schema file(s) differ from the models: run `hub schemas export` and "
+        "commit the result"
+        if drifts
+        else "",
+        f"{breaking} change(s) break consumers of released schemas (see 'Schema evolution' "
+        "in docs/canonical-events.md)"
+        if breaking
+        else "",
+        f"{len(findings) - breaking} schema(s) not released: run `hub schemas release`"
+        if len(findings) > breaking
+        else "",
+        f"{asyncapi} differs from the hub's topics and routes: run "
+        f"`hub schemas asyncapi --out {asyncapi}` and commit the result"
+        if stale is not None
+        else "",
+    ]
+    for problem in filter(None, problems):
+        err.print(problem, markup=False)
+    if any(problems):
         raise typer.Exit(1)
-    out.print("schemas match the models")
+    current = f"; {asyncapi} is current" if asyncapi is not None else ""
+    out.print(f"schemas match the models and keep every release readable{current}")
+
+
+@schemas_app.command("release")
+def release(released: ReleasedOption = None) -> None:
+    """Snapshot every schema that changed since its last release as its next release."""
+    try:
+        written = release_schemas(released or RELEASED_DIR)
+    except IncompatibleSchemas as exc:
+        for finding in exc.findings:
+            err.print(finding.describe(), markup=False)
+        raise HubError(
+            f"nothing released: {len(exc.findings)} change(s) break consumers of released schemas"
+        ) from None
+    for path in written:
+        out.print(f"released {path}")
+    if not written:
+        out.print("nothing to release: every schema equals its last release")
+
+
+@schemas_app.command("asyncapi")
+def asyncapi(
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the document here instead of stdout.")
+    ] = None,
+) -> None:
+    """The AsyncAPI 3.0 document of every topic, route and message of the hub (YAML)."""
+    from hub.asyncapi import asyncapi_document, render_asyncapi  # noqa: PLC0415 - heavy.
+
+    text = render_asyncapi(asyncapi_document())
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    out.print(f"wrote {output}")
+
+
+def _asyncapi_drift(path: Path) -> str | None:
+    from hub.asyncapi import asyncapi_document, asyncapi_drift, render_asyncapi  # noqa: PLC0415
+
+    return asyncapi_drift(path, render_asyncapi(asyncapi_document()))

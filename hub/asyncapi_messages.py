@@ -1,0 +1,146 @@
+"""What a message on each kind of topic looks like, as AsyncAPI 3.0 message objects.
+
+Payload, headers and Kafka key of canonical CloudEvents, partner deliveries, partner input and
+dead letters, built from the constants the runtime uses to write them, so the document cannot
+name a header the hub does not set. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from hub.contracts import Receipt
+from hub.deadletter import (
+    DLQ_CONNECTOR,
+    DLQ_DETAIL,
+    DLQ_REASON,
+    SOURCE_FILE,
+    SOURCE_LINE,
+    SOURCE_OFFSET,
+    SOURCE_PARTITION,
+    SOURCE_TOPIC,
+)
+from hub.rendering import Renderer
+from hub.topics import TopicSpec
+from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
+from schemas.person_ref import PERSON_REF_PATTERN
+
+__all__ = [
+    "BINDING_VERSION",
+    "canonical_message",
+    "dead_letter_message",
+    "delivery_message",
+    "inbound_message",
+]
+
+BINDING_VERSION: Final = "0.4.0"
+CORRELATION_ID: Final = "correlation_id"
+
+_PERSON_KEY: Final = {
+    "type": "string",
+    "pattern": PERSON_REF_PATTERN,
+    "description": "The pseudonymous person reference (also the CloudEvents subject): every "
+    "event of one person is in one partition, in order. Never the identity code.",
+}
+_CORRELATION: Final = {
+    "location": f"$message.header#/{CORRELATION_ID}",
+    "description": "The event id: a redelivered message carries the same value.",
+}
+
+
+def _text(description: str) -> dict[str, str]:
+    return {"type": "string", "description": description}
+
+
+def _headers(
+    properties: Mapping[str, Mapping[str, Any]], required: Sequence[str]
+) -> dict[str, Any]:
+    return {"type": "object", "properties": dict(properties), "required": list(required)}
+
+
+def _event_headers(content_type: str) -> dict[str, Any]:
+    return _headers(
+        {
+            "content-type": {"type": "string", "const": content_type},
+            CORRELATION_ID: _text("The id of the canonical event this message carries."),
+        },
+        ["content-type", CORRELATION_ID],
+    )
+
+
+def _keyed_by_person() -> dict[str, Any]:
+    return {"kafka": {"key": dict(_PERSON_KEY), "bindingVersion": BINDING_VERSION}}
+
+
+def canonical_message(event_type: str, payload_schema: str) -> dict[str, Any]:
+    """A canonical event on ``hub.<family>.v<major>``: CloudEvents JSON, structured mode."""
+    return {
+        "name": event_type,
+        "title": f"{event_type} (CloudEvents 1.0, structured mode)",
+        "summary": "The whole event is the Kafka value; the personal identity code appears "
+        "only inside data.",
+        "contentType": CLOUDEVENTS_CONTENT_TYPE,
+        "headers": _event_headers(CLOUDEVENTS_CONTENT_TYPE),
+        "payload": {"$ref": f"#/components/schemas/{payload_schema}"},
+        "correlationId": dict(_CORRELATION),
+        "bindings": _keyed_by_person(),
+    }
+
+
+def delivery_message(
+    partner: str, receipt: Receipt, renderer: Renderer, payload: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What ``partner`` receives on ``receipt.topic``: the projection, in its format."""
+    notice = f" ({receipt.notice} notice)" if receipt.notice else ""
+    return {
+        "name": receipt.topic + (f".{receipt.notice}" if receipt.notice else ""),
+        "title": f"{receipt.family} for {partner}{notice}, as {receipt.format}",
+        "summary": f"Only the fields of the contract ({', '.join(receipt.fields)}); "
+        f"condition {receipt.when}; legal basis {receipt.legal_basis.statute}, "
+        f"{receipt.legal_basis.section}. See docs/contracts/{partner}.md.",
+        "contentType": renderer.content_type,
+        "headers": _event_headers(renderer.content_type),
+        "payload": dict(payload),
+        "correlationId": dict(_CORRELATION),
+        "bindings": _keyed_by_person(),
+    }
+
+
+def inbound_message(spec: TopicSpec) -> dict[str, Any]:
+    """A partner's own message entering the hub on ``in.<partner>.<family>``."""
+    partner = spec.name.split(".")[1]
+    return {
+        "name": spec.name,
+        "title": f"{spec.family} from {partner}, in the partner's own format",
+        "summary": "Specified by the partner's interface document (docs/partners/). Keyed by "
+        "something stable that is not the identity code. What cannot be read goes to "
+        "hub.deadletter.v1.",
+        "payload": {
+            "description": "The partner's bytes, exactly as its interface document describes them."
+        },
+    }
+
+
+def dead_letter_message() -> dict[str, Any]:
+    """A message the hub could not handle: the original bytes, and why, as headers."""
+    source = "Where it came from (a topic, or a file for `hub ingest`)."
+    return {
+        "name": "dead-letter",
+        "title": "A message the hub could not parse, validate, translate or route",
+        "summary": "The original value, unchanged; the original key is not copied.",
+        "headers": _headers(
+            {
+                DLQ_REASON: _text("Short stable reason code, e.g. malformed-json."),
+                DLQ_DETAIL: _text("For people; identity codes masked; at most 1000 characters."),
+                DLQ_CONNECTOR: _text("The connector that gave up on it."),
+                SOURCE_TOPIC: _text(source),
+                SOURCE_PARTITION: _text(source),
+                SOURCE_OFFSET: _text(source),
+                SOURCE_FILE: _text(source),
+                SOURCE_LINE: _text(source),
+            },
+            [DLQ_REASON, DLQ_DETAIL, DLQ_CONNECTOR],
+        ),
+        "payload": {"description": "The original message value, byte for byte."},
+    }

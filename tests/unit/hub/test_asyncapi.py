@@ -1,0 +1,167 @@
+"""The AsyncAPI document: built from the routes ``hub up`` runs, complete, and committed."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+
+from connectors import CONNECTORS
+from hub.asyncapi import asyncapi_document, asyncapi_drift, render_asyncapi
+from hub.cli import main
+from hub.connector import Connector, ConnectorContext
+from hub.contracts import load_contract_book
+from hub.json_refs import refs_in
+from hub.pipeline import Route
+from hub.runtime import renderers_for, routes_for
+from hub.settings import HubSettings
+from hub.topics import TOPICS, TopicKind
+from schemas.catalogue import EVENT_TYPES, json_schema_for
+from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
+from schemas.rejection import Rejection
+
+COMMITTED: Final = Path(__file__).parents[3] / "docs" / "asyncapi.yaml"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return asyncapi_document()
+
+
+def _resolve(document: dict[str, Any], ref: str) -> Any:
+    node: Any = document
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _operations(document: dict[str, Any], action: str) -> Iterator[dict[str, Any]]:
+    return (op for op in document["operations"].values() if op["action"] == action)
+
+
+def _address(document: dict[str, Any], operation: dict[str, Any]) -> str:
+    address: str = _resolve(document, operation["channel"]["$ref"])["address"]
+    return address
+
+
+def test_the_committed_document_is_what_the_code_generates(document: dict[str, Any]) -> None:
+    drift = asyncapi_drift(COMMITTED, render_asyncapi(document))
+    assert drift is None, f"run `hub schemas asyncapi --out docs/asyncapi.yaml`\n{drift}"
+
+
+def test_a_changed_document_fails_the_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    changed = tmp_path / "asyncapi.yaml"
+    shutil.copy(COMMITTED, changed)
+    text = changed.read_text(encoding="utf-8")
+    changed.write_text(text.replace("kept forever", "kept for a while", 1), encoding="utf-8")
+
+    assert main(["schemas", "check", "--asyncapi", str(changed)]) == 1
+
+    err = capsys.readouterr().err
+    assert "+    description: canonical benefit-day events (kept forever)" in err
+    assert f"run `hub schemas asyncapi --out {changed}`" in err
+    shutil.copy(COMMITTED, changed)
+    assert main(["schemas", "check", "--asyncapi", str(changed)]) == 0
+
+
+def test_a_missing_document_fails_the_check(tmp_path: Path) -> None:
+    assert asyncapi_drift(tmp_path / "none.yaml", "asyncapi: 3.0.0\n") is not None
+
+
+def test_every_topic_is_one_channel_at_its_address(document: dict[str, Any]) -> None:
+    channels = document["channels"]
+    assert list(channels) == [spec.name for spec in TOPICS]
+    assert all(channel["address"] == name for name, channel in channels.items())
+
+
+def test_every_reference_resolves(document: dict[str, Any]) -> None:
+    refs = set(refs_in(document))
+    assert refs
+    for ref in refs:
+        assert _resolve(document, ref) is not None, ref
+
+
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+def test_canonical_messages_carry_the_whole_model_with_its_nested_models(
+    document: dict[str, Any], event_type: str
+) -> None:
+    message = document["components"]["messages"][event_type]
+    schemas = document["components"]["schemas"]
+    model = EVENT_TYPES[event_type].__name__
+    assert message["payload"] == {"$ref": f"#/components/schemas/{model}"}
+    expected = json_schema_for(event_type)
+    # FastStream moved the nested models (data and what it uses) into components, unchanged.
+    for name, definition in expected["$defs"].items():
+        rebased = render_asyncapi(definition).replace("#/$defs/", "#/components/schemas/")
+        assert render_asyncapi(schemas[name]) == rebased, name
+    data = schemas[model]["properties"]["data"]["$ref"]
+    assert _resolve(document, data)["additionalProperties"] is False
+    assert message["headers"]["properties"]["content-type"]["const"] == CLOUDEVENTS_CONTENT_TYPE
+    assert "correlation_id" in message["headers"]["required"]
+    assert message["bindings"]["kafka"]["key"]["pattern"] == "^p-[0-9a-f]{32}$"
+
+
+def test_partner_deliveries_carry_only_their_contract_fields(document: dict[str, Any]) -> None:
+    messages = document["components"]["messages"]
+    assert messages["out.kela.client-status"]["contentType"] == "application/xml"
+    book = load_contract_book(renderers_for(CONNECTORS))
+    checked = 0
+    for contract in book.contracts.values():
+        for receipt in contract.receives:
+            if receipt.format != "cloudevents-json":
+                continue
+            name = receipt.topic + (f".{receipt.notice}" if receipt.notice else "")
+            event = _resolve(document, messages[name]["payload"]["$ref"])
+            data = _resolve(document, event["properties"]["data"]["$ref"])
+            assert set(data["properties"]) == set(receipt.fields), name
+            assert ("hubnotice" in event["properties"]) == (receipt.notice is not None), name
+            checked += 1
+    assert checked >= 8
+
+
+def test_receive_operations_are_the_routes_hub_up_runs(
+    document: dict[str, Any], tmp_path: Path
+) -> None:
+    routes = routes_for(HubSettings.model_construct(data_dir=tmp_path), CONNECTORS, b"x" * 32)
+    expected = {(route.consumer_group, topic) for route in routes for topic in route.topics}
+    described = {
+        (op["bindings"]["kafka"]["groupId"]["enum"][0], _address(document, op))
+        for op in _operations(document, "receive")
+    }
+    assert described == expected
+
+
+def test_the_hub_sends_to_every_canonical_partner_and_dead_letter_topic(
+    document: dict[str, Any],
+) -> None:
+    sent = {_address(document, op) for op in _operations(document, "send")}
+    received = {_address(document, op) for op in _operations(document, "receive")}
+    for spec in TOPICS:
+        if spec.kind in {TopicKind.CANONICAL, TopicKind.OUTBOUND, TopicKind.DEADLETTER}:
+            assert spec.name in sent, spec.name
+        if spec.kind is TopicKind.INBOUND:
+            assert spec.name in received, spec.name
+            assert spec.name not in sent, spec.name
+
+
+def _reject(_value: bytes) -> Rejection:
+    return Rejection("probe", "never runs")
+
+
+def _probe_routes(_context: ConnectorContext) -> list[Route]:
+    return [Route("probe", ("hub.audit.v1",), _reject)]
+
+
+def test_a_new_route_shows_up() -> None:
+    probe = Connector("probe", build_routes=_probe_routes)
+
+    document = asyncapi_document((*CONNECTORS, probe))
+
+    operation = document["operations"]["hub.probe.hub.audit.v1"]
+    assert operation["action"] == "receive"
+    assert operation["channel"] == {"$ref": "#/channels/hub.audit.v1"}
