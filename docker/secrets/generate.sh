@@ -37,6 +37,17 @@ done
 write_secret pseudonym_secret 32
 write_secret postgres_password 24
 
+# The Ed25519 key that signs audit checkpoints (docs/audit.md), and its public half for the
+# auditors. Needs openssl on this machine.
+if [ -e "$HERE/audit_signing_key" ]; then
+    echo "kept     audit_signing_key"
+else
+    openssl genpkey -algorithm ed25519 -out "$HERE/audit_signing_key"
+    openssl pkey -in "$HERE/audit_signing_key" -pubout -out "$HERE/audit_signing_key.pub"
+    chmod 644 "$HERE/audit_signing_key" "$HERE/audit_signing_key.pub"
+    echo "created  audit_signing_key (public half: audit_signing_key.pub, for the auditors)"
+fi
+
 if [ ! -e "$ENV_FILE" ]; then
     # A Kafka cluster id is 16 random bytes in URL-safe base64 without padding (22 characters).
     cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')

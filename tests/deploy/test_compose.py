@@ -18,6 +18,7 @@ import pytest
 
 from connectors import CONNECTORS
 from hub.acls import acl_bindings
+from hub.audit.signing import fingerprint, load_or_create_signing_key, load_public_key
 from hub.contracts import load_contract_book
 from hub.runtime import renderers_for
 from hub.settings import HubSettings
@@ -124,6 +125,25 @@ def test_the_hub_speaks_what_the_brokers_listen_with(compose: Compose) -> None:
         assert environment["HUB_KAFKA_SASL_MECHANISM"] in mechanisms.group(1).split(",")
 
 
+def test_every_secret_file_a_service_names_is_mounted_in_it(compose: Compose) -> None:
+    for name, service in _hub_services(compose).items():
+        mounted = set(service.get("secrets", []))
+        for variable, value in hub_environment(service).items():
+            if variable.endswith("_FILE") and value.startswith("/run/secrets/"):
+                needed = value.removeprefix("/run/secrets/")
+                running = "up" in service["command"]
+                assert needed in mounted or not running, f"{name}: {variable} needs {needed}"
+        if "up" in service["command"]:
+            settings = HubSettings(
+                **{k[4:].lower(): v for k, v in hub_environment(service).items()}
+            )
+            # A real cluster needs these (the hub refuses to start without them).
+            assert settings.audit_dsn is not None
+            assert settings.audit_signing_key_file is not None
+            assert settings.metrics_port is not None
+            assert str(settings.metrics_port) in " ".join(service["healthcheck"]["test"])
+
+
 def test_the_acl_job_runs_as_the_super_user_and_everything_else_as_the_hub(
     compose: Compose,
 ) -> None:
@@ -169,7 +189,12 @@ def test_the_secrets_script_makes_every_secret_and_variable_compose_needs(
     for name, secret in compose["secrets"].items():
         path = secrets.parent / secret["file"]
         assert path.is_file(), f"secret {name}: {secret['file']} is not made by generate.sh"
-        assert re.fullmatch(r"[0-9a-f]{32,}", path.read_text(encoding="utf-8").strip())
+        if name != "audit_signing_key":
+            assert re.fullmatch(r"[0-9a-f]{32,}", path.read_text(encoding="utf-8").strip())
+    # The hub takes the signing key as it is, and its public half is the auditors' copy.
+    key = load_or_create_signing_key(secrets / "audit_signing_key", tmp_path, may_generate=False)
+    public = load_public_key(secrets / "audit_signing_key.pub")
+    assert fingerprint(key.public_key()) == fingerprint(public)
     text = (DOCKER / "compose.yaml").read_text(encoding="utf-8")
     required = set(re.findall(r"\$\{([A-Z_]+):\?", text))
     written = dict(
