@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.audit.signing import PRIVATE_KEY_FILE, load_or_create_signing_key
 from hub.broker.embedded import EmbeddedBroker
 from tests.deploy.conftest import hub_environment, load_compose
 from tests.e2e.conftest import hub_env, run_hub
@@ -49,10 +50,13 @@ def sasl_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBr
 def _env(tmp_path: Path, broker: EmbeddedBroker) -> dict[str, str]:
     password_file = tmp_path / "hub_kafka_password"
     password_file.write_text(PASSWORD + "\n", encoding="utf-8")
+    # `hub up` against a real cluster also needs the audit signing key, as in docker/.
+    load_or_create_signing_key(None, tmp_path / "keys", may_generate=True)
     return hub_env(
         tmp_path / "data",
         HUB_KAFKA_BOOTSTRAP=broker.bootstrap,
         HUB_KAFKA_SASL_PASSWORD_FILE=str(password_file),
+        HUB_AUDIT_SIGNING_KEY_FILE=str(tmp_path / "keys" / PRIVATE_KEY_FILE),
         HUB_KAFKA_CONNECT_TIMEOUT_S="60",
         HUB_PSEUDONYM_SECRET="integration-test-secret-0123456789abcdef",
         **_compose_security(),
