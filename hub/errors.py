@@ -2,6 +2,7 @@
 
     HubError
     ├── ConfigurationError        settings or a configuration file is invalid (start-up stops)
+    │   └── KafkaAuthenticationError  Kafka refused the configured SASL credentials
     ├── EmbeddedBrokerError       the embedded Tansu broker could not be started or reached
     ├── TransientError            worth retrying (tenacity): broker away, timeouts
     │   └── BrokerUnavailableError
@@ -20,6 +21,7 @@ __all__ = [
     "ConfigurationError",
     "EmbeddedBrokerError",
     "HubError",
+    "KafkaAuthenticationError",
     "PermanentError",
     "RejectedMessageError",
     "TransientError",
@@ -36,6 +38,18 @@ class ConfigurationError(HubError):
     """A setting or a configuration file is invalid; the message names it."""
 
     exit_code = 2
+
+
+class KafkaAuthenticationError(ConfigurationError):
+    """Kafka refused the SASL login: a wrong user name, password or mechanism, not a network
+    problem. Names the user (never the password)."""
+
+    def __init__(self, bootstrap: str, mechanism: str, username: str) -> None:
+        super().__init__(
+            f"Kafka at {bootstrap} refused the {mechanism} login of user {username!r}: check "
+            "HUB_KAFKA_SASL_USERNAME, HUB_KAFKA_SASL_PASSWORD and HUB_KAFKA_SASL_MECHANISM"
+        )
+        self.bootstrap = bootstrap
 
 
 class EmbeddedBrokerError(HubError):

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, KafkaError
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from hub.broker.bootstrap import start_client
 from hub.broker.connection import KafkaConnection
-from hub.errors import BrokerUnavailableError, HubError
+from hub.errors import HubError
 from hub.logs import get_logger
 from hub.topics import TOPICS, TopicSpec, topic_configs
 
@@ -31,28 +30,12 @@ class ProvisionResult:
     existing: tuple[str, ...]
 
 
-async def _started_admin(connection: KafkaConnection, wait_s: float) -> AIOKafkaAdminClient:
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception_type(KafkaConnectionError),
-        wait=wait_exponential(multiplier=0.2, max=2),
-        stop=stop_after_delay(wait_s),
-        reraise=True,
-    ):
-        with attempt:
-            admin = AIOKafkaAdminClient(**connection.client_kwargs(), request_timeout_ms=10_000)
-            try:
-                await admin.start()
-            except BaseException:
-                await admin.close()
-                raise
-    return admin
-
-
-async def _admin(connection: KafkaConnection, wait_s: float) -> AIOKafkaAdminClient:
-    try:
-        return await _started_admin(connection, wait_s)
-    except KafkaError as exc:
-        raise BrokerUnavailableError(connection.bootstrap, type(exc).__name__) from None
+async def _admin(connection: KafkaConnection) -> AIOKafkaAdminClient:
+    return await start_client(
+        connection,
+        lambda: AIOKafkaAdminClient(**connection.client_kwargs(), request_timeout_ms=10_000),
+        AIOKafkaAdminClient.start,
+    )
 
 
 async def provision_topics(
@@ -61,7 +44,7 @@ async def provision_topics(
 ) -> ProvisionResult:
     """Create every topic that does not exist yet; existing topics are left as they are."""
     settings = connection.settings
-    admin = await _admin(connection, settings.kafka_connect_timeout_s)
+    admin = await _admin(connection)
     try:
         response = await admin.create_topics(
             [
@@ -90,7 +73,7 @@ async def provision_topics(
 
 async def list_topics(connection: KafkaConnection) -> dict[str, int]:
     """Every topic on the broker (internal ones excluded) with its partition count."""
-    admin = await _admin(connection, connection.settings.kafka_connect_timeout_s)
+    admin = await _admin(connection)
     try:
         names = [name for name in await admin.list_topics() if not name.startswith("__")]
         described = await admin.describe_topics(names) if names else []

@@ -22,7 +22,13 @@ from pydantic_settings import (
 
 from hub.errors import ConfigurationError
 
-__all__ = ["CONFIG_FILE_VARIABLE", "HubSettings", "load_settings", "pseudonym_secret"]
+__all__ = [
+    "CONFIG_FILE_VARIABLE",
+    "HubSettings",
+    "load_settings",
+    "pseudonym_secret",
+    "sasl_password",
+]
 
 CONFIG_FILE_VARIABLE = "HUB_CONFIG_FILE"
 _PSEUDONYM_KEY_FILE = "pseudonym.key"
@@ -60,6 +66,9 @@ class HubSettings(BaseSettings):
     )
     kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
     kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    kafka_sasl_password_file: Path | None = Field(
+        default=None, description="File holding the SASL password (e.g. a mounted secret)."
+    )
     kafka_ssl_cafile: Path | None = Field(default=None, description="CA bundle (PEM) for TLS.")
     kafka_ssl_certfile: Path | None = Field(
         default=None, description="Client certificate (PEM) for mutual TLS."
@@ -175,11 +184,14 @@ class HubSettings(BaseSettings):
     @model_validator(mode="after")
     def _sasl_is_complete(self) -> HubSettings:
         if self.kafka_security_protocol.startswith("SASL_") and not (
-            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+            self.kafka_sasl_mechanism
+            and self.kafka_sasl_username
+            and (self.kafka_sasl_password or self.kafka_sasl_password_file)
         ):
             raise ValueError(
                 "HUB_KAFKA_SASL_MECHANISM, HUB_KAFKA_SASL_USERNAME and HUB_KAFKA_SASL_PASSWORD "
-                f"are all required with HUB_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol}"
+                "(or HUB_KAFKA_SASL_PASSWORD_FILE) are all required with "
+                f"HUB_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol}"
             )
         return self
 
@@ -269,11 +281,27 @@ def pseudonym_secret(settings: HubSettings) -> bytes:
     return secret.encode("ascii")
 
 
-def _read_secret_file(path: Path, name: str) -> bytes:
+def sasl_password(settings: HubSettings) -> str | None:
+    """The SASL password: from settings or from its file (read each time a client connects)."""
+    if settings.kafka_sasl_password is not None:
+        return settings.kafka_sasl_password.get_secret_value()
+    if settings.kafka_sasl_password_file is not None:
+        return _read_text(settings.kafka_sasl_password_file, "HUB_KAFKA_SASL_PASSWORD_FILE")
+    return None
+
+
+def _read_text(path: Path, name: str) -> str:
     try:
-        secret = path.read_text(encoding="utf-8").strip()
+        text = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigurationError(f"{name}: cannot read {path}: {exc.strerror}") from None
+    if not text:
+        raise ConfigurationError(f"{name}: {path} is empty")
+    return text
+
+
+def _read_secret_file(path: Path, name: str) -> bytes:
+    secret = _read_text(path, name)
     if len(secret) < _MIN_SECRET_CHARS:
         raise ConfigurationError(f"{name}: secret must be at least {_MIN_SECRET_CHARS} characters")
     return secret.encode("utf-8")

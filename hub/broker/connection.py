@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import ConfigurationError
-from hub.settings import HubSettings
+from hub.settings import HubSettings, sasl_password
 
 __all__ = [
     "EMBEDDED_STATE_FILE",
@@ -43,11 +43,11 @@ class KafkaConnection:
             "client_id": s.kafka_client_id,
             "security_protocol": s.kafka_security_protocol,
         }
-        if s.kafka_sasl_password is not None and s.kafka_security_protocol.startswith("SASL_"):
-            # Settings validation guarantees mechanism and user name come with the password.
+        if s.kafka_security_protocol.startswith("SASL_"):
+            # Settings validation guarantees mechanism, user name and a password (or its file).
             kwargs["sasl_mechanism"] = s.kafka_sasl_mechanism
             kwargs["sasl_plain_username"] = s.kafka_sasl_username
-            kwargs["sasl_plain_password"] = s.kafka_sasl_password.get_secret_value()
+            kwargs["sasl_plain_password"] = sasl_password(s)
         if s.kafka_security_protocol in {"SSL", "SASL_SSL"}:
             kwargs["ssl_context"] = self.ssl_context()
         return kwargs

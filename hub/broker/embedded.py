@@ -71,11 +71,17 @@ def _die_with_parent() -> None:
 
 @dataclass
 class EmbeddedBroker:
-    """A running (or not yet started) Tansu broker on a loopback port."""
+    """A running (or not yet started) Tansu broker on a loopback port.
+
+    ``authentication=True`` starts Tansu with ``--authentication``: every client must log in
+    with SASL/SCRAM. Tansu 0.6.0 cannot hold a SCRAM user (see docs/broker-differences.md), so
+    such a broker refuses everyone: it is for testing how the hub reports a refused login.
+    """
 
     host: str = "127.0.0.1"
     port: int = 0
     log_path: Path | None = None
+    authentication: bool = False
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log_file: IO[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -109,6 +115,7 @@ class EmbeddedBroker:
             url,
             "--storage-engine",
             "memory://tansu/",
+            *(["--authentication"] if self.authentication else []),
         ]
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,10 @@ import sys
 import typer
 
 from hub.cli._common import err
+from hub.cli.acls_cmd import acls_app
 from hub.cli.audit_cmd import audit_app
 from hub.cli.contracts_cmd import contracts_app
+from hub.cli.docs_cmd import docs_app
 from hub.cli.ingest import ingest_app
 from hub.cli.referrals_cmd import referrals_app
 from hub.cli.schemas_cmd import schemas_app
@@ -41,7 +43,9 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(referrals_app, name="referrals")
+app.add_typer(acls_app, name="acls")
 app.add_typer(audit_app, name="audit")
+app.add_typer(docs_app, name="docs")
 
 
 def _fail(message: str, code: int) -> int:

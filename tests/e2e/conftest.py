@@ -64,8 +64,14 @@ class RunningHub:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 
     def log_records(self) -> list[dict[str, object]]:
-        """The JSON log lines on stderr."""
-        return [json.loads(line) for line in self.stderr().splitlines() if line.startswith("{")]
+        """The JSON log lines on stderr, complete ones only.
+
+        The hub may be writing while this reads: a last line without its newline is not a
+        record yet.
+        """
+        text = self.stderr()
+        complete = text[: text.rfind("\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line.startswith("{")]
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         """Block until ``hub up`` announced its bootstrap; fail with its output otherwise."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,7 @@ from hub.cli import main
 
 CODE = "131052-930V"
 
-pytestmark = pytest.mark.usefixtures("restore_logging")
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("HUB_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("HUB_LOG_FORMAT", "json")
+pytestmark = pytest.mark.usefixtures("restore_logging", "cli_env")
 
 
 def _one_error_line(err: str) -> str:

@@ -44,6 +44,25 @@ def test_sasl_scram_arguments_and_faststream_security() -> None:
     assert type(security_for(connection)).__name__ == "SASLScram512"
 
 
+def test_sasl_password_is_read_from_its_file_when_a_client_connects(tmp_path: Path) -> None:
+    secret = tmp_path / "hub_kafka_password"
+    secret.write_text("first-password\n", encoding="utf-8")
+    settings = load_settings(
+        kafka_bootstrap="k:9092",
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="hub",
+        kafka_sasl_password_file=secret,
+    )
+    connection = KafkaConnection("k:9092", settings)
+    assert connection.client_kwargs()["sasl_plain_password"] == "first-password"
+    secret.write_text("rotated-password\n", encoding="utf-8")  # rotation needs no new settings
+    assert connection.client_kwargs()["sasl_plain_password"] == "rotated-password"
+    secret.unlink()
+    with pytest.raises(ConfigurationError, match="HUB_KAFKA_SASL_PASSWORD_FILE: cannot read"):
+        connection.client_kwargs()
+
+
 def test_unreadable_tls_files_are_a_configuration_error(tmp_path: Path) -> None:
     settings = load_settings(
         kafka_bootstrap="k:9093",

@@ -153,6 +153,6 @@ def test_sasl_protocol_without_credentials_is_refused_at_load(
     with pytest.raises(ConfigurationError) as caught:
         load_settings()
     assert str(caught.value) == (
-        "HUB_KAFKA_SASL_MECHANISM, HUB_KAFKA_SASL_USERNAME and HUB_KAFKA_SASL_PASSWORD are all "
-        "required with HUB_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
+        "HUB_KAFKA_SASL_MECHANISM, HUB_KAFKA_SASL_USERNAME and HUB_KAFKA_SASL_PASSWORD (or "
+        "HUB_KAFKA_SASL_PASSWORD_FILE) are all required with HUB_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
     )

@@ -1,0 +1,163 @@
+"""ACLs: each partner gets exactly what its contract file and DESIGN §3 say, the hub what it uses.
+
+Expectations are read from the contract files with plain YAML and from DESIGN §3's topic
+table written out below, not from the code under test.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from connectors import CONNECTORS
+from contracts import CONTRACT_DIR
+from hub.acls import (
+    AclBinding,
+    Operation,
+    PatternType,
+    Principals,
+    ResourceType,
+    acl_bindings,
+)
+from hub.contracts import load_contract_book
+from hub.errors import ConfigurationError
+from hub.runtime import renderers_for
+from hub.topics import TOPICS
+
+BOOK = load_contract_book(renderers_for(CONNECTORS))
+BINDINGS = acl_bindings(BOOK)
+CONTRACT_FILES = sorted(p for p in CONTRACT_DIR.glob("*.yaml") if p.stem != "municipalities")
+
+#: DESIGN §3: who sends each raw topic into the hub.
+PRODUCERS = {
+    "kela": {"in.kela.benefit-day"},
+    "lahti": {"in.lahti.client-status", "in.lahti.service-referral"},
+    "ph": {"in.ph.client-status", "in.ph.service-referral"},
+    "sote": {"in.sote.referral-status"},
+}
+
+
+def _of(principal: str, bindings: tuple[AclBinding, ...] = BINDINGS) -> list[AclBinding]:
+    return [b for b in bindings if b.principal == principal]
+
+
+def _topics(
+    principal: str, operation: Operation, bindings: tuple[AclBinding, ...] = BINDINGS
+) -> set[str]:
+    return {
+        b.resource_name
+        for b in _of(principal, bindings)
+        if b.resource_type is ResourceType.TOPIC and b.operation is operation
+    }
+
+
+def _contract_topics(path: Path) -> set[str]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {receipt["topic"] for receipt in raw.get("receives", [])}
+
+
+@pytest.mark.parametrize("path", CONTRACT_FILES, ids=lambda p: p.stem)
+def test_a_partner_reads_exactly_the_topics_its_contract_file_lists(path: Path) -> None:
+    principal = f"User:{path.stem}"
+    assert _topics(principal, Operation.READ) == _contract_topics(path)
+    assert _topics(principal, Operation.READ) <= _topics(principal, Operation.DESCRIBE)
+
+
+@pytest.mark.parametrize("partner", sorted(PRODUCERS))
+def test_a_partner_writes_exactly_the_topics_it_sends_into_the_hub(partner: str) -> None:
+    principal = f"User:{partner}"
+    assert _topics(principal, Operation.WRITE) == PRODUCERS[partner]
+    described = _topics(principal, Operation.DESCRIBE)
+    assert described == PRODUCERS[partner] | _topics(principal, Operation.READ)
+
+
+def test_no_partner_reads_another_partners_topic_or_anything_of_the_hub() -> None:
+    for partner in PRODUCERS:
+        for name in _topics(f"User:{partner}", Operation.READ):
+            assert name.startswith(f"out.{partner}."), (partner, name)
+
+
+def test_partners_may_do_nothing_but_read_write_and_describe_their_own_resources() -> None:
+    for partner in PRODUCERS:
+        bindings = _of(f"User:{partner}")
+        assert {b.operation for b in bindings} <= {
+            Operation.READ,
+            Operation.WRITE,
+            Operation.DESCRIBE,
+        }
+        groups = [b for b in bindings if b.resource_type is ResourceType.GROUP]
+        assert groups == [
+            AclBinding(
+                f"User:{partner}",
+                ResourceType.GROUP,
+                PatternType.PREFIXED,
+                f"{partner}.",
+                Operation.READ,
+            )
+        ]
+        assert all(b.permission == "ALLOW" and b.host == "*" for b in bindings)
+
+
+def test_a_partner_with_no_contract_and_no_topic_gets_no_acl() -> None:
+    assert _of("User:keha") == []
+
+
+def test_every_principal_is_the_hub_or_a_partner() -> None:
+    assert {b.principal for b in BINDINGS} == {"User:hub"} | {f"User:{p}" for p in PRODUCERS}
+
+
+def test_the_hub_reads_in_and_hub_topics_and_writes_hub_and_out_topics() -> None:
+    names = {spec.name for spec in TOPICS}
+    inbound = {n for n in names if n.startswith("in.")}
+    outbound = {n for n in names if n.startswith("out.")}
+    own = {n for n in names if n.startswith("hub.")}
+    assert {"hub.deadletter.v1", "hub.audit.v1"} <= own
+    assert _topics("User:hub", Operation.READ) == inbound | own
+    assert _topics("User:hub", Operation.WRITE) == own | outbound
+    assert _topics("User:hub", Operation.DESCRIBE) == names
+
+
+def test_the_hub_may_create_the_catalogue_topics_and_no_other() -> None:
+    creates = [b for b in _of("User:hub") if b.operation is Operation.CREATE]
+    assert {b.resource_name for b in creates} == {spec.name for spec in TOPICS}
+    assert all(b.pattern_type is PatternType.LITERAL for b in creates)
+
+
+def test_the_hub_uses_consumer_groups_starting_with_hub() -> None:
+    [group] = [b for b in _of("User:hub") if b.resource_type is ResourceType.GROUP]
+    assert (group.pattern_type, group.resource_name, group.operation) == (
+        PatternType.PREFIXED,
+        "hub.",
+        Operation.READ,
+    )
+
+
+def test_a_receipt_removed_from_a_contract_file_removes_the_read_acl(tmp_path: Path) -> None:
+    for path in CONTRACT_FILES:
+        shutil.copy(path, tmp_path / path.name)
+    sote = tmp_path / "sote.yaml"
+    raw = yaml.safe_load(sote.read_text(encoding="utf-8"))
+    raw["receives"] = [r for r in raw["receives"] if r["topic"] != "out.sote.client-status"]
+    sote.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    book = load_contract_book(renderers_for(CONNECTORS), directory=tmp_path)
+    assert _topics("User:sote", Operation.READ, acl_bindings(book)) == {"out.sote.service-referral"}
+
+
+def test_principal_names_follow_the_configured_template() -> None:
+    principals = Principals(hub="User:paijathame-hub", partner_template="User:{partner}-prod")
+    bindings = acl_bindings(BOOK, principals=principals)
+    assert {b.principal for b in bindings} == {"User:paijathame-hub"} | {
+        f"User:{p}-prod" for p in PRODUCERS
+    }
+
+
+@pytest.mark.parametrize(
+    ("hub", "template"),
+    [("hub", "User:{partner}"), ("User:hub", "User:kela"), ("User:hub", "{partner}")],
+)
+def test_a_malformed_principal_is_refused(hub: str, template: str) -> None:
+    with pytest.raises(ConfigurationError, match="must look like"):
+        Principals(hub=hub, partner_template=template)
