@@ -14,8 +14,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from connectors import CONNECTORS
 from hub.acls import acl_bindings
 from hub.audit.signing import fingerprint, load_or_create_signing_key, load_public_key
@@ -64,9 +62,13 @@ def _docker_compose() -> list[str] | None:
 DOCKER_COMPOSE = _docker_compose()
 
 
-@pytest.mark.skipif(DOCKER_COMPOSE is None, reason="no `docker compose` on this machine")
-def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
-    assert DOCKER_COMPOSE is not None
+def test_docker_compose_accepts_the_file(tmp_path: Path, compose: Compose) -> None:
+    """``docker compose config`` where Compose exists; else the YAML-level shape it needs."""
+    if DOCKER_COMPOSE is None:
+        assert {"services", "volumes", "secrets"} <= set(compose)
+        for name, service in compose["services"].items():
+            assert "image" in service or "build" in service, name
+        return
     secrets = _run_secrets_script(tmp_path)
     env_file, compose_file = str(secrets.parent / ".env"), str(DOCKER / "compose.yaml")
     result = subprocess.run(

@@ -118,8 +118,8 @@ def test_a_password_kafka_could_not_parse_stops_the_node_before_formatting(
 KEYTOOL = shutil.which("keytool")
 
 
-@pytest.mark.skipif(KEYTOOL is None, reason="no keytool on this machine")
 def test_certificates_for_every_node_signed_by_one_ca_made_once(tmp_path: Path) -> None:
+    assert KEYTOOL is not None, "keytool missing: `make test` installs it (.ci/ensure-postgresql)"
     password = tmp_path / "store-password"
     password.write_text("store0pw\n", encoding="utf-8")
     out = tmp_path / "certs"
