@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from tests.support import free_port
 
 __all__ = ["PostgresServer", "postgres_server"]
 
@@ -32,12 +33,6 @@ def _bin_dir() -> Path:
             "`apt-get install postgresql`"
         )
     return candidates[0].parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -98,7 +93,7 @@ def postgres_server() -> Iterator[PostgresServer]:
          "--no-sync", "-E", "UTF8"],
         timeout=120,
     )  # fmt: skip
-    port = _free_port()
+    port = free_port()
     options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200"
     _run(
         [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,10 @@ def wait_dead(pid: int, timeout_s: float = 15.0) -> bool:
 def consumer_record(topic: str, offset: int, value: bytes) -> ConsumerRecord[bytes, bytes]:
     """A consumed Kafka record (partition 0) as the pipeline sees it."""
     return ConsumerRecord(topic, 0, offset, 0, 0, None, value, None, -1, len(value), ())
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

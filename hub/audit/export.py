@@ -47,7 +47,6 @@ class ExportSummary:
 
 def _line(record: AuditRecord) -> bytes:
     document = record.summary()
-    document["seq"] = record.seq
     document["payload"] = (
         None if record.payload is None else base64.b64encode(record.payload).decode("ascii")
     )

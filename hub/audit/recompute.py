@@ -113,7 +113,8 @@ class RecomputeReport:
 
 def _recorded_outputs(store: AuditStore, consumed: AuditRecord) -> tuple[Output, ...]:
     outputs = []
-    for record in store.chain(consumed.chain, consumed.seq + 1):
+    # An input has a handful of outputs: read small pages, not a thousand records per input.
+    for record in store.chain(consumed.chain, consumed.seq + 1, page=16):
         if record.direction == Direction.CONSUMED:
             break
         detail = record.detail if record.direction == Direction.DEAD_LETTERED else None

@@ -112,7 +112,8 @@ def signature_holds(key: Ed25519PublicKey, text: str, signature: str) -> bool:
     return True
 
 
-def _public_pem(key: Ed25519PublicKey) -> bytes:
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    """The PEM text of a public key (what exports carry and auditors keep)."""
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -143,7 +144,7 @@ def load_or_create_signing_key(
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
-    (data_dir / PUBLIC_KEY_FILE).write_bytes(_public_pem(key.public_key()))
+    (data_dir / PUBLIC_KEY_FILE).write_bytes(public_pem(key.public_key()))
     return key
 
 
@@ -170,19 +171,13 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 
 def public_key_from_pem(data: bytes, name: str = "the key") -> Ed25519PublicKey:
     """An Ed25519 public key from PEM bytes (public, or private of which the public half)."""
-    path = name
     try:
         key: Any = serialization.load_pem_public_key(data)
     except ValueError:
         try:
             key = serialization.load_pem_private_key(data, password=None).public_key()
         except (ValueError, TypeError):
-            raise ConfigurationError(f"--public-key: {path} is not a PEM key") from None
+            raise ConfigurationError(f"--public-key: {name} is not a PEM key") from None
     if not isinstance(key, Ed25519PublicKey):
-        raise ConfigurationError(f"--public-key: {path} is not an Ed25519 key")
+        raise ConfigurationError(f"--public-key: {name} is not an Ed25519 key")
     return key
-
-
-def public_pem(key: Ed25519PublicKey) -> bytes:
-    """The PEM text of a public key (what exports carry and auditors keep)."""
-    return _public_pem(key)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -188,6 +188,8 @@ class AuditStore:
         self._db = connection
         self._postgres = postgres
         self.name = name
+        # One connection, used from several threads: every read and transaction holds the
+        # lock, so a read never lands inside another thread's open transaction.
         self._lock = threading.Lock()
 
     # -- SQL plumbing -----------------------------------------------------------------------
@@ -212,11 +214,6 @@ class AuditStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-
-    def _reading(self) -> AbstractContextManager[bool]:
-        # One connection, used from several threads: a read must not land inside another
-        # thread's open transaction.
-        return self._lock
 
     def create_schema(self) -> None:
         """Create the tables if they do not exist."""
@@ -284,8 +281,7 @@ class AuditStore:
         with self._transaction():
             if self._postgres:
                 self._run("LOCK TABLE audit_checkpoints IN EXCLUSIVE MODE")
-            rows = self._run("SELECT chain, seq, head_hash FROM audit_chains").fetchall()
-            heads = {row[0]: ChainHead(int(row[1]), row[2]) for row in rows if int(row[1]) > 0}
+            heads = self._heads()
             if not heads:
                 return None
             last = self._run(
@@ -321,20 +317,26 @@ class AuditStore:
 
     def heads(self) -> dict[str, ChainHead]:
         """Every chain's head, as one consistent snapshot."""
-        with self._reading():
-            rows = self._run("SELECT chain, seq, head_hash FROM audit_chains").fetchall()
+        with self._lock:
+            return self._heads()
+
+    def _heads(self) -> dict[str, ChainHead]:
+        rows = self._run("SELECT chain, seq, head_hash FROM audit_chains").fetchall()
         return {row[0]: ChainHead(int(row[1]), row[2]) for row in rows if int(row[1]) > 0}
 
-    def chain(self, chain: str, first: int = 1, last: int | None = None) -> Iterator[AuditRecord]:
-        """Records ``first``..``last`` of one chain in sequence order (read in pages)."""
+    def chain(
+        self, chain: str, first: int = 1, last: int | None = None, page: int = 1000
+    ) -> Iterator[AuditRecord]:
+        """Records ``first``..``last`` of one chain in sequence order, read ``page`` at a time
+        (a reader that stops early asks for a small page)."""
         after = first - 1
         bound = last if last is not None else 2**62
         while True:
-            with self._reading():
+            with self._lock:
                 rows = self._run(
                     f"SELECT {_COLUMNS} FROM audit_records "  # noqa: S608 - constant text
-                    "WHERE chain = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT 1000",
-                    (chain, after, bound),
+                    "WHERE chain = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                    (chain, after, bound, page),
                 ).fetchall()
             if not rows:
                 return
@@ -344,7 +346,7 @@ class AuditStore:
 
     def window(self, chain: str, since: str | None, until: str | None) -> tuple[int, int] | None:
         """The first and last sequence numbers of ``chain`` recorded in [since, until)."""
-        with self._reading():
+        with self._lock:
             row = self._run(
                 "SELECT MIN(seq), MAX(seq) FROM audit_records WHERE chain = ? "
                 "AND recorded_at >= ? AND recorded_at < ?",
@@ -354,7 +356,7 @@ class AuditStore:
 
     def record_at(self, chain: str, seq: int) -> AuditRecord | None:
         """One record, if it exists."""
-        with self._reading():
+        with self._lock:
             row = self._run(
                 f"SELECT {_COLUMNS} FROM audit_records WHERE chain = ? AND seq = ?",  # noqa: S608
                 (chain, seq),
@@ -363,7 +365,7 @@ class AuditStore:
 
     def chains(self) -> list[str]:
         """Every chain that has records, by name."""
-        with self._reading():
+        with self._lock:
             rows = self._run("SELECT DISTINCT chain FROM audit_records ORDER BY chain").fetchall()
         return [row[0] for row in rows]
 
@@ -393,7 +395,7 @@ class AuditStore:
                     "(chain = ? AND seq > ?))))"
                 )
                 page_parameters.extend([last[0], last[0], last[1], last[1], last[2]])
-            with self._reading():
+            with self._lock:
                 rows = self._run(
                     f"SELECT {_COLUMNS} FROM audit_records WHERE {' AND '.join(page_where)}"  # noqa: S608
                     f"{_ORDER} LIMIT 1000",
@@ -408,7 +410,7 @@ class AuditStore:
     def unpublished(self, limit: int) -> list[AuditRecord]:
         """Records not yet on ``hub.audit.v1``, chain by chain in sequence order."""
         columns = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
-        with self._reading():
+        with self._lock:
             rows = self._run(
                 f"SELECT {columns} FROM audit_records r JOIN audit_chains c "  # noqa: S608
                 "ON r.chain = c.chain WHERE r.seq > c.published_seq ORDER BY r.chain, r.seq "
@@ -419,7 +421,7 @@ class AuditStore:
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every checkpoint, oldest first."""
-        with self._reading():
+        with self._lock:
             rows = self._run(
                 "SELECT id, created_at, body, signature FROM audit_checkpoints ORDER BY id"
             ).fetchall()
@@ -427,7 +429,7 @@ class AuditStore:
 
     def record_count(self) -> int:
         """How many records the store holds (the sum of the chain lengths)."""
-        with self._reading():
+        with self._lock:
             row = self._run("SELECT COALESCE(SUM(seq), 0) FROM audit_chains").fetchone()
         return int(row[0])
 

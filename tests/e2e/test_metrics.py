@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -13,14 +12,9 @@ import pytest
 from tests.e2e.conftest import RunningHub
 from tests.e2e.test_audit_story import _send
 from tests.e2e.test_authorities_story import JOBSEEKER, SECRET, _status, _wait_for
+from tests.support import free_port
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _get(port: int, path: str) -> tuple[int, str]:
@@ -32,7 +26,7 @@ def _get(port: int, path: str) -> tuple[int, str]:
 
 
 def test_metrics_and_health_of_a_running_hub(start_hub: Callable[..., RunningHub]) -> None:
-    port = _free_port()
+    port = free_port()
     hub = start_hub(HUB_PSEUDONYM_SECRET=SECRET, HUB_METRICS_PORT=str(port))
     hub.wait_ready()
     assert _get(port, "/healthz") == (200, "ok\n")
