@@ -11,6 +11,10 @@ a FastStream ``KafkaBroker``:
 - ``Accepted.settle`` runs once every output is published (durable state such as a
   deduplication ledger is committed only then); if publishing fails, ``Accepted.abandon``
   runs and the message is not acknowledged, so it is redelivered: at least once, never lost;
+- ``Accepted.intend`` runs before anything is published, with the partner topics' floors
+  (:mod:`hub.landings`); an output marked ``landed_after`` (an earlier attempt may have
+  published it) is first looked for on its topic and published only if it is not there:
+  partner output is exactly once even when the hub is killed between publishing and settling;
 - with an audit recorder, the consumed message and everything it caused are recorded durably
   after publishing and before settling and acknowledging: a crash can repeat work, never leave
   an output unaudited.
@@ -33,6 +37,7 @@ from faststream.kafka.annotations import KafkaMessage
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, chain_of, drafts_for
 from hub.audit.records import EventFacts
 from hub.deadletter import DeadLetter, KafkaSource
+from hub.landings import Landing, Landings
 from hub.logs import get_logger
 from hub.metrics import HubMetrics
 from hub.redaction import mask_identity_codes
@@ -64,9 +69,16 @@ class Outgoing:
     event_id: str | None = None
     #: What the message discloses, for the audit (set where a contract allowed it).
     facts: EventFacts | None = None
+    #: Set when an earlier attempt may have published this message (the hub died before
+    #: settling): per partition, the offset it lies above if it landed.
+    landed_after: Mapping[int, int] | None = None
 
 
 def _nothing() -> None:
+    return None
+
+
+def _no_intent(floors: Mapping[str, Mapping[int, int]]) -> None:
     return None
 
 
@@ -79,6 +91,9 @@ class Accepted:
     abandon: Callable[[], None] = _nothing
     #: A valid event that no contract lets anybody receive (audited as "not routed").
     not_routed: bool = False
+    #: Called before publishing with each output topic's floors, to note durably what is
+    #: about to be published (see ``hub.delivery_log``).
+    intend: Callable[[Mapping[str, Mapping[int, int]]], None] = _no_intent
 
 
 Translation = Callable[[bytes], "Accepted | list[Outgoing] | Rejection"]
@@ -143,6 +158,7 @@ async def handle_record(
     record: ConsumerRecord[bytes, bytes],
     recorder: AuditRecorder | None = None,
     metrics: HubMetrics | None = None,
+    landings: Landings | None = None,
 ) -> None:
     """Translate one record, publish everything it yields (outputs or a dead letter), audit
     it, then settle."""
@@ -150,16 +166,14 @@ async def handle_record(
     accepted = outcome_of(route, record)
     produced = []
     try:
+        if accepted.intend is not _no_intent and accepted.messages:
+            floors = {
+                m.topic: landings.floors(m.topic) if landings is not None else {}
+                for m in accepted.messages
+            }
+            await asyncio.to_thread(accepted.intend, floors)
         for message in accepted.messages:
-            # FastStream always sets a ``correlation_id`` header; make it the event id, so a
-            # redelivery carries the same one and partners can trace it, instead of a random.
-            landed = await broker.publish(
-                message.value,
-                topic=message.topic,
-                key=message.key,
-                headers=dict(message.headers),
-                correlation_id=message.event_id,
-            )
+            landed = await _publish_once(broker, message, landings)
             produced.append(
                 Produced(
                     message.topic, message.value, landed.partition, landed.offset, message.facts
@@ -197,6 +211,28 @@ async def handle_record(
         )
 
 
+async def _publish_once(
+    broker: KafkaBroker, message: Outgoing, landings: Landings | None
+) -> Landing:
+    """Publish ``message``, unless an earlier attempt already put it on its topic."""
+    if message.landed_after is not None and landings is not None and message.event_id:
+        found = await landings.find(message.topic, message.event_id, message.landed_after)
+        if found is not None:
+            return found
+    # FastStream always sets a ``correlation_id`` header; make it the event id, so a
+    # redelivery carries the same one and partners can trace it, instead of a random.
+    metadata = await broker.publish(
+        message.value,
+        topic=message.topic,
+        key=message.key,
+        headers=dict(message.headers),
+        correlation_id=message.event_id,
+    )
+    if landings is not None:
+        landings.note(message.topic, metadata.partition, metadata.offset)
+    return Landing(metadata.partition, metadata.offset)
+
+
 def _reason(message: Produced) -> str:
     detail = message.facts.detail if message.facts is not None else None
     return (detail or "unknown").partition(":")[0]
@@ -208,12 +244,13 @@ def wire_route(
     session_timeout_ms: int = 10_000,
     recorder: AuditRecorder | None = None,
     metrics: HubMetrics | None = None,
+    landings: Landings | None = None,
 ) -> None:
     """Subscribe ``route`` on ``broker``: commit only after its outputs are published (and
-    audited, with a ``recorder``)."""
+    audited, with a ``recorder``); with ``landings``, partner output is exactly once."""
 
     async def consume(message: KafkaMessage) -> None:
-        await handle_record(broker, route, message.raw_message, recorder, metrics)
+        await handle_record(broker, route, message.raw_message, recorder, metrics, landings)
 
     subscriber = broker.subscriber(
         *route.topics,

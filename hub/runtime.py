@@ -32,6 +32,7 @@ from hub.contracts import ContractBook, load_contract_book
 from hub.delivery_log import DeliveryLog
 from hub.distribution import distribution_routes
 from hub.errors import ConfigurationError, EmbeddedBrokerError
+from hub.landings import Landings
 from hub.logs import get_logger
 from hub.metrics import HubMetrics, serve_http, watch_lag
 from hub.pipeline import Route, wire_route
@@ -40,7 +41,7 @@ from hub.referral_tracking import referral_tracking_route
 from hub.referrals import ReferralRegister
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.settings import HubSettings, pseudonym_secret
-from hub.topics import TOPICS
+from hub.topics import TOPICS, TopicKind
 
 __all__ = ["HubStatus", "contract_book_for", "renderers_for", "routes_for", "serve"]
 
@@ -169,8 +170,11 @@ async def serve(
         if settings.metrics_port is not None:
             server = await serve_http(metrics, ready, settings.metrics_host, settings.metrics_port)
             running.push_async_callback(_close_server, server)
+        # Partner topics' end offsets before anything runs: the floors of delivery intents.
+        landings = Landings(connection.client_kwargs())
+        await landings.learn_ends(spec.name for spec in TOPICS if spec.kind is TopicKind.OUTBOUND)
         for route in routes:
-            wire_route(kafka, route, settings.session_timeout_ms, recorder, metrics)
+            wire_route(kafka, route, settings.session_timeout_ms, recorder, metrics, landings)
         running.push_async_callback(kafka.stop)
         await start_broker(kafka)
         ready.set()
