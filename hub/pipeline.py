@@ -28,11 +28,20 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
+from aiokafka.errors import KafkaError, KafkaTimeoutError, UnknownError
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, chain_of, drafts_for
 from hub.audit.records import EventFacts
@@ -55,6 +64,10 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
+
+#: How long a publish is retried while Kafka is away before the message is given up (and
+#: redelivered later, since it is not acknowledged).
+PUBLISH_RETRY_S: Final = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +179,7 @@ async def handle_record(
     accepted = outcome_of(route, record)
     produced = []
     try:
+        floors: dict[str, dict[int, int]] | None = None
         if accepted.intend is not _no_intent and accepted.messages:
             floors = {
                 m.topic: landings.floors(m.topic) if landings is not None else {}
@@ -173,7 +187,10 @@ async def handle_record(
             }
             await asyncio.to_thread(accepted.intend, floors)
         for message in accepted.messages:
-            landed = await _publish_once(broker, message, landings)
+            look_above = message.landed_after
+            if look_above is None and floors is not None:
+                look_above = floors[message.topic]
+            landed = await _publish_once(broker, message, landings, look_above)
             produced.append(
                 Produced(
                     message.topic, message.value, landed.partition, landed.offset, message.facts
@@ -211,26 +228,63 @@ async def handle_record(
         )
 
 
-async def _publish_once(
-    broker: KafkaBroker, message: Outgoing, landings: Landings | None
-) -> Landing:
-    """Publish ``message``, unless an earlier attempt already put it on its topic."""
-    if message.landed_after is not None and landings is not None and message.event_id:
-        found = await landings.find(message.topic, message.event_id, message.landed_after)
-        if found is not None:
-            return found
-    # FastStream always sets a ``correlation_id`` header; make it the event id, so a
-    # redelivery carries the same one and partners can trace it, instead of a random.
-    metadata = await broker.publish(
-        message.value,
-        topic=message.topic,
-        key=message.key,
-        headers=dict(message.headers),
-        correlation_id=message.event_id,
+def _transient(exc: BaseException) -> bool:
+    # UnknownError (-1): Tansu's answer when two produces race for a fresh partition's first
+    # offset (docs/broker-differences.md); the retry lands.
+    return isinstance(exc, KafkaTimeoutError | UnknownError) or (
+        isinstance(exc, KafkaError) and bool(exc.retriable)
     )
-    if landings is not None:
-        landings.note(message.topic, metadata.partition, metadata.offset)
-    return Landing(metadata.partition, metadata.offset)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    log.warning(
+        "publish failed, retrying",
+        attempt=state.attempt_number,
+        next_try_in_s=round(state.next_action.sleep, 1) if state.next_action else None,
+        error=type(error).__name__,
+    )
+
+
+async def _publish_once(
+    broker: KafkaBroker,
+    message: Outgoing,
+    landings: Landings | None,
+    look_above: Mapping[int, int] | None,
+) -> Landing:
+    """Publish ``message``, unless an earlier attempt already put it on its topic.
+
+    Kafka being away is retried with backoff for ``PUBLISH_RETRY_S``, then the message is
+    given up (not acknowledged: redelivered later). ``look_above`` (the floors of a delivery
+    intent) makes every attempt after a failed or unsettled one look for it first: a publish
+    that timed out may still have landed.
+    """
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception(_transient),
+        wait=wait_exponential(multiplier=0.2, max=5),
+        stop=stop_after_delay(PUBLISH_RETRY_S),
+        before_sleep=_log_retry,
+        reraise=True,
+    ):
+        with attempt:
+            earlier = attempt.retry_state.attempt_number > 1 or message.landed_after is not None
+            if earlier and landings is not None and look_above is not None and message.event_id:
+                found = await landings.find(message.topic, message.event_id, look_above)
+                if found is not None:
+                    return found
+            # FastStream always sets a ``correlation_id`` header; make it the event id, so a
+            # redelivery carries the same one and partners can trace it, instead of a random.
+            metadata = await broker.publish(
+                message.value,
+                topic=message.topic,
+                key=message.key,
+                headers=dict(message.headers),
+                correlation_id=message.event_id,
+            )
+            if landings is not None:
+                landings.note(message.topic, metadata.partition, metadata.offset)
+            return Landing(metadata.partition, metadata.offset)
+    raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
 
 def _reason(message: Produced) -> str:

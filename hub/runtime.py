@@ -27,6 +27,7 @@ from hub.broker.connection import (
 )
 from hub.broker.embedded import EmbeddedBroker
 from hub.broker.faststream_broker import build_kafka_broker, start_broker
+from hub.broker.watch import Readiness, watch_broker
 from hub.connector import Connector, ConnectorContext
 from hub.contracts import ContractBook, load_contract_book
 from hub.delivery_log import DeliveryLog
@@ -136,6 +137,12 @@ async def _finish(task: asyncio.Task[None], stop: asyncio.Event) -> None:
     await task
 
 
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def serve(
     settings: HubSettings,
     connectors: Sequence[Connector],
@@ -177,11 +184,16 @@ async def serve(
             wire_route(kafka, route, settings.session_timeout_ms, recorder, metrics, landings)
         running.push_async_callback(kafka.stop)
         await start_broker(kafka)
-        ready.set()
-        metrics.ready.set(1)
-        running.callback(metrics.ready.set, 0)
-        running.callback(ready.clear)  # first thing on the way down: not ready any more
-        groups = sorted({route.consumer_group for route in routes})
+        readiness = Readiness(ready, metrics.ready.set)
+        readiness.up()
+        running.callback(readiness.down)  # first thing on the way down: not ready any more
+        broker_watch = asyncio.create_task(
+            watch_broker(connection, readiness, lambda: provision_topics(connection), stop)
+        )
+        running.push_async_callback(_cancel, broker_watch)
+        groups: dict[str, set[str]] = {}
+        for route in routes:
+            groups.setdefault(route.consumer_group, set()).update(route.topics)
         lag_watch = asyncio.create_task(
             watch_lag(metrics, connection.client_kwargs(), groups, stop)
         )
