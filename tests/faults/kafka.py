@@ -43,13 +43,13 @@ async def end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[TopicPartit
 async def read_to_end(bootstrap: str, topic: str) -> Records:
     """Every record of ``topic`` up to its current end, partition by partition in order."""
     ends = await end_offsets(bootstrap, [topic])
+    records: Records = []
+    wanted = [tp for tp, end in ends.items() if end > 0]
+    if not wanted:
+        return records
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
-    records: Records = []
     try:
-        wanted = [tp for tp, end in ends.items() if end > 0]
-        if not wanted:
-            return records
         consumer.assign(wanted)
         await consumer.seek_to_beginning(*wanted)
         while len(records) < sum(ends[tp] for tp in wanted):
