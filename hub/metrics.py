@@ -5,7 +5,8 @@
 - ``/metrics``: Prometheus text format: messages consumed, produced, dead-lettered (by reason)
   and not routed per route, processing latency, consumer lag per group and partition, audit
   records per chain;
-- ``/healthz``: 200 while the process and its event loop answer;
+- ``/healthz``: 200 while the process and its event loop answer, 503 naming the routes that
+  supervision is restarting because they stalled (``hub.supervision``);
 - ``/readyz``: 200 once every route is subscribed and the broker is connected, 503 before,
   while stopping, and while the broker does not answer.
 
@@ -70,6 +71,20 @@ class HubMetrics:
             "hub_audit_chain_length", "Records in an audit chain", ["chain"], registry=self.registry
         )
         self.ready = Gauge("hub_ready", "1 when the hub is ready", registry=self.registry)
+        self.stalled = Gauge(
+            "hub_route_stalled",
+            "1 while a route is stuck on one message beyond HUB_STALL_TIMEOUT_S",
+            ["route"],
+            registry=self.registry,
+        )
+        self.restarts = Counter(
+            "hub_route_restarts",
+            "Routes restarted by supervision",
+            ["route"],
+            registry=self.registry,
+        )
+        #: Routes stalled right now (``/healthz`` names them).
+        self.stalled_routes: set[str] = set()
 
     def observe(
         self,
@@ -102,7 +117,10 @@ async def _respond(metrics: HubMetrics, ready: asyncio.Event, writer: asyncio.St
     if path == "/metrics":
         status, body, kind = "200 OK", metrics.render(), CONTENT_TYPE_LATEST
     elif path == "/healthz":
-        status, body, kind = "200 OK", b"ok\n", "text/plain"
+        stalled = ", ".join(sorted(metrics.stalled_routes))
+        status, body = ("503 Service Unavailable", f"stalled: {stalled}\n".encode()) if (
+            stalled) else ("200 OK", b"ok\n")  # fmt: skip
+        kind = "text/plain"
     elif path == "/readyz":
         status, body = ("200 OK", b"ready\n") if ready.is_set() else (
             "503 Service Unavailable", b"not ready\n")  # fmt: skip

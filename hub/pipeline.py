@@ -28,7 +28,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 from aiokafka.errors import KafkaError, KafkaTimeoutError, UnknownError
 from aiokafka.structs import ConsumerRecord
@@ -56,7 +56,9 @@ from schemas.rejection import Rejection
 __all__ = [
     "Accepted",
     "Outgoing",
+    "Progress",
     "Route",
+    "Subscription",
     "Translation",
     "handle_record",
     "outcome_of",
@@ -292,6 +294,38 @@ def _reason(message: Produced) -> str:
     return (detail or "unknown").partition(":")[0]
 
 
+class Subscription(Protocol):
+    """A route's subscriber, as far as supervision needs it: it can be restarted."""
+
+    async def start(self) -> None:
+        """Join the consumer group and consume."""
+
+    async def stop(self) -> None:
+        """Stop consuming and leave the group."""
+
+
+class Progress:
+    """Whether a route is on a message, since when, and how many it has finished."""
+
+    def __init__(self) -> None:
+        self.busy_since: float | None = None
+        self.handled = 0
+
+    def begin(self) -> None:
+        """A message is taken up."""
+        self.busy_since = time.monotonic()
+
+    def end(self) -> None:
+        """The message is done with (handled, or given up)."""
+        self.busy_since = None
+        self.handled += 1
+
+    def busy_for(self) -> float:
+        """Seconds on the current message (0 when idle)."""
+        since = self.busy_since
+        return 0.0 if since is None else time.monotonic() - since
+
+
 def wire_route(
     broker: KafkaBroker,
     route: Route,
@@ -299,12 +333,19 @@ def wire_route(
     recorder: AuditRecorder | None = None,
     metrics: HubMetrics | None = None,
     landings: Landings | None = None,
-) -> None:
+    progress: Progress | None = None,
+) -> Subscription:
     """Subscribe ``route`` on ``broker``: commit only after its outputs are published (and
     audited, with a ``recorder``); with ``landings``, partner output is exactly once."""
 
     async def consume(message: KafkaMessage) -> None:
-        await handle_record(broker, route, message.raw_message, recorder, metrics, landings)
+        if progress is not None:
+            progress.begin()
+        try:
+            await handle_record(broker, route, message.raw_message, recorder, metrics, landings)
+        finally:
+            if progress is not None:
+                progress.end()
 
     subscriber = broker.subscriber(
         *route.topics,
@@ -316,3 +357,4 @@ def wire_route(
         title=f"{route.connector}:{','.join(route.topics)}",
     )
     subscriber(consume)
+    return subscriber

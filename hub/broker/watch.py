@@ -26,6 +26,7 @@ from tenacity import (
 
 from hub.broker.connection import KafkaConnection
 from hub.logs import get_logger
+from hub.metrics import HubMetrics
 
 __all__ = ["BrokerUnreachableError", "Readiness", "watch_broker"]
 
@@ -43,19 +44,19 @@ class BrokerUnreachableError(Exception):
 class Readiness:
     """Whether the hub is ready, and why not: the event ``/readyz`` reads plus a gauge."""
 
-    def __init__(self, ready: asyncio.Event, gauge_set: Callable[[float], None]) -> None:
+    def __init__(self, ready: asyncio.Event, metrics: HubMetrics) -> None:
         self._ready = ready
-        self._gauge_set = gauge_set
+        self.metrics = metrics
 
     def up(self) -> None:
         """Ready."""
         self._ready.set()
-        self._gauge_set(1)
+        self.metrics.ready.set(1)
 
     def down(self) -> None:
         """Not ready."""
         self._ready.clear()
-        self._gauge_set(0)
+        self.metrics.ready.set(0)
 
 
 async def probe(connection: KafkaConnection, timeout_s: float = PROBE_TIMEOUT_S) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-__all__ = ["status_of"]
+__all__ = ["body_of", "status_of"]
 
 
 def status_of(port: int, path: str) -> int:
