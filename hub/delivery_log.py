@@ -97,7 +97,12 @@ class DeliveryLog:
         """
         noted_at = dt.datetime.now(dt.UTC).isoformat()
         rows = [
-            (topic, event_id, orjson.dumps({str(p): o for p, o in floors.get(topic, {}).items()}))
+            (
+                topic,
+                event_id,
+                orjson.dumps(floors.get(topic, {}), option=orjson.OPT_NON_STR_KEYS).decode(),
+                noted_at,
+            )
             for topic, event_id in sorted(self._staged)
         ]
         if not rows:
@@ -105,10 +110,7 @@ class DeliveryLog:
         with self._intents_lock:
             self._intents.execute("BEGIN IMMEDIATE")
             try:
-                self._intents.executemany(
-                    "INSERT OR IGNORE INTO intents VALUES (?, ?, ?, ?)",
-                    [(topic, event_id, text.decode(), noted_at) for topic, event_id, text in rows],
-                )
+                self._intents.executemany("INSERT OR IGNORE INTO intents VALUES (?, ?, ?, ?)", rows)
             except BaseException:
                 self._intents.execute("ROLLBACK")
                 raise

@@ -20,8 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
+from hub.broker.partitions import partitions_of
 from hub.logs import get_logger
 
 __all__ = ["CORRELATION_HEADER", "Landing", "Landings"]
@@ -54,12 +55,7 @@ class Landings:
         consumer = AIOKafkaConsumer(**self._client_kwargs, enable_auto_commit=False)
         await consumer.start()
         try:
-            await consumer.topics()  # fresh metadata: every topic's partitions
-            partitions = [
-                TopicPartition(topic, partition)
-                for topic in topics
-                for partition in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
+            partitions = await partitions_of(consumer, topics)
             ends = await consumer.end_offsets(partitions) if partitions else {}
         finally:
             await consumer.stop()
@@ -85,10 +81,7 @@ class Landings:
         consumer = AIOKafkaConsumer(**self._client_kwargs, enable_auto_commit=False)
         await consumer.start()
         try:
-            await consumer.topics()
-            partitions = [
-                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
+            partitions = await partitions_of(consumer, [topic])
             if not partitions:
                 return None
             consumer.assign(partitions)

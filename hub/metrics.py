@@ -21,11 +21,12 @@ import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Final
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from hub.broker.partitions import partitions_of
 from hub.logs import get_logger
 
 __all__ = ["HubMetrics", "serve_http", "watch_lag"]
@@ -172,13 +173,10 @@ async def watch_lag(
         try:
             await admin.start()
             await consumer.start()
-            await consumer.topics()
+            every = await partitions_of(consumer, sorted({t for ts in groups.values() for t in ts}))
             for group, topics in groups.items():
-                partitions = [
-                    TopicPartition(topic, p)
-                    for topic in sorted(topics)
-                    for p in sorted(consumer.partitions_for_topic(topic) or ())
-                ]
+                mine = set(topics)
+                partitions = [tp for tp in every if tp.topic in mine]
                 if not partitions:
                     continue
                 committed = await admin.list_consumer_group_offsets(group, partitions=partitions)

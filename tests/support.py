@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,14 +82,19 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def wait_dead(pid: int, timeout_s: float = 15.0) -> bool:
-    """Wait until ``pid`` is gone; False if it is still there after ``timeout_s``."""
+def wait_until(condition: Callable[[], bool], timeout_s: float, every_s: float = 0.2) -> bool:
+    """Poll ``condition`` until it holds; its last answer once ``timeout_s`` has passed."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not alive(pid):
+        if condition():
             return True
-        time.sleep(0.05)
-    return False
+        time.sleep(every_s)
+    return condition()
+
+
+def wait_dead(pid: int, timeout_s: float = 15.0) -> bool:
+    """Wait until ``pid`` is gone; False if it is still there after ``timeout_s``."""
+    return wait_until(lambda: not alive(pid), timeout_s, every_s=0.05)
 
 
 def consumer_record(topic: str, offset: int, value: bytes) -> ConsumerRecord[bytes, bytes]:

@@ -21,7 +21,7 @@ from aiokafka.structs import ConsumerRecord
 
 from tests.strategies import build_identity_code
 
-__all__ = ["OUTPUT_TOPICS", "Input", "mixed_inputs", "output_id", "person"]
+__all__ = ["OUTPUT_TOPICS", "Input", "mixed_inputs", "output_id", "person", "status_change"]
 
 #: The partner topic each kind of input reaches.
 OUTPUT_TOPICS: Final = {
@@ -57,22 +57,29 @@ def person(index: int) -> str:
     return build_identity_code(dt.date(1960, 1, 1) + dt.timedelta(days=index), 900 + index % 100)
 
 
+def status_change(code: str, change: str, client: str, changed_at: str) -> bytes:
+    """A Lahti client-status message: ``code`` unemployed in Lahti, changed at ``changed_at``."""
+    return json.dumps(
+        {
+            "muutosId": change,
+            "asiakasnumero": client,
+            "hetu": code,
+            "kotikunta": "398",
+            "tyollisyystilanne": "02",
+            "tilanneAlkaa": "2025-03-01",
+            "tyonhakuVoimassa": True,
+            "palvelu": None,
+            "vastuuvirkailija": "Virtanen Maija",
+            "muistiinpano": "",
+            "muutettu": changed_at,
+        }
+    ).encode()
+
+
 def _client_status(index: int, run: str) -> Input:
     code = person(index)
-    value = {
-        "muutosId": f"{run}-m-{index}",
-        "asiakasnumero": f"A-{index:07d}",
-        "hetu": code,
-        "kotikunta": "398",
-        "tyollisyystilanne": "02",
-        "tilanneAlkaa": "2025-03-01",
-        "tyonhakuVoimassa": True,
-        "palvelu": None,
-        "vastuuvirkailija": "Virtanen Maija",
-        "muistiinpano": "",
-        "muutettu": "2025-03-01T08:12:00+02:00",
-    }
-    return Input("client-status", _IN_TOPICS["client-status"], json.dumps(value).encode(), code)
+    value = status_change(code, f"{run}-m-{index}", f"A-{index:07d}", "2025-03-01T08:12:00+02:00")
+    return Input("client-status", _IN_TOPICS["client-status"], value, code)
 
 
 def _benefit_day(index: int, run: str) -> Input:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from hub.broker.partitions import partitions_of
 from tests.faults.inputs import Input
 from tests.integration.conftest import Records
 
@@ -29,12 +30,7 @@ async def end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[TopicPartit
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        partitions = await partitions_of(consumer, topics)
         return dict(await consumer.end_offsets(partitions)) if partitions else {}
     finally:
         await consumer.stop()

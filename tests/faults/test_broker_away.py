@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,20 +21,11 @@ from tests.faults.conftest import StartHub, hub_settings
 from tests.faults.http import status_of
 from tests.faults.inputs import mixed_inputs, output_id
 from tests.faults.kafka import read_to_end, send_all
-from tests.support import free_port
+from tests.support import free_port, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 AWAY_S = 30.0
-
-
-def _until(condition: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 def test_the_hub_waits_out_a_broker_outage_not_ready_and_resumes(
@@ -50,21 +40,21 @@ def test_the_hub_waits_out_a_broker_outage_not_ready_and_resumes(
     )
     hub = start_hub(tmp_path / "data", **settings)
     hub.wait_ready()
-    assert _until(lambda: status_of(port, "/readyz") == 200, 10)
+    assert wait_until(lambda: status_of(port, "/readyz") == 200, 10)
     run = uuid.uuid4().hex[:6].upper()
 
     # Under load: a few hundred inputs, and the broker stops while the hub works on them.
     asyncio.run(send_all(broker.bootstrap, mixed_inputs(600, run)))
     broker.stop()
     stopped = time.monotonic()
-    assert _until(lambda: status_of(port, "/readyz") == 503, 15), "not ready while away"
+    assert wait_until(lambda: status_of(port, "/readyz") == 503, 15), "not ready while away"
     assert status_of(port, "/healthz") == 200  # alive, only not ready
     while time.monotonic() - stopped < AWAY_S:
         assert hub.process.poll() is None, hub.stderr()[-3000:]
         time.sleep(1)
 
     broker.start()  # same port, empty storage
-    assert _until(lambda: status_of(port, "/readyz") == 200, 30), "ready again"
+    assert wait_until(lambda: status_of(port, "/readyz") == 200, 30), "ready again"
     assert hub.process.poll() is None
 
     after = mixed_inputs(30, f"{run}B")
@@ -84,7 +74,7 @@ def test_the_hub_waits_out_a_broker_outage_not_ready_and_resumes(
             for topic, ids in kinds.items()
         )
 
-    assert _until(every_flow_delivers, 30), "no partner flow resumed after the outage"
+    assert wait_until(every_flow_delivers, 30), "no partner flow resumed after the outage"
     assert hub.stop() == 0
 
     events = [str(r["event"]) for r in hub.log_records()]

@@ -15,7 +15,6 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,9 +24,10 @@ from hub.broker.embedded import EmbeddedBroker
 from hub.deadletter import DLQ_REASON, SOURCE_OFFSET, SOURCE_TOPIC
 from hub.topics import DEADLETTER_TOPIC
 from tests.faults.conftest import StartHub, hub_settings
-from tests.faults.inputs import OUTPUT_TOPICS, mixed_inputs, output_id, person
+from tests.faults.inputs import OUTPUT_TOPICS, mixed_inputs, output_id, person, status_change
 from tests.faults.kafka import read_to_end, send_all
 from tests.integration.conftest import Records
+from tests.support import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -35,21 +35,7 @@ _STAMP = re.compile(rb"<Aikaleima>([^<]+)</Aikaleima>")
 
 
 def _status(change: str, minute: int) -> bytes:
-    return json.dumps(
-        {
-            "muutosId": change,
-            "asiakasnumero": "A-0000001",
-            "hetu": person(7),
-            "kotikunta": "398",
-            "tyollisyystilanne": "02",
-            "tilanneAlkaa": "2025-03-01",
-            "tyonhakuVoimassa": True,
-            "palvelu": None,
-            "vastuuvirkailija": "Virtanen Maija",
-            "muistiinpano": "",
-            "muutettu": f"2025-03-01T08:{minute:02d}:00+02:00",
-        }
-    ).encode()
+    return status_change(person(7), change, "A-0000001", f"2025-03-01T08:{minute:02d}:00+02:00")
 
 
 def _wrong_check_character() -> bytes:
@@ -66,15 +52,6 @@ POISON: dict[bytes, str] = {
     b"[]": "malformed-json",
     _wrong_check_character(): "invalid-identity-code",
 }
-
-
-def _until(condition: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 async def _send_keyed(bootstrap: str, topic: str, values: list[bytes]) -> None:
@@ -108,7 +85,7 @@ def test_poison_is_dead_lettered_and_the_good_ones_flow_in_order(
         kela[:] = asyncio.run(read_to_end(broker.bootstrap, "out.kela.client-status"))
         return len(kela) >= len(good)
 
-    assert _until(kela_complete, 40), f"{len(kela)} of {len(good)} good messages reached Kela"
+    assert wait_until(kela_complete, 40), f"{len(kela)} of {len(good)} good messages reached Kela"
     stamps = [_STAMP.search(r.value or b"").group(1) for r in kela]  # type: ignore[union-attr]
     assert stamps == sorted(stamps)
     assert len(stamps) == len(good)

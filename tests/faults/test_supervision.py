@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,20 +22,11 @@ from tests.faults.conftest import StartHub, hub_settings
 from tests.faults.http import body_of, status_of
 from tests.faults.inputs import OUTPUT_TOPICS, mixed_inputs, output_id
 from tests.faults.kafka import read_to_end, send_all
-from tests.support import free_port
+from tests.support import free_port, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 ROUTE = "distribution.client-status"
-
-
-def _until(condition: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 def _restarts(port: int) -> float:
@@ -56,7 +45,7 @@ def test_a_stalled_route_is_restarted_and_shows_in_health_and_metrics(
     )
     hub = start_hub(data_dir, **env)
     hub.wait_ready()
-    assert _until(lambda: status_of(port, "/healthz") == 200, 10)
+    assert wait_until(lambda: status_of(port, "/healthz") == 200, 10)
     assert _restarts(port) == 0
 
     holder = sqlite3.connect(data_dir / "deliveries.sqlite3", isolation_level=None)
@@ -64,8 +53,8 @@ def test_a_stalled_route_is_restarted_and_shows_in_health_and_metrics(
     try:
         [status] = [i for i in mixed_inputs(3, uuid.uuid4().hex[:6]) if i.kind == "client-status"]
         asyncio.run(send_all(broker.bootstrap, [status]))
-        assert _until(lambda: _restarts(port) >= 1, 30), "the stalled route was not restarted"
-        assert _until(lambda: status_of(port, "/healthz") == 503, 30)
+        assert wait_until(lambda: _restarts(port) >= 1, 30), "the stalled route was not restarted"
+        assert wait_until(lambda: status_of(port, "/healthz") == 503, 30)
         assert ROUTE in body_of(port, "/healthz")
     finally:
         holder.execute("ROLLBACK")
@@ -77,8 +66,8 @@ def test_a_stalled_route_is_restarted_and_shows_in_health_and_metrics(
             output_id(r) for r in asyncio.run(read_to_end(broker.bootstrap, topic))
         }
 
-    assert _until(delivered, 40), "the message did not go through once the lock was released"
-    assert _until(lambda: status_of(port, "/healthz") == 200, 30)
+    assert wait_until(delivered, 40), "the message did not go through once the lock was released"
+    assert wait_until(lambda: status_of(port, "/healthz") == 200, 30)
     assert hub.process.poll() is None
     events = [r for r in hub.log_records() if r["event"] == "route stalled: restarting it"]
     assert events

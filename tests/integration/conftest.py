@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
+from hub.audit.records import AuditDraft, AuditRecord
+from hub.audit.store import AuditStore
 from hub.broker.connection import KafkaConnection
 from hub.broker.embedded import EmbeddedBroker
 from hub.settings import HubSettings, load_settings
@@ -93,6 +95,20 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+class FailsOnceStore(AuditStore):
+    """A real audit store whose first append fails, as a full disk would make it (the hub
+    then neither settles nor acknowledges: what a crash after publishing leaves behind)."""
+
+    failed = False
+
+    def append(self, entries: Sequence[tuple[str, AuditDraft]]) -> list[AuditRecord]:
+        """Fail the first time, then append."""
+        if not self.failed:
+            self.failed = True
+            raise OSError("disk full")
+        return super().append(entries)
 
 
 def unique(prefix: str) -> str:

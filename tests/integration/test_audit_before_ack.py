@@ -7,34 +7,19 @@ broker, real SQLite store; the fault is injected by a store that refuses its fir
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.recorder import AuditRecorder
-from hub.audit.records import AuditDraft, AuditRecord
-from hub.audit.store import AuditStore, open_audit_store
+from hub.audit.store import open_audit_store
 from hub.audit.verify import verify_chains
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
 from hub.pipeline import Accepted, Outgoing, Route, wire_route
-from tests.integration.conftest import create_topic, read_topic, unique
+from tests.integration.conftest import FailsOnceStore, create_topic, read_topic, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.audit]
-
-
-class _FailsOnce(AuditStore):
-    """A real store whose first append fails, as a full disk would make it."""
-
-    failed = False
-
-    def append(self, entries: Sequence[tuple[str, AuditDraft]]) -> list[AuditRecord]:
-        if not self.failed:
-            self.failed = True
-            raise OSError("disk full")
-        return super().append(entries)
 
 
 async def test_a_message_whose_audit_failed_is_redelivered_and_then_audited(
@@ -43,7 +28,7 @@ async def test_a_message_whose_audit_failed_is_redelivered_and_then_audited(
     in_topic = await create_topic(kafka_bootstrap, unique("in.audit"), partitions=1)
     out_topic = await create_topic(kafka_bootstrap, unique("out.audit"), partitions=1)
     base = open_audit_store(connection.settings.data_dir, None)
-    store = _FailsOnce(base._db, postgres=False, name=base.name)
+    store = FailsOnceStore(base._db, postgres=False, name=base.name)
     key = Ed25519PrivateKey.generate()
     recorder = AuditRecorder(store, key)
     settled: list[bytes] = []

@@ -10,16 +10,13 @@ publish).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.recorder import AuditRecorder
-from hub.audit.records import AuditDraft, AuditRecord
 from hub.audit.store import AuditStore, open_audit_store
 from hub.audit.verify import verify_chains
 from hub.broker.connection import KafkaConnection
@@ -28,21 +25,10 @@ from hub.delivery_log import DeliveryLog
 from hub.distribution import _first_deliveries
 from hub.landings import Landings
 from hub.pipeline import Accepted, Outgoing, Route, wire_route
-from tests.integration.conftest import create_topic, read_topic, unique
+from tests.faults.kafka import end_offsets
+from tests.integration.conftest import FailsOnceStore, create_topic, read_topic, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.audit]
-
-
-class _FailsOnce(AuditStore):
-    """A real store whose first append fails: the hub 'dies' after publishing."""
-
-    failed = False
-
-    def append(self, entries: Sequence[tuple[str, AuditDraft]]) -> list[AuditRecord]:
-        if not self.failed:
-            self.failed = True
-            raise OSError("disk full")
-        return super().append(entries)
 
 
 def _delivering(out_topic: str, deliveries: DeliveryLog) -> Route:
@@ -91,9 +77,9 @@ async def _run(
         for _ in range(300):
             if all(deliveries.delivered(out_topic, e) for e in ("e-1", "e-2", "e-3")):
                 break
-            await _sleep()
+            await asyncio.sleep(0.05)
         # Settled means published: the topic holds everything it will ever hold.
-        total = await _end_total(kafka_bootstrap, out_topic)
+        total = sum((await end_offsets(kafka_bootstrap, [out_topic])).values())
         outputs = await read_topic(kafka_bootstrap, out_topic, until=lambda r: len(r) >= total)
     finally:
         await broker.stop()
@@ -101,26 +87,11 @@ async def _run(
     return [orjson.loads(r.value or b"")["id"] for r in outputs], f"{group}/{in_topic}/0"
 
 
-async def _sleep() -> None:
-    await asyncio.sleep(0.05)
-
-
-async def _end_total(bootstrap: str, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer.topics()
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        return sum((await consumer.end_offsets(partitions)).values())
-    finally:
-        await consumer.stop()
-
-
 async def test_an_event_published_before_the_crash_is_found_not_sent_again(
     connection: KafkaConnection, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     base = open_audit_store(tmp_path / "audit", None)
-    store = _FailsOnce(base._db, postgres=False, name=base.name)
+    store = FailsOnceStore(base._db, postgres=False, name=base.name)
     key = Ed25519PrivateKey.generate()
     outputs, chain = await _run(connection, kafka_bootstrap, tmp_path, store, key=key)
 
@@ -158,7 +129,7 @@ async def test_without_the_intent_the_same_crash_sends_the_event_twice(
 ) -> None:
     """The control: what the intent prevents happens when the route notes none."""
     base = open_audit_store(tmp_path / "audit", None)
-    store = _FailsOnce(base._db, postgres=False, name=base.name)
+    store = FailsOnceStore(base._db, postgres=False, name=base.name)
     in_topic = await create_topic(kafka_bootstrap, unique("in.once"), partitions=1)
     out_topic = await create_topic(kafka_bootstrap, unique("out.once"), partitions=1)
     deliveries = DeliveryLog.open(tmp_path)
