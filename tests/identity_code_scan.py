@@ -33,7 +33,7 @@ def _has_valid_check_character(match: re.Match[str]) -> bool:
 def identity_codes_in(
     text: str, planted: Iterable[str] = (), *, valid_check_only: bool = False
 ) -> list[str]:
-    """Every planted code in ``text``, then every identity-code-shaped substring.
+    """Every planted code in ``text``, then every other identity-code-shaped substring.
 
     With ``valid_check_only`` a shaped substring counts only if its check character is right
     (what a real code has; a running hub's output has many digits that are no code at all).
@@ -42,4 +42,4 @@ def identity_codes_in(
     for match in IDENTITY_CODE_LIKE.finditer(text):
         if not valid_check_only or _has_valid_check_character(match):
             found.append(match.group())
-    return found
+    return list(dict.fromkeys(found))
