@@ -84,7 +84,9 @@ def hostile_text(domain: tuple[str, ...] = ()) -> st.SearchStrategy[str]:
     if domain:
         common = st.sampled_from(domain) | common
     rare = (
+        # JSON text inside a string: libraries that parse strings as JSON meet any value.
         st.sampled_from(["", " ", "\t", "  \t ", "\ufeff", "null", "NaN", "-0", "0" * 40])
+        | st.sampled_from(["[]", "{}", "1", "true", '"x"', "[{}]", '{"a": null}'])
         | st.text(_CONTROL, min_size=1, max_size=12)
         | st.text(st.characters(categories=["Nd"]), min_size=1, max_size=12)
         | st.text(st.characters(categories=["Cs"]), min_size=1, max_size=3)

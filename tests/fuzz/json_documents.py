@@ -89,6 +89,12 @@ def _as_written(value: Any) -> Any:
     return value
 
 
+#: Values for a primitive's extension ("_status"): objects, and what merely looks like one.
+_EXTENSIONS: Final = st.sampled_from(
+    [{}, None, [], [None], "null", "[]", "{}", "1", "true", '"x"', "[{}]", '{"extension": []}']
+).map(_as_written)
+
+
 def _containers(value: Any) -> list[JsonObject | list[Any]]:
     found: list[JsonObject | list[Any]] = []
     pending = [value]
@@ -136,11 +142,16 @@ def _edit(draw: st.DrawFn, document: Any, values: st.SearchStrategy[Any], keys: 
         else:
             target[index : index + 1] = [draw(values)]
         return document
-    operation = draw(st.sampled_from(["replace", "replace", "delete", "add", "repeat"]))
+    operation = draw(st.sampled_from(["replace", "replace", "delete", "add", "repeat", "extend"]))
     index = draw(st.integers(0, max(len(target.pairs) - 1, 0)))
     if not target.pairs or operation == "add":
         key = draw(st.sampled_from(keys) | hostile_text())
         target.pairs.append((key, draw(values)))
+    elif operation == "extend":
+        # FHIR JSON keeps a primitive's extension under "_<name>", and it must be an object:
+        # give it anything else, JSON text in a string included.
+        extension = _EXTENSIONS | values
+        target.pairs.append((f"_{target.pairs[index][0]}", draw(extension)))
     elif operation == "replace":
         target.pairs[index] = (target.pairs[index][0], draw(values))
     elif operation == "delete":
@@ -171,7 +182,9 @@ def _broken_documents(
         if isinstance(container, JsonObject)
         for key, _ in container.pairs
     }
-    keys = sorted(known | {code, "hetu", "resource_type", "_status"})
+    # "_<name>" is where FHIR JSON puts a primitive element's extension; elsewhere it is just
+    # an unknown key.
+    keys = sorted(known | {f"_{key}" for key in known} | {code, "hetu", "resource_type"})
     for _ in range(draw(st.integers(0, 5))):
         document = draw(_edit(document, values, keys))
     text = write_json(document, ascii_only=draw(st.booleans()), spaced=draw(st.booleans()))
