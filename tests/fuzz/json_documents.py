@@ -1,12 +1,13 @@
 """Structure-aware JSON for the fuzz tests: valid partner documents, broken one edit at a time.
 
 A seed document (a valid example message) is copied into ``JsonObject``s, which keep their
-keys as written so a key can appear twice, and edited one to five times anywhere in its tree:
+keys as written so a key can appear twice, and edited up to five times anywhere in its tree:
 a value replaced (by a value of the wrong type, a hostile string, a huge or non-finite
 number, deep nesting, or a near-miss of some field's own domain), a key deleted, an unknown
-key added, a key repeated. Sometimes the whole document is wrapped in an array or replaced by
-a scalar. ``write_json`` then writes what the standard library would refuse to: repeated
-keys, ``NaN`` and ``Infinity``, integers of hundreds of digits, lone surrogates.
+key added, a key repeated, a FHIR-style extension (``_<name>``) added with any value.
+Sometimes the whole document is wrapped in an array or replaced by a scalar. ``write_json``
+then writes what the standard library would refuse to: repeated keys, ``NaN`` and
+``Infinity``, integers of hundreds of digits, lone surrogates.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ _NUMBERS: Final = st.sampled_from(
 
 
 def _deep(depth: int, opener: str) -> RawToken:
-    closer = "]" if opener == "[" else "}"
-    inner = '{"a":' if opener == "{" else "["
-    return RawToken(inner * depth + "1" * (opener == "{") + closer * depth)
+    if opener == "[":
+        return RawToken("[" * depth + "]" * depth)
+    return RawToken('{"a":' * depth + "1" + "}" * depth)
 
 
 _NESTING: Final = st.builds(_deep, st.integers(1, 3000), st.sampled_from("[{"))
@@ -129,7 +130,13 @@ def write_json(value: Any, *, ascii_only: bool = True, spaced: bool = False) -> 
 
 
 @st.composite
-def _edit(draw: st.DrawFn, document: Any, values: st.SearchStrategy[Any], keys: list[str]) -> Any:
+def _edit(
+    draw: st.DrawFn,
+    document: Any,
+    values: st.SearchStrategy[Any],
+    keys: list[str],
+    domain: tuple[str, ...],
+) -> Any:
     """One edit somewhere in ``document`` (changed in place); the new document root."""
     if draw(st.integers(0, 19)) == 19:
         # Rarely the whole document: another JSON value where an object belongs.
@@ -145,7 +152,7 @@ def _edit(draw: st.DrawFn, document: Any, values: st.SearchStrategy[Any], keys: 
     operation = draw(st.sampled_from(["replace", "replace", "delete", "add", "repeat", "extend"]))
     index = draw(st.integers(0, max(len(target.pairs) - 1, 0)))
     if not target.pairs or operation == "add":
-        key = draw(st.sampled_from(keys) | hostile_text())
+        key = draw(st.sampled_from(keys) | hostile_text(domain))
         target.pairs.append((key, draw(values)))
     elif operation == "extend":
         # FHIR JSON keeps a primitive's extension under "_<name>", and it must be an object:
@@ -186,7 +193,7 @@ def _broken_documents(
     # an unknown key.
     keys = sorted(known | {f"_{key}" for key in known} | {code, "hetu", "resource_type"})
     for _ in range(draw(st.integers(0, 5))):
-        document = draw(_edit(document, values, keys))
+        document = draw(_edit(document, values, keys, domain))
     text = write_json(document, ascii_only=draw(st.booleans()), spaced=draw(st.booleans()))
     planted = {code, broken_check_character(code), *identity_codes_in(json.dumps(seed))}
     return FuzzInput(draw(encoded(text)), frozenset(planted))
@@ -197,7 +204,8 @@ def broken_documents(
 ) -> st.SearchStrategy[FuzzInput]:
     """Seed documents with up to five structural edits (see the module docstring).
 
-    ``domain`` lists near-misses of the fields' own values; ``id_keys`` names the top-level
-    keys of a message id, given a fresh value half of the time.
+    ``domain`` lists near-misses of the fields' own values and further element names (used as
+    values and as keys); ``id_keys`` names the top-level keys of a message id, given a fresh
+    value half of the time.
     """
     return _broken_documents(documents, domain, id_keys)

@@ -55,13 +55,18 @@ REFERRALS: Final[dict[str, tuple[str, tuple[ReferralState, ...]]]] = {
     "L-2025-000900": ("ph", ()),
 }
 
-#: Near-misses of the elements' own values, and values right for another element.
+#: Near-misses of the elements' own values, values right for another element, and FHIR Task
+#: elements the examples do not use (as keys, they reach parts of the FHIR library the
+#: examples never do).
 DOMAIN: Final = (
     *TASK_STATES, *sorted(OTHER_FHIR_TASK_STATUSES), *REFERRALS, "Task", "ServiceRequest",
     "Patient", "order", "plan", REFERRAL_SYSTEM, "urn:oid:1.2.246.21", "sote",
     "2025-03-20T09:30:00+02:00", "2025-03-20T09:30:00", "2025-03-20", "2025-03", "2025",
     "2025-03-20T23:59:60+02:00", "2025-03-20T09:30:00+14:30", "2025-03-20T09:30:00.123456789Z",
-    "Accepted", "hyväksytty",
+    "Accepted", "hyväksytty", "contained", "extension", "modifierExtension", "meta", "text",
+    "identifier", "input", "output", "note", "partOf", "businessStatus", "focus", "encounter",
+    "executionPeriod", "authoredOn", "requester", "restriction", "reasonCode", "reasonReference",
+    "code", "priority", "valueString", "valueReference", "url", "reference", "display",
 )  # fmt: skip
 
 
