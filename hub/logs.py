@@ -18,6 +18,12 @@ from hub.redaction import redact_identity_codes
 
 __all__ = ["configure_logging", "get_logger"]
 
+#: aiokafka loggers whose debug lines print whole requests and records: message keys and
+#: values. An identity code sits there in raw bytes (``\x16131052-930V``) where the shape-based
+#: mask cannot tell it from its neighbours, next to free text that may hold health information,
+#: so they stay at INFO even when the hub logs at debug.
+_PAYLOAD_LOGGERS: Final = ("aiokafka.conn", "aiokafka.producer.producer")
+
 _LEVELS: Final = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -76,9 +82,10 @@ def configure_logging(
     _route_library_loggers_through_root()
     # aiokafka is chatty at INFO about group coordination; keep it for debug runs.
     client_level = logging.CRITICAL if quiet_clients else logging.WARNING
-    logging.getLogger("aiokafka").setLevel(
-        logging.DEBUG if level == "debug" else max(_LEVELS[level], client_level)
-    )
+    aiokafka_level = logging.DEBUG if level == "debug" else max(_LEVELS[level], client_level)
+    logging.getLogger("aiokafka").setLevel(aiokafka_level)
+    for name in _PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(max(aiokafka_level, logging.INFO))
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

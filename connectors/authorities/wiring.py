@@ -45,6 +45,11 @@ REFERRAL_STATUS_JSON: Final = Renderer(
 )
 
 
+#: The partner's key of each family's message id: a detail names it and never quotes its
+#: value, which can be (or hide) an identity code.
+_MESSAGE_ID_KEYS: Final = {"client-status": "muutosId", "service-referral": "lahete_id"}
+
+
 def _repeat(
     state: AuthorityState, family: str, message_id: str, fingerprint: str
 ) -> Accepted | Rejection | None:
@@ -56,7 +61,7 @@ def _repeat(
         case Seen.CONFLICT:
             return Rejection(
                 f"conflicting-duplicate-{family}",
-                f"{message_id} was received before with different content",
+                f"{_MESSAGE_ID_KEYS[family]} was received before with different content",
             )
     return None
 

@@ -3,7 +3,8 @@ rejection. Shared by the streaming path (``wiring``) and the file path (``hub in
 so a record is recognised as a duplicate whichever way it came first.
 
 Does not publish and does not know the broker: the caller publishes ``Taken.event`` and then
-commits (or rolls back) the ledger.
+commits (or rolls back) the ledger. A rejection's detail never quotes a record id: an id can
+be, or hide, an identity code (the dead letter keeps the original line for people to read).
 """
 
 from __future__ import annotations
@@ -59,13 +60,13 @@ class Intake:
             case Verdict.CONFLICTING_DUPLICATE:
                 return Rejection(
                     Verdict.CONFLICTING_DUPLICATE.value,
-                    f"record {row.tapahtumatunnus} was received before with different content",
+                    "tapahtumatunnus was received before with different content",
                     line_number,
                 )
             case Verdict.UNKNOWN_CORRECTED:
                 return Rejection(
                     Verdict.UNKNOWN_CORRECTED.value,
-                    f"korjattava {row.korjattava} names a record the hub never received",
+                    "korjattava names a record the hub never received",
                     line_number,
                 )
         event = to_event(row, self.secret)

@@ -307,6 +307,10 @@ def _task(obj: dict[str, object]) -> Task:
         # fhir.resources looks up a contained resource's resourceType in its type table
         # without a guard: an unknown name raises KeyError, a non-string TypeError.
         refuse(INVALID_FHIR, "contained: a contained resource has an unknown resourceType")
+    except AttributeError:
+        # fhir.resources reads a primitive's extension given as a string ("_status": "null")
+        # as JSON text and calls .get on whatever that holds (None, a list, a number).
+        refuse(INVALID_FHIR, "an extension (a key starting with '_') must be a JSON object")
     except RecursionError:
         refuse(INVALID_FHIR, "the resource is nested too deeply to validate")
 

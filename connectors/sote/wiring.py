@@ -5,8 +5,10 @@ In: FHIR ``Task`` resources on ``in.sote.referral-status`` → ``hub.referral-st
 against the referral register's state machine: a status for a referral the hub never sent to
 Päijät-Sote is dead-lettered as ``unknown-referral``, a transition the referral's history does
 not allow as ``illegal-transition`` - and the referral's sender hears nothing of either. A
-repeated identical status is accepted once. Out: FHIR ``ServiceRequest`` resources, rendered by
-the contract-driven distribution to ``out.sote.service-referral``.
+repeated identical status is accepted once. A rejection's detail never quotes the referral id:
+an id can be, or hide, an identity code (the dead letter keeps the Task for people to read).
+Out: FHIR ``ServiceRequest`` resources, rendered by the contract-driven distribution to
+``out.sote.service-referral``.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def task_translation(register: ReferralRegister) -> Callable[[bytes], Accepted |
         if record is None or record.recipient != Partner.SOTE.value:
             return Rejection(
                 "unknown-referral",
-                f"referral {update.referral_id} was never sent to Päijät-Sote by the hub",
+                "basedOn[0].identifier.value names no referral the hub sent to Päijät-Sote",
             )
         match transition(record.state, update.state):
             case Transition.REPEAT:
@@ -60,8 +62,7 @@ def task_translation(register: ReferralRegister) -> Callable[[bytes], Accepted |
             case Transition.ILLEGAL:
                 return Rejection(
                     "illegal-transition",
-                    f"referral {record.referral_id} cannot go from {record.state} "
-                    f"to {update.state.value}",
+                    f"the referral cannot go from {record.state} to {update.state.value}",
                 )
         event = status_event(update, record.person_ref, Authority(record.sender))
         # Recorded here as well as by the tracking route, so the next Task is checked against

@@ -79,6 +79,14 @@ def test_same_change_id_with_other_content_is_a_conflict(lahti: Any) -> None:
     assert outcome.reason == "conflicting-duplicate-client-status"
 
 
+def test_a_conflict_does_not_quote_a_change_id_that_is_an_identity_code(lahti: Any) -> None:
+    _data(lahti(_status(CODE, "398")))
+    outcome = lahti(_status(CODE, "560"))
+    assert isinstance(outcome, Rejection)
+    assert outcome.reason == "conflicting-duplicate-client-status"
+    assert CODE not in outcome.detail
+
+
 def test_abandoned_message_is_not_remembered(lahti: Any) -> None:
     first = lahti(_status("m1", "398"))
     assert isinstance(first, Accepted)

@@ -150,3 +150,30 @@ def test_conflicting_redelivery_is_rejected(ledger: BenefitLedger) -> None:
     rejection = intake.take(LINE.replace(";21;", ";20;").encode(), 5)
     assert isinstance(rejection, Rejection)
     assert rejection.reason == "conflicting-duplicate-record"
+
+
+def test_an_unknown_correction_does_not_quote_the_identity_code_it_names(
+    ledger: BenefitLedger,
+) -> None:
+    # Found by tests/fuzz: a line whose korjattava is an identity code (a valid record id).
+    line = (
+        b'"K2025-000123458";280203A9171;098;APR;01.02.2025;28.02.2025;22;818,62;64;04.03.2025;'
+        b"010100A900F"
+    )
+    rejection = Intake(ledger, SECRET).take(line, 2)
+    assert isinstance(rejection, Rejection)
+    assert rejection.reason == "unknown-corrected-record"
+    assert "010100A900F" not in rejection.detail
+
+
+def test_a_conflicting_duplicate_does_not_quote_a_record_id_that_is_an_identity_code(
+    ledger: BenefitLedger,
+) -> None:
+    intake = Intake(ledger, SECRET)
+    line = LINE.replace("K2025-000000001", CODE)
+    assert isinstance(intake.take(line.encode(), 2), Taken)
+    ledger.commit()
+    rejection = intake.take(line.replace(";21;", ";20;").encode(), 3)
+    assert isinstance(rejection, Rejection)
+    assert rejection.reason == "conflicting-duplicate-record"
+    assert CODE not in rejection.detail

@@ -258,6 +258,25 @@ def test_what_fhir_refuses_is_invalid_fhir_with_the_first_error(
     assert rejected(raw(**changes)) == Rejection("invalid-fhir", detail)
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        # Found by test_mutated_tasks_never_raise: the library raised AttributeError.
+        {"_status": "null"},
+        {"_status": "[]"},
+        {"_lastModified": "1"},
+        {"basedOn": [{"identifier": {"value": "L-2025-000871", "_value": "true"}}]},
+    ],
+    ids=["null", "array", "number", "nested"],
+)
+def test_an_extension_that_is_json_text_in_a_string_is_invalid_fhir(
+    changes: dict[str, object],
+) -> None:
+    assert rejected(raw(**changes)) == Rejection(
+        "invalid-fhir", "an extension (a key starting with '_') must be a JSON object"
+    )
+
+
 def test_invalid_fhir_counts_further_errors() -> None:
     result = rejected(raw(status=5, intent=[], foo=1))
     assert result == Rejection(

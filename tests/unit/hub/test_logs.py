@@ -84,3 +84,29 @@ def test_level_filters_debug(capsys: pytest.CaptureFixture[str]) -> None:
     get_logger("test").info("quiet")
     get_logger("test").warning("loud")
     assert [r["event"] for r in _lines(capsys.readouterr().err)] == ["loud"]
+
+
+def test_debug_leaves_out_the_kafka_client_lines_that_print_message_bytes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("debug", "json")
+    # What aiokafka prints at debug: a record's bytes, where the mask cannot find the code.
+    raw = b"\x00\x16" + CODE.encode() + b"\xa8\x01K2025-000000001;"
+    logging.getLogger("aiokafka.producer.producer").debug("Sending (key=%s value=%s)", None, raw)
+    logging.getLogger("aiokafka.conn").debug("Request to broker: %s", raw)
+    logging.getLogger("aiokafka.consumer.fetcher").debug("Adding fetch request for partition")
+    logging.getLogger("aiokafka.conn").info("Connection closed")
+    err = capsys.readouterr().err
+    assert CODE not in err
+    assert [r["event"] for r in _lines(err)] == [
+        "Adding fetch request for partition",
+        "Connection closed",
+    ]
+
+
+def test_quiet_clients_stay_quiet_on_the_payload_loggers_too(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("info", "json", quiet_clients=True)
+    logging.getLogger("aiokafka.conn").error("Unable to connect")
+    assert capsys.readouterr().err == ""
