@@ -38,6 +38,7 @@ postgresql:
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.audit
+	$(BIN)/python -m bench.flows
 
 clean:
 	rm -rf $(VENV) .hub .pytest_cache .mypy_cache .ruff_cache
