@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, Final
 
 import orjson
@@ -105,16 +106,20 @@ def route_event(
 
 
 def _first_deliveries(deliveries: DeliveryLog, messages: list[Outgoing]) -> Accepted:
-    """Drop what was delivered before; stage the rest, committed once published."""
+    """Drop what was delivered before; stage the rest, committed once published. What an
+    earlier, unsettled attempt may have published is marked to be looked for first."""
     fresh = []
     for message in messages:
         event_id = str(message.event_id)
         if deliveries.delivered(message.topic, event_id):
             log.info("redelivered event not sent again", topic=message.topic, event_id=event_id)
             continue
+        floors = deliveries.intended(message.topic, event_id)
         deliveries.stage(message.topic, event_id)
-        fresh.append(message)
-    return Accepted(fresh, settle=deliveries.commit, abandon=deliveries.rollback)
+        fresh.append(message if floors is None else replace(message, landed_after=floors))
+    return Accepted(
+        fresh, settle=deliveries.commit, abandon=deliveries.rollback, intend=deliveries.intend
+    )
 
 
 def distribution_routes(

@@ -27,20 +27,23 @@ from hub.broker.connection import (
 )
 from hub.broker.embedded import EmbeddedBroker
 from hub.broker.faststream_broker import build_kafka_broker, start_broker
+from hub.broker.watch import Readiness, watch_broker
 from hub.connector import Connector, ConnectorContext
 from hub.contracts import ContractBook, load_contract_book
 from hub.delivery_log import DeliveryLog
 from hub.distribution import distribution_routes
 from hub.errors import ConfigurationError, EmbeddedBrokerError
+from hub.landings import Landings
 from hub.logs import get_logger
 from hub.metrics import HubMetrics, serve_http, watch_lag
-from hub.pipeline import Route, wire_route
+from hub.pipeline import Progress, Route, wire_route
 from hub.provisioning import provision_topics
 from hub.referral_tracking import referral_tracking_route
 from hub.referrals import ReferralRegister
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.settings import HubSettings, pseudonym_secret
-from hub.topics import TOPICS
+from hub.supervision import Supervised, supervise
+from hub.topics import TOPICS, TopicKind
 
 __all__ = ["HubStatus", "contract_book_for", "renderers_for", "routes_for", "serve"]
 
@@ -135,6 +138,36 @@ async def _finish(task: asyncio.Task[None], stop: asyncio.Event) -> None:
     await task
 
 
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _watchers(
+    running: contextlib.AsyncExitStack,
+    settings: HubSettings,
+    connection: KafkaConnection,
+    readiness: Readiness,
+    supervised: list[Supervised],
+    routes: Sequence[Route],
+    stop: asyncio.Event,
+) -> None:
+    """Kafka's presence (readiness), the routes' progress (supervision), consumer lag."""
+    metrics = readiness.metrics
+    broker_watch = asyncio.create_task(
+        watch_broker(connection, readiness, lambda: provision_topics(connection), stop)
+    )
+    running.push_async_callback(_cancel, broker_watch)
+    supervisor = asyncio.create_task(supervise(supervised, metrics, settings.stall_timeout_s, stop))
+    running.push_async_callback(_cancel, supervisor)
+    groups: dict[str, set[str]] = {}
+    for route in routes:
+        groups.setdefault(route.consumer_group, set()).update(route.topics)
+    lag_watch = asyncio.create_task(watch_lag(metrics, connection.client_kwargs(), groups, stop))
+    running.push_async_callback(_finish, lag_watch, stop)
+
+
 async def serve(
     settings: HubSettings,
     connectors: Sequence[Connector],
@@ -169,19 +202,22 @@ async def serve(
         if settings.metrics_port is not None:
             server = await serve_http(metrics, ready, settings.metrics_host, settings.metrics_port)
             running.push_async_callback(_close_server, server)
+        # Partner topics' end offsets before anything runs: the floors of delivery intents.
+        landings = Landings(connection.client_kwargs())
+        await landings.learn_ends(spec.name for spec in TOPICS if spec.kind is TopicKind.OUTBOUND)
+        supervised = []
         for route in routes:
-            wire_route(kafka, route, settings.session_timeout_ms, recorder, metrics)
+            progress = Progress()
+            subscription = wire_route(
+                kafka, route, settings.session_timeout_ms, recorder, metrics, landings, progress
+            )
+            supervised.append(Supervised(route.connector, subscription, progress))
         running.push_async_callback(kafka.stop)
         await start_broker(kafka)
-        ready.set()
-        metrics.ready.set(1)
-        running.callback(metrics.ready.set, 0)
-        running.callback(ready.clear)  # first thing on the way down: not ready any more
-        groups = sorted({route.consumer_group for route in routes})
-        lag_watch = asyncio.create_task(
-            watch_lag(metrics, connection.client_kwargs(), groups, stop)
-        )
-        running.push_async_callback(_finish, lag_watch, stop)
+        readiness = Readiness(ready, metrics)
+        readiness.up()
+        running.callback(readiness.down)  # first thing on the way down: not ready any more
+        await _watchers(running, settings, connection, readiness, supervised, routes, stop)
         housekeeper = asyncio.create_task(
             housekeeping(
                 recorder,

@@ -90,6 +90,13 @@ class HubSettings(BaseSettings):
     kafka_connect_timeout_s: float = Field(
         default=30.0, gt=0, le=600, description="How long to wait for Kafka to answer at start."
     )
+    stall_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="A route on one message for longer than this is stalled: supervision "
+        "restarts it (docs/operations.md, Supervision).",
+    )
 
     data_dir: Path = Field(
         default=Path(".hub"), description="State, audit store and keys of this hub instance."

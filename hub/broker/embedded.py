@@ -54,6 +54,9 @@ def find_free_port(host: str = "127.0.0.1") -> int:
 
 def _port_is_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As a listener binds (Tansu's does): connections of a stopped broker lingering in
+        # TIME_WAIT must not make its own port look taken when it starts again.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

@@ -51,6 +51,8 @@ def build_kafka_broker(connection: KafkaConnection) -> KafkaBroker:
         security=security_for(connection),
         allow_auto_create_topics=False,
         logger=logging.getLogger("hub.faststream"),
+        # "Received" / "Processed" for every message: debugging detail, not an operator's log.
+        log_level=logging.DEBUG,
         graceful_timeout=10.0,
     )
 

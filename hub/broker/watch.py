@@ -1,0 +1,138 @@
+"""Is Kafka there? Readiness follows the answer, and the hub waits out an outage.
+
+``hub up`` asks the cluster for its metadata every few seconds. When it does not answer, the
+hub reports not ready (``/readyz`` 503, ``hub_ready`` 0) and logs one warning; it keeps asking,
+with exponential backoff (tenacity), logging each next try, and never exits for it: its
+consumers and producer reconnect by themselves. When the cluster answers again, the topics are
+provisioned once more (a broker that lost its storage, like the embedded one, comes back
+empty), and the hub is ready again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from aiokafka.admin import AIOKafkaAdminClient
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    wait_exponential,
+)
+
+from hub.broker.connection import KafkaConnection
+from hub.logs import get_logger
+from hub.metrics import HubMetrics
+
+__all__ = ["BrokerUnreachableError", "Readiness", "watch_broker"]
+
+log = get_logger(__name__)
+
+#: How often a healthy cluster is asked, and how long one probe may take.
+PROBE_EVERY_S: Final = 2.0
+PROBE_TIMEOUT_S: Final = 5.0
+
+
+class BrokerUnreachableError(Exception):
+    """The cluster did not answer a metadata request in time."""
+
+
+class Readiness:
+    """Whether the hub is ready, and why not: the event ``/readyz`` reads plus a gauge."""
+
+    def __init__(self, ready: asyncio.Event, metrics: HubMetrics) -> None:
+        self._ready = ready
+        self.metrics = metrics
+
+    def up(self) -> None:
+        """Ready."""
+        self._ready.set()
+        self.metrics.ready.set(1)
+
+    def down(self) -> None:
+        """Not ready."""
+        self._ready.clear()
+        self.metrics.ready.set(0)
+
+
+async def probe(connection: KafkaConnection, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """One metadata round trip to the cluster, or ``BrokerUnreachableError``."""
+    admin = AIOKafkaAdminClient(
+        **connection.client_kwargs(), request_timeout_ms=int(timeout_s * 1000)
+    )
+    try:
+        await asyncio.wait_for(admin.start(), timeout_s)
+        await asyncio.wait_for(admin.describe_cluster(), timeout_s)
+    except Exception as exc:  # noqa: BLE001 - any failure to answer means "not there".
+        raise BrokerUnreachableError(type(exc).__name__) from None
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()
+
+
+def _stopped(stop: asyncio.Event) -> Callable[[RetryCallState], bool]:
+    return lambda _state: stop.is_set()
+
+
+def _next_try(state: RetryCallState) -> None:
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    outcome = state.outcome.exception() if state.outcome is not None else None
+    log.warning(
+        "Kafka still unreachable",
+        attempt=state.attempt_number,
+        next_try_in_s=round(wait, 1),
+        error=str(outcome) if outcome is not None else None,
+    )
+
+
+async def watch_broker(
+    connection: KafkaConnection,
+    readiness: Readiness,
+    recover: Callable[[], Awaitable[object]],
+    stop: asyncio.Event,
+    every_s: float = PROBE_EVERY_S,
+) -> None:
+    """Until ``stop``: probe the cluster; while it is away, not ready and retrying; when it is
+    back, ``recover()`` (provision topics) and ready again."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+        if stop.is_set():
+            return
+        try:
+            await probe(connection)
+            continue
+        except BrokerUnreachableError as exc:
+            readiness.down()
+            lost_at = time.monotonic()
+            log.warning(
+                "Kafka unreachable: not ready, retrying with backoff",
+                bootstrap=connection.bootstrap,
+                error=str(exc),
+            )
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(BrokerUnreachableError),
+            wait=wait_exponential(multiplier=0.5, min=0.5, max=8),
+            stop=_stopped(stop),
+            before_sleep=_next_try,
+            reraise=False,
+            retry_error_callback=lambda _state: None,
+        ):
+            with attempt:
+                await probe(connection)
+                try:
+                    await recover()
+                except Exception as exc:  # noqa: BLE001 - back, but not usable yet: keep trying.
+                    raise BrokerUnreachableError(f"recovery failed: {type(exc).__name__}") from None
+        if stop.is_set():
+            return
+        readiness.up()
+        log.info(
+            "Kafka reachable again: ready",
+            bootstrap=connection.bootstrap,
+            away_s=round(time.monotonic() - lost_at, 1),
+        )

@@ -1,0 +1,45 @@
+"""Fault injection: the hub as a separate process against a broker the test owns.
+
+Unlike ``hub up`` on its own embedded broker, the broker here lives in the test process, so a
+test can kill the hub (and the broker stays), or stop the broker (and the hub stays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.audit.signing import load_or_create_signing_key
+from hub.broker.embedded import EmbeddedBroker
+from tests.e2e.conftest import RunningHub, start_hub
+
+__all__ = ["SECRET", "StartHub", "hub_settings", "start_hub"]
+
+SECRET = "faults-pseudonym-secret-0123456789abcdef"
+
+StartHub = Callable[..., RunningHub]
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A fresh embedded broker of the test's own, always stopped."""
+    embedded = EmbeddedBroker(log_path=tmp_path / "tansu.log")
+    embedded.start()
+    try:
+        yield embedded
+    finally:
+        embedded.stop()
+
+
+def hub_settings(data_dir: Path, bootstrap: str, **extra: str) -> dict[str, str]:
+    """Environment for a hub on ``bootstrap`` (a "real cluster" to the hub: key made here)."""
+    load_or_create_signing_key(None, data_dir, may_generate=True)
+    return {
+        "HUB_KAFKA_BOOTSTRAP": bootstrap,
+        "HUB_KAFKA_IDEMPOTENCE": "false",
+        "HUB_PSEUDONYM_SECRET": SECRET,
+        "HUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
+        **extra,
+    }
