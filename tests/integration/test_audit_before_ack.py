@@ -77,3 +77,50 @@ async def test_a_message_whose_audit_failed_is_redelivered_and_then_audited(
     report = verify_chains(store.chains(), store.chain, [], key.public_key())
     assert report.holds
     store.close()
+
+
+async def test_a_batch_whose_audit_failed_is_redelivered_whole_and_audited_in_order(
+    connection: KafkaConnection, kafka_bootstrap: str
+) -> None:
+    in_topic = await create_topic(kafka_bootstrap, unique("in.audit"), partitions=1)
+    out_topic = await create_topic(kafka_bootstrap, unique("out.audit"), partitions=1)
+    base = open_audit_store(connection.settings.data_dir, None)
+    store = _FailsOnce(base._db, postgres=False, name=base.name)
+    key = Ed25519PrivateKey.generate()
+    settled: list[str] = []
+
+    def translate(value: bytes) -> Accepted:
+        event_id = orjson.loads(value)["id"]
+        return Accepted(
+            [Outgoing(out_topic, value, event_id=event_id)],
+            settle=lambda: settled.append(event_id),
+        )
+
+    ids = [f"e-{n}" for n in range(1, 6)]
+    group = unique("g")
+    broker = build_kafka_broker(connection)
+    # Everything is on the topic before the route starts: one fetch, one batch.
+    await broker.connect()
+    for event_id in ids:
+        await broker.publish(orjson.dumps({"id": event_id}), topic=in_topic)
+    route = Route("audited", (in_topic,), translate, group)
+    wire_route(broker, route, 3000, AuditRecorder(store, key), max_batch=10)
+    await broker.start()
+    try:
+        outputs = await read_topic(kafka_bootstrap, out_topic, until=lambda r: len(r) >= 10)
+    finally:
+        await broker.stop()
+
+    # The batch was published, its audit failed, so none of it was settled or acknowledged:
+    # it came again whole, was published again (same event ids), audited and settled in order.
+    assert [orjson.loads(r.value or b"")["id"] for r in outputs] == ids + ids
+    assert settled == ids
+    records = list(store.chain(f"{group}/{in_topic}/0"))
+    assert [(r.direction, r.offset) for r in records] == [
+        (direction, offset)
+        for n in range(5)
+        for direction, offset in (("consumed", n), ("produced", 5 + n))
+    ]
+    assert not any(r.redelivered for r in records)  # the failed attempt left no records
+    assert verify_chains(store.chains(), store.chain, [], key.public_key()).holds
+    store.close()
