@@ -630,8 +630,10 @@ def write_results(
 
 _FRAME: Final = re.compile(r"^(?P<function>.*?) \((?P<file>.*?)(?::\d+)?\)$")
 #: Leaf frames of a thread that waits (py-spy counts some of them as active).
-_IDLE: Final = ("_worker (thread.py)", "Condition.wait (threading.py)", "select (selectors.py)")
+_IDLE: Final = ("_worker (concurrent/futures/thread.py)", "Condition.wait (threading.py)")
+#: The hub's own code, less the command line that every stack passes through.
 _OURS: Final = ("hub/", "connectors/", "schemas/")
+_NOT_OURS: Final = ("hub/cli/", "hub/__main__.py")
 
 
 def _frame_name(frame: str) -> str:
@@ -655,7 +657,7 @@ def hot_spots(path: Path, top: int = 12) -> dict[str, list[tuple[str, float]]]:
         if not stack or not count_text.isdigit():
             continue
         frames = [_frame_name(frame) for frame in stack.split(";")]
-        if frames[-1].endswith(_IDLE):
+        if frames[-1].endswith(_IDLE) or "select (selectors.py)" in frames[-1]:
             continue
         count = int(count_text)
         total += count
@@ -664,7 +666,12 @@ def hot_spots(path: Path, top: int = 12) -> dict[str, list[tuple[str, float]]]:
         own[frames[-1]] += count
     if not total:
         return {"self": [], "inclusive": []}
-    ours = [(n, c) for n, c in inclusive.most_common() if n.rpartition("(")[2].startswith(_OURS)]
+    ours = [
+        (name, count)
+        for name, count in inclusive.most_common()
+        if name.rpartition("(")[2].startswith(_OURS)
+        and not name.rpartition("(")[2].startswith(_NOT_OURS)
+    ]
     return {
         "self": [(name, count / total) for name, count in own.most_common(top)],
         "inclusive": [(name, count / total) for name, count in ours[:top]],
