@@ -29,13 +29,14 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from bench.kela_data import generate, identity_code
 from connectors.authorities.inbound import referral_event_id, status_event_id
 from connectors.kela.inbound import event_id_for
 from connectors.sote.inbound import parse_task
 from connectors.sote.inbound import status_event_id as task_event_id
+from contracts import CONTRACT_DIR
 from schemas.codes import Authority
 from schemas.rejection import Rejection
 
@@ -43,6 +44,11 @@ __all__ = ["FLOWS", "Flow", "Input", "inputs_for"]
 
 #: Municipality codes outside Päijät-Häme in the generated Kela file: nobody receives those.
 _OUTSIDE_AREA: Final = frozenset({"091"})
+#: The partner examples the authority and Päijät-Sote inputs are made from (ids, identity
+#: codes and, for client status, the municipality replaced).
+_STATUS_EXAMPLE: Final = "lahti-unemployed-in-training.json"
+_REFERRAL_EXAMPLE: Final = "lahti-rehabilitative-work-activity.json"
+_TASK_EXAMPLE: Final = "accepted.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,23 +128,24 @@ def _code(index: int, first_birth: dt.date) -> str:
     return identity_code(born, 900 + index % 100)
 
 
+def _example(*parts: str) -> dict[str, Any]:
+    """A partner example message of ``contracts/`` (checked by the contract tests)."""
+    example: dict[str, Any] = json.loads(CONTRACT_DIR.joinpath(*parts).read_text(encoding="utf-8"))
+    return example
+
+
 def _client_status(count: int) -> list[Input]:
+    example = _example("authorities", "examples", "client-status", _STATUS_EXAMPLE)
     inputs = []
     for index in range(count):
         change_id = f"bench-{index:09d}"
         client = f"A-{index % 100_000:07d}"
         value = {
+            **example,
             "muutosId": change_id,
             "asiakasnumero": client,
             "hetu": _code(index, dt.date(1960, 1, 1)),
             "kotikunta": "398",  # Lahti, sent by Lahti: only Kela receives it
-            "tyollisyystilanne": "02",
-            "tilanneAlkaa": "2025-03-01",
-            "tyonhakuVoimassa": True,
-            "palvelu": {"koodi": "TKO", "alkaa": "2025-03-10", "paattyy": "2025-06-30"},
-            "vastuuvirkailija": "Virtanen Maija",
-            "muistiinpano": "Selkävaivoja, ohjattu terveystarkastukseen.",
-            "muutettu": "2025-03-01T08:12:00+02:00",
         }
         inputs.append(
             Input(json.dumps(value).encode(), client.encode(), status_event_id(change_id))
@@ -151,21 +158,11 @@ def _referral_id(index: int) -> str:
 
 
 def _referrals(count: int) -> list[Input]:
+    example = _example("authorities", "examples", "service-referral", _REFERRAL_EXAMPLE)
     inputs = []
     for index in range(count):
         referral_id = _referral_id(index)
-        value = {
-            "lahete_id": referral_id,
-            "hetu": _code(index, dt.date(1980, 1, 1)),
-            "lahettaja": "lahti",
-            "vastaanottaja": "sote",
-            "palvelu": "KUNTOUTTAVA_TYOTOIMINTA",
-            "perustelu": "Pitkään jatkunut työttömyys; selkäkipu rajoittaa.",
-            "kiireellisyys": "normaali",
-            "toivottu_alku": "2025-04-01",
-            "suostumus": True,
-            "lahetetty": "2025-03-14T10:00:00+02:00",
-        }
+        value = {**example, "lahete_id": referral_id, "hetu": _code(index, dt.date(1980, 1, 1))}
         inputs.append(
             Input(
                 json.dumps(value).encode(),
@@ -177,17 +174,22 @@ def _referrals(count: int) -> list[Input]:
 
 
 def _tasks(count: int) -> list[Input]:
+    example = _example("sote", "examples", "task", _TASK_EXAMPLE)
     inputs = []
     for index in range(count):
         referral_id = _referral_id(index)
         task = {
-            "resourceType": "Task",
-            "status": "accepted",
-            "intent": "order",
+            **example,
+            "id": f"t-bench-{index}",
             "basedOn": [
-                {"identifier": {"system": "urn:fi:paijathame:hub:referral", "value": referral_id}}
+                {"identifier": {**example["basedOn"][0]["identifier"], "value": referral_id}}
             ],
-            "lastModified": "2025-03-20T09:00:00+02:00",
+            "for": {
+                "identifier": {
+                    **example["for"]["identifier"],
+                    "value": _code(index, dt.date(1980, 1, 1)),
+                }
+            },
         }
         value = json.dumps(task).encode()
         update = parse_task(value)

@@ -50,12 +50,21 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.__main__ import REPO, RESULTS, _git_revision, _machine, _status_kib, hub_env
+from bench.__main__ import (
+    REPO,
+    RESULTS,
+    _git_revision,
+    _machine,
+    _status_kib,
+    add_sizes_option,
+    hub_env,
+)
 from bench.flow_data import FLOWS, Flow, Input, inputs_for
 from hub.broker.embedded import EmbeddedBroker
 from hub.referrals import ReferralRegister
 from hub.topics import TOPICS
 
+_SUMMARY: Final = "Each flow through the running hub against a raw aiokafka pass-through."
 DEFAULT_SIZES: Final = (2_000, 20_000)
 HUB: Final = "hub"
 RAW: Final = "raw"
@@ -678,25 +687,10 @@ def hot_spots(path: Path, top: int = 12) -> dict[str, list[tuple[str, float]]]:
     }
 
 
-def _sizes(text: str) -> list[int]:
-    sizes = sorted({int(part.replace("_", "")) for part in text.split(",") if part.strip()})
-    if not sizes or sizes[0] < 1:
-        raise argparse.ArgumentTypeError("sizes must be positive message counts")
-    return sizes
-
-
 def main() -> None:
     """Parse the options, measure every size, print the table, write the JSON."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.flows",
-        description="Each flow through the running hub against a raw aiokafka pass-through.",
-    )
-    parser.add_argument(
-        "--sizes",
-        type=_sizes,
-        default=list(DEFAULT_SIZES),
-        help="messages per flow in the burst, comma-separated (default 2000,20000)",
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench.flows", description=_SUMMARY)
+    add_sizes_option(parser, DEFAULT_SIZES, "messages per flow in the burst")
     parser.add_argument(
         "--flows",
         type=lambda t: t.split(","),
@@ -716,13 +710,13 @@ def main() -> None:
         "--warmup", type=int, default=50, help="unmeasured messages first (default 50)"
     )
     parser.add_argument(
+        "--tmp-dir", type=Path, default=None, help="where the hub's data goes (default TMPDIR)"
+    )
+    parser.add_argument(
         "--hub-log-level", default="info", help="HUB_LOG_LEVEL of the hub (default info, as hub up)"
     )
     parser.add_argument(
         "--profile", action="store_true", help="py-spy record the hub during each burst"
-    )
-    parser.add_argument(
-        "--tmp-dir", type=Path, default=None, help="where the hub's data goes (default TMPDIR)"
     )
     args = parser.parse_args()
 
