@@ -20,6 +20,10 @@ def status_of(port: int, path: str) -> int:
 
 
 def body_of(port: int, path: str) -> str:
-    """The body of ``path`` (raises when nothing answers)."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as answer:
-        return str(answer.read().decode())
+    """The body of ``path``, whatever the status (raises when nothing answers)."""
+    url = f"http://127.0.0.1:{port}{path}"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return str(answer.read().decode())
+    except urllib.error.HTTPError as error:
+        return str(error.read().decode())
