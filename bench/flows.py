@@ -473,6 +473,7 @@ def measure_size(size: int, args: argparse.Namespace, work: Path) -> SizeResult:
             # Against a configured bootstrap the hub never makes up its own signing key.
             HUB_AUDIT_SIGNING_KEY_FILE=str(_signing_key(work / f"audit-signing-{size}.key")),
             HUB_LOG_LEVEL=args.hub_log_level,
+            HUB_ROUTE_BATCH=str(args.hub_batch),
         )
         _provision(bootstrap, env, logs, 3)
         raw_stages = [
@@ -711,6 +712,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--tmp-dir", type=Path, default=None, help="where the hub's data goes (default TMPDIR)"
+    )
+    parser.add_argument(
+        "--hub-batch",
+        type=int,
+        default=100,
+        help="HUB_ROUTE_BATCH of the hub (default 100; the hub's own default is 1)",
     )
     parser.add_argument(
         "--hub-log-level", default="info", help="HUB_LOG_LEVEL of the hub (default info, as hub up)"

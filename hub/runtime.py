@@ -15,7 +15,6 @@ import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 from contracts import CONTRACT_DIR, MUNICIPALITIES_FILE
 from hub.audit import open_recorder
@@ -50,9 +49,6 @@ __all__ = ["HubStatus", "contract_book_for", "renderers_for", "routes_for", "ser
 
 log = get_logger(__name__)
 _WATCH_INTERVAL_S = 0.5
-#: Records of one fetch a route handles together: one audit transaction, one commit of each
-#: ledger and one offset commit for all of them (bench/README.md, "Partner flows").
-ROUTE_BATCH: Final = 100
 
 
 @dataclass(frozen=True)
@@ -220,7 +216,7 @@ async def serve(
                 metrics,
                 landings,
                 progress,
-                max_batch=ROUTE_BATCH,
+                max_batch=settings.route_batch,
             )
             supervised.append(Supervised(route.connector, subscription, progress))
         running.push_async_callback(kafka.stop)
