@@ -39,6 +39,7 @@ postgresql:
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.audit
+	$(BIN)/python -m bench.flows
 	$(BIN)/python -m bench.fuzz
 
 fuzz: $(STAMP)

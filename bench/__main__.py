@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -438,18 +439,23 @@ def _sizes(text: str) -> list[int]:
     return sorted(set(sizes))
 
 
+def add_sizes_option(parser: argparse.ArgumentParser, default: Sequence[int], what: str) -> None:
+    """``--sizes``: a comma-separated list of ``what`` (positive integers), sorted."""
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=list(default),
+        help=f"comma-separated {what} (default {','.join(map(str, default))})",
+    )
+
+
 def main() -> None:
     """Parse the options, measure every size, print the table, write the JSON."""
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Kela file ingest (dry run and publish) against a raw csv read, same run.",
     )
-    parser.add_argument(
-        "--sizes",
-        type=_sizes,
-        default=list(DEFAULT_SIZES),
-        help="comma-separated line counts (default 100000,1000000)",
-    )
+    add_sizes_option(parser, DEFAULT_SIZES, "line counts")
     parser.add_argument(
         "--skip-publish", action="store_true", help="skip the broker (publish) measurement"
     )

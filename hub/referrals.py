@@ -13,7 +13,7 @@ Keeps no identity codes: persons are known by their pseudonymous reference.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
@@ -119,6 +119,10 @@ class ReferralRegister:
 
     def __init__(self, store: TransactionalStore) -> None:
         self._store = store
+        # Staged, not yet committed: a route translating several messages before one commit
+        # must judge the second Task of a referral against the state the first one staged.
+        self._staged_referrals: dict[str, ReferralRecord] = {}
+        self._staged_states: dict[str, str] = {}
 
     @classmethod
     def open(cls, data_dir: Path) -> ReferralRegister:
@@ -146,6 +150,9 @@ class ReferralRegister:
             "INSERT OR IGNORE INTO referrals VALUES (?, ?, ?, ?, ?, ?, ?)",
             (referral_id, person_ref, sender, recipient, service, SENT, _now()),
         )
+        self._staged_referrals[referral_id] = ReferralRecord(
+            referral_id, person_ref, sender, recipient, service, SENT
+        )
         self._stage_history(referral_id, SENT, sent_at)
 
     def stage_state(self, referral_id: str, state: ReferralState, at: dt.datetime) -> Transition:
@@ -163,6 +170,7 @@ class ReferralRegister:
                 "UPDATE referrals SET state = ?, updated_at = ? WHERE referral_id = ?",
                 (state.value, _now(), referral_id),
             )
+            self._staged_states[referral_id] = state.value
             self._stage_history(referral_id, state.value, at)
         return verdict
 
@@ -182,13 +190,20 @@ class ReferralRegister:
         return [HistoryEntry(*(str(value) for value in row)) for row in rows]
 
     def referral(self, referral_id: str) -> ReferralRecord | None:
-        """What the register knows of one referral (committed state)."""
-        row = self._store.first(
-            "SELECT referral_id, person_ref, sender, recipient, service, state "
-            "FROM {schema}.referrals WHERE referral_id = ?",
-            (referral_id,),
-        )
-        return None if row is None else ReferralRecord(*(str(value) for value in row))
+        """What the register knows of one referral: committed, with what this register has
+        staged on top."""
+        record = self._staged_referrals.get(referral_id)
+        if record is None:
+            row = self._store.first(
+                "SELECT referral_id, person_ref, sender, recipient, service, state "
+                "FROM {schema}.referrals WHERE referral_id = ?",
+                (referral_id,),
+            )
+            if row is None:
+                return None
+            record = ReferralRecord(*(str(value) for value in row))
+        state = self._staged_states.get(referral_id)
+        return record if state is None else replace(record, state=state)
 
     def has_open_referral(self, person_ref: str, recipient: str, at: dt.datetime) -> bool:
         """True if, at the time ``at``, the person had a referral with ``recipient`` that was
@@ -212,10 +227,14 @@ class ReferralRegister:
     def commit(self) -> None:
         """Make staged changes durable."""
         self._store.commit()
+        self._staged_referrals.clear()
+        self._staged_states.clear()
 
     def rollback(self) -> None:
         """Forget staged changes."""
         self._store.rollback()
+        self._staged_referrals.clear()
+        self._staged_states.clear()
 
     def close(self) -> None:
         """Close the database."""

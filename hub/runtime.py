@@ -209,7 +209,14 @@ async def serve(
         for route in routes:
             progress = Progress()
             subscription = wire_route(
-                kafka, route, settings.session_timeout_ms, recorder, metrics, landings, progress
+                kafka,
+                route,
+                settings.session_timeout_ms,
+                recorder,
+                metrics,
+                landings,
+                progress,
+                max_batch=settings.route_batch,
             )
             supervised.append(Supervised(route.connector, subscription, progress))
         running.push_async_callback(kafka.stop)

@@ -144,7 +144,12 @@ class AuditRecorder:
 
     def record(self, chain: str, drafts: Sequence[AuditDraft]) -> list[AuditRecord]:
         """Append ``drafts`` to ``chain`` durably; checkpoint when enough was recorded."""
-        placed = self.store.append([(chain, draft) for draft in drafts])
+        return self.record_all([(chain, draft) for draft in drafts])
+
+    def record_all(self, entries: Sequence[tuple[str, AuditDraft]]) -> list[AuditRecord]:
+        """Append every (chain, draft) in one durable transaction (a batch of handled
+        messages, possibly of several partitions); checkpoint when enough was recorded."""
+        placed = self.store.append(entries)
         with self._lock:
             self._since_checkpoint += len(placed)
             due = self._since_checkpoint >= self._every

@@ -408,15 +408,28 @@ class AuditStore:
             last = (rows[-1][2], rows[-1][0], int(rows[-1][1]))
 
     def unpublished(self, limit: int) -> list[AuditRecord]:
-        """Records not yet on ``hub.audit.v1``, chain by chain in sequence order."""
-        columns = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
+        """Records not yet on ``hub.audit.v1``, chain by chain in sequence order.
+
+        Chain by chain from the chains table, each a range of the primary key: one query over
+        both tables made SQLite scan every record (published or not) on every call, under the
+        lock the pipeline's appends wait for, so the audit stream got slower as the log grew.
+        """
+        rows: list[Any] = []
         with self._lock:
-            rows = self._run(
-                f"SELECT {columns} FROM audit_records r JOIN audit_chains c "  # noqa: S608
-                "ON r.chain = c.chain WHERE r.seq > c.published_seq ORDER BY r.chain, r.seq "
-                "LIMIT ?",
-                (limit,),
+            behind = self._run(
+                "SELECT chain, published_seq FROM audit_chains WHERE seq > published_seq "
+                "ORDER BY chain"
             ).fetchall()
+            for chain, published in behind:
+                if len(rows) >= limit:
+                    break
+                rows.extend(
+                    self._run(
+                        f"SELECT {_COLUMNS} FROM audit_records "  # noqa: S608 - constant text
+                        "WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?",
+                        (chain, published, limit - len(rows)),
+                    ).fetchall()
+                )
         return [_record(row) for row in rows]
 
     def checkpoints(self) -> list[StoredCheckpoint]:

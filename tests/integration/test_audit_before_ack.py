@@ -7,6 +7,8 @@ broker, real SQLite store; the fault is injected by a store that refuses its fir
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -22,26 +24,39 @@ from tests.integration.conftest import FailsOnceStore, create_topic, read_topic,
 pytestmark = [pytest.mark.integration, pytest.mark.audit]
 
 
+async def _topics_and_failing_store(
+    connection: KafkaConnection, bootstrap: str
+) -> tuple[str, str, FailsOnceStore]:
+    in_topic = await create_topic(bootstrap, unique("in.audit"), partitions=1)
+    out_topic = await create_topic(bootstrap, unique("out.audit"), partitions=1)
+    base = open_audit_store(connection.settings.data_dir, None)
+    return in_topic, out_topic, FailsOnceStore(base._db, postgres=False, name=base.name)
+
+
+def _echo(out_topic: str, settled: list[str]) -> Callable[[bytes], Accepted]:
+    """Each input {"id": …} to ``out_topic`` as it is; settling notes its id."""
+
+    def translate(value: bytes) -> Accepted:
+        event_id = orjson.loads(value)["id"]
+        return Accepted(
+            [Outgoing(out_topic, value, event_id=event_id)],
+            settle=lambda: settled.append(event_id),
+        )
+
+    return translate
+
+
 async def test_a_message_whose_audit_failed_is_redelivered_and_then_audited(
     connection: KafkaConnection, kafka_bootstrap: str
 ) -> None:
-    in_topic = await create_topic(kafka_bootstrap, unique("in.audit"), partitions=1)
-    out_topic = await create_topic(kafka_bootstrap, unique("out.audit"), partitions=1)
-    base = open_audit_store(connection.settings.data_dir, None)
-    store = FailsOnceStore(base._db, postgres=False, name=base.name)
+    in_topic, out_topic, store = await _topics_and_failing_store(connection, kafka_bootstrap)
     key = Ed25519PrivateKey.generate()
     recorder = AuditRecorder(store, key)
-    settled: list[bytes] = []
-
-    def translate(value: bytes) -> Accepted:
-        return Accepted(
-            [Outgoing(out_topic, value, event_id=orjson.loads(value)["id"])],
-            settle=lambda: settled.append(value),
-        )
-
+    settled: list[str] = []
     group = unique("g")
     broker = build_kafka_broker(connection)
-    wire_route(broker, Route("audited", (in_topic,), translate, group), 3000, recorder)
+    route = Route("audited", (in_topic,), _echo(out_topic, settled), group)
+    wire_route(broker, route, 3000, recorder)
     await broker.start()
     try:
         await broker.publish(b'{"id": "e-1"}', topic=in_topic)
@@ -53,7 +68,7 @@ async def test_a_message_whose_audit_failed_is_redelivered_and_then_audited(
     # e-1 was published, its audit failed, so it was neither settled nor acknowledged: it came
     # again, was published again (same event id), audited and settled; then e-2.
     assert [orjson.loads(r.value or b"")["id"] for r in outputs] == ["e-1", "e-1", "e-2"]
-    assert settled == [b'{"id": "e-1"}', b'{"id": "e-2"}']
+    assert settled == ["e-1", "e-2"]
     chain = f"{group}/{in_topic}/0"
     records = list(store.chain(chain))
     assert [(r.direction, r.offset) for r in records] == [
@@ -61,4 +76,40 @@ async def test_a_message_whose_audit_failed_is_redelivered_and_then_audited(
     ]  # fmt: skip
     report = verify_chains(store.chains(), store.chain, [], key.public_key())
     assert report.holds
+    store.close()
+
+
+async def test_a_batch_whose_audit_failed_is_redelivered_whole_and_audited_in_order(
+    connection: KafkaConnection, kafka_bootstrap: str
+) -> None:
+    in_topic, out_topic, store = await _topics_and_failing_store(connection, kafka_bootstrap)
+    key = Ed25519PrivateKey.generate()
+    settled: list[str] = []
+    ids = [f"e-{n}" for n in range(1, 6)]
+    group = unique("g")
+    broker = build_kafka_broker(connection)
+    # Everything is on the topic before the route starts: one fetch, one batch.
+    await broker.connect()
+    for event_id in ids:
+        await broker.publish(orjson.dumps({"id": event_id}), topic=in_topic)
+    route = Route("audited", (in_topic,), _echo(out_topic, settled), group)
+    wire_route(broker, route, 3000, AuditRecorder(store, key), max_batch=10)
+    await broker.start()
+    try:
+        outputs = await read_topic(kafka_bootstrap, out_topic, until=lambda r: len(r) >= 10)
+    finally:
+        await broker.stop()
+
+    # The batch was published, its audit failed, so none of it was settled or acknowledged:
+    # it came again whole, was published again (same event ids), audited and settled in order.
+    assert [orjson.loads(r.value or b"")["id"] for r in outputs] == ids + ids
+    assert settled == ids
+    records = list(store.chain(f"{group}/{in_topic}/0"))
+    assert [(r.direction, r.offset) for r in records] == [
+        (direction, offset)
+        for n in range(5)
+        for direction, offset in (("consumed", n), ("produced", 5 + n))
+    ]
+    assert not any(r.redelivered for r in records)  # the failed attempt left no records
+    assert verify_chains(store.chains(), store.chain, [], key.public_key()).holds
     store.close()

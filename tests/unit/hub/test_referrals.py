@@ -214,3 +214,29 @@ def test_an_open_relationship_is_judged_at_the_events_time(register: ReferralReg
     _feed(register, _status("rejected"))  # at 2025-03-15T10:00:00+02:00
     assert register.has_open_referral(REF, "sote", at("2025-03-15T09:59:00+02:00"))
     assert not register.has_open_referral(REF, "sote", at("2025-03-15T10:00:00+02:00"))
+
+
+def test_staged_referral_and_state_are_seen_before_commit_and_forgotten_on_rollback(
+    tmp_path: Path,
+) -> None:
+    # A route that translates several messages before one commit judges each against what
+    # the earlier ones staged.
+    register = ReferralRegister.open(tmp_path)
+    sent = dt.datetime(2025, 3, 14, 10, tzinfo=dt.UTC)
+    register.stage_referral("L-1", REF, "lahti", "sote", "health_check", sent)
+    assert register.stage_state("L-1", ReferralState.ACCEPTED, sent) is Transition.ALLOWED
+    staged = register.referral("L-1")
+    assert staged is not None
+    assert staged.state == "accepted"
+    assert register.stage_state("L-1", ReferralState.ACCEPTED, sent) is Transition.REPEAT
+    register.rollback()
+    assert register.referral("L-1") is None
+
+    register.stage_referral("L-1", REF, "lahti", "sote", "health_check", sent)
+    register.commit()
+    register.stage_state("L-1", ReferralState.ACCEPTED, sent)
+    register.rollback()
+    committed = register.referral("L-1")
+    assert committed is not None
+    assert committed.state == SENT
+    register.close()
