@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -36,8 +37,10 @@ async def end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[TopicPartit
         await consumer.stop()
 
 
-async def read_to_end(bootstrap: str, topic: str) -> Records:
-    """Every record of ``topic`` up to its current end, partition by partition in order."""
+async def read_to_end(bootstrap: str, topic: str, idle_s: float = 5.0) -> Records:
+    """Every record of ``topic`` up to its current end, partition by partition in order; what
+    was read so far once nothing more comes for ``idle_s`` (a broker that reports an end it
+    does not serve would otherwise keep the test waiting forever)."""
     ends = await end_offsets(bootstrap, [topic])
     records: Records = []
     wanted = [tp for tp, end in ends.items() if end > 0]
@@ -48,10 +51,14 @@ async def read_to_end(bootstrap: str, topic: str) -> Records:
     try:
         consumer.assign(wanted)
         await consumer.seek_to_beginning(*wanted)
+        last = time.monotonic()
         while len(records) < sum(ends[tp] for tp in wanted):
+            if time.monotonic() - last > idle_s:
+                break
             batch = await consumer.getmany(timeout_ms=500)
             for tp, part in batch.items():
                 records.extend(r for r in part if r.offset < ends[tp])
+                last = time.monotonic()
     finally:
         await consumer.stop()
     return records
