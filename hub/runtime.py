@@ -27,6 +27,7 @@ from hub.broker.connection import (
 )
 from hub.broker.embedded import EmbeddedBroker
 from hub.broker.faststream_broker import build_kafka_broker, start_broker
+from hub.broker.outages import BrokerOutages
 from hub.broker.watch import Readiness, watch_broker
 from hub.connector import Connector, ConnectorContext
 from hub.contracts import ContractBook, load_contract_book
@@ -151,12 +152,25 @@ async def _watchers(
     readiness: Readiness,
     supervised: list[Supervised],
     routes: Sequence[Route],
+    outages: BrokerOutages,
     stop: asyncio.Event,
 ) -> None:
     """Kafka's presence (readiness), the routes' progress (supervision), consumer lag."""
     metrics = readiness.metrics
+
+    async def recover() -> None:
+        # A broker that lost its storage (the embedded one keeps it in memory) comes back
+        # without topics, and the fresh logs reuse the offsets of messages still in hand.
+        provisioned = await provision_topics(connection)
+        if provisioned.created:
+            outages.log_lost()
+            log.warning(
+                "Kafka came back without its topics: messages in hand are read again",
+                created=len(provisioned.created),
+            )
+
     broker_watch = asyncio.create_task(
-        watch_broker(connection, readiness, lambda: provision_topics(connection), stop)
+        watch_broker(connection, readiness, recover, stop, outages=outages)
     )
     running.push_async_callback(_cancel, broker_watch)
     supervisor = asyncio.create_task(supervise(supervised, metrics, settings.stall_timeout_s, stop))
@@ -205,7 +219,7 @@ async def serve(
         # Partner topics' end offsets before anything runs: the floors of delivery intents.
         landings = Landings(connection.client_kwargs())
         await landings.learn_ends(spec.name for spec in TOPICS if spec.kind is TopicKind.OUTBOUND)
-        supervised = []
+        supervised, outages = [], BrokerOutages()
         for route in routes:
             progress = Progress()
             subscription = wire_route(
@@ -217,6 +231,7 @@ async def serve(
                 landings,
                 progress,
                 max_batch=settings.route_batch,
+                outages=outages,
             )
             supervised.append(Supervised(route.connector, subscription, progress))
         running.push_async_callback(kafka.stop)
@@ -224,7 +239,7 @@ async def serve(
         readiness = Readiness(ready, metrics)
         readiness.up()
         running.callback(readiness.down)  # first thing on the way down: not ready any more
-        await _watchers(running, settings, connection, readiness, supervised, routes, stop)
+        await _watchers(running, settings, connection, readiness, supervised, routes, outages, stop)
         housekeeper = asyncio.create_task(
             housekeeping(
                 recorder,
