@@ -87,15 +87,21 @@ class DeadLetter:
     source: KafkaSource | FileSource
     connector: str
 
-    def headers(self) -> dict[str, str]:
-        """The dead-letter headers; the detail is masked and bounded, the reason normalised."""
-        reason = self.reason if _REASON_SHAPE.fullmatch(self.reason) else "invalid-reason-code"
+    @property
+    def shown_detail(self) -> str:
+        """The detail as it may be shown anywhere (header, audit): identity codes masked,
+        at most 1000 characters."""
         detail = mask_identity_codes(self.detail)
         if len(detail) > _MAX_DETAIL:
             detail = detail[: _MAX_DETAIL - 1] + "…"
+        return detail
+
+    def headers(self) -> dict[str, str]:
+        """The dead-letter headers; the detail is masked and bounded, the reason normalised."""
+        reason = self.reason if _REASON_SHAPE.fullmatch(self.reason) else "invalid-reason-code"
         return {
             DLQ_REASON: reason,
-            DLQ_DETAIL: detail,
+            DLQ_DETAIL: self.shown_detail,
             DLQ_CONNECTOR: self.connector,
             **self.source.headers(),
         }

@@ -197,7 +197,7 @@ async def ingest_kela_file(
                 FileSource(path.name, number),
                 "kela",
             )
-            facts = EventFacts(detail=f"{taken.reason}: {taken.detail}")
+            facts = EventFacts(detail=f"{taken.reason}: {letter.shown_detail}")
             dead = Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers(), facts=facts)
             batch.add(number, raw, [dead])
         elif isinstance(taken, Duplicate):

@@ -154,7 +154,8 @@ def dead_letter_for(
         partition=record.partition,
         offset=record.offset,
     )
-    facts = EventFacts(detail=f"{letter.reason}: {letter.detail}")
+    # The audit record reaches hub.audit.v1: the same masked detail as the header.
+    facts = EventFacts(detail=f"{letter.reason}: {letter.shown_detail}")
     return Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers(), facts=facts)
 
 

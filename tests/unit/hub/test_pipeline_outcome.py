@@ -76,3 +76,14 @@ def test_accepted_outcome_keeps_its_settle_and_abandon_hooks() -> None:
     outcome.settle()
     outcome.abandon()
     assert calls == ["settle"]
+
+
+def test_the_audit_detail_of_a_dead_letter_is_masked_like_its_header() -> None:
+    def quoting(_value: bytes) -> Rejection:
+        return Rejection("conflicting-duplicate", f"record {CODE} seen before with other data")
+
+    [letter] = outcome_of(Route("test", ("in.test",), quoting), _record(b"x")).messages
+    assert letter.facts is not None
+    assert letter.facts.detail is not None
+    assert CODE not in letter.facts.detail
+    assert letter.facts.detail == f"conflicting-duplicate: {letter.headers[DLQ_DETAIL]}"
