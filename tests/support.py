@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from schemas.envelope import BenefitDayEvent, ClientStatusEvent, dataschema_for
 from schemas.person_ref import person_ref_for
+
+#: A message to send: topic, key (None: the partitioner chooses), value.
+Message = tuple[str, bytes | None, bytes]
 
 SECRET = b"test-pseudonym-secret-0123456789abcdef"
 CODE = "131052-930V"
@@ -107,3 +111,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def send_each(bootstrap: str, messages: Iterable[Message]) -> None:
+    """Produce ``messages`` in order, each acknowledged before the next is sent."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for topic, key, value in messages:
+            await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()

@@ -18,29 +18,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from schemas.person_ref import person_ref_for
 from tests.e2e.conftest import RunningHub, run_hub
 from tests.e2e.test_authorities_story import JOBSEEKER, SECRET, _referral, _status
 from tests.integration.conftest import create_topic, read_topic
-from tests.support import CODE, benefit_day_event
+from tests.support import CODE, benefit_day_event, send_each
 
 pytestmark = [pytest.mark.e2e, pytest.mark.audit]
 
 StartHub = Callable[..., RunningHub]
 CLIENT_STATUS = "fi.paijathame.hub.client-status.v1"
-
-
-async def _send(bootstrap: str, messages: list[tuple[str, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for topic, value in messages:
-            await producer.send_and_wait(topic, value)
-    finally:
-        await producer.stop()
 
 
 def test_an_auditor_checks_a_real_run(
@@ -54,17 +43,17 @@ def test_an_auditor_checks_a_real_run(
     run = asyncio.run
     ktt = {"koodi": "KTT", "alkaa": "2025-04-01", "paattyy": None}
     outside_area = benefit_day_event(home_municipality="091").model_dump_json().encode()
-    run(_send(hub.bootstrap, [
-        ("in.lahti.client-status", _status("m-1", "398", "02", "2025-03-01")),
-        ("in.lahti.service-referral",
+    run(send_each(hub.bootstrap, [
+        ("in.lahti.client-status", None, _status("m-1", "398", "02", "2025-03-01")),
+        ("in.lahti.service-referral", None,
          _referral("L-2025-1", JOBSEEKER, "lahti", "sote", "KUNTOUTTAVA_TYOTOIMINTA")),
-        ("in.lahti.client-status", _status("m-4", "398", "06", "2025-05-01")),  # retired code
-        ("hub.benefit-day.v1", outside_area),  # Helsinki: nobody may receive it
+        ("in.lahti.client-status", None, _status("m-4", "398", "06", "2025-05-01")),  # retired
+        ("hub.benefit-day.v1", None, outside_area),  # Helsinki: nobody may receive it
     ]))  # fmt: skip
     run(read_topic(hub.bootstrap, "out.sote.service-referral", until=bool))
-    run(_send(hub.bootstrap, [
-        ("in.lahti.client-status", _status("m-2", "398", "07", "2025-04-01", ktt,
-                                           at="2025-04-01T08:00:00+03:00")),
+    run(send_each(hub.bootstrap, [
+        ("in.lahti.client-status", None, _status("m-2", "398", "07", "2025-04-01", ktt,
+                                                 at="2025-04-01T08:00:00+03:00")),
     ]))  # fmt: skip
     partner_topics = ("out.kela.client-status", "out.sote.client-status",
                       "out.sote.service-referral")  # fmt: skip

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from lxml import etree
 
@@ -65,7 +65,7 @@ from tests.fuzz.hostile_values import broken_check_character
 from tests.identity_code_scan import identity_codes_in
 from tests.integration.conftest import read_topic
 from tests.strategies import build_identity_code
-from tests.support import free_port
+from tests.support import Message, free_port, send_each
 
 pytestmark = pytest.mark.e2e
 
@@ -104,7 +104,6 @@ PARTNER_MESSAGES: Final = {
 
 
 #: A Kafka message a partner sends: topic, key, value.
-Message = tuple[str, bytes | None, bytes]
 MARCH: Final = "2025-03-01T08:12:00+02:00"
 APRIL: Final = "2025-04-01T08:00:00+03:00"
 MAY: Final = "2025-05-02T09:30:00+03:00"
@@ -211,16 +210,6 @@ LAST_MESSAGES: Final[list[Message]] = [
     _task(REFERRAL_ID, "accepted", 21, hetu=STRAYS[15]),  # not a FHIR element
     _task(REFERRAL_ID, "completed", 22),  # accepted -> completed skips in-progress
 ]
-
-
-async def _send(bootstrap: str, messages: list[Message]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for topic, key, value in messages:
-            await producer.send_and_wait(topic, value, key=key)
-    finally:
-        await producer.stop()
 
 
 async def _everything_on(bootstrap: str) -> Records:
@@ -356,9 +345,9 @@ def test_nothing_the_hub_writes_outside_data_carries_an_identity_code(
     data_dir = tmp_path / "data0"
     # The move and the conflicting repeat must come after the first status, the file's
     # correction and repeat after the Kela records they name, the Tasks after the referral.
-    asyncio.run(_send(hub.bootstrap, [FIRST_STATUS]))
+    asyncio.run(send_each(hub.bootstrap, [FIRST_STATUS]))
     asyncio.run(read_topic(hub.bootstrap, "out.kela.client-status", until=bool))
-    asyncio.run(_send(hub.bootstrap, FIRST_MESSAGES))
+    asyncio.run(send_each(hub.bootstrap, FIRST_MESSAGES))
     for topic in ("out.lahti.benefit-day", "out.ph.benefit-day"):
         asyncio.run(read_topic(hub.bootstrap, topic, until=bool))
     deadline = time.monotonic() + 30
@@ -369,7 +358,7 @@ def test_nothing_the_hub_writes_outside_data_carries_an_identity_code(
     kela_file.write_text("\r\n".join(["\ufeff" + HEADER, *FILE_LINES]) + "\r\n")
     ingested = run_hub("ingest", "kela", str(kela_file), env=hub.env)
     assert ingested.returncode == 3, ingested.stdout + ingested.stderr  # 3: lines rejected
-    asyncio.run(_send(hub.bootstrap, LAST_MESSAGES))
+    asyncio.run(send_each(hub.bootstrap, LAST_MESSAGES))
 
     routes = routes_for(load_settings(data_dir=tmp_path / "routes"), CONNECTORS, SECRET.encode())
     consumers = Counter(topic for route in routes for topic in route.topics)

@@ -10,9 +10,8 @@ from collections.abc import Callable
 import pytest
 
 from tests.e2e.conftest import RunningHub
-from tests.e2e.test_audit_story import _send
 from tests.e2e.test_authorities_story import JOBSEEKER, SECRET, _status, _wait_for
-from tests.support import free_port
+from tests.support import free_port, send_each
 
 pytestmark = pytest.mark.e2e
 
@@ -33,9 +32,9 @@ def test_metrics_and_health_of_a_running_hub(start_hub: Callable[..., RunningHub
     assert _get(port, "/readyz") == (200, "ready\n")
     assert _get(port, "/nothing")[0] == 404
 
-    asyncio.run(_send(hub.bootstrap, [
-        ("in.lahti.client-status", _status("m-1", "398", "02", "2025-03-01")),
-        ("in.lahti.client-status", b"{not json"),
+    asyncio.run(send_each(hub.bootstrap, [
+        ("in.lahti.client-status", None, _status("m-1", "398", "02", "2025-03-01")),
+        ("in.lahti.client-status", None, b"{not json"),
     ]))  # fmt: skip
 
     def text() -> str:

@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from hub.broker.embedded import EmbeddedBroker
 from hub.deadletter import DLQ_REASON, SOURCE_OFFSET, SOURCE_TOPIC
@@ -27,7 +27,7 @@ from tests.faults.conftest import StartHub, hub_settings
 from tests.faults.inputs import OUTPUT_TOPICS, mixed_inputs, output_id, person, status_change
 from tests.faults.kafka import read_to_end, send_all
 from tests.integration.conftest import Records
-from tests.support import wait_until
+from tests.support import send_each, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -54,16 +54,6 @@ POISON: dict[bytes, str] = {
 }
 
 
-async def _send_keyed(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for value in values:  # one key: one partition, this order
-            await producer.send_and_wait(topic, value, key=b"same-partition")
-    finally:
-        await producer.stop()
-
-
 def test_poison_is_dead_lettered_and_the_good_ones_flow_in_order(
     start_hub: StartHub, broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
@@ -77,7 +67,9 @@ def test_poison_is_dead_lettered_and_the_good_ones_flow_in_order(
         values.append(value)
         if n % 4 == 1:
             values.append(poison[(n // 4) % len(poison)])
-    asyncio.run(_send_keyed(broker.bootstrap, "in.lahti.client-status", values))
+    # One key: one partition, this order.
+    topic = "in.lahti.client-status"
+    asyncio.run(send_each(broker.bootstrap, [(topic, b"same-partition", v) for v in values]))
 
     kela: Records = []
 

@@ -15,13 +15,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from hub.broker.embedded import EmbeddedBroker
 from hub.broker.positions import reset_positions_past_end
 from tests.integration.conftest import create_topic
+from tests.support import send_each
 
 pytestmark = pytest.mark.integration
 
@@ -29,16 +30,6 @@ TOPIC = "in.positions"
 PARTITION = TopicPartition(TOPIC, 0)
 BEFORE = 5  # records read before the outage: the stale position
 AFTER = 3  # records written after it, all below that position
-
-
-async def _produce(bootstrap: str, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(TOPIC, value)
-    finally:
-        await producer.stop()
 
 
 async def _read(consumer: AIOKafkaConsumer, count: int, within_s: float) -> list[bytes]:
@@ -76,14 +67,14 @@ async def stale_consumer(tmp_path: Path) -> AsyncIterator[AIOKafkaConsumer]:
     )
     try:
         await create_topic(broker.bootstrap, TOPIC, partitions=1)
-        await _produce(broker.bootstrap, [b"before-%d" % n for n in range(BEFORE)])
+        await send_each(broker.bootstrap, [(TOPIC, None, b"before-%d" % n) for n in range(BEFORE)])
         await consumer.start()
         assert len(await _read(consumer, BEFORE, within_s=20)) == BEFORE
         broker.stop()
         broker.start()  # same port, nothing kept
         await create_topic(broker.bootstrap, TOPIC, partitions=1)
         await _commit_when_the_group_is_back(consumer, BEFORE)
-        await _produce(broker.bootstrap, [b"after-%d" % n for n in range(AFTER)])
+        await send_each(broker.bootstrap, [(TOPIC, None, b"after-%d" % n) for n in range(AFTER)])
         yield consumer
     finally:
         await consumer.stop()
