@@ -91,6 +91,8 @@ class Phase:
     seconds: float = 0.0
     cpu_seconds: float | None = None
     latencies_ms: list[float] = field(default_factory=list, repr=False)
+    #: (seconds since the first input, outputs arrived, the process's VmRSS in KiB), each second.
+    rss_samples: list[tuple[float, int, int]] = field(default_factory=list, repr=False)
 
     @property
     def per_second(self) -> float:
@@ -311,6 +313,7 @@ async def _run_phase(
             acks = []
             cpu_before = _cpu_seconds(pid)
             first = time.perf_counter()
+            sampler = asyncio.create_task(_sample_rss(pid, first, collector, phase))
             for index, item in enumerate(inputs):
                 if rate is not None:
                     await asyncio.sleep(max(0.0, first + index / rate - time.perf_counter()))
@@ -322,6 +325,9 @@ async def _run_phase(
             await asyncio.gather(*acks)
             await collector.until(ids)
             cpu_after = _cpu_seconds(pid)
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
             arrived = {i: collector.received[i] for i in ids if i in collector.received}
     finally:
         await producer.stop()
@@ -330,6 +336,30 @@ async def _run_phase(
     if cpu_before is not None and cpu_after is not None:
         phase.cpu_seconds = cpu_after - cpu_before
     phase.latencies_ms = [(arrived[i] - sent[i]) * 1000 for i in arrived]
+
+
+async def _sample_rss(pid: int, first: float, collector: Collector, phase: Phase) -> None:
+    """Each second, the process's resident memory against the outputs arrived so far: shows
+    whether memory levels off during a long burst, not only its peak."""
+    while True:
+        rss = _status_kib(pid, "VmRSS")
+        if rss is not None:
+            phase.rss_samples.append(
+                (round(time.perf_counter() - first, 1), len(collector.received), rss)
+            )
+        await asyncio.sleep(1.0)
+
+
+def _rss_course(phase: Phase) -> str | None:
+    """VmRSS when a tenth, half and all of the burst's outputs had arrived."""
+    if not phase.rss_samples or not phase.sent:
+        return None
+    points = []
+    for share in (0.1, 0.5, 1.0):
+        reached = [rss for _, arrived, rss in phase.rss_samples if arrived >= share * phase.sent]
+        rss = reached[0] if reached else phase.rss_samples[-1][2]
+        points.append(f"{_mib(rss)} MiB at {share:.0%}")
+    return ", ".join(points)
 
 
 def _profile_start(pid: int, path: Path) -> subprocess.Popen[bytes] | None:
@@ -555,6 +585,14 @@ def print_table(results: list[SizeResult], args: argparse.Namespace) -> None:
         )
     for line in _flatness(results):
         print(line)
+    for size in results:
+        for flow in size.flows:
+            course = _rss_course(flow.burst[HUB])
+            if course is not None:
+                print(
+                    f"hub VmRSS during the {size.size:,} burst of {flow.flow.name} (outputs "
+                    f"arrived): {course}"
+                )
     for size in results:
         for flow in size.flows:
             for phase in (*flow.burst.values(), *flow.paced.values()):
