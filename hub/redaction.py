@@ -1,24 +1,40 @@
 """Masking personal identity codes in anything the hub writes outside ``data``.
 
 Shape-based on purpose: anything that *looks like* an identity code is masked, valid or not,
-so a mistyped code in a partner message cannot slip into a log line either.
+so a mistyped code in a partner message cannot slip into a log line either. That includes a
+code in lower case and one glued to letters (``hetu131052-930V``, ``131052-930Vx``); only a
+longer run of digits around it, or an identifier of the hub's own making that merely contains
+such digits (a UUID, a hex digest or pseudonym), is left alone.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any, Final
-
-from schemas.identity_code import IDENTITY_CODE_SHAPE
 
 __all__ = ["MASK", "mask_identity_codes", "redact_identity_codes", "redact_value"]
 
 MASK: Final = "<hetu>"
 
+_HEX: Final = "[0-9a-fA-F]"
+#: Event ids, digests and pseudonyms: whole tokens, so a code glued to letters is not one.
+_OWN_IDENTIFIER: Final = (
+    rf"(?<![0-9A-Za-z]){_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
+    rf"(?![0-9A-Za-z])|(?<![0-9A-Za-z]){_HEX}{{16,}}(?![0-9A-Za-z]|[-+]\d)"
+)
+#: Date, century sign, individual number, check character; any case, not inside more digits.
+_CODE_SHAPE: Final = r"(?<!\d)\d{6}[-+A-FU-Ya-fu-y]\d{3}[0-9A-Ya-y](?!\d)"
+_MASKABLE: Final = re.compile(rf"(?P<own>{_OWN_IDENTIFIER})|(?P<code>{_CODE_SHAPE})")
+
+
+def _mask(match: re.Match[str]) -> str:
+    return MASK if match.group("code") is not None else match.group(0)
+
 
 def mask_identity_codes(text: str) -> str:
     """``text`` with every identity-code-shaped substring replaced by ``<hetu>``."""
-    return IDENTITY_CODE_SHAPE.sub(MASK, text)
+    return _MASKABLE.sub(_mask, text)
 
 
 def redact_value(value: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 
@@ -30,6 +31,42 @@ def test_masks_invalid_codes_that_only_look_like_one() -> None:
 def test_leaves_longer_digit_runs_and_normal_text_alone() -> None:
     text = "order 1234567890123 and K2025-000123456 and p-0123456789abcdef0123456789abcdef"
     assert mask_identity_codes(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (f"hetu{CODE}", f"hetu{MASK}"),
+        (f"{CODE}x", f"{MASK}x"),
+        (f"ID{CODE_2023}:", f"ID{MASK}:"),
+        (CODE.lower(), MASK),
+        (f"x{CODE_2023.lower()}y", f"x{MASK}y"),
+        (f"abcdefabcd{CODE}", f"abcdefabcd{MASK}"),  # hex letters before it make no digest
+    ],
+)
+def test_masks_codes_glued_to_letters_and_in_lower_case(text: str, masked: str) -> None:
+    assert mask_identity_codes(text) == masked
+
+
+_DIGEST = "c0ffee123456a1234bcdef0123456789c0ffee123456a1234bcdef0123456789"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ab123456-1234-5678-9abc-123456a12345",  # a UUID
+        "p-123456a1234bcdef0123456789abcdef",  # a pseudonymous person reference
+        f"payload_sha256={_DIGEST}",
+        "20251231-1234",  # inside a longer run of digits
+    ],
+)
+def test_leaves_the_hubs_own_identifiers_and_longer_numbers_alone(text: str) -> None:
+    assert re.search(r"\d{6}[-+a-f]\d{3}", text)  # each holds a code's shape
+    assert mask_identity_codes(text) == text
+
+
+def test_a_code_beside_a_digest_is_masked_and_the_digest_kept() -> None:
+    assert mask_identity_codes(f"{_DIGEST} {CODE}") == f"{_DIGEST} {MASK}"
 
 
 def test_redacts_nested_structures_and_bytes() -> None:
