@@ -114,7 +114,8 @@ async def run_pipeline(
 ) -> float:
     """Events per second through the distribution route, with or without auditing."""
     [route] = [r for r in routes_for(settings, CONNECTORS, SECRET.encode()) if r.connector == ROUTE]
-    done, marks = asyncio.Event(), []
+    done = asyncio.Event()
+    marks: list[float] = []
     # Not-routed events (Helsinki) settle nothing; count them through a no-op settle too.
     counted = _counted(
         Route(route.connector, route.topics, route.translate, group), count, done, marks
