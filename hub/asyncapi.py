@@ -33,6 +33,7 @@ from faststream.specification import AsyncAPI
 from hub import __version__
 from hub.asyncapi_messages import (
     BINDING_VERSION,
+    audit_record_message,
     canonical_message,
     dead_letter_message,
     delivery_message,
@@ -46,7 +47,7 @@ from hub.projection_schema import event_type_of, projected_schema
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.runtime import contract_book_for, renderers_for, routes_for
 from hub.settings import HubSettings
-from hub.topics import DEADLETTER_TOPIC, TOPICS, TopicKind, TopicSpec
+from hub.topics import AUDIT_TOPIC, DEADLETTER_TOPIC, TOPICS, TopicKind, TopicSpec
 from schemas.catalogue import EVENT_TYPES
 
 __all__ = ["HubApplication", "asyncapi_document", "asyncapi_drift", "render_asyncapi"]
@@ -98,6 +99,7 @@ def build_application(connectors: Sequence[Connector], data_dir: Path) -> HubApp
     for topic in dict.fromkeys(receipt.topic for _, receipt in _receipts(book)):
         broker.publisher(topic, title=topic)
     broker.publisher(DEADLETTER_TOPIC, title=DEADLETTER_TOPIC)
+    broker.publisher(AUDIT_TOPIC, title=AUDIT_TOPIC)
     return HubApplication(broker, routes, book, renderers_for(connectors))
 
 
@@ -198,6 +200,8 @@ def _messages_of(
         return [inbound_message(spec)]
     if spec.kind is TopicKind.DEADLETTER:
         return [dead_letter_message()]
+    if spec.kind is TopicKind.AUDIT:
+        return [audit_record_message()]
     if spec.kind is TopicKind.OUTBOUND:
         return [
             delivery_message(

@@ -1,8 +1,8 @@
 """What a message on each kind of topic looks like, as AsyncAPI 3.0 message objects.
 
-Payload, headers and Kafka key of canonical CloudEvents, partner deliveries, partner input and
-dead letters, built from the constants the runtime uses to write them, so the document cannot
-name a header the hub does not set. Pure.
+Payload, headers and Kafka key of canonical CloudEvents, partner deliveries, partner input,
+dead letters and audit records, built from the constants the runtime uses to write them, so
+the document cannot name a header the hub does not set. Pure.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from hub.audit.records import Direction
+from hub.audit.stream import AUDIT_CONTENT_TYPE
 from hub.contracts import Receipt
 from hub.deadletter import (
     DLQ_CONNECTOR,
@@ -28,6 +30,7 @@ from schemas.person_ref import PERSON_REF_PATTERN
 
 __all__ = [
     "BINDING_VERSION",
+    "audit_record_message",
     "canonical_message",
     "dead_letter_message",
     "delivery_message",
@@ -144,3 +147,65 @@ def dead_letter_message() -> dict[str, Any]:
         ),
         "payload": {"description": "The original message value, byte for byte."},
     }
+
+
+def _nullable(kind: str, description: str) -> dict[str, Any]:
+    return {"type": [kind, "null"], "description": description}
+
+
+def audit_record_message() -> dict[str, Any]:
+    """A record of the audit log on ``hub.audit.v1``: every field of the record but its
+    payload (which may hold an identity code; its digest is there). docs/audit.md."""
+    return {
+        "name": "audit-record",
+        "title": "A record of the audit log, without its payload",
+        "summary": "Published after the record is committed, chain by chain in order; a "
+        "record may come twice (after a crash, or from several instances): deduplicate on "
+        "(chain, seq). See docs/audit.md.",
+        "contentType": AUDIT_CONTENT_TYPE,
+        "headers": _headers({"content-type": _text(AUDIT_CONTENT_TYPE)}, ["content-type"]),
+        "payload": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": list(_AUDIT_RECORD_PROPERTIES),
+            "properties": _AUDIT_RECORD_PROPERTIES,
+        },
+        "bindings": {
+            "kafka": {
+                "key": _text("The chain: consumer group/topic/partition, or file/kela."),
+                "bindingVersion": BINDING_VERSION,
+            }
+        },
+    }
+
+
+_SHA256: Final = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_AUDIT_RECORD_PROPERTIES: Final[dict[str, Any]] = {
+    "chain": _text("The hash chain: consumer group/topic/partition, or file/kela."),
+    "seq": {"type": "integer", "minimum": 1, "description": "Position in the chain."},
+    "recorded_at": _text("When it was recorded, ISO 8601 UTC."),
+    "direction": {
+        "type": "string",
+        "enum": [d.value for d in Direction],
+        "description": "What happened to the message the record stands for.",
+    },
+    "topic": _nullable("string", "The topic read or written."),
+    "partition": _nullable("integer", "Its partition."),
+    "offset": _nullable("integer", "Its offset (for the Kela file: the line number)."),
+    "event_id": _nullable("string", "The canonical event's id."),
+    "event_type": _nullable("string", "The canonical event's type."),
+    "partner": _nullable("string", "The partner that received it (a disclosure)."),
+    "person_ref": _nullable("string", "The pseudonymous person reference; never the code."),
+    "legal_basis": _nullable("string", "The contract's legal basis of a disclosure."),
+    "fields": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "The fields the partner received.",
+    },
+    "detail": _nullable("string", "Why it was dead-lettered; identity codes masked."),
+    "replay_of": _nullable("string", "The original event id, for a replayed message."),
+    "redelivered": {"type": "boolean", "description": "Seen before: a redelivery."},
+    "payload_sha256": {**_SHA256, "description": "SHA-256 of the message value."},
+    "prev_hash": {**_SHA256, "description": "The hash of the record before it in the chain."},
+    "hash": {**_SHA256, "description": "This record's hash (hub audit verify recomputes it)."},
+}

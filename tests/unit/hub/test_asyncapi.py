@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jsonschema import Draft202012Validator
 
 from connectors import CONNECTORS
 from hub.asyncapi import asyncapi_document, asyncapi_drift, render_asyncapi
+from hub.audit.recorder import AuditRecorder, Consumed, Produced, drafts_for
+from hub.audit.records import EventFacts
+from hub.audit.store import open_audit_store
+from hub.audit.stream import publish_pending
 from hub.cli import main
 from hub.connector import Connector, ConnectorContext
 from hub.contracts import load_contract_book
@@ -18,7 +26,7 @@ from hub.json_refs import refs_in
 from hub.pipeline import Route
 from hub.runtime import renderers_for, routes_for
 from hub.settings import HubSettings
-from hub.topics import TOPICS, TopicKind
+from hub.topics import AUDIT_TOPIC, DEADLETTER_TOPIC, TOPICS, TopicKind
 from schemas.catalogue import EVENT_TYPES, json_schema_for
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
 from schemas.rejection import Rejection
@@ -165,3 +173,39 @@ def test_a_new_route_shows_up() -> None:
     operation = document["operations"]["hub.probe.hub.audit.v1"]
     assert operation["action"] == "receive"
     assert operation["channel"] == {"$ref": "#/channels/hub.audit.v1"}
+
+
+def test_what_the_audit_stream_publishes_is_the_documented_audit_record(
+    document: dict[str, Any], tmp_path: Path
+) -> None:
+    store = open_audit_store(tmp_path, None)
+    recorder = AuditRecorder(store, Ed25519PrivateKey.generate())
+    disclosed = EventFacts("e-1", "fi.example", "p-1", "kela", "TTL 13 §", ("status",), None)
+    consumed = Consumed("hub.client-status.v1", 1, 7, b"{}")
+    recorder.record("g/hub.client-status.v1/1", drafts_for(consumed, [], not_routed=True))
+    outputs = [
+        Produced("out.kela.client-status", b"<x/>", 0, 3, disclosed),
+        Produced(DEADLETTER_TOPIC, b"bad", 2, 9, EventFacts(detail="malformed-json: <hetu>")),
+    ]
+    recorder.record("g/in.kela.benefit-day/0", drafts_for(Consumed("in.x", 0, 1, b"a"), outputs))
+    sent: list[tuple[bytes, bytes]] = []
+
+    async def send(batch: list[tuple[bytes, bytes]]) -> None:
+        sent.extend(batch)
+
+    try:
+        assert asyncio.run(publish_pending(recorder, send)) == 5
+    finally:
+        store.close()
+    message = document["components"]["messages"]["audit-record"]
+    validator = Draft202012Validator(message["payload"])
+    directions = set()
+    for key, value in sent:
+        record = orjson.loads(value)
+        assert list(validator.iter_errors(record)) == [], record
+        assert key.decode() == record["chain"]
+        directions.add(record["direction"])
+    assert directions == {"consumed", "not-routed", "produced", "dead-lettered"}
+    assert document["channels"][AUDIT_TOPIC]["messages"] == {
+        "audit-record": {"$ref": "#/components/messages/audit-record"}
+    }
