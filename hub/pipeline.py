@@ -25,6 +25,7 @@ Never logs message contents; identity codes cannot reach a log line from here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,8 @@ PUBLISH_RETRY_S: Final = 120.0
 #: How long a batch subscriber waits for records when none are buffered (and, FastStream
 #: adds, sleeps after an empty fetch): bounds the delay a first message after a pause sees.
 _BATCH_WAIT_MS: Final = 100
+#: The first wait before a failed publish is tried again; each next one doubles, up to 5 s.
+_FIRST_RETRY_S: Final = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,14 +321,29 @@ def _transient(exc: BaseException) -> bool:
     )
 
 
-def _log_retry(state: RetryCallState) -> None:
+def _log_retry(state: RetryCallState, tried_before: int = 0) -> None:
     error = state.outcome.exception() if state.outcome is not None else None
     log.warning(
         "publish failed, retrying",
-        attempt=state.attempt_number,
+        attempt=state.attempt_number + tried_before,
         next_try_in_s=round(state.next_action.sleep, 1) if state.next_action else None,
         error=type(error).__name__,
     )
+
+
+async def _send(broker: KafkaBroker, message: Outgoing, landings: Landings | None) -> Landing:
+    # FastStream always sets a ``correlation_id`` header; make it the event id, so a
+    # redelivery carries the same one and partners can trace it, instead of a random one.
+    metadata = await broker.publish(
+        message.value,
+        topic=message.topic,
+        key=message.key,
+        headers=dict(message.headers),
+        correlation_id=message.event_id,
+    )
+    if landings is not None:
+        landings.note(message.topic, metadata.partition, metadata.offset)
+    return Landing(metadata.partition, metadata.offset)
 
 
 async def _publish_once(
@@ -341,31 +359,37 @@ async def _publish_once(
     intent) makes every attempt after a failed or unsettled one look for it first: a publish
     that timed out may still have landed.
     """
+    tried = 0
+    if message.landed_after is None:
+        # The first attempt outside tenacity: a retry context per message costs more CPU
+        # than the publish itself takes when, as almost always, nothing fails.
+        try:
+            return await _send(broker, message, landings)
+        except Exception as exc:
+            if not _transient(exc):
+                raise
+            tried = 1
+            log.warning(
+                "publish failed, retrying",
+                attempt=1,
+                next_try_in_s=_FIRST_RETRY_S,
+                error=type(exc).__name__,
+            )
+            await asyncio.sleep(_FIRST_RETRY_S)
     async for attempt in AsyncRetrying(
         retry=retry_if_exception(_transient),
-        wait=wait_exponential(multiplier=0.2, max=5),
+        wait=wait_exponential(multiplier=_FIRST_RETRY_S, max=5),
         stop=stop_after_delay(PUBLISH_RETRY_S),
-        before_sleep=_log_retry,
+        before_sleep=functools.partial(_log_retry, tried_before=tried),
         reraise=True,
     ):
         with attempt:
-            earlier = attempt.retry_state.attempt_number > 1 or message.landed_after is not None
-            if earlier and landings is not None and look_above is not None and message.event_id:
+            # Every attempt here comes after one that failed or was never settled.
+            if landings is not None and look_above is not None and message.event_id:
                 found = await landings.find(message.topic, message.event_id, look_above)
                 if found is not None:
                     return found
-            # FastStream always sets a ``correlation_id`` header; make it the event id, so a
-            # redelivery carries the same one and partners can trace it, instead of a random.
-            metadata = await broker.publish(
-                message.value,
-                topic=message.topic,
-                key=message.key,
-                headers=dict(message.headers),
-                correlation_id=message.event_id,
-            )
-            if landings is not None:
-                landings.note(message.topic, metadata.partition, metadata.offset)
-            return Landing(metadata.partition, metadata.offset)
+            return await _send(broker, message, landings)
     raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
 
