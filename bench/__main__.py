@@ -13,8 +13,8 @@ a fresh child process so that its peak memory is its own:
    data directory and an explicit pseudonym secret.
 
 Wall time covers the whole child process, interpreter start-up included; a header-only file
-is measured once to show that fixed cost. Peak RSS is the child's ``ru_maxrss`` from
-``wait4``. The broker's own memory (``VmRSS``/``VmHWM``) is read after each publish.
+is measured once to show that fixed cost. Peak RSS is the child's ``VmHWM`` (``HighWater``).
+The broker's own memory (``VmRSS``/``VmHWM``) is read after each publish.
 
 A table goes to stdout, progress to stderr, and everything to
 ``bench/results/kela-ingest-<date>-<time>.json`` (kept out of git). Nothing asserts a timing.
@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -118,6 +119,37 @@ def hub_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+class HighWater:
+    """A child's ``VmHWM``, read every 20 ms in a thread until it exits.
+
+    ``ru_maxrss`` from ``wait4`` is no measure of the child's own peak: Linux folds into it the
+    resident size of the image the child replaced at ``exec``, and a child forked (or vforked)
+    from this process starts out as this process, so it reports at least this process's size
+    then. ``VmHWM`` belongs to the exec'd image alone. Growth in the last 20 ms before the
+    child exits is missed.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self.kib: int | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.02):
+            seen = _status_kib(self._pid, "VmHWM")
+            if seen is None:  # exited: a zombie has no memory left to report
+                return
+            self.kib = seen
+
+    def stop(self) -> int | None:
+        """Stop watching; the last peak seen (None if the child was never seen running)."""
+        self._done.set()
+        self._thread.join()
+        return self.kib
+
+
 def run_child(argv: list[str], env: dict[str, str], logs: Path, label: str) -> ChildRun:
     """Run ``argv`` to completion; wall time, CPU time and peak RSS of that child alone."""
     logs.mkdir(parents=True, exist_ok=True)
@@ -127,15 +159,15 @@ def run_child(argv: list[str], env: dict[str, str], logs: Path, label: str) -> C
         process = subprocess.Popen(
             argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr
         )
+        high_water = HighWater(process.pid)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    # ru_maxrss: KiB on Linux, bytes on macOS.
-    peak = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    peak = high_water.stop()
     return ChildRun(
         seconds=seconds,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_kib=peak,
+        peak_rss_kib=peak if peak is not None else usage.ru_maxrss,
         exit_code=process.returncode,
         stdout=stdout_path.read_text(encoding="utf-8", errors="replace"),
         stderr=stderr_path.read_text(encoding="utf-8", errors="replace"),

@@ -20,7 +20,7 @@ it for the pass-through to copy.
 
 A table goes to stdout, progress to stderr, and everything to
 ``bench/results/flows-<date>-<time>.json`` (kept out of git). With two or more sizes the hub's
-peak RSS (``ru_maxrss`` from ``wait4``) is compared between the smallest and the largest.
+peak RSS (its ``VmHWM``) is compared between the smallest and the largest.
 ``--profile`` records the hub with py-spy during each flow's burst. Nothing asserts a timing.
 """
 
@@ -183,7 +183,10 @@ def _wait_for(process: subprocess.Popen[bytes], path: Path, pattern: str, timeou
 
 
 def _stop(process: subprocess.Popen[bytes], timeout_s: float = 60.0) -> tuple[int, float]:
-    """SIGINT, then wait: (peak RSS KiB, CPU seconds) of the child from ``wait4``."""
+    """SIGINT, then wait: (peak RSS KiB, CPU seconds) of the child. The peak is its ``VmHWM``
+    before the signal (``bench.__main__.HighWater`` says why not ``ru_maxrss``); CPU from
+    ``wait4``."""
+    peak = _status_kib(process.pid, "VmHWM")
     if not _exited(process.pid):
         process.send_signal(signal.SIGINT)
     deadline = time.monotonic() + timeout_s
@@ -191,7 +194,7 @@ def _stop(process: subprocess.Popen[bytes], timeout_s: float = 60.0) -> tuple[in
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             process.returncode = os.waitstatus_to_exitcode(status)
-            return usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+            return peak if peak is not None else usage.ru_maxrss, usage.ru_utime + usage.ru_stime
         if time.monotonic() > deadline:
             process.kill()
         time.sleep(0.1)
@@ -763,12 +766,19 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="py-spy record the hub during each burst"
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the hub's data and logs (printed at the end) to look into a run",
+    )
     args = parser.parse_args()
 
     started = dt.datetime.now(dt.UTC).astimezone()
     results = []
-    with tempfile.TemporaryDirectory(prefix="bench-flows-", dir=args.tmp_dir) as tmp:
-        work = Path(tmp)
+    with contextlib.ExitStack() as cleanup:
+        work = Path(tempfile.mkdtemp(prefix="bench-flows-", dir=args.tmp_dir))
+        if not args.keep:
+            cleanup.callback(shutil.rmtree, work, ignore_errors=True)
         for size in args.sizes:
             results.append(measure_size(size, args, work))
         if args.profile:
@@ -788,6 +798,8 @@ def main() -> None:
     print_table(results, args)
     path = write_results(started, args, results)
     print(f"\nresults: {path.relative_to(REPO)}")
+    if args.keep:
+        print(f"hub data and logs: {work}")
 
 
 if __name__ == "__main__":
