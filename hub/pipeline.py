@@ -321,13 +321,20 @@ def _transient(exc: BaseException) -> bool:
     )
 
 
-def _log_retry(state: RetryCallState, tried_before: int = 0) -> None:
-    error = state.outcome.exception() if state.outcome is not None else None
+def _warn_retry(attempt: int, next_try_in_s: float | None, error: BaseException | None) -> None:
     log.warning(
         "publish failed, retrying",
-        attempt=state.attempt_number + tried_before,
-        next_try_in_s=round(state.next_action.sleep, 1) if state.next_action else None,
+        attempt=attempt,
+        next_try_in_s=next_try_in_s,
         error=type(error).__name__,
+    )
+
+
+def _log_retry(state: RetryCallState, tried_before: int = 0) -> None:
+    _warn_retry(
+        state.attempt_number + tried_before,
+        round(state.next_action.sleep, 1) if state.next_action else None,
+        state.outcome.exception() if state.outcome is not None else None,
     )
 
 
@@ -369,12 +376,7 @@ async def _publish_once(
             if not _transient(exc):
                 raise
             tried = 1
-            log.warning(
-                "publish failed, retrying",
-                attempt=1,
-                next_try_in_s=_FIRST_RETRY_S,
-                error=type(exc).__name__,
-            )
+            _warn_retry(tried, _FIRST_RETRY_S, exc)
             await asyncio.sleep(_FIRST_RETRY_S)
     async for attempt in AsyncRetrying(
         retry=retry_if_exception(_transient),
