@@ -15,27 +15,20 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import UnknownError
 
+from hub.broker.connection import KafkaConnection
 from hub.broker.embedded import EmbeddedBroker
-from tests.integration.conftest import create_topic
+from hub.provisioning import list_topics
+from hub.settings import HubSettings
+from tests.integration.conftest import create_topic, read_topic
 
 pytestmark = pytest.mark.integration
 
 TOPIC = "in.held"
 HELD = 5
 AFTER = 3
-
-
-async def _topics(bootstrap: str) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        return list(await admin.list_topics())
-    finally:
-        await admin.close()
 
 
 async def _send_until_acknowledged(producer: AIOKafkaProducer, value: bytes) -> int:
@@ -47,24 +40,8 @@ async def _send_until_acknowledged(producer: AIOKafkaProducer, value: bytes) -> 
     raise AssertionError(f"{value!r} was never acknowledged")
 
 
-async def _read_from_beginning(bootstrap: str) -> list[tuple[int, bytes]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partition = TopicPartition(TOPIC, 0)
-        consumer.assign([partition])
-        await consumer.seek_to_beginning(partition)
-        read: list[tuple[int, bytes]] = []
-        for _ in range(6):
-            batches = await consumer.getmany(timeout_ms=500)
-            read += [(r.offset, r.value) for records in batches.values() for r in records]
-        return read
-    finally:
-        await consumer.stop()
-
-
 async def test_records_held_across_a_restart_hide_those_sent_after_the_topic_is_created(
-    tmp_path: Path,
+    tmp_path: Path, settings: HubSettings
 ) -> None:
     broker = EmbeddedBroker(log_path=tmp_path / "tansu.log")
     broker.start()
@@ -83,7 +60,7 @@ async def test_records_held_across_a_restart_hide_those_sent_after_the_topic_is_
         broker.start()  # same port, nothing kept
         landed = [metadata.offset for metadata in await asyncio.gather(*held)]
         assert landed == list(range(HELD))  # accepted for a topic the broker does not have
-        assert TOPIC not in await _topics(broker.bootstrap)
+        assert TOPIC not in await list_topics(KafkaConnection(broker.bootstrap, settings))
 
         await create_topic(broker.bootstrap, TOPIC, partitions=1)
         acknowledged = {
@@ -92,7 +69,13 @@ async def test_records_held_across_a_restart_hide_those_sent_after_the_topic_is_
         }
         assert min(acknowledged.values()) < HELD  # offsets started again beneath them
 
-        read = await _read_from_beginning(broker.bootstrap)
+        # Everything the partition serves from its beginning within 3 s.
+        read = [
+            (record.offset, record.value)
+            for record in await read_topic(
+                broker.bootstrap, TOPIC, until=lambda _: False, timeout_s=3
+            )
+        ]
         assert [(o, v) for o, v in read if v.startswith(b"held-")] == list(
             zip(range(HELD), (b"held-%d" % n for n in range(HELD)), strict=True)
         )
