@@ -354,14 +354,17 @@ async def _sample_rss(pid: int, first: float, collector: Collector, phase: Phase
 
 
 def _rss_course(phase: Phase) -> str | None:
-    """VmRSS when a tenth, half and all of the burst's outputs had arrived."""
+    """VmRSS when a tenth, half and all of the burst's outputs had arrived (a share never
+    reached is shown at the last sample, with the share that had arrived then)."""
     if not phase.rss_samples or not phase.sent:
         return None
     points = []
     for share in (0.1, 0.5, 1.0):
-        reached = [rss for _, arrived, rss in phase.rss_samples if arrived >= share * phase.sent]
-        rss = reached[0] if reached else phase.rss_samples[-1][2]
-        points.append(f"{_mib(rss)} MiB at {share:.0%}")
+        reached = [
+            (arrived, rss) for _, arrived, rss in phase.rss_samples if arrived >= share * phase.sent
+        ]
+        arrived, rss = reached[0] if reached else phase.rss_samples[-1][1:]
+        points.append(f"{_mib(rss)} MiB at {min(share, arrived / phase.sent):.0%}")
     return ", ".join(points)
 
 
