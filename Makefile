@@ -1,7 +1,9 @@
 # The two commands of the quick start. Each creates or refreshes .venv when needed.
-#   make run   - the hub on the embedded broker (no Kafka to install)
+#   make run   - the hub on its own local Apache Kafka (Java and Kafka's jars set up first)
 #   make test  - lint, types, the schema gate (drift, compatibility, AsyncAPI) and the tests
-#                (installs Debian's postgresql when missing: the audit tests run against it)
+#                (installs a Java runtime and Maven, Kafka's pinned jars and Debian's
+#                postgresql when missing: the tests run against real Kafka and PostgreSQL)
+#   make kafka - only the Java runtime, Maven and the pinned Kafka jars
 #   make fuzz  - the fuzz tests of tests/fuzz at 10,000 inputs per test (about 15 minutes)
 #   make bench - the benchmarks of bench/ and the fuzzing (long: see bench/README.md)
 
@@ -10,7 +12,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck postgresql bench fuzz clean
+.PHONY: run test lint typecheck postgresql kafka bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -18,8 +20,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+run: kafka
 	$(BIN)/hub up
+
+# Apache Kafka from Maven Central (hub/broker/kafka/pom.xml): Java and Maven installed with
+# apt-get when missing, the jars copied once into ~/.cache/paijathame-hub.
+kafka: $(STAMP)
+	@.ci/ensure-kafka $(BIN)/python
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -28,7 +35,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck postgresql
+test: lint typecheck postgresql kafka
 	$(BIN)/hub schemas check --asyncapi docs/asyncapi.yaml
 	$(BIN)/pytest
 
@@ -36,7 +43,7 @@ test: lint typecheck postgresql
 postgresql:
 	@.ci/ensure-postgresql
 
-bench: $(STAMP)
+bench: kafka
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.flows

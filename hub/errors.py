@@ -3,7 +3,7 @@
     HubError
     ├── ConfigurationError        settings or a configuration file is invalid (start-up stops)
     │   └── KafkaAuthenticationError  Kafka refused the configured SASL credentials
-    ├── EmbeddedBrokerError       the embedded Tansu broker could not be started or reached
+    ├── LocalBrokerError          the local Apache Kafka could not be fetched, started or kept
     ├── TransientError            worth retrying (tenacity): broker away, timeouts
     │   └── BrokerUnavailableError
     └── PermanentError            retrying cannot help: the message is dead-lettered
@@ -19,9 +19,9 @@ from __future__ import annotations
 __all__ = [
     "BrokerUnavailableError",
     "ConfigurationError",
-    "EmbeddedBrokerError",
     "HubError",
     "KafkaAuthenticationError",
+    "LocalBrokerError",
     "PermanentError",
     "RejectedMessageError",
     "TransientError",
@@ -52,8 +52,9 @@ class KafkaAuthenticationError(ConfigurationError):
         self.bootstrap = bootstrap
 
 
-class EmbeddedBrokerError(HubError):
-    """The embedded broker could not be started, or died."""
+class LocalBrokerError(HubError):
+    """The local broker (``hub up`` without a configured cluster) could not be fetched or
+    started, or died."""
 
 
 class TransientError(HubError):

@@ -1,10 +1,10 @@
 """``hub up``: bring the hub up, keep it up until told to stop, and leave nothing behind.
 
-Order of start: the embedded broker (only when no Kafka is configured), the pseudonym key,
+Order of start: the local Apache Kafka (only when no Kafka is configured), the pseudonym key,
 the audit store and signing key, the topics, the connectors and the audit housekeeping
 (stream, checkpoints, retention). Order of stop is the reverse, ending with a last signed
 checkpoint. A SIGINT or SIGTERM stops cleanly;
-a dying embedded broker stops the hub with an error instead of leaving it running blind.
+a dying local broker stops the hub with an error instead of leaving it running blind.
 """
 
 from __future__ import annotations
@@ -20,20 +20,21 @@ from contracts import CONTRACT_DIR, MUNICIPALITIES_FILE
 from hub.audit import open_recorder
 from hub.audit.stream import audit_topic_sender, housekeeping
 from hub.broker.connection import (
-    EMBEDDED_STATE_FILE,
+    LOCAL_STATE_FILE,
     KafkaConnection,
-    read_embedded_state,
-    write_embedded_state,
+    read_local_state,
+    write_local_state,
 )
-from hub.broker.embedded import EmbeddedBroker
 from hub.broker.faststream_broker import build_kafka_broker, start_broker
+from hub.broker.kafka import default_jar_dir, fetch_jars, jars_present
+from hub.broker.local import LocalKafka
 from hub.broker.outages import BrokerOutages
 from hub.broker.watch import Readiness, watch_broker
 from hub.connector import Connector, ConnectorContext
 from hub.contracts import ContractBook, load_contract_book
 from hub.delivery_log import DeliveryLog
 from hub.distribution import distribution_routes
-from hub.errors import ConfigurationError, EmbeddedBrokerError
+from hub.errors import ConfigurationError, LocalBrokerError
 from hub.landings import Landings
 from hub.logs import get_logger
 from hub.metrics import HubMetrics, serve_http, watch_lag
@@ -57,7 +58,7 @@ class HubStatus:
     """What ``hub up`` announces once everything runs."""
 
     bootstrap: str
-    embedded: bool
+    local: bool
     data_dir: Path
     topics: tuple[str, ...]
     connectors: tuple[str, ...]
@@ -101,32 +102,43 @@ def routes_for(
     ]
 
 
-async def _watch_embedded(broker: EmbeddedBroker, stop: asyncio.Event) -> None:
+async def _watch_local(broker: LocalKafka, stop: asyncio.Event) -> None:
     while not stop.is_set():
         if not broker.is_running():
-            raise EmbeddedBrokerError("the embedded Tansu broker exited unexpectedly")
+            raise LocalBrokerError(
+                f"the local Apache Kafka exited unexpectedly (see {broker.log_path})"
+            )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), _WATCH_INTERVAL_S)
 
 
 async def _bootstrap(
     settings: HubSettings, running: contextlib.AsyncExitStack
-) -> tuple[EmbeddedBroker | None, str]:
-    """The broker to use: the configured cluster, or a started embedded one (stopped, and its
-    state file removed, when ``running`` closes)."""
+) -> tuple[LocalKafka | None, str]:
+    """The broker to use: the configured cluster, or a started local one (stopped, and its
+    state file removed, when ``running`` closes). Kafka's jars are fetched first if missing."""
     if settings.kafka_bootstrap is not None:
         return None, settings.kafka_bootstrap
-    embedded = EmbeddedBroker(log_path=settings.data_dir / "broker.log")
-    running.callback(_forget_embedded, settings.data_dir)
-    running.callback(embedded.stop)
-    bootstrap = await asyncio.to_thread(embedded.start)
-    log.info("embedded broker started", bootstrap=bootstrap, pid=embedded.pid)
-    return embedded, bootstrap
+    jar_dir = settings.kafka_jars_dir or default_jar_dir()
+    if not jars_present(jar_dir):
+        log.info("fetching Apache Kafka with Maven", into=str(jar_dir))
+        await asyncio.to_thread(fetch_jars, jar_dir)
+    local = LocalKafka(settings.data_dir, jar_dir=jar_dir)
+    running.callback(_forget_local, settings.data_dir)
+    running.callback(local.stop)
+    bootstrap = await asyncio.to_thread(local.start)
+    log.info(
+        "local broker started",
+        bootstrap=bootstrap,
+        pid=local.pid,
+        log_dir=str(local.directory),
+    )
+    return local, bootstrap
 
 
-def _forget_embedded(data_dir: Path) -> None:
+def _forget_local(data_dir: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
-        (data_dir / EMBEDDED_STATE_FILE).unlink()
+        (data_dir / LOCAL_STATE_FILE).unlink()
 
 
 async def _close_server(server: asyncio.Server) -> None:
@@ -190,10 +202,10 @@ async def serve(
 ) -> None:
     """Run the hub until ``stop`` is set or SIGINT/SIGTERM arrives."""
     stop = stop or asyncio.Event()
-    already = read_embedded_state(settings.data_dir) if settings.embedded else None
+    already = read_local_state(settings.data_dir) if settings.local_broker else None
     if already is not None:
         raise ConfigurationError(
-            f"HUB_DATA_DIR: a hub with an embedded broker ({already}) already runs on "
+            f"HUB_DATA_DIR: a hub with a local broker ({already}) already runs on "
             f"{settings.data_dir}; stop it or use another data directory"
         )
     loop = asyncio.get_running_loop()
@@ -208,7 +220,7 @@ async def serve(
         running.callback(recorder.store.close)
         # The last checkpoint covers everything recorded, once nothing records any more.
         running.push_async_callback(asyncio.to_thread, recorder.checkpoint)
-        embedded, bootstrap = await _bootstrap(settings, running)
+        local, bootstrap = await _bootstrap(settings, running)
         connection = KafkaConnection(bootstrap, settings)
         await provision_topics(connection)
         kafka = build_kafka_broker(connection)
@@ -249,20 +261,20 @@ async def serve(
             )
         )
         running.push_async_callback(_finish, housekeeper, stop)
-        if settings.embedded:
-            write_embedded_state(settings.data_dir, bootstrap)
+        if settings.local_broker:
+            write_local_state(settings.data_dir, bootstrap)
         announce(
             HubStatus(
                 bootstrap=bootstrap,
-                embedded=settings.embedded,
+                local=settings.local_broker,
                 data_dir=settings.data_dir.resolve(),
                 topics=tuple(spec.name for spec in TOPICS),
                 connectors=tuple(connector.name for connector in connectors),
             )
         )
         log.info("hub up", connectors=len(connectors), routes=len(routes))
-        if embedded is not None:
-            await _watch_embedded(embedded, stop)
+        if local is not None:
+            await _watch_local(local, stop)
         else:
             await stop.wait()
         log.info("hub stopping")

@@ -55,8 +55,8 @@ class HubSettings(BaseSettings):
 
     kafka_bootstrap: str | None = Field(
         default=None,
-        description="Kafka bootstrap servers, host:port[,host:port...]. Unset: the embedded "
-        "Tansu broker is started by `hub up`.",
+        description="Kafka bootstrap servers, host:port[,host:port...]. Unset: `hub up` starts "
+        "a local single-node Apache Kafka with its log directory in data_dir/kafka.",
     )
     kafka_security_protocol: SecurityProtocol = Field(
         default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
@@ -74,18 +74,23 @@ class HubSettings(BaseSettings):
         default=None, description="Client certificate (PEM) for mutual TLS."
     )
     kafka_ssl_keyfile: Path | None = Field(default=None, description="Client key (PEM).")
-    kafka_idempotence: bool | None = Field(
-        default=None,
-        description="Idempotent producer. Unset: on for a real cluster, off on the embedded "
-        "broker (Tansu rejects InitProducerId; see docs/broker-differences.md).",
+    kafka_idempotence: bool = Field(
+        default=True,
+        description="Idempotent producers (acks=all always). Turn off only for a broker that "
+        "refuses InitProducerId.",
     )
     kafka_client_id: str = Field(default="paijathame-hub", description="Kafka client id.")
-    kafka_session_timeout_ms: int | None = Field(
-        default=None,
+    kafka_session_timeout_ms: int = Field(
+        default=10_000,
         ge=1000,
         le=300_000,
-        description="Consumer-group session timeout. Unset: 10000 on a real cluster, 3000 on "
-        "the embedded broker (Tansu delays every group join by about half of it).",
+        description="Consumer-group session timeout (the broker's group.min.session.timeout.ms "
+        "and group.max.session.timeout.ms bound it; the local broker allows 1000 and up).",
+    )
+    kafka_jars_dir: Path | None = Field(
+        default=None,
+        description="Where the local broker's Kafka jars are (make kafka puts them there). "
+        "Unset: ~/.cache/paijathame-hub/kafka-<version>.",
     )
     kafka_connect_timeout_s: float = Field(
         default=30.0, gt=0, le=600, description="How long to wait for Kafka to answer at start."
@@ -118,7 +123,7 @@ class HubSettings(BaseSettings):
     audit_signing_key_file: Path | None = Field(
         default=None,
         description="Ed25519 private key (PEM) that signs audit checkpoints. Unset: generated "
-        "into data_dir/audit-signing.key on the embedded broker; required with a real cluster.",
+        "into data_dir/audit-signing.key on the local broker; required with a real cluster.",
     )
     audit_checkpoint_records: int = Field(
         default=1000, ge=1, description="Sign a checkpoint of the chain heads every N records..."
@@ -135,7 +140,7 @@ class HubSettings(BaseSettings):
     pseudonym_secret: SecretStr | None = Field(
         default=None,
         description="Key of the person-reference HMAC (at least 32 characters). Unset: generated "
-        "into data_dir/pseudonym.key on the embedded broker; required with a real cluster.",
+        "into data_dir/pseudonym.key on the local broker; required with a real cluster.",
     )
     pseudonym_secret_file: Path | None = Field(
         default=None, description="File holding the pseudonym secret (e.g. a mounted secret)."
@@ -213,23 +218,19 @@ class HubSettings(BaseSettings):
         return self
 
     @property
-    def embedded(self) -> bool:
-        """True when no Kafka is configured and the hub runs its own broker."""
+    def local_broker(self) -> bool:
+        """True when no Kafka is configured and ``hub up`` runs a local one."""
         return self.kafka_bootstrap is None
 
     @property
     def idempotence(self) -> bool:
-        """Whether producers are idempotent: explicit setting, else only on a real cluster."""
-        if self.kafka_idempotence is not None:
-            return self.kafka_idempotence
-        return not self.embedded
+        """Whether producers are idempotent."""
+        return self.kafka_idempotence
 
     @property
     def session_timeout_ms(self) -> int:
         """The consumer-group session timeout in force."""
-        if self.kafka_session_timeout_ms is not None:
-            return self.kafka_session_timeout_ms
-        return 3000 if self.embedded else 10_000
+        return self.kafka_session_timeout_ms
 
     @classmethod
     def settings_customise_sources(
@@ -273,9 +274,9 @@ def load_settings(**overrides: object) -> HubSettings:
 
 
 def pseudonym_secret(settings: HubSettings) -> bytes:
-    """The person-reference key: from settings, from its file, or generated (embedded only).
+    """The person-reference key: from settings, from its file, or generated (local broker only).
 
-    On the embedded broker the key is generated on first run into ``data_dir/pseudonym.key``
+    On the local broker the key is generated on first run into ``data_dir/pseudonym.key``
     with mode 0600 and reused afterwards, so references stay stable across restarts.
     """
     if settings.pseudonym_secret is not None:
@@ -285,7 +286,7 @@ def pseudonym_secret(settings: HubSettings) -> bytes:
     key_file = settings.data_dir / _PSEUDONYM_KEY_FILE
     if key_file.exists():
         return _read_secret_file(key_file, str(key_file))
-    if not settings.embedded:
+    if not settings.local_broker:
         raise ConfigurationError(
             "HUB_PSEUDONYM_SECRET: required when HUB_KAFKA_BOOTSTRAP points at a real cluster "
             "(or set HUB_PSEUDONYM_SECRET_FILE)"

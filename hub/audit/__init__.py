@@ -22,7 +22,7 @@ def open_store(settings: HubSettings) -> AuditStore:
 def open_recorder(settings: HubSettings) -> AuditRecorder:
     """The recorder ``hub up`` audits with: the store and the checkpoint signing key."""
     key = load_or_create_signing_key(
-        settings.audit_signing_key_file, settings.data_dir, may_generate=settings.embedded
+        settings.audit_signing_key_file, settings.data_dir, may_generate=settings.local_broker
     )
     return AuditRecorder(
         open_store(settings),

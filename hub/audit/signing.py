@@ -6,7 +6,7 @@ what the hub wrote": a rewritten chain (every hash recomputed) or a truncated on
 matches a signed head. Checkpoints are chained too (``previous`` is the hash of the one
 before), so removing one from the middle shows.
 
-The key comes from ``HUB_AUDIT_SIGNING_KEY_FILE`` (PEM, PKCS#8). On the embedded default it is
+The key comes from ``HUB_AUDIT_SIGNING_KEY_FILE`` (PEM, PKCS#8). On the local-broker default it is
 generated on first run into ``data_dir/audit-signing.key`` (mode 0600), with the public half
 beside it in ``audit-signing.pub`` for auditors.
 """

@@ -1,6 +1,6 @@
 """The audit store: chains of records, their heads and the signed checkpoints, in SQL.
 
-One implementation over two databases: SQLite in the data directory (the embedded default) and
+One implementation over two databases: SQLite in the data directory (the local default) and
 PostgreSQL (``HUB_AUDIT_DSN``) for production, where several hub instances share one store.
 Appending to a chain locks its head row (``SELECT … FOR UPDATE`` in PostgreSQL, SQLite's one
 writer), so whichever instance owns a partition after a rebalance continues its chain where

@@ -1,7 +1,7 @@
-"""Connecting to Kafka: the embedded broker and client configuration from settings."""
+"""Connecting to Kafka: the local broker, the pinned Kafka jars and client configuration."""
 
 from __future__ import annotations
 
-from hub.broker.embedded import EmbeddedBroker, embedded_broker, find_free_port
+from hub.broker.local import LocalKafka, find_free_port, local_kafka
 
-__all__ = ["EmbeddedBroker", "embedded_broker", "find_free_port"]
+__all__ = ["LocalKafka", "find_free_port", "local_kafka"]

@@ -1,6 +1,6 @@
 """Kafka client configuration derived from settings, for aiokafka and FastStream alike.
 
-The only place that turns TLS/SASL settings into client arguments, so the embedded broker and
+The only place that turns TLS/SASL settings into client arguments, so the local broker and
 a real cluster differ by configuration only.
 """
 
@@ -17,15 +17,15 @@ from hub.errors import ConfigurationError
 from hub.settings import HubSettings, sasl_password
 
 __all__ = [
-    "EMBEDDED_STATE_FILE",
+    "LOCAL_STATE_FILE",
     "KafkaConnection",
     "connection_for",
-    "read_embedded_state",
-    "write_embedded_state",
+    "read_local_state",
+    "write_local_state",
 ]
 
-#: Written by ``hub up`` on the embedded broker so other commands in other terminals find it.
-EMBEDDED_STATE_FILE = "embedded-broker.json"
+#: Written by ``hub up`` on its local broker so other commands in other terminals find it.
+LOCAL_STATE_FILE = "local-broker.json"
 
 
 @dataclass(frozen=True)
@@ -77,17 +77,17 @@ class KafkaConnection:
         return context
 
 
-def write_embedded_state(data_dir: Path, bootstrap: str) -> Path:
-    """Record the running embedded broker (address and hub pid) in the data directory."""
+def write_local_state(data_dir: Path, bootstrap: str) -> Path:
+    """Record the running local broker (address and hub pid) in the data directory."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / EMBEDDED_STATE_FILE
+    path = data_dir / LOCAL_STATE_FILE
     path.write_text(json.dumps({"bootstrap": bootstrap, "pid": os.getpid()}), encoding="utf-8")
     return path
 
 
-def read_embedded_state(data_dir: Path) -> str | None:
-    """The bootstrap of an embedded broker a live ``hub up`` recorded, if any."""
-    path = data_dir / EMBEDDED_STATE_FILE
+def read_local_state(data_dir: Path) -> str | None:
+    """The bootstrap of a local broker a live ``hub up`` recorded, if any."""
+    path = data_dir / LOCAL_STATE_FILE
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
         os.kill(int(state["pid"]), 0)
@@ -99,13 +99,13 @@ def read_embedded_state(data_dir: Path) -> str | None:
 def connection_for(settings: HubSettings) -> KafkaConnection:
     """The connection for commands that need a running broker (not ``hub up`` itself).
 
-    ``HUB_KAFKA_BOOTSTRAP`` if set; else the embedded broker of a running ``hub up`` with the
+    ``HUB_KAFKA_BOOTSTRAP`` if set; else the local broker of a running ``hub up`` with the
     same data directory; else a ``ConfigurationError`` saying what to do.
     """
-    bootstrap = settings.kafka_bootstrap or read_embedded_state(settings.data_dir)
+    bootstrap = settings.kafka_bootstrap or read_local_state(settings.data_dir)
     if bootstrap is None:
         raise ConfigurationError(
-            "HUB_KAFKA_BOOTSTRAP: not set and no embedded broker is running in "
+            "HUB_KAFKA_BOOTSTRAP: not set and no local broker is running in "
             f"{settings.data_dir} (start one with `hub up`)"
         )
     return KafkaConnection(bootstrap, settings)

@@ -1,4 +1,4 @@
-"""``hub up``: run the hub (embedded broker when no Kafka is configured)."""
+"""``hub up``: run the hub (on a local Apache Kafka when no Kafka is configured)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ __all__ = ["up"]
 
 
 def _announce(status: HubStatus) -> None:
-    where = "embedded Tansu broker" if status.embedded else "Kafka cluster"
+    where = "local Apache Kafka" if status.local else "Kafka cluster"
     out.print(f"[bold green]hub is up[/] on the {where}")
     out.print(f"  bootstrap   {status.bootstrap}")
     out.print(f"  data dir    {status.data_dir}")
+    if status.local:
+        out.print(f"  kafka logs  {status.data_dir / 'kafka'} (kept across restarts)")
     out.print(f"  connectors  {', '.join(status.connectors) or 'none yet'}")
     out.print(f"  topics      {len(status.topics)}")
     for topic in status.topics:
@@ -23,9 +25,9 @@ def _announce(status: HubStatus) -> None:
 
 
 def up() -> None:
-    """Run the hub (embedded broker when HUB_KAFKA_BOOTSTRAP is unset) until Ctrl-C.
+    """Run the hub (a local Apache Kafka when HUB_KAFKA_BOOTSTRAP is unset) until Ctrl-C.
 
-    Starts the broker if needed, provisions the topics, runs every connector; Ctrl-C or
+    Starts the local broker if needed (its topics and records stay in HUB_DATA_DIR/kafka), provisions the topics, runs every connector; Ctrl-C or
     SIGTERM stops everything cleanly.
     """
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.

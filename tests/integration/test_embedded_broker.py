@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub.broker.embedded import EmbeddedBroker
-from hub.errors import EmbeddedBrokerError
+from hub.errors import LocalBrokerError
 from tests.support import alive, wait_dead
 
 pytestmark = pytest.mark.integration
@@ -34,7 +34,7 @@ def test_start_listens_on_loopback_and_stop_leaves_no_process(tmp_path: Path) ->
 def test_port_already_taken_fails_with_a_clear_error(kafka_bootstrap: str, tmp_path: Path) -> None:
     taken = int(kafka_bootstrap.rsplit(":", 1)[1])
     broker = EmbeddedBroker(port=taken, log_path=tmp_path / "broker.log")
-    with pytest.raises(EmbeddedBrokerError, match=f"port {taken} .* already in use"):
+    with pytest.raises(LocalBrokerError, match=f"port {taken} .* already in use"):
         broker.start(timeout=10)
     assert not broker.is_running()
 
@@ -44,7 +44,7 @@ def test_broker_that_exits_while_starting_is_reported(
 ) -> None:
     monkeypatch.setenv("CALF_TANSU_BIN", "/bin/false")
     broker = EmbeddedBroker(log_path=tmp_path / "broker.log")
-    with pytest.raises(EmbeddedBrokerError, match="exited with code 1 while starting"):
+    with pytest.raises(LocalBrokerError, match="exited with code 1 while starting"):
         broker.start(timeout=10)
     assert not broker.is_running()
 
