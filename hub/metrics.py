@@ -84,12 +84,6 @@ class HubMetrics:
             ["route"],
             registry=self.registry,
         )
-        self.position_resets = Counter(
-            "hub_position_resets",
-            "Partitions a route read again from the beginning: its position was past their end",
-            ["route"],
-            registry=self.registry,
-        )
         #: Routes stalled right now (``/healthz`` names them).
         self.stalled_routes: set[str] = set()
 

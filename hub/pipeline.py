@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, cast
 
-from aiokafka.errors import KafkaError, KafkaTimeoutError, UnknownError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -46,8 +46,6 @@ from tenacity import (
 
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, chain_of, drafts_for
 from hub.audit.records import EventFacts
-from hub.broker.outages import BrokerOutages, HandledAcrossLogLossError
-from hub.broker.positions import PositionedConsumer
 from hub.deadletter import DeadLetter, KafkaSource
 from hub.landings import Landing, Landings
 from hub.logs import get_logger
@@ -314,9 +312,7 @@ async def _publish_all(
 
 
 def _transient(exc: BaseException) -> bool:
-    # UnknownError (-1): Tansu's answer when two produces race for a fresh partition's first
-    # offset (docs/broker-differences.md); the retry lands.
-    return isinstance(exc, KafkaTimeoutError | UnknownError) or (
+    return isinstance(exc, KafkaTimeoutError) or (
         isinstance(exc, KafkaError) and bool(exc.retriable)
     )
 
@@ -401,12 +397,7 @@ def _reason(message: Produced) -> str:
 
 
 class Subscription(Protocol):
-    """A route's subscriber, as far as supervision needs it: it can be restarted, and its
-    consumer's positions can be checked (None while it is stopped)."""
-
-    @property
-    def consumer(self) -> PositionedConsumer | None:
-        """The subscriber's Kafka consumer."""
+    """A route's subscriber, as far as supervision needs it: it can be restarted."""
 
     async def start(self) -> None:
         """Join the consumer group and consume."""
@@ -446,19 +437,15 @@ def wire_route(
     landings: Landings | None = None,
     progress: Progress | None = None,
     max_batch: int = 1,
-    outages: BrokerOutages | None = None,
 ) -> Subscription:
     """Subscribe ``route`` on ``broker``: commit only after its outputs are published (and
     audited, with a ``recorder``); with ``landings``, partner output is exactly once. With
     ``max_batch`` above 1, up to that many records of one fetch are handled (and committed)
-    together. A message handled across an outage after which the broker had lost its log
-    (``outages``) is not committed but read again: the fresh log gave its offset to a new
-    record."""
+    together."""
 
     async def consume(message: KafkaMessage) -> None:
         raw = message.raw_message
         records = raw if isinstance(raw, tuple) else (raw,)
-        mark = outages.mark() if outages is not None else None
         if progress is not None:
             progress.begin()
         try:
@@ -466,8 +453,6 @@ def wire_route(
         finally:
             if progress is not None:
                 progress.end()
-        if outages is not None and mark is not None and await outages.lost_log_since(mark):
-            raise HandledAcrossLogLossError(route.connector)
 
     batch: dict[str, Any] = (
         {"batch": True, "max_records": max_batch, "batch_timeout_ms": _BATCH_WAIT_MS}

@@ -28,7 +28,6 @@ from hub.broker.connection import (
 from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.broker.kafka import default_jar_dir, fetch_jars, jars_present
 from hub.broker.local import LocalKafka
-from hub.broker.outages import BrokerOutages
 from hub.broker.watch import Readiness, watch_broker
 from hub.connector import Connector, ConnectorContext
 from hub.contracts import ContractBook, load_contract_book
@@ -164,26 +163,18 @@ async def _watchers(
     readiness: Readiness,
     supervised: list[Supervised],
     routes: Sequence[Route],
-    outages: BrokerOutages,
     stop: asyncio.Event,
 ) -> None:
     """Kafka's presence (readiness), the routes' progress (supervision), consumer lag."""
     metrics = readiness.metrics
 
     async def recover() -> None:
-        # A broker that lost its storage (the embedded one keeps it in memory) comes back
-        # without topics, and the fresh logs reuse the offsets of messages still in hand.
+        # A cluster rebuilt while the hub waited may lack topics: say so, and create them.
         provisioned = await provision_topics(connection)
         if provisioned.created:
-            outages.log_lost()
-            log.warning(
-                "Kafka came back without its topics: messages in hand are read again",
-                created=len(provisioned.created),
-            )
+            log.warning("Kafka came back without some topics", created=len(provisioned.created))
 
-    broker_watch = asyncio.create_task(
-        watch_broker(connection, readiness, recover, stop, outages=outages)
-    )
+    broker_watch = asyncio.create_task(watch_broker(connection, readiness, recover, stop))
     running.push_async_callback(_cancel, broker_watch)
     supervisor = asyncio.create_task(supervise(supervised, metrics, settings.stall_timeout_s, stop))
     running.push_async_callback(_cancel, supervisor)
@@ -231,7 +222,7 @@ async def serve(
         # Partner topics' end offsets before anything runs: the floors of delivery intents.
         landings = Landings(connection.client_kwargs())
         await landings.learn_ends(spec.name for spec in TOPICS if spec.kind is TopicKind.OUTBOUND)
-        supervised, outages = [], BrokerOutages()
+        supervised = []
         for route in routes:
             progress = Progress()
             subscription = wire_route(
@@ -243,7 +234,6 @@ async def serve(
                 landings,
                 progress,
                 max_batch=settings.route_batch,
-                outages=outages,
             )
             supervised.append(Supervised(route.connector, subscription, progress))
         running.push_async_callback(kafka.stop)
@@ -251,7 +241,7 @@ async def serve(
         readiness = Readiness(ready, metrics)
         readiness.up()
         running.callback(readiness.down)  # first thing on the way down: not ready any more
-        await _watchers(running, settings, connection, readiness, supervised, routes, outages, stop)
+        await _watchers(running, settings, connection, readiness, supervised, routes, stop)
         housekeeper = asyncio.create_task(
             housekeeping(
                 recorder,

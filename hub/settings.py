@@ -101,9 +101,8 @@ class HubSettings(BaseSettings):
         le=1000,
         description="Records of one fetch a route handles together: one audit transaction, "
         "one commit of each ledger and one offset commit for all of them (bench/README.md, "
-        "Partner flows). 100 makes the hub 5-10x faster. 1 by default: with batches, a broker "
-        "that lost its logs can still make a route pass over a few messages "
-        "(docs/broker-differences.md, 11).",
+        "Partner flows). 100 makes the hub 5-10x faster; 1 by default until batches are "
+        "proven under every fault test.",
     )
     stall_timeout_s: float = Field(
         default=120.0,

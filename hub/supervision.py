@@ -7,10 +7,6 @@ would an administrator without this. The supervisor logs an error naming the rou
 (``/healthz`` answers 503 naming it, ``hub_route_stalled`` is 1), and restarts the route's
 subscriber: the message being handled is given up (not acknowledged, so it comes again), the
 consumer leaves the group and joins it afresh. ``hub_route_restarts_total`` counts restarts.
-
-Each round also looks for a consumer whose position lies past the end of a partition (a broker
-that came back without its logs, see ``hub.broker.positions``) and reads that partition again
-from its beginning; ``hub_position_resets_total`` counts such partitions.
 """
 
 from __future__ import annotations
@@ -21,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from hub.broker.positions import reset_positions_past_end
 from hub.logs import get_logger
 from hub.metrics import HubMetrics
 from hub.pipeline import Progress, Subscription
@@ -31,8 +26,6 @@ __all__ = ["Supervised", "supervise"]
 log = get_logger(__name__)
 
 CHECK_EVERY_S: Final = 1.0
-#: A position the consumer does not know yet is looked up; the check does not wait longer.
-POSITION_WAIT_S: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -64,39 +57,16 @@ async def _restart(route: Supervised, metrics: HubMetrics, stuck_s: float) -> No
     log.info("route restarted", route=route.connector)
 
 
-async def _reset_positions_past_end(route: Supervised, metrics: HubMetrics) -> None:
-    consumer = route.subscription.consumer
-    if consumer is None:
-        return
-    try:
-        reset = await asyncio.wait_for(reset_positions_past_end(consumer), POSITION_WAIT_S)
-    except TimeoutError:
-        return
-    for partition, position in reset.items():
-        log.warning(
-            "consumer position past the end of its partition: reading it from the beginning",
-            route=route.connector,
-            topic=partition.topic,
-            partition=partition.partition,
-            position=position,
-            end=consumer.highwater(partition),
-        )
-        metrics.position_resets.labels(route.connector).inc()
-
-
 async def supervise(
     routes: Sequence[Supervised],
     metrics: HubMetrics,
     stall_after_s: float,
     stop: asyncio.Event,
 ) -> None:
-    """Until ``stop``: restart every route that is stuck on one message too long, and read
-    again from the beginning every partition a route's consumer has a position past the end
-    of."""
+    """Until ``stop``: restart every route that is stuck on one message too long."""
     for route in routes:
         metrics.stalled.labels(route.connector).set(0)
         metrics.restarts.labels(route.connector)
-        metrics.position_resets.labels(route.connector)
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), CHECK_EVERY_S)
@@ -108,11 +78,4 @@ async def supervise(
                 except Exception as exc:  # noqa: BLE001 - try again at the next round.
                     log.error(
                         "route restart failed", route=route.connector, error=type(exc).__name__
-                    )
-            if not stop.is_set():
-                try:
-                    await _reset_positions_past_end(route, metrics)
-                except Exception as exc:  # noqa: BLE001 - a consumer between states; next round.
-                    log.warning(
-                        "position check failed", route=route.connector, error=type(exc).__name__
                     )

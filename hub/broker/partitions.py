@@ -1,4 +1,4 @@
-"""Every partition of some topics, as a started aiokafka consumer sees them now."""
+"""Every partition of some topics, as the cluster reports them now."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ __all__ = ["partitions_of"]
 
 async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
     """The partitions of ``topics`` in topic order then partition order (none for a topic the
-    cluster does not know). Fetches fresh metadata first: a consumer that never subscribed
-    may not have the topics' partitions yet."""
-    await consumer.topics()
+    cluster does not know), from fresh metadata of the whole cluster.
+
+    Not ``consumer.partitions_for_topic``: a consumer that never subscribed keeps metadata of
+    no topic at all on Kafka, and ``consumer.topics()`` fetches the cluster's metadata without
+    keeping it.
+    """
+    cluster = await consumer._client.fetch_all_metadata()
     return [
         TopicPartition(topic, partition)
         for topic in topics
-        for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        for partition in sorted(cluster.partitions_for_topic(topic) or ())
     ]

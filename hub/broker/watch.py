@@ -25,7 +25,6 @@ from tenacity import (
 )
 
 from hub.broker.connection import KafkaConnection
-from hub.broker.outages import BrokerOutages
 from hub.logs import get_logger
 from hub.metrics import HubMetrics
 
@@ -96,11 +95,9 @@ async def watch_broker(
     recover: Callable[[], Awaitable[object]],
     stop: asyncio.Event,
     every_s: float = PROBE_EVERY_S,
-    outages: BrokerOutages | None = None,
 ) -> None:
     """Until ``stop``: probe the cluster; while it is away, not ready and retrying; when it is
-    back, ``recover()`` (provision topics) and ready again. ``outages`` hears of each outage's
-    beginning and end."""
+    back, ``recover()`` (provision topics) and ready again."""
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every_s)
@@ -111,8 +108,6 @@ async def watch_broker(
             continue
         except BrokerUnreachableError as exc:
             readiness.down()
-            if outages is not None:
-                outages.begin()
             lost_at = time.monotonic()
             log.warning(
                 "Kafka unreachable: not ready, retrying with backoff",
@@ -133,8 +128,6 @@ async def watch_broker(
                     await recover()
                 except Exception as exc:  # noqa: BLE001 - back, but not usable yet: keep trying.
                     raise BrokerUnreachableError(f"recovery failed: {type(exc).__name__}") from None
-        if outages is not None:
-            outages.end()  # also on stop: a route waiting for the verdict must not hang
         if stop.is_set():
             return
         readiness.up()

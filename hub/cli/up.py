@@ -27,7 +27,8 @@ def _announce(status: HubStatus) -> None:
 def up() -> None:
     """Run the hub (a local Apache Kafka when HUB_KAFKA_BOOTSTRAP is unset) until Ctrl-C.
 
-    Starts the local broker if needed (its topics and records stay in HUB_DATA_DIR/kafka), provisions the topics, runs every connector; Ctrl-C or
+    Starts the local broker if needed (its topics and records stay in HUB_DATA_DIR/kafka),
+    provisions the topics, runs every connector; Ctrl-C or
     SIGTERM stops everything cleanly.
     """
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.

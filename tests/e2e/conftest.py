@@ -81,7 +81,7 @@ class RunningHub:
                 if line.startswith(READY_PREFIX):
                     self.bootstrap = line.removeprefix(READY_PREFIX).strip()
                     started = [
-                        r for r in self.log_records() if r["event"] == "embedded broker started"
+                        r for r in self.log_records() if r["event"] == "local broker started"
                     ]
                     self.broker_pid = int(str(started[0]["pid"])) if started else 0
                     return

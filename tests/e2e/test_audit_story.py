@@ -1,6 +1,6 @@
 """The audit log of a real run, as an auditor uses it, on SQLite and on PostgreSQL.
 
-``hub up`` runs as a separate process on the embedded broker. A jobseeker's status changes,
+``hub up`` runs as a separate process on its local Apache Kafka. A jobseeker's status changes,
 a referral to Päijät-Sote, a dead-lettered message and an event nobody may receive go through
 it. Then the auditor's commands run against what it recorded: the audit stream on
 ``hub.audit.v1`` carries no identity code, ``verify`` holds, ``disclosures`` lists exactly what

@@ -3,7 +3,7 @@
 A Lahti jobseeker registers as unemployed, is referred to Päijät-Sote for rehabilitative work
 activity, starts it, the referral is accepted, and the person moves to Hollola (recorded by the
 Päijät-Häme employment area). The employment area also refers another person to Lahti's
-integration training. ``hub up`` runs as a separate process on the embedded broker; the test
+integration training. ``hub up`` runs as a separate process on its local Apache Kafka; the test
 reads every ``out.*`` topic and checks exactly which messages, with which fields, arrived.
 """
 

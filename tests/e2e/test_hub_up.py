@@ -1,4 +1,4 @@
-"""``hub up`` on the embedded default, driven through the CLI like an administrator would."""
+"""``hub up`` on its local Apache Kafka, driven through the CLI like an administrator would."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_up_announces_and_serves_topics_send_and_tail_then_ctrl_c_leaves_nothing
     assert hub.bootstrap.startswith("127.0.0.1:")
     assert hub.broker_pid > 0
     stdout = hub.stdout()
-    assert "hub is up on the embedded Tansu broker" in stdout
+    assert "hub is up on the local Apache Kafka" in stdout
     assert str(tmp_path / "data0") in stdout
     for spec in TOPICS:
         assert spec.name in stdout
@@ -73,7 +73,7 @@ def test_up_announces_and_serves_topics_send_and_tail_then_ctrl_c_leaves_nothing
     assert hub.stop(signal.SIGINT) == 0
     assert wait_dead(hub.broker_pid), "Ctrl-C left the broker running"
     assert "hub stopped" in hub.stdout()
-    assert not (tmp_path / "data0" / "embedded-broker.json").exists()
+    assert not (tmp_path / "data0" / "local-broker.json").exists()
     # The whole run logged at debug level; no identity code in any line of any command.
     for output in (hub.stderr(), listed.stderr, sent.stderr, tailed.stderr):
         for code in CODES:

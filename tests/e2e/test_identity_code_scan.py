@@ -1,6 +1,6 @@
 """Everything a running hub writes, scanned for identity codes: none outside ``data``.
 
-``hub up`` runs as a separate process on the embedded broker, with debug JSON logs and
+``hub up`` runs as a separate process on its local Apache Kafka, with debug JSON logs and
 ``HUB_METRICS_PORT``. Every inbound path gets messages about known people (identity codes with
 individual numbers 900-999): Kela lines on ``in.kela.benefit-day`` and a file through
 ``hub ingest kela``, both authorities' client-status and a referral, and Päijät-Sote's FHIR

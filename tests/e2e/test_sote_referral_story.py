@@ -1,4 +1,4 @@
-"""A referral's life with Päijät-Sote, end to end on the embedded broker.
+"""A referral's life with Päijät-Sote, end to end on its local Apache Kafka.
 
 Lahti refers a jobseeker to rehabilitative work activity; Päijät-Sote receives a FHIR
 ``ServiceRequest``, answers with ``Task`` resources (accepted, in progress, completed), and

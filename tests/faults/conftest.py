@@ -1,6 +1,6 @@
 """Fault injection: the hub as a separate process against a broker the test owns.
 
-Unlike ``hub up`` on its own embedded broker, the broker here lives in the test process, so a
+Unlike ``hub up`` on its own local broker, the broker here lives in the test process, so a
 test can kill the hub (and the broker stays), or stop the broker (and the hub stays).
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hub.audit.signing import load_or_create_signing_key
-from hub.broker.embedded import EmbeddedBroker
+from hub.broker.local import LocalKafka
 from tests.e2e.conftest import RunningHub, start_hub
 
 __all__ = ["SECRET", "StartHub", "hub_settings", "start_hub"]
@@ -23,14 +23,14 @@ StartHub = Callable[..., RunningHub]
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """A fresh embedded broker of the test's own, always stopped."""
-    embedded = EmbeddedBroker(log_path=tmp_path / "tansu.log")
-    embedded.start()
+def broker(tmp_path: Path) -> Iterator[LocalKafka]:
+    """A fresh Apache Kafka of the test's own (logs under tmp_path/broker), always stopped."""
+    kafka = LocalKafka(tmp_path / "broker")
+    kafka.start()
     try:
-        yield embedded
+        yield kafka
     finally:
-        embedded.stop()
+        kafka.stop()
 
 
 def hub_settings(data_dir: Path, bootstrap: str, **extra: str) -> dict[str, str]:
@@ -38,7 +38,6 @@ def hub_settings(data_dir: Path, bootstrap: str, **extra: str) -> dict[str, str]
     load_or_create_signing_key(None, data_dir, may_generate=True)
     return {
         "HUB_KAFKA_BOOTSTRAP": bootstrap,
-        "HUB_KAFKA_IDEMPOTENCE": "false",
         "HUB_PSEUDONYM_SECRET": SECRET,
         "HUB_KAFKA_SESSION_TIMEOUT_MS": "6000",
         **extra,

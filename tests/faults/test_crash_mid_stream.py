@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.broker.embedded import EmbeddedBroker
+from hub.broker.local import LocalKafka
 from tests.e2e.conftest import hub_env, run_hub
 from tests.faults.conftest import StartHub, hub_settings
 from tests.faults.inputs import OUTPUT_TOPICS, mixed_inputs, output_id
@@ -43,7 +43,7 @@ def _wait_outputs(bootstrap: str, at_least: int, timeout_s: float) -> int:
 
 
 def test_a_hub_killed_mid_stream_loses_nothing_and_sends_nothing_twice(
-    start_hub: StartHub, broker: EmbeddedBroker, tmp_path: Path
+    start_hub: StartHub, broker: LocalKafka, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "data"
     settings = hub_settings(data_dir, broker.bootstrap, HUB_LOG_LEVEL="info")

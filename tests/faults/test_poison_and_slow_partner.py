@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from hub.broker.embedded import EmbeddedBroker
+from hub.broker.local import LocalKafka
 from hub.deadletter import DLQ_REASON, SOURCE_OFFSET, SOURCE_TOPIC
 from hub.topics import DEADLETTER_TOPIC
 from tests.faults.conftest import StartHub, hub_settings
@@ -55,7 +55,7 @@ POISON: dict[bytes, str] = {
 
 
 def test_poison_is_dead_lettered_and_the_good_ones_flow_in_order(
-    start_hub: StartHub, broker: EmbeddedBroker, tmp_path: Path
+    start_hub: StartHub, broker: LocalKafka, tmp_path: Path
 ) -> None:
     hub = start_hub(tmp_path / "data", **hub_settings(tmp_path / "data", broker.bootstrap))
     hub.wait_ready()
@@ -96,7 +96,7 @@ def test_poison_is_dead_lettered_and_the_good_ones_flow_in_order(
 
 
 def test_a_stalled_partner_consumer_does_not_hold_up_the_other_partners(
-    start_hub: StartHub, broker: EmbeddedBroker, tmp_path: Path
+    start_hub: StartHub, broker: LocalKafka, tmp_path: Path
 ) -> None:
     hub = start_hub(tmp_path / "data", **hub_settings(tmp_path / "data", broker.bootstrap))
     hub.wait_ready()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.broker.embedded import EmbeddedBroker
+from hub.broker.local import LocalKafka
 from tests.faults.conftest import StartHub, hub_settings
 from tests.faults.http import body_of, status_of
 from tests.faults.inputs import OUTPUT_TOPICS, mixed_inputs, output_id
@@ -36,7 +36,7 @@ def _restarts(port: int) -> float:
 
 
 def test_a_stalled_route_is_restarted_and_shows_in_health_and_metrics(
-    start_hub: StartHub, broker: EmbeddedBroker, tmp_path: Path
+    start_hub: StartHub, broker: LocalKafka, tmp_path: Path
 ) -> None:
     port = free_port()
     data_dir = tmp_path / "data"

@@ -1,4 +1,4 @@
-"""The integration suite's one broker: a real embedded Tansu broker for the whole session."""
+"""The integration suite's one broker: a real Apache Kafka (single-node KRaft) for the session."""
 
 from __future__ import annotations
 
@@ -15,17 +15,16 @@ from aiokafka.structs import ConsumerRecord
 from hub.audit.records import AuditDraft, AuditRecord
 from hub.audit.store import AuditStore
 from hub.broker.connection import KafkaConnection
-from hub.broker.embedded import EmbeddedBroker
+from hub.broker.local import LocalKafka
 from hub.settings import HubSettings, load_settings
 
 Records = list[ConsumerRecord[bytes, bytes]]
 
 
 @pytest.fixture(scope="session")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
-    """Start the embedded broker once per session and always stop it."""
-    log: Path = tmp_path_factory.mktemp("broker") / "tansu.log"
-    broker = EmbeddedBroker(log_path=log)
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    """Start one Apache Kafka for the session (from the pinned jars) and always stop it."""
+    broker = LocalKafka(tmp_path_factory.mktemp("kafka"))
     broker.start()
     try:
         yield broker
@@ -34,9 +33,9 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroke
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(embedded: EmbeddedBroker) -> str:
-    """``host:port`` of the session's embedded broker."""
-    return embedded.bootstrap
+def kafka_bootstrap(kafka: LocalKafka) -> str:
+    """``host:port`` of the session's broker."""
+    return kafka.bootstrap
 
 
 @pytest.fixture
@@ -44,7 +43,6 @@ def settings(kafka_bootstrap: str, tmp_path: Path) -> HubSettings:
     """Settings pointing at the session broker, with a private data directory."""
     return load_settings(
         kafka_bootstrap=kafka_bootstrap,
-        kafka_idempotence=False,
         data_dir=tmp_path / "data",
         pseudonym_secret="integration-test-secret-0123456789abcdef",
         kafka_connect_timeout_s=10.0,

@@ -1,4 +1,4 @@
-"""``hub topics provision|list`` against a fresh embedded broker."""
+"""``hub topics provision|list`` against a fresh Apache Kafka."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from hub.broker.embedded import EmbeddedBroker
+from hub.broker.local import LocalKafka
 from hub.cli import main
 from hub.topics import TOPICS
 
@@ -18,11 +18,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging"
 
 
 @pytest.fixture
-def fresh_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmbeddedBroker]:
+def fresh_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalKafka]:
     for name in list(os.environ):
         if name.startswith("HUB_"):
             monkeypatch.delenv(name)
-    broker = EmbeddedBroker(log_path=tmp_path / "broker.log")
+    broker = LocalKafka(tmp_path / "broker")
     broker.start()
     monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", broker.bootstrap)
     monkeypatch.setenv("HUB_LOG_FORMAT", "json")
@@ -54,7 +54,7 @@ def test_list_flags_missing_topics_until_provisioned(capsys: pytest.CaptureFixtu
 
 
 def test_list_flags_an_input_topic_whose_partitions_break_ordering(
-    fresh_broker: EmbeddedBroker, capsys: pytest.CaptureFixture[str]
+    fresh_broker: LocalKafka, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async def create_wrong() -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=fresh_broker.bootstrap)

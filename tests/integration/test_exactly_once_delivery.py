@@ -73,11 +73,16 @@ async def _run(
         for event_id in ("e-1", "e-2", "e-3"):
             await broker.publish(orjson.dumps({"id": event_id}), topic=in_topic, key=b"k")
         await read_topic(kafka_bootstrap, in_topic, until=lambda r: len(r) >= 3)
-        # Every input settled: the delivery log holds all three (the condition to stop on).
-        for _ in range(300):
-            if all(deliveries.delivered(out_topic, e) for e in ("e-1", "e-2", "e-3")):
-                break
-            await asyncio.sleep(0.05)
+        # Every input settled: the delivery log has committed all three (the condition to stop
+        # on). Read through a connection of its own: the route's sees what it merely staged.
+        committed = DeliveryLog.open(data_dir)
+        try:
+            for _ in range(600):
+                if all(committed.delivered(out_topic, e) for e in ("e-1", "e-2", "e-3")):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            committed.close()
         # Settled means published: the topic holds everything it will ever hold.
         total = sum((await end_offsets(kafka_bootstrap, [out_topic])).values())
         outputs = await read_topic(kafka_bootstrap, out_topic, until=lambda r: len(r) >= total)

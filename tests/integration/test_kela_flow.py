@@ -1,4 +1,4 @@
-"""The Kela connector end to end on the embedded broker, with the hub's real routes.
+"""The Kela connector end to end on a real Apache Kafka, with the hub's real routes.
 
 Records come in on ``in.kela.benefit-day`` and from a file; canonical events reach
 ``hub.benefit-day.v1``; the contracts route them to ``out.lahti.benefit-day`` /

@@ -1,4 +1,4 @@
-"""A real flow through the hub's wiring on the embedded broker.
+"""A real flow through the hub's wiring on a real Apache Kafka.
 
 The route here is a small client-status translation written for the test (the real
 connectors arrive with their issues); everything around it is the hub's own: FastStream

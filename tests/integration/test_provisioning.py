@@ -1,4 +1,4 @@
-"""Provisioning the catalogue on the real embedded broker: complete and idempotent."""
+"""Provisioning the catalogue on a real Apache Kafka: complete and idempotent."""
 
 from __future__ import annotations
 

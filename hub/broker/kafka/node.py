@@ -61,6 +61,17 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _cause(output: str) -> str:
+    """The lines of a Java tool's output that say what went wrong: no stack frames, no SLF4J
+    chatter."""
+    lines = [
+        line.strip()
+        for line in output.splitlines()
+        if line.strip() and not line.startswith(("\tat ", "\t... ", "SLF4J")) and line[:3] != "at "
+    ]
+    return " | ".join(lines[-2:]) or "no output"
+
+
 def _render(properties: Mapping[str, str]) -> str:
     return "".join(f"{key}={value}\n" for key, value in properties.items())
 
@@ -138,8 +149,8 @@ class KafkaNode:
         )
         result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
         if result.returncode != 0:
-            tail = " | ".join((result.stdout + result.stderr).strip().splitlines()[-2:])
-            raise LocalBrokerError(f"formatting the Kafka log directory failed: {tail}")
+            cause = _cause(result.stdout + result.stderr)
+            raise LocalBrokerError(f"formatting the Kafka log directory failed: {cause}")
 
     def _jvm_options(self) -> tuple[str, ...]:
         return (

@@ -34,7 +34,7 @@ def test_no_broker_configured_or_running_says_what_to_do(
 ) -> None:
     assert main(["tail", "hub.deadletter.v1"]) == 2
     line = _one_error_line(capsys.readouterr().err)
-    assert "HUB_KAFKA_BOOTSTRAP: not set and no embedded broker is running" in line
+    assert "HUB_KAFKA_BOOTSTRAP: not set and no local broker is running" in line
     assert "hub up" in line
 
 

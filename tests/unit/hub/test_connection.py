@@ -1,4 +1,4 @@
-"""Client arguments from settings: the embedded broker and a real cluster differ by config."""
+"""Client arguments from settings: the local broker and a real cluster differ by config."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hub.broker.connection import (
     KafkaConnection,
     connection_for,
-    read_embedded_state,
-    write_embedded_state,
+    read_local_state,
+    write_local_state,
 )
 from hub.broker.faststream_broker import security_for
 from hub.errors import ConfigurationError
@@ -73,23 +73,23 @@ def test_unreadable_tls_files_are_a_configuration_error(tmp_path: Path) -> None:
         KafkaConnection("k:9093", settings).client_kwargs()
 
 
-def test_commands_find_a_running_embedded_broker_through_the_data_dir(tmp_path: Path) -> None:
+def test_commands_find_a_running_local_broker_through_the_data_dir(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path)
-    with pytest.raises(ConfigurationError, match="no embedded broker is running"):
+    with pytest.raises(ConfigurationError, match="no local broker is running"):
         connection_for(settings)
-    write_embedded_state(tmp_path, "127.0.0.1:4242")
-    assert read_embedded_state(tmp_path) == "127.0.0.1:4242"
+    write_local_state(tmp_path, "127.0.0.1:4242")
+    assert read_local_state(tmp_path) == "127.0.0.1:4242"
     assert connection_for(settings).bootstrap == "127.0.0.1:4242"
 
 
 def test_state_of_a_dead_hub_is_ignored(tmp_path: Path) -> None:
-    (tmp_path / "embedded-broker.json").write_text('{"bootstrap": "x:1", "pid": 999999999}')
-    assert read_embedded_state(tmp_path) is None
-    (tmp_path / "embedded-broker.json").write_text("not json")
-    assert read_embedded_state(tmp_path) is None
+    (tmp_path / "local-broker.json").write_text('{"bootstrap": "x:1", "pid": 999999999}')
+    assert read_local_state(tmp_path) is None
+    (tmp_path / "local-broker.json").write_text("not json")
+    assert read_local_state(tmp_path) is None
 
 
-def test_explicit_bootstrap_wins_over_embedded_state(tmp_path: Path) -> None:
-    write_embedded_state(tmp_path, "127.0.0.1:4242")
+def test_explicit_bootstrap_wins_over_local_state(tmp_path: Path) -> None:
+    write_local_state(tmp_path, "127.0.0.1:4242")
     settings = load_settings(data_dir=tmp_path, kafka_bootstrap="kafka:9092")
     assert connection_for(settings).bootstrap == "kafka:9092"

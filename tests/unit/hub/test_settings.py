@@ -22,18 +22,19 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-def test_defaults_mean_embedded_broker_without_idempotence() -> None:
+def test_defaults_mean_a_local_broker_with_idempotent_producers() -> None:
     settings = load_settings()
-    assert settings.embedded
+    assert settings.local_broker
     assert settings.kafka_bootstrap is None
-    assert settings.idempotence is False
+    assert settings.idempotence is True
+    assert settings.session_timeout_ms == 10_000
     assert settings.data_dir == Path(".hub")
 
 
-def test_real_cluster_turns_idempotence_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_cluster_is_idempotent_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", "kafka-1:9093,kafka-2:9093")
     settings = load_settings()
-    assert not settings.embedded
+    assert not settings.local_broker
     assert settings.idempotence is True
 
 
@@ -112,7 +113,7 @@ def test_broken_toml_is_a_configuration_error(
         load_settings()
 
 
-def test_embedded_run_generates_secret_once_with_mode_0600(tmp_path: Path) -> None:
+def test_local_broker_run_generates_secret_once_with_mode_0600(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path / "data")
     first = pseudonym_secret(settings)
     key_file = tmp_path / "data" / "pseudonym.key"
