@@ -51,12 +51,13 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from lxml import etree
 
 from connectors import CONNECTORS
 from connectors.kela.native import HEADER
+from hub.broker.partitions import partitions_of
 from hub.referrals import ReferralRegister
 from hub.runtime import routes_for
 from hub.settings import load_settings
@@ -218,11 +219,7 @@ async def _everything_on(bootstrap: str) -> Records:
     await consumer.start()
     try:
         topics = await consumer.topics()
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in topics
-            for partition in consumer.partitions_for_topic(topic) or ()
-        ]
+        partitions = await partitions_of(consumer, sorted(topics))
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

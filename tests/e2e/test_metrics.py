@@ -40,8 +40,10 @@ def test_metrics_and_health_of_a_running_hub(start_hub: Callable[..., RunningHub
     def text() -> str:
         return _get(port, "/metrics")[1]
 
-    _wait_for(lambda: 'hub_messages_produced_total{route="distribution.client-status"' in text(),
-              "the distribution to show in the metrics")  # fmt: skip
+    # The two inputs may lie on different partitions: wait for both, and for the distribution.
+    _wait_for(lambda: 'hub_messages_produced_total{route="distribution.client-status"' in text()
+              and 'hub_messages_consumed_total{route="lahti.client-status"} 2.0' in text(),
+              "both inputs and the distribution to show in the metrics")  # fmt: skip
     metrics = text()
     assert 'hub_messages_consumed_total{route="lahti.client-status"} 2.0' in metrics
     assert (
