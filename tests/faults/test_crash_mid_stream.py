@@ -26,7 +26,7 @@ from tests.faults.kafka import end_offsets, read_to_end, send_all
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
-INPUTS = 1800
+INPUTS = 3000
 
 
 def _outputs_so_far(bootstrap: str) -> int:
