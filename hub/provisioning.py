@@ -35,6 +35,7 @@ async def _admin(connection: KafkaConnection) -> AIOKafkaAdminClient:
         connection,
         lambda: AIOKafkaAdminClient(**connection.client_kwargs(), request_timeout_ms=10_000),
         AIOKafkaAdminClient.start,
+        AIOKafkaAdminClient.close,
     )
 
 
