@@ -46,16 +46,19 @@ class _NoAnswerError(Exception):
 class _Progress:
     """The warnings of one ``start_client``: the first failure at once, then a few."""
 
-    def __init__(self, connection: KafkaConnection) -> None:
+    def __init__(
+        self, connection: KafkaConnection, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.bootstrap = connection.bootstrap
         self.timeout_s = connection.settings.kafka_connect_timeout_s
-        self.started = time.monotonic()
+        self.clock = clock
+        self.started = clock()
         self.attempts = 0
         self.said_at: float | None = None
 
     def failed(self, reason: str) -> None:
         self.attempts += 1
-        now = time.monotonic()
+        now = self.clock()
         elapsed = now - self.started
         if self.said_at is None:
             log.warning(

@@ -76,7 +76,8 @@ AUTHORIZATION_ERRORS: Final[tuple[type[KafkaError], ...]] = (
 )
 
 _TLS: Final = frozenset({"SSL", "SASL_SSL"})
-_HOSTNAME_MISMATCH: Final = 62  # X509_V_ERR_HOSTNAME_MISMATCH
+#: X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_NAME_MISMATCH: Final = frozenset({62, 64})
 
 
 def first_server(bootstrap: str) -> tuple[str, int]:
@@ -206,8 +207,8 @@ def _unreachable_reason(exc: BaseException, timeout_s: float) -> str:
 
 def _untrusted(connection: KafkaConnection, exc: ssl.SSLCertVerificationError) -> KafkaTlsError:
     bootstrap = connection.bootstrap
-    detail = exc.verify_message or exc.reason or "verification failed"
-    if exc.verify_code == _HOSTNAME_MISMATCH:
+    detail = (exc.verify_message or exc.reason or "verification failed").rstrip(".")
+    if exc.verify_code in _NAME_MISMATCH:
         return KafkaTlsError(
             bootstrap,
             f"TLS: the certificate of {bootstrap} is not issued for that name ({detail}): use "
