@@ -2,9 +2,10 @@
 
 One real Apache Kafka for the module with four listeners: PLAINTEXT (the broker's own, a super
 user), TLS with a self-signed certificate issued for ``localhost`` only, SASL/PLAIN with one
-user ``hub``, and the controller's. The standard authorizer denies what no ACL allows, so
-``hub`` may log in but holds no ACL but DESCRIBE on ``in.*``: its idempotent producer's
-InitProducerId is refused (Kafka wants WRITE on a topic or IDEMPOTENT_WRITE on the cluster).
+users ``hub`` and ``nobody``, and the controller's. The standard authorizer denies what no ACL
+allows: ``nobody`` holds no ACL, ``hub`` only DESCRIBE and CREATE on every topic, so its
+idempotent producer's InitProducerId is refused (Kafka wants WRITE on a topic or
+IDEMPOTENT_WRITE on the cluster).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cryptography.x509.oid import NameOID
 
 from hub.acl_apply import apply_acls
 from hub.acls import AclBinding, Operation, PatternType, ResourceType
+from hub.audit.signing import PRIVATE_KEY_FILE, load_or_create_signing_key
 from hub.broker.connection import KafkaConnection
 from hub.broker.kafka import default_jar_dir
 from hub.broker.kafka.node import KafkaNode, new_cluster_id
@@ -106,7 +108,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         "listener.name.sasl.sasl.enabled.mechanisms": "PLAIN",
         "listener.name.sasl.plain.sasl.jaas.config": (
             "org.apache.kafka.common.security.plain.PlainLoginModule required "
-            f'user_hub="{PASSWORD}";'
+            f'user_hub="{PASSWORD}" user_nobody="{PASSWORD}";'
         ),
         "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
         # The PLAINTEXT and controller listeners (the broker itself, the test's set-up).
@@ -122,10 +124,11 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
             f"{HOST}:{plaintext}", load_settings(kafka_bootstrap=f"{HOST}:{plaintext}")
         )
         asyncio.run(provision_topics(admin))
-        hub_may_see = AclBinding(
-            "User:hub", ResourceType.TOPIC, PatternType.PREFIXED, "in.", Operation.DESCRIBE
-        )
-        asyncio.run(apply_acls(admin, [hub_may_see]))
+        hub_may_see_and_create = [
+            AclBinding("User:hub", ResourceType.TOPIC, PatternType.LITERAL, "*", operation)
+            for operation in (Operation.DESCRIBE, Operation.CREATE)
+        ]
+        asyncio.run(apply_acls(admin, hub_may_see_and_create))
         yield Broker(plaintext, tls, sasl, ca, other_ca)
     finally:
         node.stop()
@@ -166,11 +169,11 @@ def _tls(ca: Path) -> dict[str, str]:
     return {"HUB_KAFKA_SECURITY_PROTOCOL": "SSL", "HUB_KAFKA_SSL_CAFILE": str(ca)}
 
 
-def _sasl(mechanism: str = "PLAIN", password: str = PASSWORD) -> dict[str, str]:
+def _sasl(mechanism: str = "PLAIN", password: str = PASSWORD, user: str = "hub") -> dict[str, str]:
     return {
         "HUB_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
         "HUB_KAFKA_SASL_MECHANISM": mechanism,
-        "HUB_KAFKA_SASL_USERNAME": "hub",
+        "HUB_KAFKA_SASL_USERNAME": user,
         "HUB_KAFKA_SASL_PASSWORD": password,
     }
 
@@ -422,4 +425,45 @@ def test_without_idempotence_the_missing_write_acl_is_named(
         f"hub: error: Kafka at {HOST}:{broker.sasl} does not allow user 'hub' to write to "
         f"topic {TOPIC} (TopicAuthorizationFailedError)"
     ), line
+    assert code == 2
+
+
+def test_hub_up_names_a_refused_idempotent_producer(
+    broker: Broker,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    load_or_create_signing_key(None, tmp_path / "keys", may_generate=True)
+    code, line, _ = _hub(
+        capsys,
+        monkeypatch,
+        "up",
+        HUB_KAFKA_BOOTSTRAP=f"{HOST}:{broker.sasl}",
+        HUB_AUDIT_SIGNING_KEY_FILE=str(tmp_path / "keys" / PRIVATE_KEY_FILE),
+        HUB_PSEUDONYM_SECRET="connection-errors-test-secret-0123456789",
+        **_sasl(),
+    )
+    assert line.startswith(
+        f"hub: error: Kafka at {HOST}:{broker.sasl} refused an idempotent producer "
+        "(InitProducerId: ClusterAuthorizationFailedError)"
+    ), line
+    assert code == 2
+
+
+def test_provisioning_without_the_acl_to_create_topics_is_named(
+    broker: Broker, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, line, _ = _hub(
+        capsys,
+        monkeypatch,
+        "topics",
+        "provision",
+        HUB_KAFKA_BOOTSTRAP=f"{HOST}:{broker.sasl}",
+        **_sasl(user="nobody"),
+    )
+    assert line.startswith(
+        f"hub: error: Kafka at {HOST}:{broker.sasl} does not allow user 'nobody' to create topic "
+    ), line
+    assert "(TopicAuthorizationFailedError)" in line
     assert code == 2
