@@ -78,6 +78,7 @@ async def apply_acls(connection: KafkaConnection, bindings: Iterable[AclBinding]
         connection,
         lambda: AIOKafkaClient(**connection.client_kwargs(), request_timeout_ms=10_000),
         AIOKafkaClient.bootstrap,
+        AIOKafkaClient.close,
     )
     sent = 0
     try:

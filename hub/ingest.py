@@ -30,6 +30,7 @@ from connectors.kela.intake import Duplicate, Intake
 from connectors.kela.wiring import canonical_message
 from hub.audit.recorder import Consumed, Produced, drafts_for
 from hub.audit.records import AuditDraft, EventFacts
+from hub.broker.bootstrap import start_producer
 from hub.broker.connection import KafkaConnection
 from hub.contracts import ContractBook
 from hub.deadletter import DeadLetter, FileSource
@@ -250,11 +251,6 @@ def producer_publisher(producer: AIOKafkaProducer, bootstrap: str) -> Publish:
 
 
 async def started_producer(connection: KafkaConnection) -> AIOKafkaProducer:
-    """A started producer for ``connection`` (linger for batching, acks=all)."""
-    producer = AIOKafkaProducer(**connection.producer_kwargs(), linger_ms=5)
-    try:
-        await producer.start()
-    except KafkaError as exc:
-        await producer.stop()
-        raise BrokerUnavailableError(connection.bootstrap, type(exc).__name__) from None
-    return producer
+    """A started producer for ``connection`` (linger for batching, acks=all); retried while
+    Kafka does not answer, a refusal at once (``hub.broker.bootstrap.start_producer``)."""
+    return await start_producer(connection, linger_ms=5)

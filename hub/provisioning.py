@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import for_code
 
 from hub.broker.bootstrap import start_client
 from hub.broker.connection import KafkaConnection
+from hub.broker.diagnosis import AUTHORIZATION_ERRORS, operation_error
 from hub.errors import HubError
 from hub.logs import get_logger
 from hub.topics import TOPICS, TopicSpec, topic_configs
@@ -35,6 +37,7 @@ async def _admin(connection: KafkaConnection) -> AIOKafkaAdminClient:
         connection,
         lambda: AIOKafkaAdminClient(**connection.client_kwargs(), request_timeout_ms=10_000),
         AIOKafkaAdminClient.start,
+        AIOKafkaAdminClient.close,
     )
 
 
@@ -65,6 +68,8 @@ async def provision_topics(
             created.append(name)
         elif code == _TOPIC_ALREADY_EXISTS:
             existing.append(name)
+        elif issubclass(for_code(code), AUTHORIZATION_ERRORS):
+            raise operation_error(connection, for_code(code)(), f"to create topic {name}")
         else:
             raise TopicProvisioningError(f"cannot create topic {name}: error {code} {message}")
     log.info("topics provisioned", created=len(created), existing=len(existing))

@@ -237,7 +237,7 @@ async def serve(
             )
             supervised.append(Supervised(route.connector, subscription, progress))
         running.push_async_callback(kafka.stop)
-        await start_broker(kafka)
+        await start_broker(kafka, connection)
         readiness = Readiness(ready, metrics)
         readiness.up()
         running.callback(readiness.down)  # first thing on the way down: not ready any more

@@ -12,11 +12,13 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from hub.broker.bootstrap import start_client, start_producer
 from hub.broker.connection import KafkaConnection
-from hub.errors import BrokerUnavailableError, HubError
+from hub.broker.diagnosis import operation_error
+from hub.errors import HubError
 from hub.provisioning import list_topics
 from hub.redaction import mask_identity_codes
 
@@ -68,12 +70,7 @@ async def send_lines(
     ):
         raise IdentityCodeInKeyError
     await _require_topic(connection, topic)
-    producer = AIOKafkaProducer(**connection.producer_kwargs())
-    try:
-        await producer.start()
-    except KafkaError as exc:
-        await producer.stop()
-        raise BrokerUnavailableError(connection.bootstrap, type(exc).__name__) from None
+    producer = await start_producer(connection)
     sent = 0
     try:
         pending = []
@@ -84,6 +81,8 @@ async def send_lines(
             pending.append(await producer.send(topic, value, key=key))
             sent += 1
         await asyncio.gather(*pending)
+    except KafkaError as exc:
+        raise operation_error(connection, exc, f"to write to topic {topic}") from None
     finally:
         await producer.stop()
     return sent
@@ -102,11 +101,15 @@ async def tail_topic(
     Without ``from_beginning`` only messages published after the call are shown.
     """
     partitions = await _require_topic(connection, topic)
-    consumer = AIOKafkaConsumer(
-        **connection.client_kwargs(), group_id=None, enable_auto_commit=False
+    consumer = await start_client(
+        connection,
+        lambda: AIOKafkaConsumer(
+            **connection.client_kwargs(), group_id=None, enable_auto_commit=False
+        ),
+        AIOKafkaConsumer.start,
+        AIOKafkaConsumer.stop,
     )
     try:
-        await consumer.start()
         assigned = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(assigned)
         if from_beginning:
@@ -139,6 +142,6 @@ async def tail_topic(
                 if count is not None and seen >= count:
                     return
     except KafkaError as exc:
-        raise BrokerUnavailableError(connection.bootstrap, type(exc).__name__) from None
+        raise operation_error(connection, exc, f"to read topic {topic}") from None
     finally:
         await consumer.stop()

@@ -1,90 +1,109 @@
-"""Starting an aiokafka client, and telling "wrong credentials" from "Kafka is away".
+"""Starting an aiokafka client: retrying while nobody answers, and saying so as it goes;
+giving up at once, with the cause and the setting to look at, when Kafka answers but refuses.
 
-aiokafka reports a refused SASL login as a failure to bootstrap (``KafkaConnectionError``),
-the same as an unreachable host, and its SCRAM client raises a bare ``KeyError`` when the
-server answers the final SCRAM message with an error (``e=unknown-user``) instead of a
-signature. Retrying a wrong password for half a minute and then saying "not reachable" would
-send an administrator looking at the network; so when a start fails, one plain connection to
-the first bootstrap server decides which it is.
+Which of the two a failed start is, ``hub.broker.diagnosis`` decides. While it is the first,
+a warning names the bootstrap and how long the client will keep trying
+(``HUB_KAFKA_CONNECT_TIMEOUT_S``), and another follows every few seconds, not every attempt:
+an administrator running ``hub topics list`` against a dead port sees at once what is tried.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import Any, Final, TypeVar
 
-from aiokafka.conn import create_conn
-from aiokafka.errors import (
-    AuthenticationFailedError,
-    IllegalSaslStateError,
-    KafkaConnectionError,
-    KafkaError,
-    SaslAuthenticationFailed,
-    UnsupportedSaslMechanismError,
-)
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError, KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from hub.broker.connection import KafkaConnection
-from hub.errors import BrokerUnavailableError, KafkaAuthenticationError
+from hub.broker.diagnosis import diagnose, start_refusal
+from hub.errors import BrokerUnavailableError
+from hub.logs import get_logger
 
-__all__ = ["authentication_refusal", "start_client"]
+__all__ = ["PROGRESS_EVERY_S", "start_client", "start_producer"]
 
-#: What a refused login looks like. KeyError: aiokafka's SCRAM client on a server-final error
-#: message (Tansu answers ``e=unknown-user``; aiokafka looks for ``v=`` only).
-_LOGIN_REFUSED = (
-    SaslAuthenticationFailed,
-    AuthenticationFailedError,
-    UnsupportedSaslMechanismError,
-    IllegalSaslStateError,
-    KeyError,
-)
+log = get_logger(__name__)
 
+#: At most one "still not reachable" warning per this many seconds (attempts come every
+#: 0.2 s at first).
+PROGRESS_EVERY_S: Final = 5.0
+#: How long the probe that tells "nobody answers" from a refusal may take.
+_PROBE_TIMEOUT_S: Final = 5.0
 
-async def authentication_refusal(connection: KafkaConnection) -> KafkaAuthenticationError | None:
-    """The refusal of the configured SASL login by the first bootstrap server, if it refuses.
-
-    ``None`` when SASL is not configured, when the login succeeds, or when the server cannot
-    be reached at all (that is for the caller to report).
-    """
-    kwargs = connection.client_kwargs()
-    if "sasl_mechanism" not in kwargs:
-        return None
-    host, _, port = connection.bootstrap.split(",")[0].strip().rpartition(":")
-    kwargs.pop("bootstrap_servers")
-    try:
-        probe = await create_conn(host, int(port), request_timeout_ms=10_000, **kwargs)
-    except _LOGIN_REFUSED:
-        return KafkaAuthenticationError(
-            connection.bootstrap, str(kwargs["sasl_mechanism"]), str(kwargs["sasl_plain_username"])
-        )
-    except (KafkaError, OSError, TimeoutError):
-        return None  # not a refusal: nobody (sensible) answered
-    probe.close()
-    return None
+C = TypeVar("C")
 
 
-class _Client(Protocol):
-    async def close(self) -> None: ...
+class _NoAnswerError(Exception):
+    """One attempt found nobody answering: tenacity retries on this."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
-C = TypeVar("C", bound=_Client)
+class _Progress:
+    """The warnings of one ``start_client``: the first failure at once, then a few."""
+
+    def __init__(
+        self, connection: KafkaConnection, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.bootstrap = connection.bootstrap
+        self.timeout_s = connection.settings.kafka_connect_timeout_s
+        self.clock = clock
+        self.started = clock()
+        self.attempts = 0
+        self.said_at: float | None = None
+
+    def failed(self, reason: str) -> None:
+        self.attempts += 1
+        now = self.clock()
+        elapsed = now - self.started
+        if self.said_at is None:
+            log.warning(
+                "Kafka not reachable: retrying",
+                bootstrap=self.bootstrap,
+                reason=reason,
+                retrying_for_s=self.timeout_s,
+                setting="HUB_KAFKA_CONNECT_TIMEOUT_S",
+            )
+        elif now - self.said_at >= PROGRESS_EVERY_S:
+            log.warning(
+                "Kafka still not reachable: retrying",
+                bootstrap=self.bootstrap,
+                reason=reason,
+                attempts=self.attempts,
+                elapsed_s=round(elapsed, 1),
+                gives_up_in_s=round(max(0.0, self.timeout_s - elapsed), 1),
+            )
+        else:
+            return
+        self.said_at = now
 
 
 async def start_client(
     connection: KafkaConnection,
     create: Callable[[], C],
     start: Callable[[C], Awaitable[object]],
+    stop: Callable[[C], Awaitable[object]],
+    *,
+    idempotent_producer: bool = False,
 ) -> C:
-    """Create a client and ``start`` it, retrying while Kafka is away; close it on failure.
+    """Create a client and ``start`` it, retrying while nobody answers; ``stop`` it on failure.
 
-    Gives up after ``kafka_connect_timeout_s`` with ``BrokerUnavailableError``, and at once
-    with ``KafkaAuthenticationError`` when the broker refuses the SASL credentials.
+    Gives up after ``kafka_connect_timeout_s`` with ``BrokerUnavailableError`` (the reason
+    in it), and at once with a ``KafkaRefusedError`` when Kafka answers but refuses: the
+    SASL login or mechanism, TLS, a listener of another protocol, an ACL, or (for an
+    ``idempotent_producer``) ``InitProducerId``.
     """
+    progress = _Progress(connection)
+    remaining = connection.settings.kafka_connect_timeout_s
     try:
         async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(KafkaConnectionError),
+            retry=retry_if_exception_type(_NoAnswerError),
             wait=wait_exponential(multiplier=0.2, max=2),
-            stop=stop_after_delay(connection.settings.kafka_connect_timeout_s),
+            stop=stop_after_delay(remaining),
             reraise=True,
         ):
             with attempt:
@@ -92,13 +111,37 @@ async def start_client(
                 try:
                     await start(client)
                 except BaseException as exc:
-                    await client.close()
+                    await stop(client)
                     if isinstance(exc, KafkaConnectionError | KeyError):
-                        refusal = await authentication_refusal(connection)
-                        if refusal is not None:
-                            raise refusal from None
+                        verdict = await diagnose(connection, exc, _PROBE_TIMEOUT_S)
+                        if not isinstance(verdict, str):
+                            raise verdict from None
+                        progress.failed(verdict)
+                        raise _NoAnswerError(verdict) from None
+                    refusal = start_refusal(
+                        connection, exc, idempotent_producer=idempotent_producer
+                    )
+                    if refusal is not None:
+                        raise refusal from None
                     raise
                 return client
+    except _NoAnswerError as exc:
+        raise BrokerUnavailableError(
+            connection.bootstrap,
+            f"{exc.reason} (tried for {remaining:g} s; HUB_KAFKA_CONNECT_TIMEOUT_S)",
+        ) from None
     except KafkaError as exc:
         raise BrokerUnavailableError(connection.bootstrap, type(exc).__name__) from None
     raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+
+async def start_producer(connection: KafkaConnection, **options: Any) -> AIOKafkaProducer:
+    """A started producer for ``connection`` (acks=all, idempotent as configured), with
+    ``options`` for aiokafka (``linger_ms``…); errors as ``start_client``'s."""
+    return await start_client(
+        connection,
+        lambda: AIOKafkaProducer(**connection.producer_kwargs(), **options),
+        AIOKafkaProducer.start,
+        AIOKafkaProducer.stop,
+        idempotent_producer=connection.settings.idempotence,
+    )

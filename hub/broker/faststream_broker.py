@@ -13,6 +13,7 @@ from faststream.security import (
     SASLScram512,
 )
 
+from hub.broker.bootstrap import start_producer
 from hub.broker.connection import KafkaConnection
 
 __all__ = ["build_kafka_broker", "security_for", "start_broker"]
@@ -57,14 +58,23 @@ def build_kafka_broker(connection: KafkaConnection) -> KafkaBroker:
     )
 
 
-async def start_broker(broker: KafkaBroker) -> None:
+async def start_broker(broker: KafkaBroker, connection: KafkaConnection | None = None) -> None:
     """Connect and start every subscriber *at once*.
 
     ``KafkaBroker.start()`` starts subscribers one after another, and each waits for its
     consumer-group join; on the embedded Tansu broker a join takes about half the session
     timeout, so ten routes took twenty seconds to come up. The subscribers are independent:
     starting them together costs one join.
+
+    With ``connection``, a producer refused at start (an idempotent producer's InitProducerId,
+    an ACL) raises the hub's ``KafkaRefusedError`` naming the setting, not aiokafka's error.
     """
+    if connection is not None:
+        # FastStream neither stops a producer whose start failed (its sockets leak) nor says
+        # more than aiokafka's error: one producer of the same settings, started and stopped
+        # first, fails the hub's way.
+        producer = await start_producer(connection)
+        await producer.stop()
     await broker.connect()
     await asyncio.gather(*(subscriber.start() for subscriber in broker.subscribers))
     for publisher in broker.publishers:
