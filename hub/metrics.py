@@ -165,7 +165,7 @@ async def watch_lag(
     """Until ``stop``: every 15 s, each group's lag per partition of its topics (end offset -
     committed; a partition nothing was committed on yet counts from its start).
 
-    Offsets are asked for by partition: Tansu cannot answer the "all of the group" form.
+    Committed offsets are asked for by partition, for exactly the group's topics.
     """
     while not stop.is_set():
         admin = AIOKafkaAdminClient(**client_kwargs)

@@ -1,4 +1,4 @@
-"""Creating the catalogue's topics, idempotently, on the embedded broker or a real cluster."""
+"""Creating the catalogue's topics, idempotently, on the local broker or a real cluster."""
 
 from __future__ import annotations
 

@@ -62,9 +62,9 @@ async def start_broker(broker: KafkaBroker, connection: KafkaConnection | None =
     """Connect and start every subscriber *at once*.
 
     ``KafkaBroker.start()`` starts subscribers one after another, and each waits for its
-    consumer-group join; on the embedded Tansu broker a join takes about half the session
-    timeout, so ten routes took twenty seconds to come up. The subscribers are independent:
-    starting them together costs one join.
+    consumer-group join (a rebalance round trip, longer on a cluster with
+    ``group.initial.rebalance.delay.ms``): ten routes would take ten joins to come up. The
+    subscribers are independent: starting them together costs one join.
 
     With ``connection``, a producer refused at start (an idempotent producer's InitProducerId,
     an ACL) raises the hub's ``KafkaRefusedError`` naming the setting, not aiokafka's error.

@@ -4,8 +4,7 @@
 hub reports not ready (``/readyz`` 503, ``hub_ready`` 0) and logs one warning; it keeps asking,
 with exponential backoff (tenacity), logging each next try, and never exits for it: its
 consumers and producer reconnect by themselves. When the cluster answers again, the topics are
-provisioned once more (a broker that lost its storage, like the embedded one, comes back
-empty), and the hub is ready again.
+provisioned once more (a cluster rebuilt meanwhile may lack some), and the hub is ready again.
 """
 
 from __future__ import annotations
