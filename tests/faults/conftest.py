@@ -1,7 +1,8 @@
 """Fault injection: the hub as a separate process against a broker the test owns.
 
-Unlike ``hub up`` on its own local broker, the broker here lives in the test process, so a
-test can kill the hub (and the broker stays), or stop the broker (and the hub stays).
+Unlike ``hub up`` on its own local broker, the broker here (one node, or a three-node cluster)
+belongs to the test process, so a test can kill the hub (and the broker stays), or stop or kill
+a broker (and the hub stays).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 
 from hub.audit.signing import load_or_create_signing_key
 from hub.broker.local import LocalKafka
+from tests.cluster import KafkaCluster, kafka_cluster
 from tests.e2e.conftest import RunningHub, start_hub
 
 __all__ = ["SECRET", "StartHub", "hub_settings", "start_hub"]
@@ -31,6 +33,14 @@ def broker(tmp_path: Path) -> Iterator[LocalKafka]:
         yield kafka
     finally:
         kafka.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[KafkaCluster]:
+    """A fresh three-node Apache Kafka cluster (KRaft, three replicas, two in sync for a
+    write) of the test's own, always stopped."""
+    with kafka_cluster(tmp_path / "cluster") as running:
+        yield running
 
 
 def hub_settings(data_dir: Path, bootstrap: str, **extra: str) -> dict[str, str]:

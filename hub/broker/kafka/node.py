@@ -95,6 +95,7 @@ class KafkaNode:
     log_level: str = "WARN"
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log_file: IO[bytes] | None = field(default=None, init=False, repr=False)
+    _log_start: int = field(default=0, init=False, repr=False)
 
     @property
     def log_dir(self) -> Path:
@@ -165,13 +166,23 @@ class KafkaNode:
         """Format the log directory if new, start the node and block until it serves clients."""
         if self.is_running():
             return
+        self.launch()
+        self.wait_started(timeout)
+
+    def launch(self) -> None:
+        """Format the log directory if new and start the node without waiting for it.
+
+        The nodes of a multi-node quorum only finish starting once a majority of them runs:
+        launch each (from one thread: the child is prepared between fork and exec), then wait.
+        """
         self._write_configuration()
         self._format_once()
         command = java_command(
             self.jar_dir, "kafka.Kafka", str(self.config_path), jvm_options=self._jvm_options()
         )
         self._log_file = self.log_path.open("ab")
-        start_at = self._log_file.tell()
+        # This start's lines: "started" from an earlier run of the same folder does not count.
+        self._log_start = self._log_file.tell()
         try:
             self._process = subprocess.Popen(
                 command,
@@ -184,8 +195,12 @@ class KafkaNode:
         except OSError as exc:
             self._close_log()
             raise LocalBrokerError(f"could not start Apache Kafka: {exc}") from exc
+
+    def wait_started(self, timeout: float = 60.0) -> None:
+        """Block until the launched node serves clients; stop it and raise
+        ``LocalBrokerError`` if it exits or takes longer than ``timeout``."""
         try:
-            self._wait_until_started(start_at, timeout)
+            self._wait_until_started(self._log_start, timeout)
         except LocalBrokerError:
             self.stop()
             raise
@@ -193,7 +208,8 @@ class KafkaNode:
     def _wait_until_started(self, start_at: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self._process is not None  # noqa: S101 - start() set it.
+            if self._process is None:
+                raise LocalBrokerError("Apache Kafka was not launched")
             with self.log_path.open("rb") as log:
                 log.seek(start_at)
                 if STARTED in log.read():
