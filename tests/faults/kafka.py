@@ -16,8 +16,11 @@ __all__ = ["end_offsets", "read_to_end", "send_all"]
 
 
 async def send_all(bootstrap: str, inputs: Sequence[Input], key: bytes | None = None) -> None:
-    """Produce every input, in order, and wait until all are acknowledged."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    """Produce every input, in order, and wait until all are acknowledged by every in-sync
+    replica (idempotently: a retry across a leader change writes nothing twice)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=5, acks="all", enable_idempotence=True
+    )
     await producer.start()
     try:
         sent = [await producer.send(i.topic, i.value, key=key) for i in inputs]
@@ -26,9 +29,14 @@ async def send_all(bootstrap: str, inputs: Sequence[Input], key: bytes | None = 
         await producer.stop()
 
 
-async def end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[TopicPartition, int]:
-    """The end offset of every partition of ``topics``."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def end_offsets(
+    bootstrap: str, topics: Iterable[str], isolation_level: str = "read_uncommitted"
+) -> dict[TopicPartition, int]:
+    """The end offset of every partition of ``topics`` (with ``read_committed``: the end of
+    what is committed)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level=isolation_level
+    )
     await consumer.start()
     try:
         partitions = await partitions_of(consumer, topics)
@@ -37,16 +45,21 @@ async def end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[TopicPartit
         await consumer.stop()
 
 
-async def read_to_end(bootstrap: str, topic: str, idle_s: float = 5.0) -> Records:
+async def read_to_end(
+    bootstrap: str, topic: str, idle_s: float = 5.0, isolation_level: str = "read_uncommitted"
+) -> Records:
     """Every record of ``topic`` up to its current end, partition by partition in order; what
     was read so far once nothing more comes for ``idle_s`` (a broker that reports an end it
-    does not serve would otherwise keep the test waiting forever)."""
-    ends = await end_offsets(bootstrap, [topic])
+    does not serve would otherwise keep the test waiting forever). ``read_committed`` reads
+    what a partner reading committed messages only sees."""
+    ends = await end_offsets(bootstrap, [topic], isolation_level)
     records: Records = []
     wanted = [tp for tp, end in ends.items() if end > 0]
     if not wanted:
         return records
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level=isolation_level
+    )
     await consumer.start()
     try:
         consumer.assign(wanted)
