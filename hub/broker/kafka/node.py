@@ -169,14 +169,19 @@ class KafkaNode:
         self.launch()
         self.wait_started(timeout)
 
-    def launch(self) -> None:
-        """Format the log directory if new and start the node without waiting for it.
-
-        The nodes of a multi-node quorum only finish starting once a majority of them runs:
-        launch each (from one thread: the child is prepared between fork and exec), then wait.
-        """
+    def prepare(self) -> None:
+        """Write the node's configuration and format its log directory if new (a JVM run of
+        its own, safe to run for several nodes at once)."""
         self._write_configuration()
         self._format_once()
+
+    def launch(self) -> None:
+        """Prepare the node and start it without waiting for it to serve clients.
+
+        The nodes of a multi-node quorum only finish starting once a majority of them runs:
+        launch each (from one thread: the child is set up between fork and exec), then wait.
+        """
+        self.prepare()
         command = java_command(
             self.jar_dir, "kafka.Kafka", str(self.config_path), jvm_options=self._jvm_options()
         )
