@@ -49,7 +49,7 @@ async def authentication_refusal(connection: KafkaConnection) -> KafkaAuthentica
     kwargs = connection.client_kwargs()
     if "sasl_mechanism" not in kwargs:
         return None
-    host, _, port = connection.bootstrap.split(",")[0].strip().rpartition(":")
+    host, _, port = connection.servers[0].rpartition(":")
     kwargs.pop("bootstrap_servers")
     try:
         probe = await create_conn(host, int(port), request_timeout_ms=10_000, **kwargs)

@@ -35,6 +35,11 @@ class KafkaConnection:
     bootstrap: str
     settings: HubSettings
 
+    @property
+    def servers(self) -> list[str]:
+        """The bootstrap servers one by one (``host:port`` each)."""
+        return [server.strip() for server in self.bootstrap.split(",") if server.strip()]
+
     def client_kwargs(self) -> dict[str, Any]:
         """Arguments every aiokafka client (producer, consumer, admin) takes."""
         s = self.settings

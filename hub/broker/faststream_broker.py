@@ -44,7 +44,9 @@ def build_kafka_broker(connection: KafkaConnection) -> KafkaBroker:
     """A FastStream broker for ``connection``; its log records pass the hub's redaction."""
     settings = connection.settings
     return KafkaBroker(
-        connection.bootstrap,
+        # A list: FastStream takes a string as one server, "a:9092,b:9092" included, where
+        # aiokafka itself would split it.
+        connection.servers,
         client_id=settings.kafka_client_id,
         acks="all",
         enable_idempotence=settings.idempotence,
