@@ -118,7 +118,9 @@ done
 
 # --ignore-formatted: on a restart the users are already in the metadata log; later changes
 # go through kafka-configs.sh (see docker/README.md, "Rotating a SASL password").
+# The tool prints the bootstrap records on standard output, every user's SCRAM salt and keys
+# among them: not for the container's log. Its errors go to standard error.
 "$KAFKA_HOME/bin/kafka-storage.sh" format --ignore-formatted \
-    --cluster-id "$CLUSTER_ID" --config "$CONFIG" "$@"
+    --cluster-id "$CLUSTER_ID" --config "$CONFIG" "$@" > /dev/null
 
 exec "$KAFKA_HOME/bin/kafka-server-start.sh" "$CONFIG"
