@@ -10,6 +10,7 @@ missing as well as when they are wrong.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -21,6 +22,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.structs import ConsumerRecord
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from connectors import CONNECTORS
@@ -132,22 +137,25 @@ async def _fetch_error(cluster: SecureCluster, user: str, topic: str) -> int:
 def test_the_nodes_run_composes_configuration_with_only_hosts_ports_and_folders_moved(
     secure_cluster: SecureCluster, tmp_path: Path
 ) -> None:
-    running = read_properties(secure_cluster.config("kafka-1"))
     compose = load_compose()
-    node_secrets = secure_cluster.root / "kafka-1" / "secrets"
-    secrets = {
-        name: (node_secrets / name).read_text(encoding="utf-8").strip()
-        for name in compose["services"]["kafka-1"]["secrets"]
-    }
-    result = run_start_node(tmp_path, compose_node_environment(compose, "kafka-1"), secrets)
-    assert result.returncode == 0, result.stderr
-    in_compose = read_properties(tmp_path / "etc" / "server.properties")
-    changed = {k for k in running.keys() | in_compose.keys() if running.get(k) != in_compose.get(k)}
-    assert changed == {
-        "listeners", "advertised.listeners", "controller.quorum.voters", "log.dirs",
-        "ssl.keystore.location", "ssl.truststore.location",
-    }  # fmt: skip
-    assert running["allow.everyone.if.no.acl.found"] == "false"
+    for node in NODES:
+        running = read_properties(secure_cluster.config(node))
+        node_secrets = secure_cluster.root / node / "secrets"
+        secrets = {
+            name: (node_secrets / name).read_text(encoding="utf-8").strip()
+            for name in compose["services"][node]["secrets"]
+        }
+        environment = compose_node_environment(compose, node)
+        result = run_start_node(tmp_path / node, environment, secrets)
+        assert result.returncode == 0, result.stderr
+        in_compose = read_properties(tmp_path / node / "etc" / "server.properties")
+        keys = running.keys() | in_compose.keys()
+        changed = {key for key in keys if running.get(key) != in_compose.get(key)}
+        assert changed == {
+            "listeners", "advertised.listeners", "controller.quorum.voters", "log.dirs",
+            "ssl.keystore.location", "ssl.truststore.location",
+        }, node  # fmt: skip
+        assert running["allow.everyone.if.no.acl.found"] == "false"
     # The ACL job applied every generated binding, as admin; the topics job made the catalogue.
     book = load_contract_book(renderers_for(CONNECTORS))
     assert f"{len(acl_bindings(book))} ACL bindings applied" in secure_cluster.job_output["acls"]
@@ -339,3 +347,40 @@ def test_a_refused_login_is_one_line_naming_the_user_and_the_sasl_settings(
         env["HUB_KAFKA_SASL_PASSWORD_FILE"] = str(secure_cluster.secrets / "hub_kafka_password")
         listed = run_hub("topics", "list", env=env, timeout=120)
         assert listed.returncode == 0, listed.stderr
+
+
+def _unrelated_ca(folder: Path) -> Path:
+    """A CA certificate (PEM) that signed none of the brokers' certificates."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "some other CA")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path = folder / "other-ca.pem"
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def test_brokers_the_ca_file_does_not_vouch_for_are_not_reachable_in_one_line(
+    secure_cluster: SecureCluster, tmp_path: Path
+) -> None:
+    env = secure_cluster.hub_env(
+        "hub-1",
+        tmp_path / "data",
+        HUB_KAFKA_SSL_CAFILE=str(_unrelated_ca(tmp_path)),
+        HUB_KAFKA_CONNECT_TIMEOUT_S="3",
+    )
+    result = run_hub("topics", "list", env=env, timeout=120)
+    assert result.returncode == 1
+    assert error_lines(result.stderr) == [
+        f"hub: error: Kafka at {secure_cluster.internal} is not reachable: KafkaConnectionError"
+    ]
