@@ -19,6 +19,7 @@ import pytest
 from connectors import CONNECTORS
 from hub.acls import acl_bindings
 from hub.audit.signing import fingerprint, load_or_create_signing_key, load_public_key
+from hub.broker.kafka import KAFKA_VERSION
 from hub.contracts import load_contract_book
 from hub.runtime import renderers_for
 from hub.settings import HubSettings
@@ -107,6 +108,16 @@ def test_docker_compose_accepts_the_file(tmp_path: Path, compose: Compose) -> No
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_cluster_runs_the_kafka_version_the_tests_run(compose: Compose) -> None:
+    """tests/security runs start-node.sh on the pinned jars: compose must run the same Kafka."""
+    images = {
+        service["image"]
+        for service in compose["services"].values()
+        if service.get("image", "").startswith("apache/kafka:")
+    }
+    assert images == {f"apache/kafka:{KAFKA_VERSION}"}
 
 
 def test_three_kafka_nodes_the_hub_twice_the_jobs_and_postgres(compose: Compose) -> None:
