@@ -16,7 +16,12 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from aiokafka import AIOKafkaClient
-from aiokafka.errors import IncompatibleBrokerVersion, KafkaError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    IncompatibleBrokerVersion,
+    KafkaError,
+    for_code,
+)
 from aiokafka.protocol.admin import CreateAclsRequest
 
 from hub.acls import AclBinding, Operation, PatternType, ResourceType
@@ -63,13 +68,24 @@ def _describe(binding: AclBinding) -> str:
     )
 
 
-def _check(response: Any, binding: AclBinding) -> None:
+def _check(response: Any, binding: AclBinding, connection: KafkaConnection) -> None:
     for code, message in response.creation_responses:
-        if code != 0:
-            detail = f": {message}" if message else ""
+        if code == 0:
+            continue
+        error = for_code(code)
+        if error is ClusterAuthorizationFailedError:
+            # Kafka's own message here is a dump of the forwarded request: say what it means.
+            user = connection.settings.kafka_sasl_username or "this client"
             raise AclApplyError(
-                f"Kafka refused to create ACL {_describe(binding)}: error {code}{detail}"
+                f"Kafka refused to create ACL {_describe(binding)}: {error.message} (error "
+                f"{code}): {user!r} may not change ACLs; run this as a super user (ALTER on "
+                "the cluster)"
             )
+        detail = f": {message}" if message else ""
+        raise AclApplyError(
+            f"Kafka refused to create ACL {_describe(binding)}: {error.message} (error "
+            f"{code}){detail}"
+        )
 
 
 async def apply_acls(connection: KafkaConnection, bindings: Iterable[AclBinding]) -> int:
@@ -95,7 +111,7 @@ async def apply_acls(connection: KafkaConnection, bindings: Iterable[AclBinding]
                     f"creating ACL {_describe(binding)} failed: {type(exc).__name__} (does the "
                     f"broker at {connection.bootstrap} support ACLs?)"
                 ) from None
-            _check(response, binding)
+            _check(response, binding, connection)
             sent += 1
     finally:
         await client.close()

@@ -6,7 +6,7 @@
 # the metadata log when the storage is formatted (KIP-900), which is also the only way the
 # brokers can authenticate to each other over SASL at all.
 #
-# Listeners:
+# Listeners (ports inside the container; compose publishes EXTERNAL as EXTERNAL_PORT):
 #   INTERNAL   SASL_SSL 9092  the hub, the jobs and the brokers among themselves
 #   EXTERNAL   SASL_SSL 9094  partners, published on the host (advertised as EXTERNAL_HOST)
 #   CONTROLLER SSL      9093  the KRaft quorum, mutual TLS (SCRAM cannot serve controllers)
@@ -14,6 +14,13 @@
 # Environment: NODE_ID (1-3), CLUSTER_ID, EXTERNAL_HOST, EXTERNAL_PORT.
 # Secrets (/run/secrets): kafka_admin_password, kafka_keystore_password and one
 # <user>_kafka_password per SCRAM user (hub, lahti, ph, kela, sote, ...).
+#
+# Everything else has the value compose needs and can be overridden, so that the tests run
+# this same script on one machine against Kafka's pinned jars (tests/security/): the host the
+# node advertises on INTERNAL (NODE_HOST), the address it binds to (LISTEN_HOST, empty: every
+# interface), the three listener ports, the quorum (QUORUM_VOTERS) and the folders SECRETS,
+# CERTS, CONFIG_DIR, DATA_DIR and KAFKA_HOME (where bin/kafka-storage.sh and
+# bin/kafka-server-start.sh are).
 set -eu
 
 : "${NODE_ID:?NODE_ID is required}"
@@ -21,13 +28,19 @@ set -eu
 : "${EXTERNAL_HOST:?EXTERNAL_HOST is required}"
 : "${EXTERNAL_PORT:?EXTERNAL_PORT is required}"
 
-# Overridable only so tests can run this script outside the image.
+NAME="kafka-${NODE_ID}"
+NODE_HOST=${NODE_HOST:-$NAME}
+LISTEN_HOST=${LISTEN_HOST:-}
+INTERNAL_PORT=${INTERNAL_PORT:-9092}
+CONTROLLER_PORT=${CONTROLLER_PORT:-9093}
+EXTERNAL_LISTEN_PORT=${EXTERNAL_LISTEN_PORT:-9094}
+QUORUM_VOTERS=${QUORUM_VOTERS:-1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093}
 SECRETS=${SECRETS:-/run/secrets}
 CERTS=${CERTS:-/etc/kafka/certs}
 CONFIG_DIR=${CONFIG_DIR:-/etc/kafka}
+DATA_DIR=${DATA_DIR:-/var/lib/kafka/data}
 KAFKA_HOME=${KAFKA_HOME:-/opt/kafka}
 CONFIG="$CONFIG_DIR/server.properties"
-NAME="kafka-${NODE_ID}"
 
 read_secret() {
     # Passwords go into properties and the --add-scram syntax: keep them to [A-Za-z0-9].
@@ -47,13 +60,13 @@ STORE_PASSWORD=$(read_secret kafka_keystore_password)
 cat > "$CONFIG" <<PROPERTIES
 process.roles=broker,controller
 node.id=${NODE_ID}
-controller.quorum.voters=1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093
+controller.quorum.voters=${QUORUM_VOTERS}
 controller.listener.names=CONTROLLER
-listeners=INTERNAL://:9092,CONTROLLER://:9093,EXTERNAL://:9094
-advertised.listeners=INTERNAL://${NAME}:9092,EXTERNAL://${EXTERNAL_HOST}:${EXTERNAL_PORT}
+listeners=INTERNAL://${LISTEN_HOST}:${INTERNAL_PORT},CONTROLLER://${LISTEN_HOST}:${CONTROLLER_PORT},EXTERNAL://${LISTEN_HOST}:${EXTERNAL_LISTEN_PORT}
+advertised.listeners=INTERNAL://${NODE_HOST}:${INTERNAL_PORT},EXTERNAL://${EXTERNAL_HOST}:${EXTERNAL_PORT}
 listener.security.protocol.map=INTERNAL:SASL_SSL,EXTERNAL:SASL_SSL,CONTROLLER:SSL
 inter.broker.listener.name=INTERNAL
-log.dirs=/var/lib/kafka/data
+log.dirs=${DATA_DIR}
 
 sasl.enabled.mechanisms=SCRAM-SHA-512
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
@@ -105,7 +118,9 @@ done
 
 # --ignore-formatted: on a restart the users are already in the metadata log; later changes
 # go through kafka-configs.sh (see docker/README.md, "Rotating a SASL password").
+# The tool prints the bootstrap records on standard output, every user's SCRAM salt and keys
+# among them: not for the container's log. Its errors go to standard error.
 "$KAFKA_HOME/bin/kafka-storage.sh" format --ignore-formatted \
-    --cluster-id "$CLUSTER_ID" --config "$CONFIG" "$@"
+    --cluster-id "$CLUSTER_ID" --config "$CONFIG" "$@" > /dev/null
 
 exec "$KAFKA_HOME/bin/kafka-server-start.sh" "$CONFIG"

@@ -14,18 +14,29 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from connectors import CONNECTORS
 from hub.acls import acl_bindings
 from hub.audit.signing import fingerprint, load_or_create_signing_key, load_public_key
+from hub.broker.kafka import KAFKA_VERSION
 from hub.contracts import load_contract_book
 from hub.runtime import renderers_for
 from hub.settings import HubSettings
-from tests.deploy.conftest import DOCKER, REPO, hub_environment
+from tests.deploy.conftest import (
+    DOCKER,
+    REPO,
+    compose_node_environment,
+    hub_environment,
+    read_properties,
+    run_start_node,
+)
 
 Compose = dict[str, Any]
+#: Each node's server.properties, as start-node.sh writes it in the node's container.
+NodeProperties = dict[str, dict[str, str]]
 
 KAFKA_IMAGE = re.compile(r"^apache/kafka:\d+\.\d+\.\d+$")
-START_NODE = (DOCKER / "kafka" / "start-node.sh").read_text(encoding="utf-8")
 
 
 def _services(compose: Compose, predicate: Any) -> dict[str, Any]:
@@ -62,6 +73,24 @@ def _docker_compose() -> list[str] | None:
 DOCKER_COMPOSE = _docker_compose()
 
 
+@pytest.fixture(scope="module")
+def node_properties(compose: Compose, tmp_path_factory: pytest.TempPathFactory) -> NodeProperties:
+    """start-node.sh run with each node's compose environment and secrets."""
+    rendered = {}
+    for name in _brokers(compose):
+        folder = tmp_path_factory.mktemp(name)
+        secrets = dict.fromkeys(compose["services"][name]["secrets"], "pw0")
+        result = run_start_node(folder, compose_node_environment(compose, name), secrets)
+        assert result.returncode == 0, result.stderr
+        rendered[name] = read_properties(folder / "etc" / "server.properties")
+    return rendered
+
+
+def _listeners(properties: dict[str, str], key: str) -> dict[str, str]:
+    """``NAME://host:port,...`` as {NAME: host:port}."""
+    return dict(item.split("://") for item in properties[key].split(","))
+
+
 def test_docker_compose_accepts_the_file(tmp_path: Path, compose: Compose) -> None:
     """``docker compose config`` where Compose exists; else the YAML-level shape it needs."""
     if DOCKER_COMPOSE is None:
@@ -81,6 +110,16 @@ def test_docker_compose_accepts_the_file(tmp_path: Path, compose: Compose) -> No
     assert result.returncode == 0, result.stderr
 
 
+def test_the_cluster_runs_the_kafka_version_the_tests_run(compose: Compose) -> None:
+    """tests/security runs start-node.sh on the pinned jars: compose must run the same Kafka."""
+    images = {
+        service["image"]
+        for service in compose["services"].values()
+        if service.get("image", "").startswith("apache/kafka:")
+    }
+    assert images == {f"apache/kafka:{KAFKA_VERSION}"}
+
+
 def test_three_kafka_nodes_the_hub_twice_the_jobs_and_postgres(compose: Compose) -> None:
     brokers = _brokers(compose)
     assert sorted(brokers) == ["kafka-1", "kafka-2", "kafka-3"]
@@ -92,16 +131,39 @@ def test_three_kafka_nodes_the_hub_twice_the_jobs_and_postgres(compose: Compose)
     assert "certs" in compose["services"]
 
 
-def test_the_quorum_and_the_hubs_bootstrap_name_the_three_nodes(compose: Compose) -> None:
+def test_the_quorum_and_the_hubs_bootstrap_name_the_three_nodes(
+    compose: Compose, node_properties: NodeProperties
+) -> None:
     brokers = _brokers(compose)
-    voters = re.search(r"controller\.quorum\.voters=(\S+)", START_NODE)
-    assert voters is not None
-    assert voters.group(1) == ",".join(
-        f"{b['environment']['NODE_ID']}@{name}:9093" for name, b in sorted(brokers.items())
+    controllers = {
+        name: _listeners(properties, "listeners")["CONTROLLER"].rpartition(":")[2]
+        for name, properties in node_properties.items()
+    }
+    for name, properties in node_properties.items():
+        assert properties["node.id"] == brokers[name]["environment"]["NODE_ID"]
+        assert properties["controller.quorum.voters"] == ",".join(
+            f"{node_properties[n]['node.id']}@{n}:{controllers[n]}" for n in sorted(brokers)
+        )
+    internal = sorted(
+        _listeners(p, "advertised.listeners")["INTERNAL"] for p in node_properties.values()
     )
     for service in _hub_services(compose).values():
-        hosts = hub_environment(service)["HUB_KAFKA_BOOTSTRAP"].split(",")
-        assert sorted(h.rpartition(":")[0] for h in hosts) == sorted(brokers)
+        assert sorted(hub_environment(service)["HUB_KAFKA_BOOTSTRAP"].split(",")) == internal
+
+
+def test_each_node_publishes_its_external_listener_where_it_advertises_it(
+    compose: Compose, node_properties: NodeProperties
+) -> None:
+    for name, properties in node_properties.items():
+        listening = _listeners(properties, "listeners")["EXTERNAL"].rpartition(":")[2]
+        advertised = _listeners(properties, "advertised.listeners")["EXTERNAL"]
+        assert compose["services"][name]["ports"] == [
+            f"{advertised.rpartition(':')[2]}:{listening}"
+        ]
+        internal = _listeners(properties, "listeners")["INTERNAL"].rpartition(":")[2]
+        assert f"$$(hostname):{internal}" in " ".join(
+            compose["services"][name]["healthcheck"]["test"]
+        )
 
 
 def test_every_hub_variable_is_a_setting_and_the_settings_load(compose: Compose) -> None:
@@ -115,16 +177,17 @@ def test_every_hub_variable_is_a_setting_and_the_settings_load(compose: Compose)
         assert settings.pseudonym_secret_file is not None or "acls" in service["command"]
 
 
-def test_the_hub_speaks_what_the_brokers_listen_with(compose: Compose) -> None:
-    protocols = re.search(r"listener\.security\.protocol\.map=(\S+)", START_NODE)
-    mechanisms = re.search(r"sasl\.enabled\.mechanisms=(\S+)", START_NODE)
-    assert protocols is not None
-    assert mechanisms is not None
-    internal = dict(pair.split(":") for pair in protocols.group(1).split(","))["INTERNAL"]
-    for service in _hub_services(compose).values():
-        environment = hub_environment(service)
-        assert environment["HUB_KAFKA_SECURITY_PROTOCOL"] == internal
-        assert environment["HUB_KAFKA_SASL_MECHANISM"] in mechanisms.group(1).split(",")
+def test_the_hub_speaks_what_the_brokers_listen_with(
+    compose: Compose, node_properties: NodeProperties
+) -> None:
+    for properties in node_properties.values():
+        protocols = properties["listener.security.protocol.map"].split(",")
+        internal = dict(pair.split(":") for pair in protocols)["INTERNAL"]
+        for service in _hub_services(compose).values():
+            environment = hub_environment(service)
+            assert environment["HUB_KAFKA_SECURITY_PROTOCOL"] == internal
+            mechanisms = properties["sasl.enabled.mechanisms"].split(",")
+            assert environment["HUB_KAFKA_SASL_MECHANISM"] in mechanisms
 
 
 def test_every_secret_file_a_service_names_is_mounted_in_it(compose: Compose) -> None:
@@ -147,16 +210,17 @@ def test_every_secret_file_a_service_names_is_mounted_in_it(compose: Compose) ->
 
 
 def test_the_acl_job_runs_as_the_super_user_and_everything_else_as_the_hub(
-    compose: Compose,
+    compose: Compose, node_properties: NodeProperties
 ) -> None:
-    super_users = re.search(r"super\.users=(\S+)", START_NODE)
-    assert super_users is not None
-    for service in _hub_services(compose).values():
-        user = hub_environment(service)["HUB_KAFKA_SASL_USERNAME"]
-        if "acls" in service["command"]:
-            assert f"User:{user}" in super_users.group(1).split(";")
-        else:
-            assert user == "hub"
+    for properties in node_properties.values():
+        super_users = properties["super.users"].split(";")
+        assert super_users == ["User:admin", *(f"User:{name}" for name in sorted(node_properties))]
+        for service in _hub_services(compose).values():
+            user = hub_environment(service)["HUB_KAFKA_SASL_USERNAME"]
+            if "acls" in service["command"]:
+                assert f"User:{user}" in super_users
+            else:
+                assert user == "hub"
 
 
 def test_every_principal_with_acls_has_a_scram_password_secret(compose: Compose) -> None:

@@ -14,52 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import DOCKER
-
-RECORDER = """#!/bin/sh
-for arg in "$@"; do printf '%s\\n' "$arg"; done > "$RECORD_DIR/$(basename "$0").args"
-"""
-
-
-def _properties(path: Path) -> dict[str, str]:
-    return dict(
-        line.split("=", 1)
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if "=" in line and not line.startswith("#")
-    )
+from tests.deploy.conftest import DOCKER, read_properties, run_start_node
 
 
 def _start_node(tmp_path: Path, secrets: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    kafka_bin = tmp_path / "kafka" / "bin"
-    kafka_bin.mkdir(parents=True, exist_ok=True)
-    for name in ("kafka-storage.sh", "kafka-server-start.sh"):
-        (kafka_bin / name).write_text(RECORDER, encoding="utf-8")
-        (kafka_bin / name).chmod(0o755)
-    secret_dir = tmp_path / "secrets"
-    secret_dir.mkdir(exist_ok=True)
-    for name, value in secrets.items():
-        (secret_dir / name).write_text(value + "\n", encoding="utf-8")
-    (tmp_path / "etc").mkdir(exist_ok=True)
-    env = {
-        "PATH": os.environ["PATH"],
+    environment = {
         "NODE_ID": "2",
         "CLUSTER_ID": "q4q49TnCykuNX5DfLDNUaQ",
         "EXTERNAL_HOST": "kafka.example.fi",
         "EXTERNAL_PORT": "19093",
-        "SECRETS": str(secret_dir),
-        "CERTS": "/etc/kafka/certs",
-        "CONFIG_DIR": str(tmp_path / "etc"),
-        "KAFKA_HOME": str(tmp_path / "kafka"),
-        "RECORD_DIR": str(tmp_path),
     }
-    return subprocess.run(
-        ["/bin/sh", str(DOCKER / "kafka" / "start-node.sh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
+    return run_start_node(tmp_path, environment, secrets)
 
 
 SECRETS = {
@@ -75,11 +40,17 @@ def test_node_is_configured_formatted_with_every_scram_user_and_started(tmp_path
     result = _start_node(tmp_path, SECRETS)
     assert result.returncode == 0, result.stderr
     config = tmp_path / "etc" / "server.properties"
-    properties = _properties(config)
+    properties = read_properties(config)
     assert properties["node.id"] == "2"
+    # Without overrides: the container's ports, on every interface, and compose's host names.
+    assert properties["listeners"] == "INTERNAL://:9092,CONTROLLER://:9093,EXTERNAL://:9094"
     assert properties["advertised.listeners"] == (
         "INTERNAL://kafka-2:9092,EXTERNAL://kafka.example.fi:19093"
     )
+    assert properties["controller.quorum.voters"] == (
+        "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
+    )
+    assert properties["log.dirs"] == "/var/lib/kafka/data"
     assert properties["ssl.keystore.location"] == "/etc/kafka/certs/kafka-2.p12"
     assert properties["ssl.keystore.password"] == "store0pw"
     assert (
@@ -88,7 +59,7 @@ def test_node_is_configured_formatted_with_every_scram_user_and_started(tmp_path
     )
     assert properties["allow.everyone.if.no.acl.found"] == "false"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600  # it holds passwords
-    admin = _properties(tmp_path / "etc" / "admin.properties")
+    admin = read_properties(tmp_path / "etc" / "admin.properties")
     assert admin["security.protocol"] == "SASL_SSL"
 
     format_args = (tmp_path / "kafka-storage.sh.args").read_text(encoding="utf-8").splitlines()
@@ -103,6 +74,43 @@ def test_node_is_configured_formatted_with_every_scram_user_and_started(tmp_path
     )
     started = (tmp_path / "kafka-server-start.sh.args").read_text(encoding="utf-8")
     assert started.splitlines() == [str(config)]
+
+
+def test_hosts_ports_and_folders_can_be_moved_and_nothing_else_changes(tmp_path: Path) -> None:
+    assert _start_node(tmp_path / "compose", SECRETS).returncode == 0
+    moved = {
+        "NODE_ID": "2",
+        "CLUSTER_ID": "q4q49TnCykuNX5DfLDNUaQ",
+        "EXTERNAL_HOST": "localhost",
+        "EXTERNAL_PORT": "40003",
+        "NODE_HOST": "localhost",
+        "LISTEN_HOST": "127.0.0.1",
+        "INTERNAL_PORT": "40001",
+        "CONTROLLER_PORT": "40002",
+        "EXTERNAL_LISTEN_PORT": "40003",
+        "QUORUM_VOTERS": "2@localhost:40002",
+        "CERTS": "/srv/certs",
+        "DATA_DIR": "/srv/data",
+    }
+    assert run_start_node(tmp_path / "moved", moved, SECRETS).returncode == 0
+    compose = read_properties(tmp_path / "compose" / "etc" / "server.properties")
+    properties = read_properties(tmp_path / "moved" / "etc" / "server.properties")
+    assert properties["listeners"] == (
+        "INTERNAL://127.0.0.1:40001,CONTROLLER://127.0.0.1:40002,EXTERNAL://127.0.0.1:40003"
+    )
+    assert properties["advertised.listeners"] == (
+        "INTERNAL://localhost:40001,EXTERNAL://localhost:40003"
+    )
+    assert properties["controller.quorum.voters"] == "2@localhost:40002"
+    assert properties["log.dirs"] == "/srv/data"
+    assert properties["ssl.keystore.location"] == "/srv/certs/kafka-2.p12"
+    changed = {
+        key for key in compose.keys() | properties.keys() if compose.get(key) != properties.get(key)
+    }
+    assert changed == {
+        "listeners", "advertised.listeners", "controller.quorum.voters", "log.dirs",
+        "ssl.keystore.location", "ssl.truststore.location",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("bad", ["with,comma", 'quote"d', "spa ce", ""])
