@@ -8,13 +8,15 @@ a fresh child process so that its peak memory is its own:
    and touches every field;
 2. ``ingest --dry-run``: the real CLI, ``python -m hub ingest kela FILE --dry-run``, with a
    fresh data directory (the pseudonym key is generated into it);
-3. ``ingest publish``: the real CLI without ``--dry-run`` against an embedded Tansu broker
-   started here (one per size, topics provisioned with ``hub topics provision``), with a fresh
-   data directory and an explicit pseudonym secret.
+3. ``ingest publish``: the real CLI without ``--dry-run`` against a single-node Apache Kafka
+   started here (``hub.broker.local.LocalKafka``, one per size, its log directory in the
+   temporary folder, topics provisioned with ``hub topics provision``), with a fresh data
+   directory, an explicit pseudonym secret and the hub's default producers (idempotent,
+   ``acks=all``).
 
 Wall time covers the whole child process, interpreter start-up included; a header-only file
 is measured once to show that fixed cost. Peak RSS is the child's ``VmHWM`` (``HighWater``).
-The broker's own memory (``VmRSS``/``VmHWM``) is read after each publish.
+The broker's own memory (the JVM's ``VmRSS``/``VmHWM``) is read after each publish.
 
 A table goes to stdout, progress to stderr, and everything to
 ``bench/results/kela-ingest-<date>-<time>.json`` (kept out of git). Nothing asserts a timing.
@@ -44,7 +46,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from bench.kela_data import generate
-from hub.broker.embedded import EmbeddedBroker
+from hub.broker.local import LocalKafka
 
 REPO: Final = Path(__file__).resolve().parent.parent
 RESULTS: Final = REPO / "bench" / "results"
@@ -232,12 +234,10 @@ def measure_dry_run(size: int, path: Path, work: Path) -> Measurement:
 
 
 async def _published(bootstrap: str) -> int:
-    """Messages on the topics the ingest writes to: the sum of their high watermarks.
+    """Messages on the topics the ingest writes to: the sum of their partitions' end offsets.
 
-    Not ``end_offsets()`` alone: Tansu answers ListOffsets(latest) with the base offset of the
-    partition's last record batch + 1, short of the real end when that batch holds several
-    records. So each non-empty partition is fetched from just before that answer (which is
-    inside the last batch) and the high watermark of the fetch response is used.
+    Each record takes one offset: the ingest's producer is idempotent but not transactional,
+    so no control records, and the topics are new, so no partition starts above 0.
     """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
@@ -248,30 +248,21 @@ async def _published(bootstrap: str) -> int:
             for topic in _PUBLISHED_TOPICS
             for partition in sorted(consumer.partitions_for_topic(topic) or ())
         ]
-        listed = await consumer.end_offsets(partitions)
-        non_empty = [tp for tp in partitions if listed[tp] > 0]
-        if not non_empty:
-            return 0
-        consumer.assign(non_empty)
-        for tp in non_empty:
-            consumer.seek(tp, listed[tp] - 1)
-        while any(consumer.highwater(tp) is None for tp in non_empty):
-            await consumer.getmany(timeout_ms=1000)
-        return sum(int(consumer.highwater(tp)) for tp in non_empty)
+        return sum((await consumer.end_offsets(partitions)).values())
     finally:
         await consumer.stop()
 
 
 def measure_publish(size: int, path: Path, work: Path) -> Measurement:
-    """``hub ingest kela FILE`` against an embedded broker of its own (topics provisioned)."""
+    """``hub ingest kela FILE`` against a Kafka broker of its own (topics provisioned)."""
     logs = work / "logs"
-    broker = EmbeddedBroker(log_path=logs / f"{size}-broker.log")
-    bootstrap = broker.start()
+    # Its log directory and broker.log in work/<size>-broker/kafka, removed with the run.
+    broker = LocalKafka(work / f"{size}-broker")
     try:
+        bootstrap = broker.start()
         env = hub_env(
             work / f"{size}-publish-data",
             HUB_KAFKA_BOOTSTRAP=bootstrap,
-            HUB_KAFKA_IDEMPOTENCE="false",  # Tansu rejects InitProducerId (docs/operations.md)
             HUB_PSEUDONYM_SECRET=_BENCH_SECRET,
         )
         provision = run_child(
@@ -348,7 +339,7 @@ def print_table(measurements: list[Measurement], startup: list[Measurement]) -> 
         if m.name == PUBLISH:
             published = m.published if m.published is not None else "?"
             print(
-                f"broker (Tansu, memory-only) at {m.size:,} lines: RSS "
+                f"broker (Apache Kafka JVM) at {m.size:,} lines: RSS "
                 f"{_mib(m.broker_rss_before_kib)} MiB before ingest, "
                 f"{_mib(m.broker_rss_after_kib)} MiB after, peak {_mib(m.broker_peak_rss_kib)} MiB;"
                 f" {published} messages on the broker"

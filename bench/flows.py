@@ -1,13 +1,14 @@
 """``python -m bench.flows``: each partner flow through the running hub, against a raw pass-through.
 
-For each size (``--sizes``, messages per flow) one embedded Tansu broker is started, every
+For each size (``--sizes``, messages per flow) one single-node Apache Kafka is started
+(``hub.broker.local.LocalKafka``, its log directory in the run's temporary folder), every
 topic provisioned (``hub topics provision``), and two processes started on it:
 
 * the hub, ``python -m hub up`` against that broker (fresh data directory, audit on as it
-  always is, ``HUB_KAFKA_IDEMPOTENCE=false`` because Tansu refuses InitProducerId);
-* the baseline, ``python -m bench.passthrough``: raw aiokafka consume → copy → produce, with
-  as many hops as the hub's flow (two stages chained, ``bench.raw.<flow>.in`` → ``.mid`` →
-  ``.out``; topics with the hub's partition counts).
+  always is, the default producers: idempotent, ``acks=all``);
+* the baseline, ``python -m bench.passthrough``: raw aiokafka consume → copy → produce with the
+  same producer guarantees, with as many hops as the hub's flow (two stages chained,
+  ``bench.raw.<flow>.in`` → ``.mid`` → ``.out``; topics with the hub's partition counts).
 
 For each flow (``bench.flow_data``) and each side, the same pre-generated inputs (same bytes,
 keys and headers) are produced in three phases: a warm-up (not measured), a burst of N inputs
@@ -60,7 +61,7 @@ from bench.__main__ import (
     hub_env,
 )
 from bench.flow_data import FLOWS, Flow, Input, inputs_for
-from hub.broker.embedded import EmbeddedBroker
+from hub.broker.local import LocalKafka
 from hub.referrals import ReferralRegister
 from hub.topics import TOPICS
 
@@ -236,11 +237,7 @@ class Collector:
     ``correlation_id`` header."""
 
     def __init__(self, bootstrap: str, topics: tuple[str, ...]) -> None:
-        # A short fetch wait: the measuring consumer must not add Tansu's full wait (it does
-        # not answer a waiting fetch early when records arrive) to every latency.
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
-        )
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self._topics = topics
         self.received: dict[str, float] = {}
         self.wanted: set[str] = set()
@@ -256,9 +253,9 @@ class Collector:
             for p in sorted(self._consumer.partitions_for_topic(topic) or ())
         ]
         self._consumer.assign(partitions)
-        # Tansu may answer "latest" a little short of the end: records of earlier phases that
-        # come back are not wanted, and are ignored.
         await self._consumer.seek_to_end(*partitions)
+        # Resolve "latest" now, before the phase produces: resolved lazily on the first fetch,
+        # it could land after the first outputs and lose them.
         for tp in partitions:
             await self._consumer.position(tp)
         self._task = asyncio.create_task(self._collect())
@@ -280,6 +277,8 @@ class Collector:
                     for name, value in record.headers:
                         if name == "correlation_id":
                             event_id = value.decode()
+                            # Only this phase's ids, each at its first receipt: a
+                            # redelivered duplicate (at-least-once) counts neither time.
                             if event_id in self.wanted and event_id not in self.received:
                                 self.received[event_id] = now
                                 self._progress.set()
@@ -495,16 +494,16 @@ def measure_size(size: int, args: argparse.Namespace, work: Path) -> SizeResult:
     """One broker, one hub, one pass-through; every flow at ``size`` messages."""
     logs = work / f"logs-{size}"
     logs.mkdir(parents=True)
-    broker = EmbeddedBroker(log_path=logs / "broker.log")
-    bootstrap = broker.start()
+    # Its log directory and broker.log in work/kafka-<size>/kafka (kept with --keep).
+    broker = LocalKafka(work / f"kafka-{size}")
     result = SizeResult(size)
     hub = raw = None
     try:
+        bootstrap = broker.start()
         data_dir = work / f"hub-data-{size}"
         env = hub_env(
             data_dir,
             HUB_KAFKA_BOOTSTRAP=bootstrap,
-            HUB_KAFKA_IDEMPOTENCE="false",  # Tansu rejects InitProducerId (docs/operations.md)
             HUB_PSEUDONYM_SECRET=_SECRET,
             # Against a configured bootstrap the hub never makes up its own signing key.
             HUB_AUDIT_SIGNING_KEY_FILE=str(_signing_key(work / f"audit-signing-{size}.key")),
