@@ -11,8 +11,8 @@ a fresh child process so that its peak memory is its own:
 3. ``ingest publish``: the real CLI without ``--dry-run`` against a single-node Apache Kafka
    started here (``hub.broker.local.LocalKafka``, one per size, its log directory in the
    temporary folder, topics provisioned with ``hub topics provision``), with a fresh data
-   directory, an explicit pseudonym secret and the hub's default producers (idempotent,
-   ``acks=all``).
+   directory, an explicit pseudonym secret, an audit signing key made for the run and the
+   hub's default producers (idempotent, ``acks=all``).
 
 Wall time covers the whole child process, interpreter start-up included; a header-only file
 is measured once to show that fixed cost. Peak RSS is the child's ``VmHWM`` (``HighWater``).
@@ -44,6 +44,8 @@ from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.kela_data import generate
 from hub.broker.local import LocalKafka
@@ -119,6 +121,21 @@ def hub_env(data_dir: Path, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def signing_key(path: Path) -> Path:
+    """A fresh Ed25519 audit signing key at ``path`` (PEM, mode 0600), for
+    ``HUB_AUDIT_SIGNING_KEY_FILE``: against a configured Kafka the hub never makes one up."""
+    key = Ed25519PrivateKey.generate()
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+    return path
 
 
 class HighWater:
@@ -242,7 +259,8 @@ async def _published(bootstrap: str) -> int:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # metadata for every topic
+        # Every topic's metadata into the consumer's own view (``topics()`` only returns it).
+        await consumer._client.force_metadata_update()
         partitions = [
             TopicPartition(topic, partition)
             for topic in _PUBLISHED_TOPICS
@@ -264,6 +282,7 @@ def measure_publish(size: int, path: Path, work: Path) -> Measurement:
             work / f"{size}-publish-data",
             HUB_KAFKA_BOOTSTRAP=bootstrap,
             HUB_PSEUDONYM_SECRET=_BENCH_SECRET,
+            HUB_AUDIT_SIGNING_KEY_FILE=str(signing_key(work / f"{size}-audit-signing.key")),
         )
         provision = run_child(
             [sys.executable, "-m", "hub", "topics", "provision"], env, logs, f"{size}-provision"

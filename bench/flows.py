@@ -48,8 +48,6 @@ from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.__main__ import (
     REPO,
@@ -59,6 +57,7 @@ from bench.__main__ import (
     _status_kib,
     add_sizes_option,
     hub_env,
+    signing_key,
 )
 from bench.flow_data import FLOWS, Flow, Input, inputs_for
 from hub.broker.local import LocalKafka
@@ -477,19 +476,6 @@ def _provision(bootstrap: str, env: dict[str, str], logs: Path, partitions: int)
     asyncio.run(_create_raw_topics(bootstrap, partitions))
 
 
-def _signing_key(path: Path) -> Path:
-    key = Ed25519PrivateKey.generate()
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    path.chmod(0o600)
-    return path
-
-
 def measure_size(size: int, args: argparse.Namespace, work: Path) -> SizeResult:
     """One broker, one hub, one pass-through; every flow at ``size`` messages."""
     logs = work / f"logs-{size}"
@@ -506,7 +492,7 @@ def measure_size(size: int, args: argparse.Namespace, work: Path) -> SizeResult:
             HUB_KAFKA_BOOTSTRAP=bootstrap,
             HUB_PSEUDONYM_SECRET=_SECRET,
             # Against a configured bootstrap the hub never makes up its own signing key.
-            HUB_AUDIT_SIGNING_KEY_FILE=str(_signing_key(work / f"audit-signing-{size}.key")),
+            HUB_AUDIT_SIGNING_KEY_FILE=str(signing_key(work / f"audit-signing-{size}.key")),
             HUB_LOG_LEVEL=args.hub_log_level,
             HUB_ROUTE_BATCH=str(args.hub_batch),
         )
