@@ -84,6 +84,7 @@ class Measurement:
     broker_rss_before_kib: int | None = None
     broker_rss_after_kib: int | None = None
     broker_peak_rss_kib: int | None = None
+    broker_disk_kib: int | None = None
     note: str = ""
 
     @property
@@ -205,6 +206,15 @@ def _status_kib(pid: int | None, field: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def disk_kib(directory: Path) -> int:
+    """Disk space the files under ``directory`` (a broker's log directory) take, in KiB.
+
+    Allocated blocks, not sizes: Kafka sets the length of each segment's index files to their
+    10 MiB maximum up front, sparse until filled.
+    """
+    return sum(p.stat().st_blocks * 512 for p in directory.rglob("*") if p.is_file()) // 1024
+
+
 def _summary_number(stdout: str, pattern: str) -> int | None:
     match = re.search(pattern, stdout, re.MULTILINE)
     return int(match.group(1)) if match else None
@@ -295,6 +305,7 @@ def measure_publish(size: int, path: Path, work: Path) -> Measurement:
         measured.broker_rss_before_kib = before
         measured.broker_rss_after_kib = _status_kib(broker.pid, "VmRSS")
         measured.broker_peak_rss_kib = _status_kib(broker.pid, "VmHWM")
+        measured.broker_disk_kib = disk_kib(broker.directory / "logs")
         try:
             measured.published = asyncio.run(asyncio.wait_for(_published(bootstrap), 30))
         except (KafkaError, OSError, TimeoutError) as exc:
@@ -361,7 +372,7 @@ def print_table(measurements: list[Measurement], startup: list[Measurement]) -> 
                 f"broker (Apache Kafka JVM) at {m.size:,} lines: RSS "
                 f"{_mib(m.broker_rss_before_kib)} MiB before ingest, "
                 f"{_mib(m.broker_rss_after_kib)} MiB after, peak {_mib(m.broker_peak_rss_kib)} MiB;"
-                f" {published} messages on the broker"
+                f" log directory {_mib(m.broker_disk_kib)} MiB; {published} messages on the broker"
             )
     for line in flatness(measurements):
         print(line["text"])

@@ -56,6 +56,7 @@ from bench.__main__ import (
     _machine,
     _status_kib,
     add_sizes_option,
+    disk_kib,
     hub_env,
     signing_key,
 )
@@ -134,6 +135,7 @@ class SizeResult:
     hub_cpu_seconds: float | None = None
     raw_peak_rss_kib: int | None = None
     broker_peak_rss_kib: int | None = None
+    broker_disk_kib: int | None = None
     inputs_total: int = 0
     profiles: list[str] = field(default_factory=list)
 
@@ -522,6 +524,7 @@ def measure_size(size: int, args: argparse.Namespace, work: Path) -> SizeResult:
             result.inputs_total += args.warmup + size + args.latency_count
         result.hub_cpu_seconds = (_cpu_seconds(hub.pid) or 0.0) - cpu_before
         result.broker_peak_rss_kib = _status_kib(broker.pid, "VmHWM")
+        result.broker_disk_kib = disk_kib(broker.directory / "logs")
     finally:
         if hub is not None:
             result.hub_peak_rss_kib = _stop(hub)[0]
@@ -572,7 +575,7 @@ def print_table(results: list[SizeResult], args: argparse.Namespace) -> None:
             f"at {size.size:,} per flow ({size.inputs_total:,} inputs in all): hub peak RSS "
             f"{_mib(size.hub_peak_rss_kib)} MiB, hub CPU {size.hub_cpu_seconds or 0:.1f} s; "
             f"pass-through peak RSS {_mib(size.raw_peak_rss_kib)} MiB; broker peak RSS "
-            f"{_mib(size.broker_peak_rss_kib)} MiB"
+            f"{_mib(size.broker_peak_rss_kib)} MiB, log directory {_mib(size.broker_disk_kib)} MiB"
         )
     for line in _flatness(results):
         print(line)
