@@ -8,13 +8,15 @@ a fresh child process so that its peak memory is its own:
    and touches every field;
 2. ``ingest --dry-run``: the real CLI, ``python -m hub ingest kela FILE --dry-run``, with a
    fresh data directory (the pseudonym key is generated into it);
-3. ``ingest publish``: the real CLI without ``--dry-run`` against an embedded Tansu broker
-   started here (one per size, topics provisioned with ``hub topics provision``), with a fresh
-   data directory and an explicit pseudonym secret.
+3. ``ingest publish``: the real CLI without ``--dry-run`` against a single-node Apache Kafka
+   started here (``hub.broker.local.LocalKafka``, one per size, its log directory in the
+   temporary folder, topics provisioned with ``hub topics provision``), with a fresh data
+   directory, an explicit pseudonym secret, an audit signing key made for the run and the
+   hub's default producers (idempotent, ``acks=all``).
 
 Wall time covers the whole child process, interpreter start-up included; a header-only file
 is measured once to show that fixed cost. Peak RSS is the child's ``VmHWM`` (``HighWater``).
-The broker's own memory (``VmRSS``/``VmHWM``) is read after each publish.
+The broker's own memory (the JVM's ``VmRSS``/``VmHWM``) is read after each publish.
 
 A table goes to stdout, progress to stderr, and everything to
 ``bench/results/kela-ingest-<date>-<time>.json`` (kept out of git). Nothing asserts a timing.
@@ -42,9 +44,11 @@ from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.kela_data import generate
-from hub.broker.embedded import EmbeddedBroker
+from hub.broker.local import LocalKafka
 
 REPO: Final = Path(__file__).resolve().parent.parent
 RESULTS: Final = REPO / "bench" / "results"
@@ -80,6 +84,7 @@ class Measurement:
     broker_rss_before_kib: int | None = None
     broker_rss_after_kib: int | None = None
     broker_peak_rss_kib: int | None = None
+    broker_disk_kib: int | None = None
     note: str = ""
 
     @property
@@ -117,6 +122,21 @@ def hub_env(data_dir: Path, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def signing_key(path: Path) -> Path:
+    """A fresh Ed25519 audit signing key at ``path`` (PEM, mode 0600), for
+    ``HUB_AUDIT_SIGNING_KEY_FILE``: against a configured Kafka the hub never makes one up."""
+    key = Ed25519PrivateKey.generate()
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+    return path
 
 
 class HighWater:
@@ -186,6 +206,15 @@ def _status_kib(pid: int | None, field: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def disk_kib(directory: Path) -> int:
+    """Disk space the files under ``directory`` (a broker's log directory) take, in KiB.
+
+    Allocated blocks, not sizes: Kafka sets the length of each segment's index files to their
+    10 MiB maximum up front, sparse until filled.
+    """
+    return sum(p.stat().st_blocks * 512 for p in directory.rglob("*") if p.is_file()) // 1024
+
+
 def _summary_number(stdout: str, pattern: str) -> int | None:
     match = re.search(pattern, stdout, re.MULTILINE)
     return int(match.group(1)) if match else None
@@ -232,47 +261,38 @@ def measure_dry_run(size: int, path: Path, work: Path) -> Measurement:
 
 
 async def _published(bootstrap: str) -> int:
-    """Messages on the topics the ingest writes to: the sum of their high watermarks.
+    """Messages on the topics the ingest writes to: the sum of their partitions' end offsets.
 
-    Not ``end_offsets()`` alone: Tansu answers ListOffsets(latest) with the base offset of the
-    partition's last record batch + 1, short of the real end when that batch holds several
-    records. So each non-empty partition is fetched from just before that answer (which is
-    inside the last batch) and the high watermark of the fetch response is used.
+    Each record takes one offset: the ingest's producer is idempotent but not transactional,
+    so no control records, and the topics are new, so no partition starts above 0.
     """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # metadata for every topic
+        # Every topic's metadata into the consumer's own view (``topics()`` only returns it).
+        await consumer._client.force_metadata_update()
         partitions = [
             TopicPartition(topic, partition)
             for topic in _PUBLISHED_TOPICS
             for partition in sorted(consumer.partitions_for_topic(topic) or ())
         ]
-        listed = await consumer.end_offsets(partitions)
-        non_empty = [tp for tp in partitions if listed[tp] > 0]
-        if not non_empty:
-            return 0
-        consumer.assign(non_empty)
-        for tp in non_empty:
-            consumer.seek(tp, listed[tp] - 1)
-        while any(consumer.highwater(tp) is None for tp in non_empty):
-            await consumer.getmany(timeout_ms=1000)
-        return sum(int(consumer.highwater(tp)) for tp in non_empty)
+        return sum((await consumer.end_offsets(partitions)).values())
     finally:
         await consumer.stop()
 
 
 def measure_publish(size: int, path: Path, work: Path) -> Measurement:
-    """``hub ingest kela FILE`` against an embedded broker of its own (topics provisioned)."""
+    """``hub ingest kela FILE`` against a Kafka broker of its own (topics provisioned)."""
     logs = work / "logs"
-    broker = EmbeddedBroker(log_path=logs / f"{size}-broker.log")
-    bootstrap = broker.start()
+    # Its log directory and broker.log in work/<size>-broker/kafka, removed with the run.
+    broker = LocalKafka(work / f"{size}-broker")
     try:
+        bootstrap = broker.start()
         env = hub_env(
             work / f"{size}-publish-data",
             HUB_KAFKA_BOOTSTRAP=bootstrap,
-            HUB_KAFKA_IDEMPOTENCE="false",  # Tansu rejects InitProducerId (docs/operations.md)
             HUB_PSEUDONYM_SECRET=_BENCH_SECRET,
+            HUB_AUDIT_SIGNING_KEY_FILE=str(signing_key(work / f"{size}-audit-signing.key")),
         )
         provision = run_child(
             [sys.executable, "-m", "hub", "topics", "provision"], env, logs, f"{size}-provision"
@@ -285,6 +305,7 @@ def measure_publish(size: int, path: Path, work: Path) -> Measurement:
         measured.broker_rss_before_kib = before
         measured.broker_rss_after_kib = _status_kib(broker.pid, "VmRSS")
         measured.broker_peak_rss_kib = _status_kib(broker.pid, "VmHWM")
+        measured.broker_disk_kib = disk_kib(broker.directory / "logs")
         try:
             measured.published = asyncio.run(asyncio.wait_for(_published(bootstrap), 30))
         except (KafkaError, OSError, TimeoutError) as exc:
@@ -348,10 +369,10 @@ def print_table(measurements: list[Measurement], startup: list[Measurement]) -> 
         if m.name == PUBLISH:
             published = m.published if m.published is not None else "?"
             print(
-                f"broker (Tansu, memory-only) at {m.size:,} lines: RSS "
+                f"broker (Apache Kafka JVM) at {m.size:,} lines: RSS "
                 f"{_mib(m.broker_rss_before_kib)} MiB before ingest, "
                 f"{_mib(m.broker_rss_after_kib)} MiB after, peak {_mib(m.broker_peak_rss_kib)} MiB;"
-                f" {published} messages on the broker"
+                f" log directory {_mib(m.broker_disk_kib)} MiB; {published} messages on the broker"
             )
     for line in flatness(measurements):
         print(line["text"])

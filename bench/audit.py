@@ -1,14 +1,17 @@
 """``python -m bench.audit``: the cost of the audit log, measured against itself in one run.
 
 1. **Pipeline, audit off vs on.** N canonical client-status events (distinct people, all
-   routed to Kela's XML and some to Päijät-Häme) are put on ``hub.client-status.v1`` of an
-   embedded Tansu broker. The hub's real distribution route (contracts, projection, Kela XML
-   renderer, delivery log) consumes them through FastStream, once without a recorder and once
-   with the SQLite audit store, each in its own consumer group and data directory. Throughput
-   is events handled per second, from the first to the last settle.
+   routed to Kela's XML and some to Päijät-Häme) are put on ``hub.client-status.v1`` of a
+   single-node Apache Kafka started for the run (``hub.broker.local.LocalKafka``, its log
+   directory in a temporary folder). The hub's real distribution route (contracts,
+   projection, Kela XML renderer, delivery log) consumes them through FastStream, once
+   without a recorder and once with the SQLite audit store, each in its own consumer group
+   and data directory. Throughput is events handled per second, from the first to the last
+   settle.
 2. **Replay vs raw read.** ``hub audit replay``'s engine re-publishes the N recorded events
-   from the store to a fresh topic; the baseline is a raw aiokafka read of the same N events
-   from ``hub.client-status.v1``.
+   from the store to a fresh topic with the producer ``hub audit replay`` uses (idempotent,
+   ``acks=all``); the baseline is a raw aiokafka read of the same N events from
+   ``hub.client-status.v1``.
 
 Prints a table with the ratios. Nothing asserts a timing.
 """
@@ -33,8 +36,9 @@ from hub.audit.recorder import AuditRecorder
 from hub.audit.replay import replay
 from hub.audit.store import RecordQuery, open_audit_store
 from hub.broker.connection import KafkaConnection
-from hub.broker.embedded import EmbeddedBroker
 from hub.broker.faststream_broker import build_kafka_broker, start_broker
+from hub.broker.local import LocalKafka
+from hub.ingest import started_producer
 from hub.logs import configure_logging
 from hub.pipeline import Accepted, Route, wire_route
 from hub.provisioning import provision_topics
@@ -151,10 +155,10 @@ async def raw_read(bootstrap: str, count: int) -> float:
         await consumer.stop()
 
 
-async def run_replay(recorder: AuditRecorder, bootstrap: str, count: int, target: str) -> float:
-    """Events per second of ``hub audit replay``'s engine over the recorded events."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
+async def run_replay(recorder: AuditRecorder, connection: KafkaConnection, target: str) -> float:
+    """Events per second of ``hub audit replay``'s engine (and its producer) over the recorded
+    events."""
+    producer = await started_producer(connection)
     try:
         started = time.perf_counter()
         summary = await replay(recorder, producer, RecordQuery(), target)
@@ -166,15 +170,14 @@ async def run_replay(recorder: AuditRecorder, bootstrap: str, count: int, target
 
 async def main_async(count: int) -> list[tuple[str, float, float, float]]:
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as work:
-        broker = EmbeddedBroker(log_path=Path(work) / "broker.log")
-        bootstrap = broker.start()
+        broker = LocalKafka(Path(work) / "broker")
         try:
+            bootstrap = broker.start()
 
             def settings_for(name: str) -> HubSettings:
                 return load_settings(
-                    kafka_bootstrap=bootstrap, kafka_idempotence=False,
-                    kafka_session_timeout_ms=3000, data_dir=Path(work) / name,
-                    pseudonym_secret=SECRET,
+                    kafka_bootstrap=bootstrap, kafka_session_timeout_ms=3000,
+                    data_dir=Path(work) / name, pseudonym_secret=SECRET,
                 )  # fmt: skip
 
             await provision_topics(KafkaConnection(bootstrap, settings_for("topics")))
@@ -190,7 +193,9 @@ async def main_async(count: int) -> list[tuple[str, float, float, float]]:
                 await admin.create_topics([NewTopic("bench.replay", 3, 1)])
             finally:
                 await admin.close()
-            replayed = await run_replay(recorder, bootstrap, count, "bench.replay")
+            replayed = await run_replay(
+                recorder, KafkaConnection(bootstrap, settings_for("replay")), "bench.replay"
+            )
             store.close()
         finally:
             broker.stop()

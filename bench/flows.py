@@ -1,13 +1,14 @@
 """``python -m bench.flows``: each partner flow through the running hub, against a raw pass-through.
 
-For each size (``--sizes``, messages per flow) one embedded Tansu broker is started, every
+For each size (``--sizes``, messages per flow) one single-node Apache Kafka is started
+(``hub.broker.local.LocalKafka``, its log directory in the run's temporary folder), every
 topic provisioned (``hub topics provision``), and two processes started on it:
 
 * the hub, ``python -m hub up`` against that broker (fresh data directory, audit on as it
-  always is, ``HUB_KAFKA_IDEMPOTENCE=false`` because Tansu refuses InitProducerId);
-* the baseline, ``python -m bench.passthrough``: raw aiokafka consume → copy → produce, with
-  as many hops as the hub's flow (two stages chained, ``bench.raw.<flow>.in`` → ``.mid`` →
-  ``.out``; topics with the hub's partition counts).
+  always is, the default producers: idempotent, ``acks=all``);
+* the baseline, ``python -m bench.passthrough``: raw aiokafka consume → copy → produce with the
+  same producer guarantees, with as many hops as the hub's flow (two stages chained,
+  ``bench.raw.<flow>.in`` → ``.mid`` → ``.out``; topics with the hub's partition counts).
 
 For each flow (``bench.flow_data``) and each side, the same pre-generated inputs (same bytes,
 keys and headers) are produced in three phases: a warm-up (not measured), a burst of N inputs
@@ -47,8 +48,6 @@ from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.__main__ import (
     REPO,
@@ -57,10 +56,12 @@ from bench.__main__ import (
     _machine,
     _status_kib,
     add_sizes_option,
+    disk_kib,
     hub_env,
+    signing_key,
 )
 from bench.flow_data import FLOWS, Flow, Input, inputs_for
-from hub.broker.embedded import EmbeddedBroker
+from hub.broker.local import LocalKafka
 from hub.referrals import ReferralRegister
 from hub.topics import TOPICS
 
@@ -134,6 +135,7 @@ class SizeResult:
     hub_cpu_seconds: float | None = None
     raw_peak_rss_kib: int | None = None
     broker_peak_rss_kib: int | None = None
+    broker_disk_kib: int | None = None
     inputs_total: int = 0
     profiles: list[str] = field(default_factory=list)
 
@@ -236,11 +238,7 @@ class Collector:
     ``correlation_id`` header."""
 
     def __init__(self, bootstrap: str, topics: tuple[str, ...]) -> None:
-        # A short fetch wait: the measuring consumer must not add Tansu's full wait (it does
-        # not answer a waiting fetch early when records arrive) to every latency.
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
-        )
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self._topics = topics
         self.received: dict[str, float] = {}
         self.wanted: set[str] = set()
@@ -256,9 +254,9 @@ class Collector:
             for p in sorted(self._consumer.partitions_for_topic(topic) or ())
         ]
         self._consumer.assign(partitions)
-        # Tansu may answer "latest" a little short of the end: records of earlier phases that
-        # come back are not wanted, and are ignored.
         await self._consumer.seek_to_end(*partitions)
+        # Resolve "latest" now, before the phase produces: resolved lazily on the first fetch,
+        # it could land after the first outputs and lose them.
         for tp in partitions:
             await self._consumer.position(tp)
         self._task = asyncio.create_task(self._collect())
@@ -280,6 +278,8 @@ class Collector:
                     for name, value in record.headers:
                         if name == "correlation_id":
                             event_id = value.decode()
+                            # Only this phase's ids, each at its first receipt: a
+                            # redelivered duplicate (at-least-once) counts neither time.
                             if event_id in self.wanted and event_id not in self.received:
                                 self.received[event_id] = now
                                 self._progress.set()
@@ -478,36 +478,23 @@ def _provision(bootstrap: str, env: dict[str, str], logs: Path, partitions: int)
     asyncio.run(_create_raw_topics(bootstrap, partitions))
 
 
-def _signing_key(path: Path) -> Path:
-    key = Ed25519PrivateKey.generate()
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    path.chmod(0o600)
-    return path
-
-
 def measure_size(size: int, args: argparse.Namespace, work: Path) -> SizeResult:
     """One broker, one hub, one pass-through; every flow at ``size`` messages."""
     logs = work / f"logs-{size}"
     logs.mkdir(parents=True)
-    broker = EmbeddedBroker(log_path=logs / "broker.log")
-    bootstrap = broker.start()
+    # Its log directory and broker.log in work/kafka-<size>/kafka (kept with --keep).
+    broker = LocalKafka(work / f"kafka-{size}")
     result = SizeResult(size)
     hub = raw = None
     try:
+        bootstrap = broker.start()
         data_dir = work / f"hub-data-{size}"
         env = hub_env(
             data_dir,
             HUB_KAFKA_BOOTSTRAP=bootstrap,
-            HUB_KAFKA_IDEMPOTENCE="false",  # Tansu rejects InitProducerId (docs/operations.md)
             HUB_PSEUDONYM_SECRET=_SECRET,
             # Against a configured bootstrap the hub never makes up its own signing key.
-            HUB_AUDIT_SIGNING_KEY_FILE=str(_signing_key(work / f"audit-signing-{size}.key")),
+            HUB_AUDIT_SIGNING_KEY_FILE=str(signing_key(work / f"audit-signing-{size}.key")),
             HUB_LOG_LEVEL=args.hub_log_level,
             HUB_ROUTE_BATCH=str(args.hub_batch),
         )
@@ -537,6 +524,7 @@ def measure_size(size: int, args: argparse.Namespace, work: Path) -> SizeResult:
             result.inputs_total += args.warmup + size + args.latency_count
         result.hub_cpu_seconds = (_cpu_seconds(hub.pid) or 0.0) - cpu_before
         result.broker_peak_rss_kib = _status_kib(broker.pid, "VmHWM")
+        result.broker_disk_kib = disk_kib(broker.directory / "logs")
     finally:
         if hub is not None:
             result.hub_peak_rss_kib = _stop(hub)[0]
@@ -587,7 +575,7 @@ def print_table(results: list[SizeResult], args: argparse.Namespace) -> None:
             f"at {size.size:,} per flow ({size.inputs_total:,} inputs in all): hub peak RSS "
             f"{_mib(size.hub_peak_rss_kib)} MiB, hub CPU {size.hub_cpu_seconds or 0:.1f} s; "
             f"pass-through peak RSS {_mib(size.raw_peak_rss_kib)} MiB; broker peak RSS "
-            f"{_mib(size.broker_peak_rss_kib)} MiB"
+            f"{_mib(size.broker_peak_rss_kib)} MiB, log directory {_mib(size.broker_disk_kib)} MiB"
         )
     for line in _flatness(results):
         print(line)
