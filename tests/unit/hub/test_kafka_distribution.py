@@ -85,17 +85,32 @@ def test_a_failing_maven_is_reported_with_its_last_lines_and_leaves_nothing(
 def test_a_maven_that_copies_the_jars_completes_the_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    # The fake copies one jar into -DoutputDirectory, as dependency:copy-dependencies does.
+    # The fake notes its arguments and copies one jar into -DoutputDirectory, as
+    # dependency:copy-dependencies does.
     _fake_mvn(
         tmp_path / "bin",
-        'for a in "$@"; do case "$a" in -DoutputDirectory=*) d="${a#-DoutputDirectory=}";; esac;'
-        ' done; : > "$d/kafka_2.13.jar"\n',
+        f'for a in "$@"; do echo "$a" >> {tmp_path}/args; case "$a" in -DoutputDirectory=*)'
+        ' d="${a#-DoutputDirectory=}";; esac; done; : > "$d/kafka_2.13.jar"\n',
     )
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
     jar_dir = fetch_jars(tmp_path / "cache" / "jars")
     assert jars_present(jar_dir)
+    assert (jar_dir / ".complete").read_text(encoding="utf-8") == KAFKA_VERSION + "\n"
     assert (jar_dir / "kafka_2.13.jar").is_file()
     assert [p.name for p in (tmp_path / "cache").iterdir()] == ["jars"]
+    args = (tmp_path / "args").read_text(encoding="utf-8").splitlines()
+    staging = next(a for a in args if a.startswith("-DoutputDirectory=")).split("=", 1)[1]
+    assert Path(staging).parent == tmp_path / "cache"  # staged beside the target, then renamed
+    assert Path(staging).name.startswith(".jars-")
+    assert args == [
+        "--batch-mode",
+        "--quiet",
+        "--file",
+        str(kafka.POM),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={staging}",
+        "-DincludeScope=runtime",
+    ]
 
 
 def test_java_comes_from_java_home_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -103,6 +118,18 @@ def test_java_comes_from_java_home_first(monkeypatch: pytest.MonkeyPatch, tmp_pa
     (tmp_path / "jdk" / "bin" / "java").write_text("", encoding="utf-8")
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk"))
     assert find_java() == str(tmp_path / "jdk" / "bin" / "java")
+
+
+def test_without_java_home_java_comes_from_the_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk-here"))
+    java = tmp_path / "bin" / "java"
+    java.parent.mkdir()
+    java.write_text("#!/bin/sh\n", encoding="utf-8")
+    java.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert find_java() == str(java)
 
 
 def test_no_java_anywhere_names_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -153,6 +180,29 @@ def test_the_cause_of_a_java_failure_leaves_out_stack_frames_and_logging_chatter
         "num.network.threads | Exiting"
     )
     assert _cause("\tat x.y(Z.java:1)\n") == "no output"
+
+
+def test_the_single_node_configuration_is_exactly_this() -> None:
+    # The whole file: a changed property is a deliberate change of the local broker, seen
+    # here and in docs/operations.md ("The local broker"), not a slip.
+    assert single_node_properties("127.0.0.1", 9092, 9093) == {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": "1@127.0.0.1:9093",
+        "listeners": "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093",
+        "advertised.listeners": "PLAINTEXT://127.0.0.1:9092",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "10",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "10",
+        "group.initial.rebalance.delay.ms": "0",
+        "group.min.session.timeout.ms": "1000",
+        "auto.create.topics.enable": "false",
+    }
 
 
 def test_the_single_node_listens_on_loopback_only_and_creates_no_topic_itself() -> None:
