@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Final
 
@@ -78,3 +79,9 @@ def test_every_example_has_its_expectation() -> None:
     for path in REJECTED:
         assert path.with_suffix(".reason").is_file(), path.name
     assert {p.stem for p in EXAMPLES.glob("*.json")} == {p.stem for p in ACCEPTED}
+
+
+def test_every_reason_is_in_the_partner_documentation() -> None:
+    page = (EXAMPLES.parents[3] / "docs" / "partners" / "kela.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z0-9-]+)` \|", page, flags=re.MULTILINE))
+    assert set(REASONS) <= documented

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connectors import CONNECTORS
 from connectors.kela.corrections import CorrectedRecord, attribute
@@ -30,6 +33,7 @@ from tests.support import CODE, SECRET
 
 OTHER: Final = build_identity_code(dt.date(1985, 6, 15), 951)
 ORIGINAL: Final = "K2025-000000001"
+PERIOD_31: Final = ("01.01.2025", "31.01.2025")
 #: 20 days and 737,55 euros paid to CODE, resident of Lahti (398), labour-market subsidy.
 LINE: Final = f"{ORIGINAL};{CODE};398;TMT;01.02.2025;28.02.2025;20;737,55;120;03.03.2025;"
 
@@ -379,3 +383,70 @@ def test_a_legacy_ledger_gains_the_new_columns_and_keeps_its_records(tmp_path: P
         columns = {row[1] for row in db.execute("PRAGMA table_info(kela_records)")}
     db.close()
     assert {"person_ref", "benefit", "municipality", "belongs_to"} <= columns
+
+
+# --- property: whatever Kela sends, a record never loses more than it paid -----------------
+
+
+@st.composite
+def correction_runs(draw: st.DrawFn) -> list[tuple[int, int, int]]:
+    """Corrections as (index of the correction it corrects, 0 = the record; days; cents)."""
+    run = []
+    for number in range(1, draw(st.integers(1, 8)) + 1):
+        corrects = draw(st.integers(0, number - 1))
+        days = draw(st.integers(-25, 25))
+        cents = draw(st.integers(-80_000, 20_000))
+        run.append((corrects, days, cents))
+    return run
+
+
+@settings(max_examples=150, deadline=None)
+@given(correction_runs(), st.booleans())
+def test_no_sequence_of_corrections_takes_back_more_than_was_paid(
+    run: list[tuple[int, int, int]], commit_each: bool
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        ledger = BenefitLedger.open(Path(folder), SECRET)
+        intake = Intake(ledger, SECRET)
+        assert isinstance(intake.take(LINE.encode()), Taken)
+        ids = [ORIGINAL]
+        days_left, cents_left = 20, 73_755
+        for number, (corrects, days, cents) in enumerate(run, start=1):
+            euros = f"{cents / 100:.2f}".replace(".", ",")
+            line = correction(number, days, euros, corrects=ids[corrects], period=PERIOD_31)
+            ids.append(f"K2025-1{number:08d}")
+            result = intake.take(line)
+            if isinstance(result, Taken):
+                days_left += days
+                cents_left += cents
+                assert result.event.data.home_municipality == "398"
+            else:
+                assert isinstance(result, Rejection)
+                # Corrections of a rejected correction have no record to belong to.
+                assert result.reason in {"over-correction", "unknown-corrected-record"}
+                overdrawn = days_left + days < 0 or cents_left + cents < 0
+                assert overdrawn or result.reason == "unknown-corrected-record"
+            assert days_left >= 0
+            assert cents_left >= 0
+            if commit_each:
+                ledger.commit()
+        ledger.close()
+
+
+def test_no_correction_detail_quotes_an_identity_code_hidden_in_a_record_id(
+    ledger: BenefitLedger,
+) -> None:
+    # Record ids are free text to Kela: here they are identity codes themselves.
+    hidden, another = build_identity_code(dt.date(1990, 1, 10), 999), OTHER
+    intake = Intake(ledger, SECRET, START)
+    record = LINE.replace(ORIGINAL, hidden)
+    assert isinstance(intake.take(record.encode()), Taken)
+    lines = {
+        "correction-mismatch": correction(1, -2, "-73,76", hetu=another, corrects=hidden),
+        "over-correction": correction(2, -21, "-73,76", corrects=hidden),
+        "unknown-corrected-record": correction(3, -2, "-73,76", corrects=another),
+    }
+    for reason, line in lines.items():
+        result = rejected(intake.take(line), reason)
+        assert hidden not in result.detail
+        assert another not in result.detail
