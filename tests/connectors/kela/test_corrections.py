@@ -274,7 +274,21 @@ def test_without_a_data_start_every_unknown_correction_is_dead_lettered(
     ledger: BenefitLedger,
 ) -> None:
     line = correction(1, -2, "-73,76", corrects="K2019-1", period=("01.01.2019", "31.01.2019"))
-    rejected(Intake(ledger, SECRET).take(line), "unknown-corrected-record")
+    result = rejected(Intake(ledger, SECRET).take(line), "unknown-corrected-record")
+    assert result.detail == "korjattava names a record the hub never received"
+
+
+def test_an_unknown_correction_after_the_data_start_says_why_it_is_not_exempt(
+    ledger: BenefitLedger,
+) -> None:
+    result = rejected(
+        Intake(ledger, SECRET, START).take(correction(1, -2, "-1,00", corrects="K9")),
+        "unknown-corrected-record",
+    )
+    assert result.detail == (
+        "korjattava names a record the hub never received (the period ends on or after "
+        "01.01.2025, when the hub began receiving Kela's data)"
+    )
 
 
 def test_a_known_record_is_checked_even_before_the_data_start(ledger: BenefitLedger) -> None:
@@ -376,6 +390,9 @@ def test_a_legacy_ledger_gains_the_new_columns_and_keeps_its_records(tmp_path: P
     db.close()
     intake = Intake(BenefitLedger.dry_run(tmp_path, SECRET, scratch_dir=tmp_path), SECRET)
     rejected(intake.take(correction(1, -6, "-1,00", municipality="560")), "over-correction")
+    # A correction of the legacy correction counts against the record that one corrected.
+    rejected(intake.take(correction(3, -6, "-1,00", corrects="K0")), "over-correction")
+    assert isinstance(intake.take(correction(4, 3, "1,00", corrects="K0")), Taken)
     event = taken(intake.take(correction(2, -5, "-1,00", municipality="560"))).event
     assert event.data.home_municipality == "560"  # the legacy record's municipality is unknown
     intake.ledger.close()
