@@ -8,9 +8,12 @@ file accepts every line:
   to a real person), with a correct check character and century sign (``-`` 1900s, ``A``
   2000s), drawn from a fixed pool so that people have several records;
 * every ``tapahtumatunnus`` is unique (``K2025-000000001``, ``K2025-000000002`` …);
+* paid days are at most the 14 calendar days of the two-week period, and ``kertyma`` is at
+  least the record's days (plausible, as the hub checks);
 * about 2 % of the lines are corrections: ``korjattava`` names an earlier ordinary record of
-  the same file and person, days and euros are negative (part or all of the original taken
-  back) and ``kertyma`` goes down accordingly;
+  the same file and person, days and euros are negative (part or all of what is left of the
+  original taken back, never more: all corrections of a record together take back at most
+  what it paid) and ``kertyma`` goes down accordingly;
 * home municipalities: mostly Lahti (398), the other Päijät-Häme municipalities, and a few
   from outside the area (091 Helsinki), so that routing has something to decide.
 
@@ -26,7 +29,7 @@ import datetime as dt
 import random
 from collections import deque
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 __all__ = ["HEADER", "generate", "identity_code"]
 
@@ -63,6 +66,7 @@ _RECENT_RECORDS: Final = 2_000
 _CHUNK_LINES: Final = 10_000
 _FIRST_PERIOD: Final = dt.date(2024, 1, 1)
 _PERIODS: Final = 52  # two-week payment periods over two years
+_PERIOD_DAYS: Final = 14
 
 
 def identity_code(birth_date: dt.date, individual: int) -> str:
@@ -115,8 +119,9 @@ def generate(path: Path, lines: int, seed: int = 20_250_101) -> Path:
         )
         for start in (_FIRST_PERIOD + dt.timedelta(days=14 * i) for i in range(_PERIODS))
     ]
-    # Recent ordinary records a correction may refer to: (record id, person, period, days, cents).
-    recent: deque[tuple[str, int, int, int, int]] = deque(maxlen=_RECENT_RECORDS)
+    # Recent ordinary records a correction may refer to: [record id, person, period, days left,
+    # cents left], what the corrections so far have left of what the record paid.
+    recent: deque[list[Any]] = deque(maxlen=_RECENT_RECORDS)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write(HEADER + _NEWLINE)
@@ -124,14 +129,17 @@ def generate(path: Path, lines: int, seed: int = 20_250_101) -> Path:
         for number in range(1, lines + 1):
             record_id = f"K2025-{number:09d}"
             period = number * _PERIODS // (lines + 1)  # payment dates advance through the file
-            if recent and rng.random() < _CORRECTION_SHARE:
-                corrected, person, period, paid, paid_cents = recent[rng.randrange(len(recent))]
+            chosen = recent[rng.randrange(len(recent))] if recent else None
+            if chosen is not None and chosen[4] > 0 and rng.random() < _CORRECTION_SHARE:
+                corrected, person, period, paid, paid_cents = chosen
                 days = -rng.randint(1, paid) if paid else 0
-                cents = -(paid_cents * -days // paid) if paid else -rng.randint(1, 5_000)
+                cents = -(paid_cents * -days // paid) if paid else -rng.randint(1, paid_cents)
+                chosen[3] += days
+                chosen[4] += cents
                 corrects = corrected
             else:
                 person = rng.randrange(len(persons))
-                days = rng.randint(1, 25) if rng.random() > 0.01 else 0
+                days = rng.randint(1, _PERIOD_DAYS) if rng.random() > 0.01 else 0
                 cents = days * persons[person][3]
                 corrects = ""
             code, municipality, benefit, _ = persons[person]
@@ -142,7 +150,7 @@ def generate(path: Path, lines: int, seed: int = 20_250_101) -> Path:
                 f"{_euros(cents)};{cumulative[person]};{paid_on};{corrects}{_NEWLINE}"
             )
             if not corrects:
-                recent.append((record_id, person, period, days, cents))
+                recent.append([record_id, person, period, days, cents])
             if len(chunk) >= _CHUNK_LINES:
                 handle.write("".join(chunk))
                 chunk.clear()

@@ -7,6 +7,7 @@ with one line that names the setting, so the CLI can print it and exit non-zero.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -143,6 +144,14 @@ class HubSettings(BaseSettings):
     )
     pseudonym_secret_file: Path | None = Field(
         default=None, description="File holding the pseudonym secret (e.g. a mounted secret)."
+    )
+
+    kela_data_start: dt.date | None = Field(
+        default=None,
+        description="The first day the hub received Kela's payment days. A Kela "
+        "correction of a record the hub never received is accepted, attributed by its own "
+        "kotikunta and marked, when its period ends before this day; otherwise, and while "
+        "unset, it is dead-lettered (unknown-corrected-record).",
     )
 
     contracts_dir: Path | None = Field(

@@ -7,6 +7,7 @@ and a field without a description is refused, so the documentation cannot fall b
 
 from __future__ import annotations
 
+import datetime as dt
 import types
 from enum import Enum
 from pathlib import Path
@@ -61,6 +62,8 @@ def _allowed(field: FieldInfo) -> str:
             kinds.append("secret text")
         elif member is Path:
             kinds.append("path")
+        elif member is dt.date:
+            kinds.append("date (YYYY-MM-DD)")
         else:
             kinds.append("text")
     return "; ".join(kinds)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,33 @@ class TransactionalStore:
         """Every committed row ``query`` finds in the main schema."""
         with self._lock:
             return [tuple(row) for row in self._db.execute(query, parameters).fetchall()]
+
+    def everywhere(self, query: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Every committed row ``query`` finds, in every schema (``{schema}`` is replaced)."""
+        with self._lock:
+            return [
+                tuple(row)
+                for schema in self.schemas
+                for row in self._db.execute(query.format(schema=schema), parameters).fetchall()
+            ]
+
+    def add_columns(self, table: str, columns: Mapping[str, str]) -> list[str]:
+        """Add to ``table`` (main schema) the ``columns`` (name → type) it lacks; their names.
+
+        How a file written by an earlier version gains what a later one keeps: the rows
+        already there get NULL in the new columns.
+        """
+        with self._lock:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            added = [name for name in columns if name not in present]
+            for name in added:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {columns[name]}")
+        return added
+
+    def execute(self, statement: str) -> None:
+        """Run one schema statement at once (an index), outside the staged writes."""
+        with self._lock:
+            self._db.execute(statement)
 
     def stage(self, statement: str, parameters: tuple[Any, ...]) -> None:
         """Remember a write; it reaches the database with the next ``commit``."""

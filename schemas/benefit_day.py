@@ -25,7 +25,9 @@ class BenefitDay(CanonicalModel):
     )
     person_id: PersonalIdentityCode
     home_municipality: MunicipalityCode = Field(
-        description="Home municipality on the payment date (kotikunta): it finances its share."
+        description="The municipality that finances this record's share: the home municipality "
+        "on the payment date (kotikunta); for a correction, that of the record it corrects "
+        "(the correction's own kotikunta is in stated_home_municipality)."
     )
     benefit: Benefit = Field(description="The benefit paid (etuus).")
     period_start: dt.date = Field(description="First day of the payment period (jakso_alku).")
@@ -46,7 +48,21 @@ class BenefitDay(CanonicalModel):
         default=None, description="For a correction: the record id it corrects (korjattava)."
     )
     corrects_event_id: str | None = Field(
-        default=None, description="For a correction: the canonical event id of that record."
+        default=None,
+        description="For a correction: the canonical event id of that record; empty when the "
+        "hub never received it (corrects_unseen_record).",
+    )
+    stated_home_municipality: MunicipalityCode | None = Field(
+        default=None,
+        description="For a correction: the kotikunta written on the correction itself. It "
+        "may differ from home_municipality, which is the corrected record's and finances the "
+        "correction. Empty in a record that corrects nothing.",
+    )
+    corrects_unseen_record: bool = Field(
+        default=False,
+        description="True for a correction of a record paid before the hub began receiving "
+        "Kela's data: the hub never saw that record, so the correction is attributed by its "
+        "own kotikunta and how much it may take back could not be checked.",
     )
 
     @model_validator(mode="after")

@@ -16,7 +16,12 @@ Parsing decisions beyond the interface document: spaces and tabs around each fie
 stripped (Kela's file is machine-written, so they carry no meaning); there is no CSV quoting;
 digits are ASCII digits only; fields are checked in column order and the first failure is
 reported, then the rules across fields (period order, negatives only in corrections, the
-day range).
+day range, plausibility). Plausibility reads "``maksupaivat`` is at most the calendar days of
+the period" for a correction as the days it takes back: they lie in its period too.
+
+What needs the records received before (duplicates, corrections) is ``connectors.kela.ledger``
+and ``connectors.kela.corrections``; ``to_event`` takes their verdict on a correction as an
+``Attribution``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -37,10 +43,10 @@ from connectors.kela.native import (
     HEADER,
     MAX_DAYS_PER_RECORD,
     SEPARATOR,
+    KelaBenefit,
     PaymentDayRow,
 )
 from schemas.benefit_day import BENEFIT_DAY_V1, BenefitDay
-from schemas.codes import Benefit
 from schemas.envelope import BenefitDayEvent, dataschema_for
 from schemas.identity_code import IdentityCodeError, validate_identity_code
 from schemas.person_ref import person_ref_for
@@ -56,6 +62,7 @@ __all__ = [
     "DAYS_OUT_OF_RANGE",
     "DECIMAL_POINT_NOT_COMMA",
     "EVENT_ID_NAMESPACE",
+    "IMPLAUSIBLE_RECORD",
     "INVALID_IDENTITY_CODE",
     "INVALID_ROW",
     "MISSING_RECORD_ID",
@@ -67,6 +74,9 @@ __all__ = [
     "SOURCE",
     "UNKNOWN_BENEFIT_CODE",
     "WRONG_COLUMN_COUNT",
+    "Attribution",
+    "MissingAttributionError",
+    "NoCanonicalBenefitError",
     "check_header",
     "decode_line",
     "event_id_for",
@@ -90,6 +100,7 @@ BAD_AMOUNT: Final = "bad-amount"
 NEGATIVE_CUMULATIVE_DAYS: Final = "negative-cumulative-days"
 NEGATIVE_WITHOUT_CORRECTION: Final = "negative-without-correction"
 DAYS_OUT_OF_RANGE: Final = "days-out-of-range"
+IMPLAUSIBLE_RECORD: Final = "implausible-record"
 INVALID_ROW: Final = "invalid-row"
 
 #: Every reason this module can give, with its meaning: the codes partners alert on.
@@ -102,7 +113,7 @@ REASONS: Final[dict[str, str]] = {
     "characters other than visible ASCII",
     INVALID_IDENTITY_CODE: "hetu is not a valid personal identity code",
     BAD_MUNICIPALITY_CODE: "kotikunta is not exactly 3 ASCII digits",
-    UNKNOWN_BENEFIT_CODE: "etuus is not TMT, PPR or APR",
+    UNKNOWN_BENEFIT_CODE: "etuus is not TMT, PPR, APR or YLT",
     BAD_DATE: "a date is not dd.mm.yyyy or is not a real date",
     PERIOD_END_BEFORE_START: "jakso_loppu is before jakso_alku",
     BAD_INTEGER: "maksupaivat or kertyma is not an integer",
@@ -111,6 +122,9 @@ REASONS: Final[dict[str, str]] = {
     NEGATIVE_CUMULATIVE_DAYS: "kertyma is negative",
     NEGATIVE_WITHOUT_CORRECTION: "negative days or euros in a record that is not a correction",
     DAYS_OUT_OF_RANGE: "maksupaivat is above 25 (or below -25 in a correction)",
+    IMPLAUSIBLE_RECORD: "maksupaivat (in a correction: the days it takes back) is more than the "
+    "calendar days of the period, or in a record that corrects nothing kertyma is less than "
+    "maksupaivat",
     INVALID_ROW: "the row failed the native model's checks (not expected to happen)",
 }
 
@@ -252,6 +266,18 @@ def _row_from(fields: list[str], line_number: int | None) -> PaymentDayRow:
             f"maksupaivat {days} is outside {-MAX_DAYS_PER_RECORD if corrects else 0}"
             f"..{MAX_DAYS_PER_RECORD}",
         )
+    calendar_days = (end - start).days + 1
+    if abs(days) > calendar_days:
+        refuse(
+            IMPLAUSIBLE_RECORD,
+            f"maksupaivat {days} is more days than the {calendar_days} calendar days of the period",
+        )
+    if corrects is None and cumulative < days:
+        refuse(
+            IMPLAUSIBLE_RECORD,
+            f"kertyma {cumulative} is less than maksupaivat {days}: the cumulative count "
+            "includes this record's days",
+        )
     return PaymentDayRow(
         tapahtumatunnus=record_id,
         hetu=hetu,
@@ -292,14 +318,13 @@ def _municipality(text: str) -> str:
     return text
 
 
-def _benefit(text: str) -> Benefit:
-    benefit = BENEFIT_CODES.get(text)
-    if benefit is None:
+def _benefit(text: str) -> KelaBenefit:
+    if text not in KelaBenefit.__members__:
         refuse(
             UNKNOWN_BENEFIT_CODE,
-            f"etuus {_shown(text)} is not one of {', '.join(BENEFIT_CODES)}",
+            f"etuus {_shown(text)} is not one of {', '.join(KelaBenefit)}",
         )
-    return benefit
+    return KelaBenefit(text)
 
 
 def _date(column: str, text: str) -> dt.date:
@@ -343,12 +368,45 @@ def event_id_for(record_id: str) -> str:
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, _EVENT_ID_PREFIX + record_id))
 
 
-def to_event(row: PaymentDayRow, secret: bytes) -> BenefitDayEvent:
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Where a correction belongs, as the records received before decide it.
+
+    ``municipality`` finances the correction: the corrected record's (or the correction's
+    own kotikunta when the hub never saw that record, ``unseen``). ``corrects_event_id`` is
+    the corrected record's canonical event id, ``None`` when it was never published.
+    """
+
+    municipality: str
+    corrects_event_id: str | None
+    unseen: bool = False
+
+
+class MissingAttributionError(ValueError):
+    """``to_event`` was given a correction without its ``Attribution`` (a programming error)."""
+
+
+class NoCanonicalBenefitError(ValueError):
+    """The record's benefit has no value in ``hub.benefit-day.v1`` (general support, YLT)."""
+
+
+def to_event(
+    row: PaymentDayRow, secret: bytes, attribution: Attribution | None = None
+) -> BenefitDayEvent:
     """The canonical benefit-day event of ``row``; the person reference is keyed by ``secret``.
 
-    Deterministic: the same row and secret give a byte-identical ``model_dump_json()``. The
-    event's time is the payment date at 00:00 in Helsinki.
+    A correction needs its ``attribution`` (``connectors.kela.corrections``): it is financed
+    by the municipality of the record it corrects, whatever its own kotikunta says.
+    Deterministic: the same row, secret and attribution give a byte-identical
+    ``model_dump_json()``. The event's time is the payment date at 00:00 in Helsinki.
     """
+    benefit = BENEFIT_CODES[row.etuus]
+    if benefit is None:
+        raise NoCanonicalBenefitError(f"etuus {row.etuus} has no canonical benefit in v1")
+    if row.korjattava is None:
+        attribution = None  # a record that corrects nothing is financed by its own kotikunta
+    elif attribution is None:
+        raise MissingAttributionError("a correction needs the attribution of its record")
     return BenefitDayEvent(
         id=event_id_for(row.tapahtumatunnus),
         source=SOURCE,
@@ -358,8 +416,8 @@ def to_event(row: PaymentDayRow, secret: bytes) -> BenefitDayEvent:
         data=BenefitDay(
             record_id=row.tapahtumatunnus,
             person_id=row.hetu,
-            home_municipality=row.kotikunta,
-            benefit=row.etuus,
+            home_municipality=row.kotikunta if attribution is None else attribution.municipality,
+            benefit=benefit,
             period_start=row.jakso_alku,
             period_end=row.jakso_loppu,
             paid_days=row.maksupaivat,
@@ -367,6 +425,8 @@ def to_event(row: PaymentDayRow, secret: bytes) -> BenefitDayEvent:
             cumulative_days=row.kertyma,
             payment_date=row.maksupvm,
             corrects_record_id=row.korjattava,
-            corrects_event_id=event_id_for(row.korjattava) if row.korjattava else None,
+            corrects_event_id=None if attribution is None else attribution.corrects_event_id,
+            stated_home_municipality=None if attribution is None else row.kotikunta,
+            corrects_unseen_record=attribution is not None and attribution.unseen,
         ),
     )

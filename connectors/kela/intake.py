@@ -1,6 +1,7 @@
 """One Kela record in: bytes → canonical event staged in the ledger, a duplicate, or a
 rejection. Shared by the streaming path (``wiring``) and the file path (``hub ingest kela``),
-so a record is recognised as a duplicate whichever way it came first.
+so a record is recognised as a duplicate, and a correction checked against the record it
+corrects, whichever way each came first.
 
 Does not publish and does not know the broker: the caller publishes ``Taken.event`` and then
 commits (or rolls back) the ledger. A rejection's detail never quotes a record id: an id can
@@ -9,14 +10,34 @@ be, or hide, an identity code (the dead letter keeps the original line for peopl
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Final
 
+from connectors.kela import corrections
+from connectors.kela.corrections import attribute
+from connectors.kela.inbound import REASONS as LINE_REASONS
 from connectors.kela.inbound import decode_line, parse_line, to_event
 from connectors.kela.ledger import BenefitLedger, Verdict
+from connectors.kela.native import BENEFIT_CODES, PaymentDayRow
 from schemas.envelope import BenefitDayEvent
+from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
 
-__all__ = ["Duplicate", "Intake", "Taken"]
+__all__ = ["BENEFIT_NOT_IN_CANONICAL_SCHEMA", "REASONS", "Duplicate", "Intake", "Taken"]
+
+BENEFIT_NOT_IN_CANONICAL_SCHEMA: Final = "benefit-not-in-canonical-schema"
+
+#: Every reason a record can be rejected for, on either path: the line's own (``inbound``),
+#: the ledger's, and the corrections' (``corrections``).
+REASONS: Final[dict[str, str]] = {
+    **LINE_REASONS,
+    BENEFIT_NOT_IN_CANONICAL_SCHEMA: "etuus is YLT (general support): a valid code, but "
+    "hub.benefit-day.v1 cannot carry it; the line is kept in the dead letters until "
+    "benefit-day v2",
+    Verdict.CONFLICTING_DUPLICATE.value: "the record id was received before with different content",
+    **corrections.REASONS,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +62,20 @@ class Duplicate:
 
 @dataclass(frozen=True, slots=True)
 class Intake:
-    """Kela records → canonical events, exactly once per ``tapahtumatunnus``."""
+    """Kela records → canonical events, exactly once per ``tapahtumatunnus``.
+
+    ``data_start`` is the day the hub began receiving Kela's data (``HUB_KELA_DATA_START``):
+    a correction of an unknown record whose period ends before it is accepted as correcting a
+    record the hub never saw. ``None``: every correction must find its record.
+    """
 
     ledger: BenefitLedger
     secret: bytes
+    data_start: dt.date | None = None
 
     def take(self, raw: bytes, line_number: int | None = None) -> Taken | Duplicate | Rejection:
         """Decode, parse, check against the ledger, build and stage the canonical event."""
-        text = decode_line(raw, line_number)
-        if isinstance(text, Rejection):
-            return text
-        row = parse_line(text, line_number)
+        row = _row(raw, line_number)
         if isinstance(row, Rejection):
             return row
         match self.ledger.verdict(row):
@@ -63,12 +87,38 @@ class Intake:
                     "tapahtumatunnus was received before with different content",
                     line_number,
                 )
-            case Verdict.UNKNOWN_CORRECTED:
-                return Rejection(
-                    Verdict.UNKNOWN_CORRECTED.value,
-                    "korjattava names a record the hub never received",
-                    line_number,
-                )
-        event = to_event(row, self.secret)
-        self.ledger.stage(row, event.id)
+        if row.korjattava is None:
+            event = to_event(row, self.secret)
+            self.ledger.stage(row, event.id)
+            return Taken(event)
+        return self._correction(row, row.korjattava)
+
+    def _correction(self, row: PaymentDayRow, corrects: str) -> Taken | Rejection:
+        corrected = self.ledger.corrected_record(corrects)
+        person = person_ref_for(row.hetu, self.secret)
+        attribution = attribute(row, person, corrected, self.data_start)
+        if isinstance(attribution, Rejection):
+            return attribution
+        event = to_event(row, self.secret, attribution)
+        self.ledger.stage(
+            row,
+            event.id,
+            municipality=attribution.municipality,
+            belongs_to=corrects if corrected is None else corrected.belongs_to,
+        )
         return Taken(event)
+
+
+def _row(raw: bytes, line_number: int | None) -> PaymentDayRow | Rejection:
+    """The line as a row the canonical model can carry, or why not."""
+    text = decode_line(raw, line_number)
+    if isinstance(text, Rejection):
+        return text
+    row = parse_line(text, line_number)
+    if isinstance(row, Rejection) or BENEFIT_CODES[row.etuus] is not None:
+        return row
+    return Rejection(
+        BENEFIT_NOT_IN_CANONICAL_SCHEMA,
+        f"etuus {row.etuus} has no value in hub.benefit-day.v1 yet",
+        line_number,
+    )

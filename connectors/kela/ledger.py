@@ -1,4 +1,5 @@
-"""The Kela record ledger: which ``tapahtumatunnus`` the hub has already published.
+"""The Kela record ledger: which ``tapahtumatunnus`` the hub has already published, and what
+each record paid and was corrected by.
 
 Why SQLite under the data directory (and not a compacted topic): a duplicate check must see
 records staged but not yet committed in the same file ingest, and must answer before
@@ -12,8 +13,17 @@ in memory, seen by later verdicts) → publish → ``commit`` (one short transac
 publishing fails, ``rollback`` and the record is processed again later. A crash between
 publish and commit republishes the same deterministic event id, which consumers deduplicate.
 
+Per record it remembers what a later correction is checked against
+(``connectors.kela.corrections``): the person (as the pseudonymous person reference), the
+benefit, the financing municipality, the days and euros paid, and the record the entry
+belongs to (itself, or for a correction the record it corrects). What the corrections of a
+record have taken back so far is the sum over the entries that belong to it: rows are only
+ever added, so a rejected correction, which is never staged, cannot change it, and a dry run
+sees the real ledger's sums through its read-only base.
+
 Stores no identity code: a record's content is kept as an HMAC fingerprint (keyed with the
-pseudonym secret) so a redelivery with different content is recognised as a conflict.
+pseudonym secret) so a redelivery with different content is recognised as a conflict, and the
+person as the HMAC person reference.
 """
 
 from __future__ import annotations
@@ -22,14 +32,18 @@ import datetime as dt
 import hashlib
 import hmac
 import tempfile
+from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-from connectors.kela.native import PaymentDayRow
+from connectors.kela.corrections import CorrectedRecord
+from connectors.kela.native import KelaBenefit, PaymentDayRow
 from hub.sqlite_store import TransactionalStore
+from schemas.person_ref import person_ref_for
 
-__all__ = ["BenefitLedger", "Verdict", "fingerprint"]
+__all__ = ["BenefitLedger", "LedgerEntry", "Verdict", "fingerprint"]
 
 _FILE: Final = "kela-ledger.sqlite3"
 _SCHEMA: Final = """
@@ -40,9 +54,32 @@ CREATE TABLE IF NOT EXISTS kela_records (
     paid_days   INTEGER NOT NULL,
     amount_paid TEXT NOT NULL,
     corrects    TEXT,
-    received_at TEXT NOT NULL
+    received_at TEXT NOT NULL,
+    person_ref  TEXT,
+    benefit     TEXT,
+    municipality TEXT,
+    belongs_to  TEXT
 )
 """
+
+#: Columns a ledger written before corrections were checked lacks; its rows keep NULL there
+#: (``CorrectedRecord`` treats what it does not know as unchecked, not as a mismatch).
+_ADDED_COLUMNS: Final = {
+    "person_ref": "TEXT",
+    "benefit": "TEXT",
+    "municipality": "TEXT",
+    "belongs_to": "TEXT",
+}
+_INDEXES: Final = "CREATE INDEX IF NOT EXISTS kela_records_belongs_to ON kela_records (belongs_to)"
+
+#: The benefit as the fingerprint has always spelt it (the canonical value), so that records
+#: taken before YLT existed keep their fingerprints and a redelivery stays a duplicate.
+_FINGERPRINT_BENEFIT: Final = {
+    KelaBenefit.TMT: "labour_market_subsidy",
+    KelaBenefit.PPR: "basic_allowance",
+    KelaBenefit.APR: "earnings_related_basic_part",
+    KelaBenefit.YLT: "YLT",
+}
 
 
 class Verdict(StrEnum):
@@ -62,7 +99,7 @@ def fingerprint(row: PaymentDayRow, secret: bytes) -> str:
             row.tapahtumatunnus,
             row.hetu,
             row.kotikunta,
-            row.etuus.value,
+            _FINGERPRINT_BENEFIT[row.etuus],
             row.jakso_alku.isoformat(),
             row.jakso_loppu.isoformat(),
             row.maksupaivat,
@@ -75,19 +112,61 @@ def fingerprint(row: PaymentDayRow, secret: bytes) -> str:
     return hmac.new(secret, content.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One record as the ledger keeps it (no identity code: ``person_ref`` is the pseudonym).
+
+    ``belongs_to`` is the record the entry counts against: its own id, or for a correction the
+    record the corrected one belongs to. ``person_ref``, ``benefit`` and ``municipality`` are
+    ``None`` in entries written before the ledger remembered them.
+    """
+
+    record_id: str
+    event_id: str
+    fingerprint: str
+    paid_days: int
+    amount_paid: Decimal
+    corrects: str | None
+    person_ref: str | None
+    benefit: str | None
+    municipality: str | None
+    belongs_to: str
+
+
+def _entry(found: tuple[object, ...]) -> LedgerEntry:
+    record_id, event_id, print_, days, amount, corrects, person, benefit, municipality, root = found
+    return LedgerEntry(
+        str(record_id),
+        str(event_id),
+        str(print_),
+        int(str(days)),
+        Decimal(str(amount)),
+        None if corrects is None else str(corrects),
+        None if person is None else str(person),
+        None if benefit is None else str(benefit),
+        None if municipality is None else str(municipality),
+        # Entries written before belongs_to existed: a correction counts against the record
+        # it names (one level: chains of corrections are rare and were unchecked then).
+        str(root if root is not None else corrects if corrects is not None else record_id),
+    )
+
+
 class BenefitLedger:
     """Durable record ids of published Kela records; see the module docstring."""
 
     def __init__(self, store: TransactionalStore, secret: bytes) -> None:
         self._store = store
         self._secret = secret
-        # Staged records (record id → fingerprint): a batch sees its own earlier lines.
-        self._staged: dict[str, str] = {}
+        # Staged entries by record id: a batch sees its own earlier lines.
+        self._staged: dict[str, LedgerEntry] = {}
 
     @classmethod
     def open(cls, data_dir: Path, secret: bytes) -> BenefitLedger:
-        """The ledger of a data directory."""
-        return cls(TransactionalStore(data_dir / _FILE, _SCHEMA), secret)
+        """The ledger of a data directory (a ledger of an earlier version gains its columns)."""
+        store = TransactionalStore(data_dir / _FILE, _SCHEMA)
+        store.add_columns("kela_records", _ADDED_COLUMNS)
+        store.execute(_INDEXES)
+        return cls(store, secret)
 
     @classmethod
     def dry_run(
@@ -96,44 +175,120 @@ class BenefitLedger:
         """A ledger that sees the real one but writes only to a throw-away file.
 
         Memory stays flat however large the file; the real ledger is opened read-only, so a
-        running hub is never blocked by a dry run.
+        running hub is never blocked by a dry run (a ledger of an earlier version is brought
+        up to date first, once: the read-only base must have the columns the queries read).
         """
+        if (data_dir / _FILE).exists():
+            cls.open(data_dir, secret).close()
         scratch = Path(tempfile.mkdtemp(prefix="kela-dry-run-", dir=scratch_dir))
         store = TransactionalStore(
             scratch / _FILE, _SCHEMA, read_only_base=data_dir / _FILE, scratch=scratch
         )
+        store.execute(_INDEXES)
         return cls(store, secret)
 
-    def _fingerprint_of(self, record_id: str) -> str | None:
+    def entry(self, record_id: str) -> LedgerEntry | None:
+        """What the ledger holds of ``record_id`` (staged or committed), if anything."""
         if record_id in self._staged:
             return self._staged[record_id]
         found = self._store.first(
-            "SELECT fingerprint FROM {schema}.kela_records WHERE record_id = ?", (record_id,)
+            "SELECT record_id, event_id, fingerprint, paid_days, amount_paid, corrects, "
+            "person_ref, benefit, municipality, belongs_to "
+            "FROM {schema}.kela_records WHERE record_id = ?",
+            (record_id,),
         )
-        return None if found is None else str(found[0])
+        return None if found is None else _entry(found)
 
     def verdict(self, row: PaymentDayRow) -> Verdict:
         """NEW, a duplicate (same content), a conflicting duplicate, or an unknown correction."""
-        known = self._fingerprint_of(row.tapahtumatunnus)
+        known = self.entry(row.tapahtumatunnus)
         if known is not None:
-            same = hmac.compare_digest(known, fingerprint(row, self._secret))
+            same = hmac.compare_digest(known.fingerprint, fingerprint(row, self._secret))
             return Verdict.DUPLICATE if same else Verdict.CONFLICTING_DUPLICATE
-        if row.korjattava and self._fingerprint_of(row.korjattava) is None:
+        if row.korjattava and self.entry(row.korjattava) is None:
             return Verdict.UNKNOWN_CORRECTED
         return Verdict.NEW
 
-    def stage(self, row: PaymentDayRow, event_id: str) -> None:
-        """Remember ``row``; durable with the next ``commit``."""
-        self._staged[row.tapahtumatunnus] = fingerprint(row, self._secret)
+    def corrected_record(self, record_id: str) -> CorrectedRecord | None:
+        """What a correction of ``record_id`` is checked against; ``None`` if never received."""
+        named = self.entry(record_id)
+        if named is None:
+            return None
+        root = self.entry(named.belongs_to)
+        taken_days, taken_amount = self._taken_back(named.belongs_to)
+        return CorrectedRecord(
+            event_id=named.event_id,
+            person_ref=named.person_ref,
+            benefit=named.benefit,
+            municipality=named.municipality,
+            belongs_to=named.belongs_to,
+            paid_days=None if root is None else root.paid_days,
+            amount_paid=None if root is None else root.amount_paid,
+            taken_days=taken_days,
+            taken_amount=taken_amount,
+        )
+
+    def _taken_back(self, root: str) -> tuple[int, Decimal]:
+        """The days and euros the corrections belonging to ``root`` changed so far."""
+        entries = {
+            str(record_id): (int(days), Decimal(str(amount)))
+            for record_id, days, amount in self._store.everywhere(
+                "SELECT record_id, paid_days, amount_paid FROM {schema}.kela_records "
+                "WHERE record_id != ? "
+                "AND (belongs_to = ? OR (belongs_to IS NULL AND corrects = ?))",
+                (root, root, root),
+            )
+        }
+        for staged in self._staged.values():
+            if staged.belongs_to == root and staged.record_id != root:
+                entries[staged.record_id] = (staged.paid_days, staged.amount_paid)
+        return (
+            sum(days for days, _ in entries.values()),
+            sum((amount for _, amount in entries.values()), Decimal(0)),
+        )
+
+    def stage(
+        self,
+        row: PaymentDayRow,
+        event_id: str,
+        *,
+        municipality: str | None = None,
+        belongs_to: str | None = None,
+    ) -> None:
+        """Remember ``row``; durable with the next ``commit``.
+
+        ``municipality`` is the one that finances it (the corrected record's, for a
+        correction) and ``belongs_to`` the record it counts against; by default the row's own
+        kotikunta and its own id.
+        """
+        entry = LedgerEntry(
+            record_id=row.tapahtumatunnus,
+            event_id=event_id,
+            fingerprint=fingerprint(row, self._secret),
+            paid_days=row.maksupaivat,
+            amount_paid=row.maksettu,
+            corrects=row.korjattava,
+            person_ref=person_ref_for(row.hetu, self._secret),
+            benefit=row.etuus.value,
+            municipality=municipality or row.kotikunta,
+            belongs_to=belongs_to or row.tapahtumatunnus,
+        )
+        self._staged[row.tapahtumatunnus] = entry
         self._store.stage(
-            "INSERT INTO kela_records VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO kela_records (record_id, event_id, fingerprint, paid_days, "
+            "amount_paid, corrects, person_ref, benefit, municipality, belongs_to, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                row.tapahtumatunnus,
-                event_id,
-                self._staged[row.tapahtumatunnus],
-                row.maksupaivat,
-                str(row.maksettu),
-                row.korjattava,
+                entry.record_id,
+                entry.event_id,
+                entry.fingerprint,
+                entry.paid_days,
+                str(entry.amount_paid),
+                entry.corrects,
+                entry.person_ref,
+                entry.benefit,
+                entry.municipality,
+                entry.belongs_to,
                 dt.datetime.now(dt.UTC).isoformat(),
             ),
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +25,7 @@ __all__ = [
     "HEADER",
     "MAX_DAYS_PER_RECORD",
     "SEPARATOR",
+    "KelaBenefit",
     "PaymentDayRow",
 ]
 
@@ -47,11 +49,24 @@ SEPARATOR: Final = ";"
 #: The file's header line, exactly (after a byte-order mark and the line ending are removed).
 HEADER: Final = SEPARATOR.join(COLUMNS)
 
-#: Kela's benefit codes (``etuus``) and the canonical benefit each one is.
-BENEFIT_CODES: Final[dict[str, Benefit]] = {
-    "TMT": Benefit.LABOUR_MARKET_SUBSIDY,  # työmarkkinatuki
-    "PPR": Benefit.BASIC_ALLOWANCE,  # peruspäiväraha
-    "APR": Benefit.EARNINGS_RELATED_BASIC_PART,  # ansiopäivärahan perusosa
+
+class KelaBenefit(StrEnum):
+    """Kela's benefit codes (``etuus``), as Kela writes them."""
+
+    TMT = "TMT"  # työmarkkinatuki, labour-market subsidy
+    PPR = "PPR"  # peruspäiväraha, basic unemployment allowance
+    APR = "APR"  # ansiopäivärahan perusosa, basic part of earnings-related allowance
+    YLT = "YLT"  # yleistuki, general support: replaced TMT and PPR for periods from 1 May 2026
+
+
+#: Kela's benefit codes and the canonical benefit each one is. ``YLT`` has none yet: the
+#: released ``hub.benefit-day.v1`` lists three benefits, and a fourth value would break its
+#: consumers (docs/canonical-events.md), so general support needs ``benefit-day.v2``.
+BENEFIT_CODES: Final[dict[KelaBenefit, Benefit | None]] = {
+    KelaBenefit.TMT: Benefit.LABOUR_MARKET_SUBSIDY,
+    KelaBenefit.PPR: Benefit.BASIC_ALLOWANCE,
+    KelaBenefit.APR: Benefit.EARNINGS_RELATED_BASIC_PART,
+    KelaBenefit.YLT: None,
 }
 
 #: "0-25 for a normal record"; a correction takes back at most as many.
@@ -77,7 +92,7 @@ class PaymentDayRow(BaseModel):
         pattern=r"^[0-9]{3}$",
         description="Home municipality on the payment date (3 digits): it finances its share.",
     )
-    etuus: Benefit = Field(description="The benefit, mapped from TMT, PPR or APR.")
+    etuus: KelaBenefit = Field(description="The benefit: TMT, PPR, APR or YLT.")
     jakso_alku: dt.date = Field(description="First day of the payment period.")
     jakso_loppu: dt.date = Field(description="Last day of the payment period.")
     maksupaivat: int = Field(

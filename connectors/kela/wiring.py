@@ -53,6 +53,7 @@ def build_routes(context: ConnectorContext) -> Sequence[Route]:
     intake = Intake(
         BenefitLedger.open(context.settings.data_dir, context.pseudonym_secret),
         context.pseudonym_secret,
+        context.settings.kela_data_start,
     )
 
     def translate(value: bytes) -> Accepted | Rejection:

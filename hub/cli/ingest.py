@@ -98,7 +98,7 @@ def kela(
         ledger = BenefitLedger.dry_run(settings.data_dir, secret)
     else:
         ledger = BenefitLedger.open(settings.data_dir, secret)
-    intake = Intake(ledger, secret)
+    intake = Intake(ledger, secret, settings.kela_data_start)
 
     async def ingest(progress: Callable[[int], None]) -> IngestSummary:
         if dry_run:

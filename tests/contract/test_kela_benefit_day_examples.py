@@ -1,55 +1,71 @@
 """Kela benefit-day contract examples: each line becomes exactly its committed event or reason.
 
 ``contracts/kela/examples/benefit-day/NAME.csv`` holds one data line (a Kafka message value)
-and ``NAME.json`` the canonical event it must become; ``rejected/NAME.csv`` holds a line that
-must be rejected with the reason in ``rejected/NAME.reason``.
+and ``NAME.json`` the canonical event it must become; ``rejected/NAME.csv`` holds lines of
+which the last must be rejected with the reason in ``rejected/NAME.reason`` and every earlier
+one accepted (the records a correction or a redelivery is checked against).
+
+Every example goes through the connector's intake (the code both paths share) on a fresh
+ledger. The accepted examples are taken together, corrections after the records they correct;
+the hub began receiving Kela's data on ``DATA_START`` (``HUB_KELA_DATA_START``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from pathlib import Path
+from typing import Final
 
 import pytest
 
-from connectors.kela.inbound import REASONS, decode_line, parse_line, to_event
-from connectors.kela.native import PaymentDayRow
+from connectors.kela.intake import REASONS, Intake, Taken
+from connectors.kela.ledger import BenefitLedger
 from schemas.rejection import Rejection
 
 EXAMPLES = Path(__file__).parents[2] / "contracts" / "kela" / "examples" / "benefit-day"
 SECRET = b"contract-example-secret-0123456789abcdef"
+DATA_START: Final = dt.date(2025, 1, 1)
 
 ACCEPTED = sorted(EXAMPLES.glob("*.csv"))
 REJECTED = sorted((EXAMPLES / "rejected").glob("*.csv"))
 
-#: Reasons a single data line cannot show: the header is a file's, invalid-row is a safety net.
+#: Reasons a data line cannot show: the header is a file's, invalid-row is a safety net.
 NOT_FOR_A_DATA_LINE = {"bad-header", "invalid-row"}
 
 
-def _parse(path: Path) -> PaymentDayRow | Rejection:
-    text = decode_line(path.read_bytes(), 1)
-    return text if isinstance(text, Rejection) else parse_line(text, 1)
+def _is_correction(path: Path) -> bool:
+    return not path.read_bytes().rstrip(b"\r\n").endswith(b";")
+
+
+@pytest.fixture
+def intake(tmp_path: Path) -> Intake:
+    return Intake(BenefitLedger.open(tmp_path, SECRET), SECRET, DATA_START)
 
 
 def test_examples_exist() -> None:
-    assert len(ACCEPTED) >= 5
-    assert len(REJECTED) >= 15
+    assert len(ACCEPTED) >= 6
+    assert len(REJECTED) >= 24
 
 
-@pytest.mark.parametrize("example", ACCEPTED, ids=lambda path: path.stem)
-def test_accepted_example_becomes_its_committed_event(example: Path) -> None:
-    row = _parse(example)
-    assert isinstance(row, PaymentDayRow), row
-    expected = json.loads(example.with_suffix(".json").read_text(encoding="utf-8"))
-    assert to_event(row, SECRET).model_dump(mode="json") == expected
+def test_accepted_examples_become_their_committed_events(intake: Intake) -> None:
+    for example in sorted(ACCEPTED, key=_is_correction):
+        taken = intake.take(example.read_bytes(), 1)
+        assert isinstance(taken, Taken), (example.name, taken)
+        expected = json.loads(example.with_suffix(".json").read_text(encoding="utf-8"))
+        assert taken.event.model_dump(mode="json") == expected, example.name
 
 
 @pytest.mark.parametrize("example", REJECTED, ids=lambda path: path.stem)
-def test_rejected_example_gives_exactly_its_reason(example: Path) -> None:
-    result = _parse(example)
+def test_rejected_example_gives_exactly_its_reason(intake: Intake, example: Path) -> None:
+    *before, last = example.read_bytes().splitlines()
+    for number, raw in enumerate(before, start=1):
+        assert isinstance(intake.take(raw, number), Taken), (example.name, number)
+    result = intake.take(last, len(before) + 1)
     assert isinstance(result, Rejection), result
     assert result.reason == example.with_suffix(".reason").read_text(encoding="utf-8").strip()
-    assert result.line == 1
+    assert result.line == len(before) + 1
 
 
 def test_every_data_line_reason_has_a_rejected_example() -> None:
@@ -63,3 +79,9 @@ def test_every_example_has_its_expectation() -> None:
     for path in REJECTED:
         assert path.with_suffix(".reason").is_file(), path.name
     assert {p.stem for p in EXAMPLES.glob("*.json")} == {p.stem for p in ACCEPTED}
+
+
+def test_every_reason_is_in_the_partner_documentation() -> None:
+    page = (EXAMPLES.parents[3] / "docs" / "partners" / "kela.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z0-9-]+)` \|", page, flags=re.MULTILINE))
+    assert set(REASONS) <= documented

@@ -130,3 +130,45 @@ def test_unusable_file_exits_2_with_one_line(
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("hub: error: ")
     assert message in line
+
+
+def test_a_correction_reaches_the_authority_of_the_record_it_corrects(
+    start_hub: StartHub, tmp_path: Path
+) -> None:
+    hub = start_hub(HUB_KELA_DATA_START="2025-01-01")
+    hub.wait_ready()
+    code = CODES[0]
+    period = "01.02.2025;28.02.2025"
+    corrections = _write(
+        tmp_path / "kela-2025-03.csv",
+        f"K2025-000000011;{code};398;TMT;{period};20;737,55;120;03.03.2025;",
+        # states Hollola (the person moved): still Lahti's, which paid the record
+        f"K2025-000000012;{code};098;TMT;{period};-20;-737,55;100;17.03.2025;K2025-000000011",
+        f"K2025-000000013;{code};098;TMT;{period};-1;-36,88;99;24.03.2025;K2025-000000011",
+        # a record paid before the hub began receiving Kela's data: by its own kotikunta
+        f"K2025-000000014;{code};098;TMT;01.12.2024;31.12.2024;-1;-36,88;99;15.01.2025;K2024-1",
+    )
+    result = run_hub("ingest", "kela", str(corrections), env=hub.env)
+    assert result.returncode == 3, result.stderr
+    assert "accepted    3 (corrections 2)" in result.stdout
+    assert "line 4: over-correction" in result.stdout
+
+    def tail(topic: str, count: int) -> list[dict[str, object]]:
+        read = run_hub(
+            "tail", topic, "--from-beginning", "--count", str(count),
+            "--timeout", "30", "--json", env=hub.env,
+        )  # fmt: skip
+        assert read.returncode == 0, read.stderr
+        return [json.loads(json.loads(line)["value"])["data"] for line in read.stdout.splitlines()]
+
+    to_lahti = tail("out.lahti.benefit-day", 2)
+    assert [(d["record_id"], d["home_municipality"]) for d in to_lahti] == [
+        ("K2025-000000011", "398"),
+        ("K2025-000000012", "398"),
+    ]
+    assert to_lahti[1]["stated_home_municipality"] == "098"
+    [to_ph] = tail("out.ph.benefit-day", 1)
+    assert (to_ph["record_id"], to_ph["corrects_unseen_record"]) == ("K2025-000000014", True)
+    assert hub.stop() == 0
+    for output in (hub.stderr(), result.stdout, result.stderr):
+        assert code not in output

@@ -26,9 +26,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors import CONNECTORS
-from connectors.kela.inbound import REASONS
-from connectors.kela.intake import Intake
-from connectors.kela.ledger import BenefitLedger, Verdict
+from connectors.kela.intake import REASONS, Intake
+from connectors.kela.ledger import BenefitLedger
 from connectors.kela.wiring import BENEFIT_DAY_TOPIC, build_routes
 from hub.connector import ConnectorContext
 from hub.contracts import ContractBook, load_contract_book
@@ -51,9 +50,7 @@ pytestmark = pytest.mark.fuzz
 
 LINE: Final = "kela line (in.kela.benefit-day)"
 FILE: Final = "kela file (hub ingest kela)"
-REASONS_OF_ROUTE: Final = known_reasons(
-    REASONS, Verdict.CONFLICTING_DUPLICATE.value, Verdict.UNKNOWN_CORRECTED.value
-)
+REASONS_OF_ROUTE: Final = known_reasons(REASONS)
 CANONICAL: Final = (BENEFIT_DAY_TOPIC, BenefitDayEvent)
 FILE_CODES: Final = codes_in_seeds(kela_file_seeds())
 

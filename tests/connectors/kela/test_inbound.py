@@ -16,13 +16,16 @@ from connectors.kela.inbound import (
     EVENT_ID_NAMESPACE,
     REASONS,
     SOURCE,
+    Attribution,
+    MissingAttributionError,
+    NoCanonicalBenefitError,
     check_header,
     decode_line,
     event_id_for,
     parse_line,
     to_event,
 )
-from connectors.kela.native import BENEFIT_CODES, COLUMNS, HEADER, PaymentDayRow
+from connectors.kela.native import BENEFIT_CODES, COLUMNS, HEADER, KelaBenefit, PaymentDayRow
 from schemas.codes import Benefit
 from schemas.envelope import BenefitDayEvent
 from schemas.person_ref import person_ref_for
@@ -174,7 +177,7 @@ def test_valid_line_gives_the_typed_row() -> None:
         tapahtumatunnus="K2025-000123456",
         hetu=CODE,
         kotikunta="398",
-        etuus=Benefit.LABOUR_MARKET_SUBSIDY,
+        etuus=KelaBenefit.TMT,
         jakso_alku=dt.date(2025, 2, 1),
         jakso_loppu=dt.date(2025, 2, 28),
         maksupaivat=20,
@@ -186,17 +189,47 @@ def test_valid_line_gives_the_typed_row() -> None:
     )
 
 
-@pytest.mark.parametrize(("code", "benefit"), list(BENEFIT_CODES.items()))
+@pytest.mark.parametrize("code", ["TMT", "PPR", "APR", "YLT"])
+def test_each_documented_benefit_code_is_parsed(code: str) -> None:
+    assert parsed(line_with(etuus=code)).etuus is KelaBenefit(code)
+
+
+@pytest.mark.parametrize(("code", "benefit"), [(k.value, v) for k, v in BENEFIT_CODES.items()])
 def test_each_benefit_code_maps_to_its_canonical_benefit(code: str, benefit: Benefit) -> None:
-    assert parsed(line_with(etuus=code)).etuus is benefit
+    row = parsed(line_with(etuus=code))
+    if benefit is None:
+        with pytest.raises(NoCanonicalBenefitError):
+            to_event(row, SECRET)
+    else:
+        assert to_event(row, SECRET).data.benefit is benefit
 
 
-def test_benefit_codes_are_exactly_the_documented_three() -> None:
+def test_benefit_codes_are_exactly_the_documented_four() -> None:
+    # YLT has no canonical value: adding one to the released hub.benefit-day.v1 would break
+    # its consumers (a new enum value is forward-incompatible), so it waits for v2.
     assert BENEFIT_CODES == {
-        "TMT": Benefit.LABOUR_MARKET_SUBSIDY,
-        "PPR": Benefit.BASIC_ALLOWANCE,
-        "APR": Benefit.EARNINGS_RELATED_BASIC_PART,
+        KelaBenefit.TMT: Benefit.LABOUR_MARKET_SUBSIDY,
+        KelaBenefit.PPR: Benefit.BASIC_ALLOWANCE,
+        KelaBenefit.APR: Benefit.EARNINGS_RELATED_BASIC_PART,
+        KelaBenefit.YLT: None,
     }
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("01.04.2026", "30.04.2026"), ("20.04.2026", "10.05.2026"), ("01.05.2026", "31.05.2026")],
+)
+def test_general_support_for_any_period_is_plausible(start: str, end: str) -> None:
+    # The document says YLT replaced TMT and PPR for periods from 1 May 2026, but its rules
+    # for a receiver do not make an earlier YLT period implausible: the parser does not either.
+    row = parsed(line_with(etuus="YLT", jakso_alku=start, jakso_loppu=end, maksupaivat="10"))
+    assert row.etuus is KelaBenefit.YLT
+
+
+def test_tmt_and_ppr_still_parse_for_periods_after_general_support_began() -> None:
+    for code in ("TMT", "PPR"):
+        row = parsed(line_with(etuus=code, jakso_alku="01.06.2026", jakso_loppu="30.06.2026"))
+        assert row.etuus is KelaBenefit(code)
 
 
 def test_header_is_the_eleven_documented_columns_in_order() -> None:
@@ -242,6 +275,74 @@ def test_correction_may_take_back_twenty_five_days() -> None:
 def test_one_day_period_is_accepted() -> None:
     row = parsed(line_with(jakso_alku="28.02.2025", jakso_loppu="28.02.2025", maksupaivat="1"))
     assert row.jakso_alku == row.jakso_loppu
+
+
+# --- plausibility -------------------------------------------------------------------------
+
+
+def test_twenty_five_days_in_a_one_day_period_are_implausible() -> None:
+    # The line: 25 days paid for one calendar day, with a cumulative count of 3.
+    line = line_with(
+        jakso_alku="28.02.2025", jakso_loppu="28.02.2025", maksupaivat="25", kertyma="3"
+    )
+    result = rejected(line)
+    assert result.reason == "implausible-record"
+    assert "1 calendar days" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("end", "days", "plausible"),
+    [
+        ("10.02.2025", "10", True),  # as many days as the period has
+        ("10.02.2025", "11", False),  # one more
+        ("09.02.2025", "10", False),  # a period one day shorter
+        ("01.02.2025", "1", True),
+        ("01.02.2025", "2", False),
+    ],
+)
+def test_paid_days_are_at_most_the_calendar_days_of_the_period(
+    end: str, days: str, plausible: bool
+) -> None:
+    result = parse_line(line_with(jakso_loppu=end, maksupaivat=days), 2)
+    if plausible:
+        assert isinstance(result, PaymentDayRow)
+    else:
+        assert isinstance(result, Rejection)
+        assert result.reason == "implausible-record"
+
+
+@pytest.mark.parametrize(("days", "plausible"), [("-10", True), ("-11", False)])
+def test_a_correction_takes_back_at_most_the_calendar_days_of_its_period(
+    days: str, plausible: bool
+) -> None:
+    result = parse_line(correction_with(jakso_loppu="10.02.2025", maksupaivat=days), 2)
+    assert isinstance(result, PaymentDayRow) is plausible
+    if not plausible:
+        assert isinstance(result, Rejection)
+        assert result.reason == "implausible-record"
+
+
+@pytest.mark.parametrize(
+    ("cumulative", "plausible"), [("20", True), ("19", False), ("21", True), ("0", False)]
+)
+def test_cumulative_days_are_at_least_the_days_of_a_normal_record(
+    cumulative: str, plausible: bool
+) -> None:
+    result = parse_line(line_with(maksupaivat="20", kertyma=cumulative), 2)
+    assert isinstance(result, PaymentDayRow) is plausible
+    if not plausible:
+        assert isinstance(result, Rejection)
+        assert result.reason == "implausible-record"
+        assert CODE not in result.detail
+
+
+def test_cumulative_days_below_the_days_taken_back_are_plausible_in_a_correction() -> None:
+    # The rule is for a normal record: a correction's kertyma is the count after taking back.
+    assert parsed(correction_with(maksupaivat="-5", kertyma="0")).kertyma == 0
+
+
+def test_zero_days_with_zero_cumulative_days_are_plausible() -> None:
+    assert parsed(line_with(maksupaivat="0", kertyma="0")).kertyma == 0
 
 
 # --- one test per bad input ---------------------------------------------------------------
@@ -460,6 +561,8 @@ def test_valid_line_gives_the_expected_event() -> None:
         "payment_date": "2025-03-03",
         "corrects_record_id": None,
         "corrects_event_id": None,
+        "stated_home_municipality": None,
+        "corrects_unseen_record": False,
     }
 
 
@@ -474,12 +577,38 @@ def test_event_time_is_payment_date_at_midnight_in_helsinki(payment_date: str, t
 
 
 def test_correction_event_points_at_the_corrected_event() -> None:
-    event = to_event(parsed(correction_with()), SECRET)
+    original = to_event(parsed(line_with()), SECRET)
+    attribution = Attribution("398", original.id)
+    event = to_event(parsed(correction_with()), SECRET, attribution)
     assert event.data.corrects_record_id == "K2025-000123456"
-    assert event.data.corrects_event_id == event_id_for("K2025-000123456")
-    assert event.data.corrects_event_id == to_event(parsed(line_with()), SECRET).id
+    assert event.data.corrects_event_id == event_id_for("K2025-000123456") == original.id
     assert event.data.paid_days == -5
     assert event.data.amount_paid == Decimal("-184.40")
+
+
+def test_correction_event_is_financed_by_the_corrected_records_municipality() -> None:
+    row = parsed(correction_with(kotikunta="098"))
+    event = to_event(row, SECRET, Attribution("398", event_id_for("K2025-000123456")))
+    assert event.data.home_municipality == "398"
+    assert event.data.stated_home_municipality == "098"
+    assert event.data.corrects_unseen_record is False
+
+
+def test_correction_of_an_unseen_record_is_marked_and_keeps_its_own_municipality() -> None:
+    event = to_event(parsed(correction_with()), SECRET, Attribution("398", None, unseen=True))
+    assert event.data.corrects_unseen_record is True
+    assert event.data.corrects_event_id is None
+    assert event.data.home_municipality == event.data.stated_home_municipality == "398"
+
+
+def test_a_correction_without_its_attribution_is_refused() -> None:
+    with pytest.raises(MissingAttributionError):
+        to_event(parsed(correction_with()), SECRET)
+
+
+def test_an_attribution_given_for_a_normal_record_is_ignored() -> None:
+    event = to_event(parsed(line_with()), SECRET, Attribution("560", "x", unseen=True))
+    assert event == to_event(parsed(line_with()), SECRET)
 
 
 def test_event_id_is_deterministic() -> None:
@@ -619,20 +748,22 @@ def test_near_valid_lines_never_raise(fields: list[str]) -> None:
 @st.composite
 def valid_rows(draw: st.DrawFn) -> dict[str, Any]:
     start = draw(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31)))
-    end = start + dt.timedelta(days=draw(st.integers(0, 40)))
+    length = draw(st.integers(0, 40))
+    end = start + dt.timedelta(days=length)
     correction = draw(st.booleans())
-    low = -25 if correction else 0
+    most = min(25, length + 1)  # plausible: at most the calendar days of the period
+    days = draw(st.integers(-most if correction else 0, most))
     cents = draw(st.integers(-(10**12) + 1 if correction else 0, 10**12 - 1))
     return {
         "tapahtumatunnus": draw(st.from_regex(r"[!-:<-~]{1,50}", fullmatch=True)),
         "hetu": draw(identity_codes()),
         "kotikunta": f"{draw(st.integers(0, 999)):03d}",
-        "etuus": draw(st.sampled_from(sorted(BENEFIT_CODES))),
+        "etuus": draw(st.sampled_from(sorted(KelaBenefit))),
         "jakso_alku": start,
         "jakso_loppu": end,
-        "maksupaivat": draw(st.integers(low, 25)),
+        "maksupaivat": days,
         "maksettu": Decimal(cents).scaleb(-2),
-        "kertyma": draw(st.integers(0, 10**6)),
+        "kertyma": draw(st.integers(0 if correction else max(days, 0), 10**6)),
         "maksupvm": end + dt.timedelta(days=draw(st.integers(0, 10))),
         "korjattava": draw(st.from_regex(r"K[0-9]{4}-[0-9]{9}", fullmatch=True))
         if correction
@@ -659,9 +790,14 @@ def test_valid_generated_rows_parse_back_to_the_same_values(
     values: dict[str, Any], line_number: int
 ) -> None:
     row = parsed(_render(values), line_number)
-    expected = values | {"etuus": BENEFIT_CODES[values["etuus"]], "line": line_number}
-    assert row.model_dump() == expected
-    event = to_event(row, SECRET)
+    assert row.model_dump() == values | {"line": line_number}
+    corrects = values["korjattava"]
+    attribution = None if corrects is None else Attribution("398", event_id_for(corrects))
+    if BENEFIT_CODES[row.etuus] is None:
+        with pytest.raises(NoCanonicalBenefitError):
+            to_event(row, SECRET, attribution)
+        return
+    event = to_event(row, SECRET, attribution)
     assert event.data.record_id == values["tapahtumatunnus"]
     assert event.data.amount_paid == values["maksettu"]
-    assert to_event(row, SECRET).model_dump_json() == event.model_dump_json()
+    assert to_event(row, SECRET, attribution).model_dump_json() == event.model_dump_json()

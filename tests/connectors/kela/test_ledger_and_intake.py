@@ -6,14 +6,16 @@ Runs against real SQLite files in a temporary data directory.
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from connectors.kela.inbound import event_id_for, parse_line
 from connectors.kela.intake import Duplicate, Intake, Taken
-from connectors.kela.ledger import BenefitLedger, Verdict
+from connectors.kela.ledger import BenefitLedger, LedgerEntry, Verdict, fingerprint
 from connectors.kela.native import PaymentDayRow
+from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
 from tests.support import CODE, SECRET
 
@@ -177,3 +179,60 @@ def test_a_conflicting_duplicate_does_not_quote_a_record_id_that_is_an_identity_
     assert isinstance(rejection, Rejection)
     assert rejection.reason == "conflicting-duplicate-record"
     assert CODE not in rejection.detail
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            f"K2025-000000001;{CODE};398;TMT;01.02.2025;28.02.2025;20;737,55;120;03.03.2025;",
+            "4ef2664f27cba586df1f77d2ffd77a03e9aae16c6dc83a818ecf22d718bffdce",
+        ),
+        (
+            f"K2025-000000002;{CODE};098;PPR;01.02.2025;28.02.2025;-2;-73,76;118;17.03.2025;"
+            "K2025-000000001",
+            "3f3b0a7bb7ea14a4d891e2ba57b716a45883381100de5388a3913564be17928d",
+        ),
+        (
+            f"K2025-000000003;{CODE};098;APR;01.02.2025;28.02.2025;2;73,76;118;17.03.2025;",
+            "15a39671f22dc5627a5fa87a32963a7f2ac8b52e0cfd36026a3207dc3f112a0e",
+        ),
+    ],
+)
+def test_fingerprints_are_those_of_the_ledgers_already_written(line: str, expected: str) -> None:
+    # Computed by the ledger before YLT was parsed: a changed fingerprint would turn every
+    # redelivery of an earlier record into a conflicting duplicate.
+    assert fingerprint(_row(line), SECRET) == expected
+
+
+def test_an_entry_reads_back_as_it_was_staged(ledger: BenefitLedger) -> None:
+    ledger.stage(_row(LINE), "e1")
+    ledger.stage(_row(CORRECTION), "e2", municipality="560", belongs_to="K2025-000000001")
+    staged = ledger.entry("K2025-000000002")
+    assert ledger.count() == 2
+    ledger.commit()
+    assert ledger.count() == 2
+    assert (
+        ledger.entry("K2025-000000002")
+        == staged
+        == LedgerEntry(
+            record_id="K2025-000000002",
+            event_id="e2",
+            fingerprint=fingerprint(_row(CORRECTION), SECRET),
+            paid_days=-2,
+            amount_paid=Decimal("-70.24"),
+            corrects="K2025-000000001",
+            person_ref=person_ref_for(CODE, SECRET),
+            benefit="TMT",
+            municipality="560",
+            belongs_to="K2025-000000001",
+        )
+    )
+    record = ledger.entry("K2025-000000001")
+    assert record is not None
+    assert (record.corrects, record.belongs_to, record.municipality) == (
+        None,
+        "K2025-000000001",
+        "398",
+    )
+    assert ledger.entry("K2025-000000009") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import stat
 from pathlib import Path
 
@@ -157,3 +158,19 @@ def test_sasl_protocol_without_credentials_is_refused_at_load(
         "HUB_KAFKA_SASL_MECHANISM, HUB_KAFKA_SASL_USERNAME and HUB_KAFKA_SASL_PASSWORD (or "
         "HUB_KAFKA_SASL_PASSWORD_FILE) are all required with HUB_KAFKA_SECURITY_PROTOCOL=SASL_SSL"
     )
+
+
+def test_kela_data_start_is_a_date_and_unset_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().kela_data_start is None
+    monkeypatch.setenv("HUB_KELA_DATA_START", "2025-01-01")
+    assert load_settings().kela_data_start == dt.date(2025, 1, 1)
+
+
+def test_a_kela_data_start_that_is_not_a_date_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HUB_KELA_DATA_START", "01.01.2025")
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings()
+    assert "HUB_KELA_DATA_START" in str(raised.value)
+    assert "\n" not in str(raised.value)
