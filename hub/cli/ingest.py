@@ -108,8 +108,14 @@ def kela(
         for topic in ("hub.benefit-day.v1", DEADLETTER_TOPIC):
             if topic not in existing:
                 raise UnknownTopicError(topic)
-        producer = await started_producer(connection)
+        # The recorder first: a missing signing key then stops the command before any client
+        # to Kafka exists (one opened first would be left unclosed).
         recorder = open_recorder(settings)
+        try:
+            producer = await started_producer(connection)
+        except BaseException:
+            recorder.store.close()
+            raise
         try:
             publish = producer_publisher(producer, connection.bootstrap)
 

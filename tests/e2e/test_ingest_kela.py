@@ -92,6 +92,18 @@ def test_ingest_publishes_routes_and_reports_with_exit_codes(
     }
     assert reasons == {"decimal-point-not-comma", "unknown-corrected-record"}
 
+    # The same broker as "a real cluster", without the audit signing key it then needs: one
+    # line, exit 2, and no Kafka client left open behind it.
+    elsewhere = hub_env(
+        tmp_path / "no-key",
+        HUB_KAFKA_BOOTSTRAP=hub.bootstrap,
+        HUB_PSEUDONYM_SECRET="ingest-test-pseudonym-secret-0123456789",
+    )
+    keyless = run_hub("ingest", "kela", str(good), env=elsewhere)
+    assert keyless.returncode == 2, keyless.stderr
+    assert "hub: error: HUB_AUDIT_SIGNING_KEY_FILE: required" in keyless.stderr
+    assert "Unclosed" not in keyless.stderr
+
     assert hub.stop() == 0
     # Every line of every (non-dry) run is audited on the file's chain, with what it became.
     export = tmp_path / "audit-export"
