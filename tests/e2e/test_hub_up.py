@@ -74,6 +74,19 @@ def test_up_announces_and_serves_topics_send_and_tail_then_ctrl_c_leaves_nothing
     assert wait_dead(hub.broker_pid), "Ctrl-C left the broker running"
     assert "hub stopped" in hub.stdout()
     assert not (tmp_path / "data0" / "local-broker.json").exists()
+
+    # Started again on the same data directory: the broker's log directory kept every record.
+    again = start_hub(data_dir=tmp_path / "data0")
+    again.wait_ready()
+    assert again.bootstrap != ""
+    kept = run_hub(
+        "tail", "in.lahti.client-status", "--from-beginning", "--count", "2",
+        "--timeout", "20", "--json", env=again.env,
+    )  # fmt: skip
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.count('"topic": "in.lahti.client-status"') == 2
+    assert again.stop(signal.SIGINT) == 0
+    assert wait_dead(again.broker_pid)
     # The whole run logged at debug level; no identity code in any line of any command.
     for output in (hub.stderr(), listed.stderr, sent.stderr, tailed.stderr):
         for code in CODES:
