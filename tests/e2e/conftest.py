@@ -16,7 +16,7 @@ import pytest
 
 from tests.support import alive, wait_dead
 
-__all__ = ["RunningHub", "alive", "hub_env", "run_hub", "wait_dead"]
+__all__ = ["RunningHub", "alive", "hub_env", "run_hub", "spawn_hub", "wait_dead"]
 
 READY_PREFIX = "export HUB_KAFKA_BOOTSTRAP="
 
@@ -97,6 +97,19 @@ class RunningHub:
         return self.process.wait(timeout_s)
 
 
+def spawn_hub(env: dict[str, str], out: Path, err: Path) -> RunningHub:
+    """Start ``hub up`` with ``env``, its stdout and stderr going to ``out`` and ``err``."""
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub", "up"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    return RunningHub(process, out, err, env)
+
+
 @pytest.fixture
 def start_hub(tmp_path: Path) -> Iterator[object]:
     """Start ``hub up`` processes; every one is stopped (hard, if need be) after the test."""
@@ -106,16 +119,7 @@ def start_hub(tmp_path: Path) -> Iterator[object]:
         index = len(started)
         data = data_dir or tmp_path / f"data{index}"
         env = hub_env(data, **extra_env)
-        out, err = tmp_path / f"up{index}.out", tmp_path / f"up{index}.err"
-        with out.open("wb") as stdout, err.open("wb") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "hub", "up"],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-            )
-        hub = RunningHub(process, out, err, env)
+        hub = spawn_hub(env, tmp_path / f"up{index}.out", tmp_path / f"up{index}.err")
         started.append(hub)
         return hub
 

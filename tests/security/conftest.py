@@ -20,7 +20,6 @@ import shutil
 import signal
 import ssl
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from hub.broker.kafka import default_jar_dir, java_command
 from hub.broker.kafka.node import STARTED, new_cluster_id
 from hub.broker.local import find_free_port
 from tests.deploy.conftest import DOCKER, hub_environment, load_compose
-from tests.e2e.conftest import RunningHub, hub_env, run_hub
+from tests.e2e.conftest import RunningHub, hub_env, run_hub, spawn_hub
 
 __all__ = ["NODES", "SecureCluster", "error_lines"]
 
@@ -290,16 +289,7 @@ def hub_up(
     """``hub up`` with compose's ``hub-1`` settings: user hub over SASL_SSL on INTERNAL."""
     folder = tmp_path_factory.mktemp("hub-1")
     env = secure_cluster.hub_env("hub-1", folder / "data")
-    out, err = folder / "up.out", folder / "up.err"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "hub", "up"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-        )
-    hub = RunningHub(process, out, err, env)
+    hub = spawn_hub(env, folder / "up.out", folder / "up.err")
     try:
         hub.wait_ready(timeout_s=120)
         yield hub
