@@ -125,7 +125,7 @@ async def run_pipeline(
         Route(route.connector, route.topics, route.translate, group), count, done, marks
     )
     broker = build_kafka_broker(KafkaConnection(bootstrap, settings))
-    wire_route(broker, counted, settings.session_timeout_ms, recorder)
+    wire_route(broker, counted, settings.kafka_session_timeout_ms, recorder)
     await start_broker(broker)
     started = time.perf_counter()
     try:

@@ -228,7 +228,7 @@ async def serve(
             subscription = wire_route(
                 kafka,
                 route,
-                settings.session_timeout_ms,
+                settings.kafka_session_timeout_ms,
                 recorder,
                 metrics,
                 landings,

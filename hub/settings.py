@@ -230,16 +230,6 @@ class HubSettings(BaseSettings):
         """True when no Kafka is configured and ``hub up`` runs a local one."""
         return self.kafka_bootstrap is None
 
-    @property
-    def idempotence(self) -> bool:
-        """Whether producers are idempotent."""
-        return self.kafka_idempotence
-
-    @property
-    def session_timeout_ms(self) -> int:
-        """The consumer-group session timeout in force."""
-        return self.kafka_session_timeout_ms
-
     @classmethod
     def settings_customise_sources(
         cls,

@@ -143,5 +143,5 @@ async def start_producer(connection: KafkaConnection, **options: Any) -> AIOKafk
         lambda: AIOKafkaProducer(**connection.producer_kwargs(), **options),
         AIOKafkaProducer.start,
         AIOKafkaProducer.stop,
-        idempotent_producer=connection.settings.idempotence,
+        idempotent_producer=connection.settings.kafka_idempotence,
     )

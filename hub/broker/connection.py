@@ -62,7 +62,7 @@ class KafkaConnection:
         return {
             **self.client_kwargs(),
             "acks": "all",
-            "enable_idempotence": self.settings.idempotence,
+            "enable_idempotence": self.settings.kafka_idempotence,
         }
 
     def ssl_context(self) -> ssl.SSLContext:

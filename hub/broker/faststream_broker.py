@@ -50,7 +50,7 @@ def build_kafka_broker(connection: KafkaConnection) -> KafkaBroker:
         connection.servers,
         client_id=settings.kafka_client_id,
         acks="all",
-        enable_idempotence=settings.idempotence,
+        enable_idempotence=settings.kafka_idempotence,
         security=security_for(connection),
         allow_auto_create_topics=False,
         logger=logging.getLogger("hub.faststream"),

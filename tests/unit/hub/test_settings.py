@@ -27,8 +27,8 @@ def test_defaults_mean_a_local_broker_with_idempotent_producers() -> None:
     settings = load_settings()
     assert settings.local_broker
     assert settings.kafka_bootstrap is None
-    assert settings.idempotence is True
-    assert settings.session_timeout_ms == 10_000
+    assert settings.kafka_idempotence is True
+    assert settings.kafka_session_timeout_ms == 10_000
     assert settings.data_dir == Path(".hub")
 
 
@@ -36,13 +36,13 @@ def test_real_cluster_is_idempotent_too(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", "kafka-1:9093,kafka-2:9093")
     settings = load_settings()
     assert not settings.local_broker
-    assert settings.idempotence is True
+    assert settings.kafka_idempotence is True
 
 
 def test_idempotence_can_be_switched_off_explicitly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", "kafka-1:9093")
     monkeypatch.setenv("HUB_KAFKA_IDEMPOTENCE", "false")
-    assert load_settings().idempotence is False
+    assert load_settings().kafka_idempotence is False
 
 
 @pytest.mark.parametrize(
