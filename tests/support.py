@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
+from hub.broker.local import find_free_port
 from schemas.envelope import BenefitDayEvent, ClientStatusEvent, dataschema_for
 from schemas.person_ref import person_ref_for
 
@@ -108,9 +108,7 @@ def consumer_record(topic: str, offset: int, value: bytes) -> ConsumerRecord[byt
 
 def free_port() -> int:
     """A TCP port free on loopback right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return find_free_port()
 
 
 async def send_each(bootstrap: str, messages: Iterable[Message]) -> None:

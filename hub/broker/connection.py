@@ -19,6 +19,7 @@ from hub.settings import HubSettings, sasl_password
 __all__ = [
     "LOCAL_STATE_FILE",
     "KafkaConnection",
+    "bootstrap_servers",
     "connection_for",
     "read_local_state",
     "write_local_state",
@@ -26,6 +27,11 @@ __all__ = [
 
 #: Written by ``hub up`` on its local broker so other commands in other terminals find it.
 LOCAL_STATE_FILE = "local-broker.json"
+
+
+def bootstrap_servers(bootstrap: str) -> list[str]:
+    """The servers of a bootstrap list (``host:port,host:port``), one by one."""
+    return [server.strip() for server in bootstrap.split(",") if server.strip()]
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ class KafkaConnection:
     @property
     def servers(self) -> list[str]:
         """The bootstrap servers one by one (``host:port`` each)."""
-        return [server.strip() for server in self.bootstrap.split(",") if server.strip()]
+        return bootstrap_servers(self.bootstrap)
 
     def client_kwargs(self) -> dict[str, Any]:
         """Arguments every aiokafka client (producer, consumer, admin) takes."""

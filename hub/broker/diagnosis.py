@@ -40,7 +40,7 @@ from aiokafka.errors import (
 from aiokafka.protocol.admin import SaslHandShakeRequest
 from aiokafka.protocol.metadata import MetadataRequest
 
-from hub.broker.connection import KafkaConnection
+from hub.broker.connection import KafkaConnection, bootstrap_servers
 from hub.errors import (
     BrokerUnavailableError,
     HubError,
@@ -82,7 +82,7 @@ _NAME_MISMATCH: Final = frozenset({62, 64})
 
 def first_server(bootstrap: str) -> tuple[str, int]:
     """Host and port of the first of the bootstrap servers (``[v6]:port`` too)."""
-    host, _, port = bootstrap.split(",", maxsplit=1)[0].strip().rpartition(":")
+    host, _, port = bootstrap_servers(bootstrap)[0].rpartition(":")
     return host.strip("[]"), int(port)
 
 
