@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from hub.broker.local import LocalKafka, find_free_port, local_kafka
+from hub.broker.local import LocalKafka, find_free_port
 
-__all__ = ["LocalKafka", "find_free_port", "local_kafka"]
+__all__ = ["LocalKafka", "find_free_port"]

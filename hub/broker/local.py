@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -23,7 +23,7 @@ from hub.broker.kafka import default_jar_dir
 from hub.broker.kafka.node import KafkaNode, new_cluster_id
 from hub.errors import LocalBrokerError
 
-__all__ = ["LocalKafka", "find_free_port", "local_kafka", "single_node_properties"]
+__all__ = ["LocalKafka", "find_free_port", "single_node_properties"]
 
 _CLUSTER_ID_FILE: Final = "cluster.id"
 
@@ -151,14 +151,3 @@ class LocalKafka:
     def is_running(self) -> bool:
         """True while the broker process is alive."""
         return self._node is not None and self._node.is_running()
-
-
-@contextlib.contextmanager
-def local_kafka(data_dir: Path, timeout: float = 60.0) -> Iterator[LocalKafka]:
-    """Run a local broker for the duration of a ``with`` block; always stop it."""
-    broker = LocalKafka(data_dir)
-    try:
-        broker.start(timeout)
-        yield broker
-    finally:
-        broker.stop()

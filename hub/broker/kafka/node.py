@@ -205,18 +205,18 @@ class KafkaNode:
         """Block until the launched node serves clients; stop it and raise
         ``LocalBrokerError`` if it exits or takes longer than ``timeout``."""
         try:
-            self._wait_until_started(self._log_start, timeout)
+            self._wait_until_started(timeout)
         except LocalBrokerError:
             self.stop()
             raise
 
-    def _wait_until_started(self, start_at: int, timeout: float) -> None:
+    def _wait_until_started(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process is None:
                 raise LocalBrokerError("Apache Kafka was not launched")
             with self.log_path.open("rb") as log:
-                log.seek(start_at)
+                log.seek(self._log_start)
                 if STARTED in log.read():
                     return
             if self._process.poll() is not None:
