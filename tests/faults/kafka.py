@@ -1,18 +1,20 @@
-"""Small Kafka helpers for the fault tests: send many, count, read a topic to its end."""
+"""Small Kafka helpers for the fault tests: send many, count, read a topic to its end, and the
+partner outputs by the id each input predicts."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from hub.broker.partitions import partitions_of
-from tests.faults.inputs import Input
+from tests.faults.inputs import OUTPUT_TOPICS, Input, output_id
 from tests.integration.conftest import Records
 
-__all__ = ["end_offsets", "read_to_end", "send_all"]
+__all__ = ["end_offsets", "partner_outputs", "read_to_end", "send_all", "wait_outputs"]
 
 
 async def send_all(bootstrap: str, inputs: Sequence[Input], key: bytes | None = None) -> None:
@@ -75,3 +77,35 @@ async def read_to_end(
     finally:
         await consumer.stop()
     return records
+
+
+def wait_outputs(
+    bootstrap: str, at_least: int, timeout_s: float, isolation_level: str = "read_uncommitted"
+) -> int:
+    """How many partner outputs there are, once there are ``at_least`` or ``timeout_s`` ran
+    out."""
+
+    def so_far() -> int:
+        return sum(
+            asyncio.run(end_offsets(bootstrap, OUTPUT_TOPICS.values(), isolation_level)).values()
+        )
+
+    deadline = time.monotonic() + timeout_s
+    count = so_far()
+    while count < at_least and time.monotonic() < deadline:
+        time.sleep(0.2)
+        count = so_far()
+    return count
+
+
+def partner_outputs(
+    bootstrap: str, isolation_level: str = "read_uncommitted"
+) -> dict[str, Counter[str]]:
+    """Per partner topic, how often each output id is on it."""
+    return {
+        topic: Counter(
+            output_id(r)
+            for r in asyncio.run(read_to_end(bootstrap, topic, isolation_level=isolation_level))
+        )
+        for topic in OUTPUT_TOPICS.values()
+    }

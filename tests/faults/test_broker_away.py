@@ -19,8 +19,8 @@ import pytest
 from hub.broker.local import LocalKafka
 from tests.faults.conftest import StartHub, hub_settings
 from tests.faults.http import status_of
-from tests.faults.inputs import mixed_inputs, output_id
-from tests.faults.kafka import read_to_end, send_all
+from tests.faults.inputs import mixed_inputs
+from tests.faults.kafka import partner_outputs, send_all
 from tests.support import free_port, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -69,9 +69,7 @@ def test_the_hub_waits_out_a_broker_outage_not_ready_and_resumes(
     landed: dict[str, Counter[str]] = {}
 
     def everything_delivered() -> bool:
-        for topic in expected:
-            records = asyncio.run(read_to_end(broker.bootstrap, topic))
-            landed[topic] = Counter(output_id(r) for r in records)
+        landed.update(partner_outputs(broker.bootstrap))
         return all(landed[t] >= expected[t] for t in expected)
 
     assert wait_until(everything_delivered, 60), "not everything delivered: " + ", ".join(

@@ -13,9 +13,7 @@ partner reading committed messages sees them, and its audit chains must verify.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -28,8 +26,8 @@ from hub.topics import TOPICS, TopicKind
 from tests.cluster import KafkaCluster, partition_states
 from tests.e2e.conftest import hub_env, run_hub
 from tests.faults.conftest import StartHub, hub_settings
-from tests.faults.inputs import OUTPUT_TOPICS, mixed_inputs, output_id
-from tests.faults.kafka import end_offsets, read_to_end, send_all
+from tests.faults.inputs import mixed_inputs
+from tests.faults.kafka import end_offsets, partner_outputs, send_all, wait_outputs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -38,20 +36,6 @@ INPUTS = 600
 PROBES = 12
 #: Where the stream flows before it reaches a partner: a leader of one of these is "busy".
 _UPSTREAM = [spec.name for spec in TOPICS if spec.kind in {TopicKind.INBOUND, TopicKind.CANONICAL}]
-
-
-def _outputs_so_far(bootstrap: str) -> int:
-    ends = asyncio.run(end_offsets(bootstrap, OUTPUT_TOPICS.values(), "read_committed"))
-    return sum(ends.values())
-
-
-def _wait_outputs(bootstrap: str, at_least: int, timeout_s: float) -> int:
-    deadline = time.monotonic() + timeout_s
-    count = _outputs_so_far(bootstrap)
-    while count < at_least and time.monotonic() < deadline:
-        time.sleep(0.3)
-        count = _outputs_so_far(bootstrap)
-    return count
 
 
 def _busiest(bootstrap: str) -> tuple[TopicPartition, int]:
@@ -81,7 +65,7 @@ def test_the_leader_of_a_busy_partition_dies_and_no_output_is_lost_or_doubled(
     assert {len(s.replicas) for s in states.values()} == {3}, "every topic on all three nodes"
 
     asyncio.run(send_all(cluster.bootstrap, before))
-    at_kill = _wait_outputs(cluster.bootstrap, INPUTS // 6, timeout_s=60)
+    at_kill = wait_outputs(cluster.bootstrap, INPUTS // 6, 60, "read_committed")
     partition, victim = _busiest(cluster.bootstrap)
     cluster.kill(victim)
     assert 0 < at_kill < len(before), "the kill must come in the middle of the stream"
@@ -95,20 +79,13 @@ def test_the_leader_of_a_busy_partition_dies_and_no_output_is_lost_or_doubled(
 
     survivors = ",".join(cluster.address(n) for n in cluster.running())
     asyncio.run(send_all(survivors, during))
-    _wait_outputs(survivors, INPUTS, timeout_s=120)
+    wait_outputs(survivors, INPUTS, 120, "read_committed")
     assert hub.process.poll() is None, f"the hub died with node {victim}:\n{hub.stderr()[-3000:]}"
     moved = asyncio.run(partition_states(survivors, [partition.topic]))
     assert moved[partition.topic, partition.partition].leader != victim, "a survivor leads"
     assert hub.stop() == 0
 
-    found = {
-        topic: Counter(
-            output_id(r)
-            for r in asyncio.run(read_to_end(survivors, topic, isolation_level="read_committed"))
-        )
-        for topic in OUTPUT_TOPICS.values()
-    }
-    for topic, ids in found.items():
+    for topic, ids in partner_outputs(survivors, "read_committed").items():
         expected = {i.expected_id for i in inputs if i.output_topic == topic}
         twice = sorted(i for i, n in ids.items() if n > 1)
         assert not twice, f"{topic}: {len(twice)} sent twice (node {victim} led {partition})"
