@@ -4,6 +4,7 @@
 #                (installs a Java runtime and Maven, Kafka's pinned jars and Debian's
 #                postgresql when missing: the tests run against real Kafka and PostgreSQL)
 #   make kafka - only the Java runtime, Maven and the pinned Kafka jars
+#   make fhir-validator - only the JDK, Maven and the HAPI FHIR validator the tests use
 #   make fuzz  - the fuzz tests of tests/fuzz at 10,000 inputs per test (about 15 minutes)
 #   make bench - the benchmarks of bench/ and the fuzzing (long: see bench/README.md)
 
@@ -12,7 +13,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck postgresql kafka bench fuzz clean
+.PHONY: run test lint typecheck postgresql kafka fhir-validator bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -28,6 +29,12 @@ run: kafka
 kafka: $(STAMP)
 	@.ci/ensure-kafka $(BIN)/python
 
+# The HAPI FHIR validator (R4) from Maven Central (tests/fhir_validator/pom.xml): the tests check
+# every FHIR resource the hub produces with it. A JDK and Maven installed with apt-get when
+# missing; the jars and the compiled launcher kept once in ~/.cache/paijathame-hub.
+fhir-validator: $(STAMP)
+	@.ci/ensure-fhir-validator $(BIN)/python
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -35,7 +42,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck postgresql kafka
+test: lint typecheck postgresql kafka fhir-validator
 	$(BIN)/hub schemas check --asyncapi docs/asyncapi.yaml
 	$(BIN)/pytest
 

@@ -63,11 +63,21 @@ class HubStatus:
     connectors: tuple[str, ...]
 
 
-def renderers_for(connectors: Sequence[Connector]) -> dict[str, Renderer]:
-    """Every format the contracts may name: the built-in CloudEvents JSON and the connectors'."""
+def renderers_for(
+    connectors: Sequence[Connector], settings: HubSettings | None = None
+) -> dict[str, Renderer]:
+    """Every format the contracts may name: the built-in CloudEvents JSON and the connectors'.
+
+    With ``settings``, a connector's renderers configured by them (its defaults otherwise).
+    """
     renderers = {CLOUDEVENTS_JSON.format: CLOUDEVENTS_JSON}
     for connector in connectors:
-        renderers.update({r.format: r for r in connector.renderers})
+        configured = (
+            connector.renderers
+            if settings is None or connector.configure_renderers is None
+            else connector.configure_renderers(settings)
+        )
+        renderers.update({r.format: r for r in configured})
     return renderers
 
 
@@ -94,7 +104,7 @@ def routes_for(
         # A connection of their own: distribution reads only what the tracking route committed.
         *distribution_routes(
             book,
-            renderers_for(connectors),
+            renderers_for(connectors, settings),
             lambda: DeliveryLog.open(data_dir),
             ReferralRegister.open(data_dir),
         ),

@@ -8,7 +8,7 @@ not allow as ``illegal-transition`` - and the referral's sender hears nothing of
 repeated identical status is accepted once. A rejection's detail never quotes the referral id:
 an id can be, or hide, an identity code (the dead letter keeps the Task for people to read).
 Out: FHIR ``ServiceRequest`` resources, rendered by the contract-driven distribution to
-``out.sote.service-referral``.
+``out.sote.service-referral``, naming the organisations by the OIDs of the hub's settings.
 """
 
 from __future__ import annotations
@@ -17,29 +17,57 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from connectors.sote.inbound import parse_task, status_event
-from connectors.sote.outbound import render_service_request
+from connectors.sote.outbound import DEFAULT_ORGANISATIONS, Organisations, render_service_request
 from hub.connector import ConnectorContext
 from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.referrals import ReferralRegister, Transition, transition
 from hub.rendering import Renderer
+from hub.settings import HubSettings
 from schemas.codes import Authority, Partner
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
 from schemas.rejection import Rejection
 
-__all__ = ["IN_TOPIC", "SERVICE_REQUEST_JSON", "build_routes", "task_translation"]
+__all__ = [
+    "IN_TOPIC",
+    "SERVICE_REQUEST_JSON",
+    "build_routes",
+    "configured_renderers",
+    "organisations",
+    "service_request_json",
+    "task_translation",
+]
 
 IN_TOPIC: Final = "in.sote.referral-status"
 
 log = get_logger(__name__)
 
 
-def _render(projected: Mapping[str, Any]) -> bytes:
-    return render_service_request(projected)
+def service_request_json(names: Organisations) -> Renderer:
+    """FHIR R4 ServiceRequest JSON (contracts/sote.yaml names it), naming these OIDs."""
+
+    def render(projected: Mapping[str, Any]) -> bytes:
+        return render_service_request(projected, names)
+
+    return Renderer("fhir-servicerequest", "application/fhir+json", render)
 
 
-#: FHIR R4 ServiceRequest JSON (contracts/sote.yaml names it).
-SERVICE_REQUEST_JSON: Final = Renderer("fhir-servicerequest", "application/fhir+json", _render)
+#: The ServiceRequest renderer with the default (placeholder) organisation OIDs.
+SERVICE_REQUEST_JSON: Final = service_request_json(DEFAULT_ORGANISATIONS)
+
+
+def organisations(settings: HubSettings) -> Organisations:
+    """The organisation OIDs the hub's settings name."""
+    return Organisations(
+        lahti=settings.organisation_oid_lahti,
+        ph=settings.organisation_oid_ph,
+        sote=settings.organisation_oid_sote,
+    )
+
+
+def configured_renderers(settings: HubSettings) -> tuple[Renderer, ...]:
+    """The connector's renderers with the organisation OIDs of ``settings``."""
+    return (service_request_json(organisations(settings)),)
 
 
 def task_translation(register: ReferralRegister) -> Callable[[bytes], Accepted | Rejection]:
