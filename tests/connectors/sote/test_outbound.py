@@ -483,3 +483,18 @@ def test_every_valid_referral_renders_valid_fhir_that_reads_back(
         assert resource["reasonCode"] == [{"text": fields.reason}]
     else:
         assert "reasonCode" not in resource
+
+
+def test_an_event_without_a_type_is_taken_as_a_referral() -> None:
+    untyped = {k: v for k, v in PROJECTED.items() if k != "type"}
+    assert render_service_request(untyped) == render_service_request(PROJECTED)
+
+
+def test_the_wrong_type_error_names_the_expected_type() -> None:
+    with pytest.raises(WrongEventTypeError, match=r"^expected a fi\.paijathame\.hub\.service-"):
+        render_service_request({**PROJECTED, "type": "fi.paijathame.hub.client-status.v1"})
+
+
+def test_integration_training_is_refused_with_its_reason() -> None:
+    with pytest.raises(ValidationError, match="not one Päijät-Sote provides"):
+        render_service_request(projected(service="integration_training"))
