@@ -5,7 +5,7 @@ partner's contract and hands the result (envelope attributes and ``data``, pydan
 mode) to :func:`render_service_request`, which returns the JSON Päijät-Sote receives on
 ``out.sote.service-referral``: an HL7 FHIR R4B ``ServiceRequest`` built and validated with
 ``fhir.resources``, holding the elements of the table in ``shared/partners/sote.md`` and
-what a FHIR server needs to store it (issue 18)::
+what a FHIR server needs to store it::
 
     id                             uuid5 of sender and referral id (stable: the same referral
                                    always gets the same id, two senders' equal ids never meet)
@@ -66,7 +66,7 @@ This module must never:
 - echo its input in errors: the input model hides input values, and a FHIR validation
   failure is re-raised as :class:`UnrenderableReferralError` naming only the elements,
   because ``person_id`` is an identity code and ``reason`` may hold health information;
-- import the broker, the runtime or the audit store: it is a pure function of its argument.
+- import the broker, the runtime or the audit store: it is a pure function of its arguments.
 """
 
 from __future__ import annotations
