@@ -115,9 +115,7 @@ def append_anchor_lines(path: Path, documents: Sequence[bytes]) -> None:
         finally:
             os.close(descriptor)
     except OSError as exc:
-        raise ConfigurationError(
-            f"HUB_AUDIT_ANCHOR_FILE: cannot append to {path}: {exc.strerror}"
-        ) from None
+        raise ConfigurationError(f"anchor file: cannot append to {path}: {exc.strerror}") from None
 
 
 def read_anchor_file(path: Path) -> list[CheckpointAnchor]:
@@ -125,9 +123,7 @@ def read_anchor_file(path: Path) -> list[CheckpointAnchor]:
     try:
         lines = path.read_bytes().splitlines()
     except OSError as exc:
-        raise ConfigurationError(
-            f"HUB_AUDIT_ANCHOR_FILE: cannot read {path}: {exc.strerror}"
-        ) from None
+        raise ConfigurationError(f"anchor file: cannot read {path}: {exc.strerror}") from None
     found = (parse_anchor(line, str(path)) for line in lines if line.strip())
     return [anchor for anchor in found if anchor is not None]
 
