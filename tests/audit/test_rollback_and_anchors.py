@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -226,9 +225,7 @@ def test_behind_names_the_anchor_it_was_held_against(
 
 
 @pytest.fixture
-def hub_env(
-    audit_dsn: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
+def hub_env(audit_dsn: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The environment of `hub audit verify` on this test's data directory."""
     for name in list(os.environ):
         if name.startswith("HUB_"):
@@ -237,7 +234,7 @@ def hub_env(
     monkeypatch.setenv("HUB_DATA_DIR", str(data_dir))
     if audit_dsn is not None:
         monkeypatch.setenv("HUB_AUDIT_DSN", audit_dsn)
-    yield data_dir
+    return data_dir
 
 
 @pytest.mark.usefixtures("restore_logging")
@@ -274,7 +271,7 @@ def test_verify_fails_with_one_line_naming_the_missing_counts(
     # Without an anchor the same store "holds": the operator is told nothing was compared,
     # and --require-anchor makes that a failure.
     gone = tmp_path / "gone.jsonl"
-    assert main(["audit", "verify", "--anchor-file", str(gone)]) == 2  # noqa: PLR2004
+    assert main(["audit", "verify", "--anchor-file", str(gone)]) == 2
     assert f"anchor file: cannot read {gone}" in capsys.readouterr().err
     empty = tmp_path / "empty.jsonl"
     empty.touch()
