@@ -285,3 +285,30 @@ def test_anchor_lines_are_one_json_object_each(recorder: AuditRecorder, anchor_f
     lines = anchor_file.read_bytes().splitlines()
     assert len(lines) == ROUNDS
     assert all(orjson.loads(line)["kind"] == "checkpoint-anchor" for line in lines)
+
+
+def test_a_rollback_is_counted_also_when_a_chain_is_broken_before_its_end(
+    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path
+) -> None:
+    from tests.audit.tampering import sql  # noqa: PLC0415
+
+    sql(recorder.store, "UPDATE audit_records SET partner = 'x' WHERE chain = ? AND seq = 2",
+        CHAINS[0])  # fmt: skip
+    roll_back(recorder.store, ROUNDS - 1)
+    report = _verify(recorder, key, anchor_file)
+    assert _behind(report) == (len(CHAINS) * PER_ROUND, 1)
+    assert (Problem.CHANGED, CHAINS[0], 2) in [(f.problem, f.chain, f.seq) for f in report.findings]
+    assert report.counts[CHAINS[0]] == (ROUNDS - 1) * PER_ROUND
+
+
+def test_anchors_written_twice_count_once(
+    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path
+) -> None:
+    # A crash between anchoring and marking, after every checkpoint: each is anchored twice.
+    lines = anchor_file.read_bytes().splitlines(keepends=True)
+    anchor_file.write_bytes(b"".join(line + line for line in lines))
+    assert len(read_anchor_file(anchor_file)) == 2 * ROUNDS
+    roll_back(recorder.store, 1)
+    report = _verify(recorder, key, anchor_file)
+    assert _behind(report) == (len(CHAINS) * PER_ROUND * (ROUNDS - 1), ROUNDS - 1)
+    assert report.anchors_ignored == 0

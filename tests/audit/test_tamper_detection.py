@@ -374,3 +374,79 @@ def test_full_counts_are_reported_after_a_broken_link(
     report = _verify(recorder.store, key)
     assert _only_finding(report) == (Problem.MISSING, CHAIN, 3)
     assert report.counts == {CHAIN: 7, OTHER: 1}
+
+
+def test_a_record_inserted_before_the_last_one_is_named_not_the_moved_last_one(
+    audit_store: AuditStore, key: Ed25519PrivateKey
+) -> None:
+    # No checkpoint covers the chain; the genuine record 8 moved on to 9 to make room, and its
+    # hash (format 2) still says it was record 8: the record now numbered 8 is the forgery.
+    recorder = AuditRecorder(audit_store, key, checkpoint_every=10_000)
+    _fill(recorder)
+    records = {r.seq: r for r in audit_store.chain(CHAIN)}
+    forged = dataclasses.replace(records[8], partner="forged-partner")
+    forged = forged.with_hash(record_hash(forged))
+    _renumber(audit_store, CHAIN, 8, 8, 1)
+    with audit_store._transaction():
+        from hub.audit.store import _INSERT, _row  # noqa: PLC0415
+
+        audit_store._run(_INSERT, _row(forged))
+    report = _verify(audit_store, key)
+    assert _only_finding(report) == (Problem.INSERTED, CHAIN, 8)
+    assert report.findings[0].detail == "no record points back to it; record 9 links past it"
+
+
+def test_a_forged_record_pointing_back_to_the_start_is_named(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    forged = _append_forged_copy(recorder.store, 1)
+    report = _verify(recorder.store, key)
+    assert _only_finding(report) == (Problem.INSERTED, CHAIN, forged.seq)
+    assert report.findings[0].detail == (
+        "it points back to the start of the chain, which record 1 already follows"
+    )
+
+
+def test_a_last_record_rehashed_as_format_one_is_changed(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    # Going back to format 1 would free its number from the hash: a chain never does that.
+    last = list(recorder.store.chain(CHAIN))[-1]
+    older = dataclasses.replace(last, format=1)
+    older = older.with_hash(record_hash(older))
+    _sql(recorder.store, "UPDATE audit_records SET record_format = 1, record_hash = ? "
+         "WHERE chain = ? AND seq = ?", older.record_hash, CHAIN, last.seq)  # fmt: skip
+    report = _verify(recorder.store, key)
+    changed = [f for f in report.findings if f.chain == CHAIN]
+    assert [(f.problem, f.seq, f.detail) for f in changed] == [
+        (Problem.CHANGED, last.seq, "its record format 1 cannot follow format 2")
+    ]
+
+
+def test_a_record_of_an_unknown_format_is_changed(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    last = list(recorder.store.chain(CHAIN))[-1]
+    newer = dataclasses.replace(last, format=RECORD_FORMAT + 1)
+    newer = newer.with_hash(record_hash(newer))
+    _sql(recorder.store, "UPDATE audit_records SET record_format = ?, record_hash = ? "
+         "WHERE chain = ? AND seq = ?",
+         newer.format, newer.record_hash, CHAIN, last.seq)  # fmt: skip
+    report = _verify(recorder.store, key)
+    assert [f.detail for f in report.findings if f.chain == CHAIN] == [
+        f"its record format {RECORD_FORMAT + 1} cannot follow format {RECORD_FORMAT}"
+    ]
+
+
+def test_findings_name_what_is_wrong_in_one_line(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    _sql(recorder.store, "UPDATE audit_records SET partner = 'sote' WHERE chain = ? AND seq = 4",
+         CHAIN)  # fmt: skip
+    _sql(recorder.store, "UPDATE audit_records SET payload = ? WHERE chain = ? AND seq = 1",
+         b"forged", OTHER)  # fmt: skip
+    assert [f.line() for f in _verify(recorder.store, key).findings] == [
+        f"chain {CHAIN} record 4: changed: its fields do not match its hash",
+        f"chain {OTHER} record 1: changed: its payload does not match the payload digest it "
+        "records",
+    ]
