@@ -239,6 +239,12 @@ class AuditStore:
                     self._run(statement)
             for table, column, definition in _ADDED_COLUMNS:
                 self._add_column(table, column, definition)
+            # Housekeeping asks for the unanchored checkpoints every tick: an index of the few
+            # pending ones, not a scan of every checkpoint ever signed.
+            self._run(
+                "CREATE INDEX IF NOT EXISTS audit_checkpoints_unanchored "
+                "ON audit_checkpoints (id) WHERE NOT anchored"
+            )
 
     def _add_column(self, table: str, column: str, definition: str) -> None:
         if self._postgres:
