@@ -35,6 +35,7 @@ from hub.asyncapi_messages import (
     BINDING_VERSION,
     audit_record_message,
     canonical_message,
+    checkpoint_anchor_message,
     dead_letter_message,
     delivery_message,
     inbound_message,
@@ -201,7 +202,7 @@ def _messages_of(
     if spec.kind is TopicKind.DEADLETTER:
         return [dead_letter_message()]
     if spec.kind is TopicKind.AUDIT:
-        return [audit_record_message()]
+        return [audit_record_message(), checkpoint_anchor_message()]
     if spec.kind is TopicKind.OUTBOUND:
         return [
             delivery_message(

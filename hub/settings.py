@@ -138,6 +138,11 @@ class HubSettings(BaseSettings):
         description="Prune audit payloads older than this many days (hashes stay, chains still "
         "verify). Unset: payloads are kept forever.",
     )
+    audit_anchor_file: Path | None = Field(
+        default=None,
+        description="Append-only file every signed audit checkpoint is also anchored in (besides "
+        "hub.audit.v1); keep it where the audit database's owner cannot write.",
+    )
     pseudonym_secret: SecretStr | None = Field(
         default=None,
         description="Key of the person-reference HMAC (at least 32 characters). Unset: generated "
