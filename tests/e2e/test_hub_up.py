@@ -55,7 +55,7 @@ def test_up_announces_and_serves_topics_send_and_tail_then_ctrl_c_leaves_nothing
     )  # fmt: skip
     assert tailed.returncode == 0, tailed.stderr
     assert tailed.stdout.count('"topic": "in.lahti.client-status"') == 2
-    assert tailed.stdout.count("<hetu>") == 2
+    assert tailed.stdout.count("[hetu]") == 2
     revealed = run_hub(
         "tail", "in.lahti.client-status", "--from-beginning", "--count", "2",
         "--timeout", "20", "--reveal", env=hub.env,
