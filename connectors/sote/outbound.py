@@ -5,7 +5,7 @@ partner's contract and hands the result (envelope attributes and ``data``, pydan
 mode) to :func:`render_service_request`, which returns the JSON Päijät-Sote receives on
 ``out.sote.service-referral``: an HL7 FHIR R4B ``ServiceRequest`` built and validated with
 ``fhir.resources``, holding exactly the elements of the table in
-``shared/partners/sote.md``::
+``docs/partners/sote.md``::
 
     identifier[0]                  {system urn:fi:paijathame:hub:referral, value referral_id}
     status / intent                active / order
