@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from hub.audit import open_store
+from hub.audit.disclosures import Disclosure, render_text
 from hub.audit.records import AuditDraft, Direction, EventFacts
 from hub.cli import main
 from hub.settings import load_settings, pseudonym_secret
@@ -82,3 +85,56 @@ def test_disclosures_read_at_80_columns_with_every_value_whole(
     shown_fields = " ".join(lines).replace(",", " ").split()
     for field in FIELDS:
         assert shown_fields.count(field) == count
+
+
+def _disclosure(**changes: object) -> Disclosure:
+    base = Disclosure(
+        when="2025-03-01T06:12:00.000000Z",
+        partner="kela",
+        topic="out.kela.client-status",
+        event_id=EVENT_ID,
+        event_type="fi.paijathame.hub.client-status.v1",
+        fields=FIELDS,
+        legal_basis=BASIS,
+        note="",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_a_disclosure_block_labels_every_value_and_wraps_under_its_label() -> None:
+    text = render_text([_disclosure(note="sent again after a redelivery")])
+    assert text == (
+        "2025-03-01T06:12:00.000000Z  to kela on out.kela.client-status\n"
+        f"  event   {EVENT_ID}\n"
+        "  type    fi.paijathame.hub.client-status.v1\n"
+        "  fields  authority, person_id, employment_status, status_since,\n"
+        "          job_search_active, service, changed_at\n"
+        f"  basis   {BASIS}\n"
+        "  note    sent again after a redelivery"
+    )
+
+
+def test_blocks_are_separated_by_one_blank_line_and_an_empty_value_keeps_its_label() -> None:
+    text = render_text([_disclosure(), _disclosure(partner="sote", legal_basis="")])
+    first, second = text.split("\n\n")
+    assert "note" not in first
+    assert second.splitlines()[0].endswith("to sote on out.kela.client-status")
+    assert second.splitlines()[-1] == "  basis"
+
+
+def test_the_default_width_is_80_columns() -> None:
+    # "  fields  " and 71 characters: one line of 81, so wrapped at 80 and not at 81.
+    fields = ("x" * 34, "y" * 35)
+    wrapped = render_text([_disclosure(fields=fields)]).splitlines()
+    assert f"  fields  {'x' * 34}," in wrapped
+    assert f"          {'y' * 35}" in wrapped
+    assert (
+        f"  fields  {'x' * 34}, {'y' * 35}"
+        in render_text([_disclosure(fields=fields)], width=81).splitlines()
+    )
+
+
+def test_identifiers_are_never_broken_even_when_longer_than_the_width() -> None:
+    lines = render_text([_disclosure()], width=30).splitlines()
+    assert f"  event   {EVENT_ID}" in lines
+    assert "  type    fi.paijathame.hub.client-status.v1" in lines

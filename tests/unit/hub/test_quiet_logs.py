@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 from structlog.testing import capture_logs
@@ -34,6 +35,16 @@ ROUTINE = (
 ATTENTION = "Consumer in group hub.kela has had no partition assignments for 60 seconds"
 
 
+@pytest.fixture(autouse=True)
+def faststream_logger_as_found() -> Iterator[logging.Logger]:
+    """FastStream's logger without the hub's filter, as before the first configure_logging."""
+    logger = logging.getLogger(FASTSTREAM_LOGGER)
+    saved = logger.filters[:]
+    logger.filters.clear()
+    yield logger
+    logger.filters[:] = saved
+
+
 def _emit_faststream_lines() -> None:
     logger = logging.getLogger(FASTSTREAM_LOGGER)
     for level, message in ROUTINE:
@@ -46,10 +57,11 @@ def _records(err: str) -> list[dict[str, object]]:
 
 
 def test_routine_faststream_lines_are_not_shown_at_info(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], faststream_logger_as_found: logging.Logger
 ) -> None:
     configure_logging("info", "json")
     configure_logging("info", "json")  # configured twice, as a test run or a CLI may do
+    assert len(faststream_logger_as_found.filters) == 1
     _emit_faststream_lines()
     records = _records(capsys.readouterr().err)
     assert [(r["level"], r["event"]) for r in records] == [("warning", ATTENTION)]
