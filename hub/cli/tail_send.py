@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 import typer
 
@@ -122,8 +121,14 @@ def tail(
         err.print(f"no messages on {topic}{where}; --follow waits for new ones", markup=False)
 
 
-def _lines(source: BinaryIO) -> Iterator[bytes]:
-    yield from source
+def _read(file: str) -> bytes:
+    # Read before connecting: an OSError of the connection is no unreadable file.
+    if file == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(file).read_bytes()
+    except OSError as exc:
+        raise UnreadableInputError(f"cannot read {file}: {exc.strerror}") from None
 
 
 def document_messages(data: bytes) -> list[bytes]:
@@ -151,19 +156,9 @@ def send(
     settings = start_command()
     connection = connection_for(settings)
     encoded_key = key.encode("utf-8") if key is not None else None
-
-    def publish(source: BinaryIO) -> int:
-        messages = _lines(source) if lines else document_messages(source.read())
-        return run(send_lines(connection, topic, messages, encoded_key))
-
-    if file == "-":
-        sent = publish(sys.stdin.buffer)
-    else:
-        try:
-            with Path(file).open("rb") as source:
-                sent = publish(source)
-        except OSError as exc:
-            raise UnreadableInputError(f"cannot read {file}: {exc.strerror}") from None
-    if sent == 0:
-        raise EmptyInputError(f"nothing sent: {'-' if file == '-' else file} is empty")
+    data = _read(file)
+    messages = data.split(b"\n") if lines else document_messages(data)
+    if not any(message.strip() for message in messages):
+        raise EmptyInputError(f"nothing to send: {file} is empty")
+    sent = run(send_lines(connection, topic, messages, encoded_key))
     out.print(f"sent {sent} message(s) to {topic}", markup=False)

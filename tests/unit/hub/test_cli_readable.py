@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from hub.audit import open_store
 from hub.audit.disclosures import Disclosure, render_text
 from hub.audit.records import AuditDraft, Direction, EventFacts
 from hub.cli import main
+from hub.cli.tail_send import document_messages
 from hub.settings import load_settings, pseudonym_secret
 from schemas.person_ref import person_ref_for
 
@@ -138,3 +140,36 @@ def test_identifiers_are_never_broken_even_when_longer_than_the_width() -> None:
     lines = render_text([_disclosure()], width=30).splitlines()
     assert f"  event   {EVENT_ID}" in lines
     assert "  type    fi.paijathame.hub.client-status.v1" in lines
+
+
+@pytest.mark.parametrize(("content", "options"), [(b"", ()), (b" \n\t\r\n", ()),
+                                                  (b"\n\n", ("--lines",))])  # fmt: skip
+def test_sending_an_empty_file_is_one_line_before_any_broker_is_asked(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    content: bytes,
+    options: tuple[str, ...],
+) -> None:
+    monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(content)
+    assert main(["send", "in.lahti.client-status", str(empty), *options]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"hub: error: nothing to send: {empty} is empty"]
+
+
+@pytest.mark.parametrize(
+    ("data", "messages"),
+    [
+        (b"", []),
+        (b"\n \t\r\n", []),
+        (b"x", [b"x"]),
+        (b'{\n  "a": 1,\n  "b": [\n    2\n  ]\n}\n', [b'{\n  "a": 1,\n  "b": [\n    2\n  ]\n}']),
+        (b"\r\n<x>\r\n  <y/>\r\n</x>\r\n\r\n", [b"<x>\r\n  <y/>\r\n</x>"]),
+    ],
+)
+def test_a_whole_file_is_one_message_without_the_whitespace_around_it(
+    data: bytes, messages: list[bytes]
+) -> None:
+    assert document_messages(data) == messages
