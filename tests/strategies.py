@@ -1,6 +1,6 @@
 """Reusable hypothesis strategies and builders for test data.
 
-The identity-code rules are written out here again, from shared/CODES.md, instead of being
+The identity-code rules are written out here again, from docs/identity-code.md, instead of being
 imported from ``schemas.identity_code``: a test that borrowed the code under test's check
 character would agree with any bug in it.
 

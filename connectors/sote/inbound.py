@@ -1,7 +1,7 @@
 """Referral status in: Päijät-Sote's FHIR ``Task`` JSON → a status update → a canonical event.
 
 Päijät-Sote answers a referral with FHIR R4 ``Task`` resources on ``in.sote.referral-status``
-(``shared/partners/sote.md``). :func:`parse_task` validates one with ``fhir.resources`` (R4B
+(``docs/partners/sote.md``). :func:`parse_task` validates one with ``fhir.resources`` (R4B
 models) and reads::
 
     basedOn[0].identifier.value   the referral id (the hub's ServiceRequest.identifier[0])

@@ -4,7 +4,7 @@ The hub projects each canonical service-referral event addressed to ``sote`` thr
 partner's contract and hands the result (envelope attributes and ``data``, pydantic JSON
 mode) to :func:`render_service_request`, which returns the JSON Päijät-Sote receives on
 ``out.sote.service-referral``: an HL7 FHIR R4B ``ServiceRequest`` built and validated with
-``fhir.resources``, holding the elements of the table in ``shared/partners/sote.md`` and
+``fhir.resources``, holding the elements of the table in ``docs/partners/sote.md`` and
 what a FHIR server needs to store it::
 
     id                             uuid5 of sender and referral id (stable: the same referral

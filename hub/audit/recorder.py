@@ -189,5 +189,6 @@ class AuditRecorder:
             self._last_checkpoint = time.monotonic()
         if stored is None:
             return False
-        log.info("audit checkpoint signed", checkpoint=stored.id, key=self._key_name)
+        # Routine, and written while `hub ingest` draws its progress bar on the same terminal.
+        log.debug("audit checkpoint signed", checkpoint=stored.id, key=self._key_name)
         return True

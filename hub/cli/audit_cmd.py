@@ -17,11 +17,10 @@ from typing import Annotated, Literal
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
 from hub.audit import open_recorder, open_store
 from hub.audit.anchors import CheckpointAnchor, read_anchor_file, read_topic_anchors
-from hub.audit.disclosures import COLUMNS, disclosures_of, render_csv, render_json
+from hub.audit.disclosures import disclosures_of, render_csv, render_json, render_text
 from hub.audit.export import export_window, read_export, verify_export
 from hub.audit.recompute import recompute
 from hub.audit.records import format_time
@@ -243,19 +242,9 @@ def disclosures(
     elif output == "json":
         out.print(render_json(found), markup=False)
     else:
-        table = Table(*COLUMNS, title=f"Disclosures about {person_ref}")
-        for d in found:
-            table.add_row(
-                d.when,
-                d.partner,
-                d.topic,
-                d.event_id,
-                d.event_type,
-                " ".join(d.fields),
-                d.legal_basis,
-                d.note,
-            )
-        out.print(table)
+        out.print(f"Disclosures about {person_ref}", markup=False)
+        if found:
+            out.print(f"\n{render_text(found, out.width)}\n", markup=False)
         out.print(f"{len(found)} disclosure(s)")
 
 

@@ -45,7 +45,8 @@ def test_list_flags_missing_topics_until_provisioned(capsys: pytest.CaptureFixtu
     assert f"0 topics created, {len(TOPICS)} already existed" in capsys.readouterr().out
 
     assert main(["topics", "list"]) == 0
-    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    header, *rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert header == ["topic", "kind", "partitions", "retention (configured)", "status"]
     by_name = {row[0]: row for row in rows}
     assert set(by_name) == {spec.name for spec in TOPICS}
     assert by_name["hub.audit.v1"][1:] == ["audit", "3", "forever", "ok"]

@@ -185,7 +185,7 @@ def test_what_the_audit_stream_publishes_is_the_documented_audit_record(
     recorder.record("g/hub.client-status.v1/1", drafts_for(consumed, [], not_routed=True))
     outputs = [
         Produced("out.kela.client-status", b"<x/>", 0, 3, disclosed),
-        Produced(DEADLETTER_TOPIC, b"bad", 2, 9, EventFacts(detail="malformed-json: <hetu>")),
+        Produced(DEADLETTER_TOPIC, b"bad", 2, 9, EventFacts(detail="malformed-json: [hetu]")),
     ]
     recorder.record("g/in.kela.benefit-day/0", drafts_for(Consumed("in.x", 0, 1, b"a"), outputs))
     sent: list[tuple[bytes, bytes]] = []
