@@ -10,6 +10,7 @@ distribution to ``out.<authority>.referral-status``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -99,7 +100,14 @@ def client_status_translation(
             return repeat
         event = status_event(status, secret)
         known = state.home_of(event.subject)
-        if known is not None and known[0] != status.home_municipality:
+        # Ordered by the change's own time, never by arrival: the two authorities' topics
+        # are not ordered against each other. A change older than the last one recorded is
+        # stale: it moves nobody (no previous home, so no moved-out notice) and leaves the
+        # residence as it is, but is still published and delivered as its contract says.
+        stale = known is not None and dt.datetime.fromisoformat(known[1]) > status.changed_at
+        if stale:
+            log.info("stale change: older than the residence recorded", message_id=message_id)
+        elif known is not None and known[0] != status.home_municipality:
             moved = {**status.model_dump(), "previous_home_municipality": known[0]}
             event = status_event(ClientStatus.model_validate(moved), secret)
         state.stage_home(event.subject, status.home_municipality, status.changed_at)
