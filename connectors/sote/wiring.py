@@ -5,7 +5,10 @@ In: FHIR ``Task`` resources on ``in.sote.referral-status`` → ``hub.referral-st
 against the referral register's state machine: a status for a referral the hub never sent to
 Päijät-Sote is dead-lettered as ``unknown-referral``, a transition the referral's history does
 not allow as ``illegal-transition`` - and the referral's sender hears nothing of either. A
-repeated identical status is accepted once. A rejection's detail never quotes the referral id:
+referral is named by its sender and its id: the Task's ``requester`` names the sender; without
+one the id alone must name exactly one referral sent to Päijät-Sote, else the Task is
+``ambiguous-referral`` (both authorities sent one with that id). A repeated identical status
+is accepted once. A rejection's detail never quotes the referral id:
 an id can be, or hide, an identity code (the dead letter keeps the Task for people to read).
 Out: FHIR ``ServiceRequest`` resources, rendered by the contract-driven distribution to
 ``out.sote.service-referral``.
@@ -16,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from connectors.sote.inbound import parse_task, status_event
+from connectors.sote.inbound import TaskUpdate, parse_task, status_event
 from connectors.sote.outbound import render_service_request
 from hub.connector import ConnectorContext
 from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
-from hub.referrals import ReferralRegister, Transition, transition
+from hub.referrals import ReferralRecord, ReferralRegister, Transition, transition
 from hub.rendering import Renderer
 from schemas.codes import Authority, Partner
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
@@ -42,6 +45,30 @@ def _render(projected: Mapping[str, Any]) -> bytes:
 SERVICE_REQUEST_JSON: Final = Renderer("fhir-servicerequest", "application/fhir+json", _render)
 
 
+def _referral_of(register: ReferralRegister, update: TaskUpdate) -> ReferralRecord | Rejection:
+    """The referral sent to Päijät-Sote that ``update`` is about, or why there is none."""
+    candidates = [
+        record
+        for record in register.named(update.referral_id)
+        if record.recipient == Partner.SOTE.value
+        and (update.requester is None or record.sender == update.requester.value)
+    ]
+    if not candidates:
+        whose = "" if update.requester is None else f" by {update.requester.value}"
+        return Rejection(
+            "unknown-referral",
+            f"basedOn[0].identifier.value names no referral the hub sent to Päijät-Sote{whose}",
+        )
+    if len(candidates) > 1:
+        return Rejection(
+            "ambiguous-referral",
+            "basedOn[0].identifier.value names referrals of "
+            f"{' and '.join(r.sender for r in candidates)}: requester.identifier.value must "
+            "say whose",
+        )
+    return candidates[0]
+
+
 def task_translation(register: ReferralRegister) -> Callable[[bytes], Accepted | Rejection]:
     """FHIR Tasks → canonical referral-status events, through the referral state machine."""
 
@@ -49,12 +76,9 @@ def task_translation(register: ReferralRegister) -> Callable[[bytes], Accepted |
         update = parse_task(value)
         if isinstance(update, Rejection):
             return update
-        record = register.referral(update.referral_id)
-        if record is None or record.recipient != Partner.SOTE.value:
-            return Rejection(
-                "unknown-referral",
-                "basedOn[0].identifier.value names no referral the hub sent to Päijät-Sote",
-            )
+        record = _referral_of(register, update)
+        if isinstance(record, Rejection):
+            return record
         match transition(record.state, update.state):
             case Transition.REPEAT:
                 log.info("repeated referral status accepted once", referral=record.referral_id)
@@ -67,7 +91,7 @@ def task_translation(register: ReferralRegister) -> Callable[[bytes], Accepted |
         event = status_event(update, record.person_ref, Authority(record.sender))
         # Recorded here as well as by the tracking route, so the next Task is checked against
         # this state even before the canonical event has gone round.
-        register.stage_state(update.referral_id, update.state, update.at)
+        register.stage_state(record.key, update.state, update.at)
         message = Outgoing(
             "hub.referral-status.v1",
             event.model_dump_json().encode(),

@@ -19,7 +19,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from hub.referrals import ReferralRegister
+from hub.referrals import ReferralKey, ReferralRegister
 from tests.e2e.conftest import RunningHub, run_hub
 from tests.integration.conftest import read_topic
 
@@ -91,7 +91,7 @@ def test_referral_to_sote_and_its_tasks_reach_the_sender_as_status_updates(
     assert resource.priority == "routine"
 
     deadline = time.monotonic() + 30
-    while ReferralRegister.open(data_dir).referral("L-2025-000871") is None:
+    while ReferralRegister.open(data_dir).referral(ReferralKey("lahti", "L-2025-000871")) is None:
         assert time.monotonic() < deadline, "the referral never reached the register"
         time.sleep(0.1)
 
