@@ -209,7 +209,7 @@ LAST_MESSAGES: Final[list[Message]] = [
     _task(REFERRAL_ID, "accepted", 20),
     _task(STRAYS[14], "accepted", 20),  # a referral the hub never sent
     _task(REFERRAL_ID, "accepted", 21, hetu=STRAYS[15]),  # not a FHIR element
-    _task(REFERRAL_ID, "completed", 22),  # accepted -> completed skips in-progress
+    _task(REFERRAL_ID, "received", 22),  # accepted -> received goes backwards
 ]
 
 
