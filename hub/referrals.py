@@ -70,7 +70,6 @@ CREATE INDEX IF NOT EXISTS history_by_referral ON referral_history (sender, refe
 #: its history rows take that sender. (A second sender's referral with an id already taken
 #: was never stored; the audit log still has its event, see docs/operations.md.)
 _MIGRATE_FROM_ID_ONLY: Final = """
-BEGIN IMMEDIATE;
 DROP INDEX IF EXISTS referrals_by_person;
 DROP INDEX IF EXISTS history_by_referral;
 ALTER TABLE referrals RENAME TO referrals_by_id_only;
@@ -102,27 +101,34 @@ INSERT INTO referral_history
     ORDER BY h.rowid;
 DROP TABLE referral_history_by_id_only;
 DROP TABLE referrals_by_id_only;
-COMMIT;
 """
 
 
 def _migrate(path: Path) -> bool:
     """Bring a register file of the id-only layout to the (sender, id) layout; True if it
-    did. A new or current file is left alone."""
+    did. A new or current file is left alone.
+
+    The layout is judged inside the write transaction: two processes opening one old file at
+    once migrate it once (the second waits, then finds the new layout).
+    """
     if not path.exists():
         return False
     db = sqlite3.connect(path, isolation_level=None)
     try:
-        columns = {row[1] for row in db.execute("PRAGMA table_info(referral_history)")}
-        if not columns or "sender" in columns:
-            return False
         db.execute("PRAGMA busy_timeout=10000")
+        db.execute("BEGIN IMMEDIATE")
         try:
-            db.executescript(_MIGRATE_FROM_ID_ONLY)
-        except BaseException:
-            if db.in_transaction:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(referral_history)")}
+            if not columns or "sender" in columns:
                 db.execute("ROLLBACK")
+                return False
+            for statement in _MIGRATE_FROM_ID_ONLY.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+        except BaseException:
+            db.execute("ROLLBACK")
             raise
+        db.execute("COMMIT")
         return True
     finally:
         db.close()
