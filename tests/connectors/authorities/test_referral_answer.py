@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors import CONNECTORS
+from connectors.authorities.inbound import EVENT_ID_NAMESPACE
 from connectors.authorities.referral_answer import (
     ANSWER_REASONS,
     ROUTE_REASONS,
@@ -302,7 +304,12 @@ _DOCUMENTS = st.dictionaries(
 )
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# No deadline and no speed check: a loaded machine must not fail a test (no timed assertions).
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(value=st.one_of(st.binary(max_size=80), _DOCUMENTS.map(lambda d: json.dumps(d).encode())))
 def test_any_bytes_become_an_answer_or_a_known_reason_without_personal_data(
     register: ReferralRegister, value: bytes
@@ -313,3 +320,32 @@ def test_any_bytes_become_an_answer_or_a_known_reason_without_personal_data(
         assert not IDENTITY_CODE_SHAPE.search(outcome.detail)
     else:
         outcome.abandon()
+
+
+def test_details_name_the_field_and_the_states_expected() -> None:
+    unknown = parse_answer(_answer(hetu=CODE))
+    assert isinstance(unknown, Rejection)
+    assert unknown.detail.startswith("'hetu' is not a field of the interface")
+    state = parse_answer(_answer(tila="accepted"))
+    assert isinstance(state, Rejection)
+    assert state.detail == (
+        "tila 'accepted' is not one of VASTAANOTETTU, HYVAKSYTTY, HYLATTY, ALKANUT, PAATTYNYT, "
+        "PERUTTU"
+    )
+
+
+def test_the_event_id_is_uuid5_of_sender_id_state_and_utc_instant() -> None:
+    answer = parse_answer(_answer())
+    later = parse_answer(_answer(aika="2025-03-20T09:30:01+02:00"))
+    assert isinstance(answer, Answer)
+    assert isinstance(later, Answer)
+    assert answer_event_id(answer, Authority.LAHTI) == str(
+        uuid.uuid5(
+            EVENT_ID_NAMESPACE,
+            "authorities.referral-status:lahti/L-1/accepted/2025-03-20T07:30:00+00:00",
+        )
+    )
+    assert answer_event_id(later, Authority.LAHTI) != answer_event_id(answer, Authority.LAHTI)
+    event = answer_event(answer, Authority.PH, REF, Authority.LAHTI)
+    assert event.dataschema == "urn:fi:paijathame:hub:schema:fi.paijathame.hub.referral-status.v1"
+    assert event.type == "fi.paijathame.hub.referral-status.v1"
