@@ -80,7 +80,9 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
     *_single_partition(_flow("benefit-day", ("kela",), ("lahti", "ph")), "in.kela.benefit-day"),
     *_flow("client-status", ("lahti", "ph"), ("kela", "lahti", "ph", "sote")),
     *_flow("service-referral", ("lahti", "ph"), ("sote", "lahti", "ph")),
-    *_flow("referral-status", ("sote",), ("lahti", "ph")),
+    # Päijät-Sote answers the referrals sent to it; each authority answers the integration
+    # training the other one referred to it.
+    *_flow("referral-status", ("sote", "lahti", "ph"), ("lahti", "ph")),
     TopicSpec(DEADLETTER_TOPIC, TopicKind.DEADLETTER, None, "messages that could not be handled"),
     TopicSpec(AUDIT_TOPIC, TopicKind.AUDIT, None, "the audit stream"),
 )

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from connectors.sote.outbound import CONFORMANCE_DIR
-from hub.referrals import ReferralRegister
+from hub.referrals import ReferralKey, ReferralRegister
 from tests.e2e.conftest import RunningHub, run_hub
 from tests.fhir_validator import validate
 from tests.integration.conftest import read_topic
@@ -98,7 +98,7 @@ def test_referral_to_sote_and_its_tasks_reach_the_sender_as_status_updates(
     assert [i for i in issues if i.severity in {"error", "fatal"}] == []
 
     deadline = time.monotonic() + 30
-    while ReferralRegister.open(data_dir).referral("L-2025-000871") is None:
+    while ReferralRegister.open(data_dir).referral(ReferralKey("lahti", "L-2025-000871")) is None:
         assert time.monotonic() < deadline, "the referral never reached the register"
         time.sleep(0.1)
 

@@ -193,4 +193,9 @@ def test_authority_message_keys_and_reasons() -> None:
 def test_sote_reasons() -> None:
     page = _page("partners/sote.md")
     reasons = {_code(row[0]) for row in _rows(_section(page, "Dead letters"))}
-    assert reasons == {*sote_inbound.REASONS, "unknown-referral", "illegal-transition"}
+    assert reasons == {
+        *sote_inbound.REASONS,
+        "unknown-referral",
+        "ambiguous-referral",
+        "illegal-transition",
+    }

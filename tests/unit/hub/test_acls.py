@@ -34,8 +34,8 @@ CONTRACT_FILES = sorted(p for p in CONTRACT_DIR.glob("*.yaml") if p.stem != "mun
 #: DESIGN §3: who sends each raw topic into the hub.
 PRODUCERS = {
     "kela": {"in.kela.benefit-day"},
-    "lahti": {"in.lahti.client-status", "in.lahti.service-referral"},
-    "ph": {"in.ph.client-status", "in.ph.service-referral"},
+    "lahti": {"in.lahti.client-status", "in.lahti.referral-status", "in.lahti.service-referral"},
+    "ph": {"in.ph.client-status", "in.ph.referral-status", "in.ph.service-referral"},
     "sote": {"in.sote.referral-status"},
 }
 

@@ -13,6 +13,8 @@ DESIGN_TABLE = {
     "out.sote.service-referral", "out.lahti.service-referral", "out.ph.service-referral",
     "in.sote.referral-status", "hub.referral-status.v1", "out.lahti.referral-status",
     "out.ph.referral-status",
+    # The authorities' answers to the integration training the other one referred to them.
+    "in.lahti.referral-status", "in.ph.referral-status",
     "hub.deadletter.v1", "hub.audit.v1",
 }  # fmt: skip
 
