@@ -81,6 +81,12 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
     *_flow("client-status", ("lahti", "ph"), ("kela", "lahti", "ph", "sote")),
     *_flow("service-referral", ("lahti", "ph"), ("sote", "lahti", "ph")),
     *_flow("referral-status", ("sote",), ("lahti", "ph")),
+    TopicSpec(
+        "out.keha.statistics",
+        TopicKind.OUTBOUND,
+        "statistics",
+        "monthly statistics to keha: aggregated figures per area and month, no persons",
+    ),
     TopicSpec(DEADLETTER_TOPIC, TopicKind.DEADLETTER, None, "messages that could not be handled"),
     TopicSpec(AUDIT_TOPIC, TopicKind.AUDIT, None, "the audit stream"),
 )

@@ -13,6 +13,7 @@ DESIGN_TABLE = {
     "out.sote.service-referral", "out.lahti.service-referral", "out.ph.service-referral",
     "in.sote.referral-status", "hub.referral-status.v1", "out.lahti.referral-status",
     "out.ph.referral-status",
+    "out.keha.statistics",
     "hub.deadletter.v1", "hub.audit.v1",
 }  # fmt: skip
 
