@@ -161,3 +161,11 @@ def test_a_sum_behind_a_hidden_persons_count_is_hidden() -> None:
     hidden: Published[int] = Published(None)
     assert protect_sum(Decimal("99.00"), hidden).suppressed
     assert protect_sum(250, hidden).suppressed
+
+
+@pytest.mark.parametrize("counts", [{"a": 1, "b": 3}, {"a": 2, "b": 2}, {"a": 4, "b": 0}])
+def test_a_total_of_one_to_four_over_several_hidden_cells_is_hidden(
+    counts: dict[str, int],
+) -> None:
+    row = protect_row(counts)
+    assert row.total.suppressed

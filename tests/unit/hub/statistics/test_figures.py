@@ -242,3 +242,71 @@ def test_the_counter_is_the_last_record_on_or_before_month_end() -> None:
     ph = month_figures(facts, MARCH, "ph").counter_past
     assert lahti == {100: 1, 300: 1, 1000: 0}
     assert ph == {100: 1, 300: 1, 1000: 0}
+
+
+def test_each_person_counts_once_in_their_cell_and_a_skipped_one_stops_nothing() -> None:
+    jobseekers, _, long_term = _figures(
+        _status("a", "2025-02-01", area=None),  # first, and outside both areas
+        _status("b", "2025-02-01", active=False),
+        _status("c", "2023-01-01"),
+        _status("d", "2023-06-01"),
+        _status("e", "2025-03-01"),
+    )
+    assert jobseekers["02"] == 3
+    assert long_term == 2
+
+
+def test_the_day_before_a_change_decides_whether_a_spell_begins() -> None:
+    _, spells, _ = _figures(
+        _status("a", "2025-03-01", U),
+        _status("a", "2025-03-09", E),  # one day employed
+        _status("a", "2025-03-10", U),
+    )
+    assert spells == 2
+
+
+@pytest.mark.parametrize(("text", "valid"), [("1899-12", False), ("1900-01", True)])
+def test_months_begin_in_1900(text: str, valid: bool) -> None:
+    if valid:
+        assert Month.parse(text) == Month(1900, 1)
+    else:
+        with pytest.raises(ValueError, match="is not a month"):
+            Month.parse(text)
+
+
+def test_every_referral_and_outcome_is_counted_and_a_new_receiver_gets_its_column() -> None:
+    facts = Facts(
+        referrals=[
+            _referral("L-1", "2025-03-01"),
+            _referral("L-2", "2025-03-02"),
+            _referral("L-3", "2025-03-03", to="kela"),
+        ],
+        outcomes=[
+            OutcomeFact("lahti", "L-1", ReferralState.ACCEPTED, dt.date(2025, 3, 5)),
+            OutcomeFact("lahti", "L-2", ReferralState.ACCEPTED, dt.date(2025, 3, 6)),
+        ],
+    )
+    figures = month_figures(facts, MARCH, "lahti")
+    assert figures.referrals_sent["health_check"] == {"sote": 2, "lahti": 0, "ph": 0, "kela": 1}
+    assert figures.outcomes["health_check"]["accepted"] == 2
+
+
+def test_persons_are_distinct_per_benefit() -> None:
+    facts = Facts(
+        payments=[
+            _paid(1, "a", "2025-03-05"),
+            _paid(2, "b", "2025-03-06"),
+            _paid(3, "a", "2025-03-07"),
+        ]
+    )
+    assert month_figures(facts, MARCH, "lahti").benefits["labour_market_subsidy"].persons == 2
+
+
+def test_the_counter_follows_the_payment_date_not_the_arrival() -> None:
+    facts = Facts(
+        payments=[
+            _paid(1, "a", "2025-03-31", cumulative=999),
+            _paid(2, "a", "2025-03-05", cumulative=1001),  # arrived later, paid earlier
+        ]
+    )
+    assert month_figures(facts, MARCH, "lahti").counter_past[1000] == 0
