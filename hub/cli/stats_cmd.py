@@ -100,7 +100,10 @@ def _document_now(
 
 
 def _table(document: MonthlyStatistics, title: str) -> Table:
-    table = Table("figure", "category", "subcategory", "value", title=title, title_justify="left")
+    table = Table(title=title, title_justify="left")
+    for column in ("figure", "category", "subcategory"):
+        table.add_column(column, overflow="fold")
+    table.add_column("value", justify="right", no_wrap=True)
     for _area, _month, _version, figure, category, subcategory, value in csv_rows(document):
         table.add_row(figure, category, subcategory, value)
     return table
