@@ -13,6 +13,8 @@ from hub.cli import main
 from hub.statistics.document import CSV_COLUMNS
 from hub.statistics.route import statistics_route
 from hub.statistics.store import open_store
+from tests.postgres import PostgresServer
+from tests.support import free_port
 from tests.unit.hub.statistics.events import paid, status
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
@@ -96,3 +98,34 @@ def test_the_table_names_its_markers(cli_env: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "lahti 2025-03, version 1" in out
     assert "<5: a suppressed count" in out
+
+
+@pytest.mark.audit
+def test_the_figures_come_from_postgresql_when_configured(
+    cli_env: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    postgres: PostgresServer,
+) -> None:
+    dsn = postgres.new_database()
+    store = open_store(cli_env, dsn)
+    route = statistics_route(store)
+    try:
+        for n in range(5):
+            route.translate(status(n, "2025-03-03")).settle()  # type: ignore[union-attr]
+    finally:
+        store.close()
+    monkeypatch.setenv("HUB_STATISTICS_DSN", dsn)
+    assert main(["stats", "month", "2025-03", "--area", "lahti", "--format", "json"]) == 0
+    [document] = json.loads(capsys.readouterr().out)
+    assert document["jobseekers_by_status"]["cells"]["02"]["value"] == 5
+    assert not (cli_env / "statistics.sqlite3").exists()
+
+
+def test_an_unreachable_statistics_database_is_one_line(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_STATISTICS_DSN", f"postgresql://hub@127.0.0.1:{free_port()}/hub")
+    assert main(["stats", "month", "2025-03"]) == 1
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.startswith("hub: error: HUB_STATISTICS_DSN: cannot connect:")
