@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
@@ -94,12 +95,12 @@ def _benefits(
     return by_benefit, _payments(total, persons.total)
 
 
+@dataclass(frozen=True, slots=True)
 class Correction:
     """What makes a document a correction: the version it replaces, and why."""
 
-    def __init__(self, replaces_version: int, reason: str) -> None:
-        self.replaces_version = replaces_version
-        self.reason = reason
+    replaces_version: int
+    reason: str
 
 
 def build_event(

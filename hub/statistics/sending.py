@@ -145,8 +145,8 @@ def prepare_send(
         return Prepared(build_event(figures, area, month, now))
     last = sent[-1]
     last_event = MonthlyStatisticsEvent.model_validate_json(last.document)
-    correction = Correction(last.version, reason or "-")
-    candidate = build_event(figures, area, month, now, correction)
+    pending = reason or PENDING_REASON.format(version=last.version)
+    candidate = build_event(figures, area, month, now, Correction(last.version, pending))
     if figures_of(candidate.data) == figures_of(last_event.data):
         return Prepared(None, unchanged_since=last.version)
     if reason is None:
