@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from hub.cli._common import err, out, run, start_command
-from hub.errors import ConfigurationError
+from hub.errors import ConfigurationError, HubError
 from hub.settings import HubSettings
 from hub.statistics.document import HIDDEN_COUNT, HIDDEN_SUM, csv_rows, render_csv
 from hub.statistics.figures import Month
@@ -40,6 +40,12 @@ MonthArgument = Annotated[str, typer.Argument(help="The month, YYYY-MM (e.g. 202
 AreaOption = Annotated[
     Authority | None, typer.Option("--area", help="lahti or ph (default: both).")
 ]
+
+
+class NeverSentError(HubError):
+    """A resend of a month that was never sent."""
+
+    exit_code = 2
 
 
 def _month(text: str) -> Month:
@@ -181,6 +187,32 @@ def send_command(
                     "sent to out.keha.statistics",
                     markup=False,
                 )
+
+
+@stats_app.command("resend")
+def resend_command(month: MonthArgument, area: AreaOption = None) -> None:
+    """Publish the last version sent of MONTH again, byte for byte (same event id), for a
+    consumer that missed it; a month never sent is refused."""
+    from hub.statistics.publish import publish_documents  # noqa: PLC0415 - Kafka is heavy.
+    from schemas.monthly_statistics import MonthlyStatisticsEvent  # noqa: PLC0415
+
+    chosen = _month(month)
+    settings = start_command()
+    with _store(settings) as store:
+        last = []
+        for chosen_area in _areas(area):
+            versions = store.sent(chosen_area.value, str(chosen))
+            if not versions:
+                raise NeverSentError(f"{chosen_area.value} {chosen} was never sent")
+            last.append(versions[-1])
+        events = [MonthlyStatisticsEvent.model_validate_json(v.document) for v in last]
+        payloads = [v.document.encode("utf-8") for v in last]
+        for event in run(publish_documents(settings, store, events, payloads=payloads)):
+            out.print(
+                f"{event.data.area.value} {event.data.month}: version {event.data.version} "
+                "sent again to out.keha.statistics",
+                markup=False,
+            )
 
 
 @stats_app.command("rebuild")

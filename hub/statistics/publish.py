@@ -41,16 +41,26 @@ def _legal_basis(settings: HubSettings) -> str:
 
 
 async def publish_documents(
-    settings: HubSettings, store: StatisticsStore, events: Sequence[MonthlyStatisticsEvent]
+    settings: HubSettings,
+    store: StatisticsStore,
+    events: Sequence[MonthlyStatisticsEvent],
+    *,
+    payloads: Sequence[bytes] | None = None,
 ) -> list[MonthlyStatisticsEvent]:
-    """Publish ``events`` in order, audit each, record each as sent; the events sent."""
+    """Publish ``events`` in order, audit each, record each as sent; the events sent.
+
+    ``payloads`` (one per event) are the exact bytes to publish: a resend repeats the bytes
+    that were sent, not a new rendering of them.
+    """
     legal_basis = _legal_basis(settings)
     recorder = open_recorder(settings)
     producer = await started_producer(connection_for(settings))
     sent = []
     try:
-        for event in events:
-            payload = event.model_dump_json().encode("utf-8")
+        for index, event in enumerate(events):
+            payload = (
+                event.model_dump_json().encode("utf-8") if payloads is None else payloads[index]
+            )
             landed = await producer.send_and_wait(
                 STATISTICS_TOPIC,
                 payload,

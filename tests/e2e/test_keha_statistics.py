@@ -197,13 +197,19 @@ def test_a_month_reaches_the_state_as_aggregates_and_a_correction_as_version_two
     assert "lahti 2025-03: version 2 sent to out.keha.statistics" in corrected.stdout
     assert "ph 2025-03: figures unchanged since version 1, nothing sent" in corrected.stdout
 
+    resent = run_hub("stats", "resend", "2025-03", "--area", "ph", env=hub.env)
+    assert resent.returncode == 0, resent.stderr
+    assert resent.stdout.strip() == "ph 2025-03: version 1 sent again to out.keha.statistics"
+
     records = asyncio.run(
-        read_topic(hub.bootstrap, "out.keha.statistics", until=lambda r: len(r) >= 3)
+        read_topic(hub.bootstrap, "out.keha.statistics", until=lambda r: len(r) >= 4)
     )
     documents = [json.loads(r.value or b"{}") for r in records]
     assert sorted((d["subject"], d["data"]["version"]) for d in documents) == [
-        ("lahti/2025-03", 1), ("lahti/2025-03", 2), ("ph/2025-03", 1),
+        ("lahti/2025-03", 1), ("lahti/2025-03", 2), ("ph/2025-03", 1), ("ph/2025-03", 1),
     ]  # fmt: skip
+    first_ph, again_ph = [r.value for r in records if r.key == b"ph/2025-03"]
+    assert again_ph == first_ph  # the same bytes, the same event id
     [second] = [d for d in documents if d["data"]["version"] == 2]
     assert second["id"] == "statistics-lahti-2025-03-v2"
     assert (second["data"]["replaces_version"], second["data"]["reason"]) == (1, reason)
@@ -217,7 +223,7 @@ def test_a_month_reaches_the_state_as_aggregates_and_a_correction_as_version_two
         for record in asyncio.run(read_topic(hub.bootstrap, topic, until=lambda r: False,
                                              timeout_s=2.0))
     ]  # fmt: skip
-    assert len(texts) == 3
+    assert len(texts) == 4
     texts.append(_month(hub, "--format", "csv").stdout)
     texts.append(_month(hub, "--format", "json").stdout)
     for text in texts:

@@ -129,3 +129,11 @@ def test_an_unreachable_statistics_database_is_one_line(
     assert main(["stats", "month", "2025-03"]) == 1
     line = _one_error_line(capsys.readouterr().err)
     assert line.startswith("hub: error: HUB_STATISTICS_DSN: cannot connect:")
+
+
+def test_a_month_never_sent_cannot_be_sent_again(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stats", "resend", "2025-03", "--area", "lahti"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line == "hub: error: lahti 2025-03 was never sent"
