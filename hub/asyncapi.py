@@ -33,6 +33,7 @@ from faststream.specification import AsyncAPI
 from hub import __version__
 from hub.asyncapi_messages import (
     BINDING_VERSION,
+    aggregate_message,
     audit_record_message,
     canonical_message,
     checkpoint_anchor_message,
@@ -41,7 +42,7 @@ from hub.asyncapi_messages import (
     inbound_message,
 )
 from hub.connector import Connector
-from hub.contracts import ContractBook, Receipt
+from hub.contracts import AggregateReceipt, ContractBook, Receipt
 from hub.json_refs import reachable
 from hub.pipeline import Route, wire_route
 from hub.projection_schema import event_type_of, projected_schema
@@ -49,7 +50,7 @@ from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.runtime import contract_book_for, renderers_for, routes_for
 from hub.settings import HubSettings
 from hub.topics import AUDIT_TOPIC, DEADLETTER_TOPIC, TOPICS, TopicKind, TopicSpec
-from schemas.catalogue import EVENT_TYPES
+from schemas.catalogue import DOCUMENT_TYPES, EVENT_TYPES
 
 __all__ = ["HubApplication", "asyncapi_document", "asyncapi_drift", "render_asyncapi"]
 
@@ -99,6 +100,9 @@ def build_application(connectors: Sequence[Connector], data_dir: Path) -> HubApp
     book = contract_book_for(settings, connectors)
     for topic in dict.fromkeys(receipt.topic for _, receipt in _receipts(book)):
         broker.publisher(topic, title=topic)
+    for _, aggregate in _aggregates(book):
+        document = DOCUMENT_TYPES[aggregate.document]
+        broker.publisher(aggregate.topic, schema=document, title=aggregate.topic)
     broker.publisher(DEADLETTER_TOPIC, title=DEADLETTER_TOPIC)
     broker.publisher(AUDIT_TOPIC, title=AUDIT_TOPIC)
     return HubApplication(broker, routes, book, renderers_for(connectors))
@@ -145,6 +149,12 @@ def _receipts(book: ContractBook) -> Iterator[tuple[str, Receipt]]:
     for partner, contract in book.contracts.items():
         for receipt in contract.receives:
             yield partner.value, receipt
+
+
+def _aggregates(book: ContractBook) -> Iterator[tuple[str, AggregateReceipt]]:
+    for partner, contract in book.contracts.items():
+        for aggregate in contract.aggregates:
+            yield partner.value, aggregate
 
 
 def _complete(generated: Mapping[str, Any], app: HubApplication) -> dict[str, Any]:
@@ -210,8 +220,19 @@ def _messages_of(
             )
             for partner, receipt in _receipts(app.book)
             if receipt.topic == spec.name
+        ] + [
+            aggregate_message(partner, aggregate, _model_schema(aggregate, schemas))
+            for partner, aggregate in _aggregates(app.book)
+            if aggregate.topic == spec.name
         ]
     return []
+
+
+def _model_schema(aggregate: AggregateReceipt, schemas: Mapping[str, Any]) -> str:
+    name = DOCUMENT_TYPES[aggregate.document].__name__
+    if name not in schemas:
+        raise LookupError(f"FastStream described no schema {name} for {aggregate.topic}")
+    return name
 
 
 def _payload(receipt: Receipt, schemas: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any, Final
 from hub.audit.anchors import ANCHOR_CONTENT_TYPE, ANCHOR_KEY
 from hub.audit.records import RECORD_FORMAT, Direction
 from hub.audit.stream import AUDIT_CONTENT_TYPE
-from hub.contracts import Receipt
+from hub.contracts import AggregateReceipt, Receipt
 from hub.deadletter import (
     DLQ_CONNECTOR,
     DLQ_DETAIL,
@@ -31,6 +31,7 @@ from schemas.person_ref import PERSON_REF_PATTERN
 
 __all__ = [
     "BINDING_VERSION",
+    "aggregate_message",
     "audit_record_message",
     "canonical_message",
     "checkpoint_anchor_message",
@@ -109,6 +110,28 @@ def delivery_message(
         "payload": dict(payload),
         "correlationId": dict(_CORRELATION),
         "bindings": _keyed_by_person(),
+    }
+
+
+def aggregate_message(
+    partner: str, aggregate: AggregateReceipt, payload_schema: str
+) -> dict[str, Any]:
+    """A document of aggregated figures ``partner`` receives: about no person at all."""
+    return {
+        "name": f"{aggregate.topic}.{aggregate.document}",
+        "title": f"{aggregate.document} for {partner} (CloudEvents 1.0, structured mode)",
+        "summary": f"{aggregate.contents} Legal basis {aggregate.legal_basis.statute}, "
+        f"{aggregate.legal_basis.section}. See docs/contracts/{partner}.md.",
+        "contentType": CLOUDEVENTS_CONTENT_TYPE,
+        "headers": _event_headers(CLOUDEVENTS_CONTENT_TYPE),
+        "payload": {"$ref": f"#/components/schemas/{payload_schema}"},
+        "correlationId": dict(_CORRELATION),
+        "bindings": {
+            "kafka": {
+                "key": _text("<area>/<month> (the CloudEvents subject): never a person."),
+                "bindingVersion": BINDING_VERSION,
+            }
+        },
     }
 
 

@@ -121,6 +121,11 @@ class HubSettings(BaseSettings):
         default=None,
         description="Audit store DSN (postgresql://user@host/db). Unset: SQLite in data_dir.",
     )
+    statistics_dsn: SecretStr | None = Field(
+        default=None,
+        description="Statistics store DSN (postgresql://user@host/db). Unset: SQLite in "
+        "data_dir (docs/partners/keha.md).",
+    )
     audit_signing_key_file: Path | None = Field(
         default=None,
         description="Ed25519 private key (PEM) that signs audit checkpoints. Unset: generated "

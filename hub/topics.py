@@ -83,6 +83,12 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
     # Päijät-Sote answers the referrals sent to it; each authority answers the integration
     # training the other one referred to it.
     *_flow("referral-status", ("sote", "lahti", "ph"), ("lahti", "ph")),
+    TopicSpec(
+        "out.keha.statistics",
+        TopicKind.OUTBOUND,
+        "statistics",
+        "monthly statistics to keha: aggregated figures per area and month, no persons",
+    ),
     TopicSpec(DEADLETTER_TOPIC, TopicKind.DEADLETTER, None, "messages that could not be handled"),
     TopicSpec(AUDIT_TOPIC, TopicKind.AUDIT, None, "the audit stream"),
 )

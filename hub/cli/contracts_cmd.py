@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from hub.cli._common import out, start_command
-from hub.contract_report import contract_markdown, contract_report
+from hub.contract_report import aggregates_of, contract_markdown, contract_report
 from hub.errors import ConfigurationError
 from hub.runtime import contract_book_for
 from schemas.codes import Partner
@@ -63,8 +63,16 @@ def show(
         return
     name, reports = contract_report(book, partner)
     out.print(f"[bold]{partner.value}[/]: {name}")
-    if not reports:
+    aggregates = aggregates_of(book, partner)
+    if not reports and not aggregates:
         out.print("receives nothing: there is no contract for this partner")
+    for aggregate in aggregates:
+        out.print(f"aggregated figures → {aggregate.topic} ({aggregate.document})", markup=False)
+        out.print(f"  {aggregate.contents}", markup=False)
+        basis = aggregate.legal_basis
+        confirmed = "" if basis.confirmed else " [yellow](awaiting confirmation)[/]"
+        out.print(f"  legal basis{confirmed}: {basis.statute}, {basis.section}")
+        out.print(f"  {basis.text}", markup=False)
     for report in reports:
         title = f"{report.family} → {report.topic} ({report.format}), {report.condition}"
         table = Table("field", "meaning", title=title, title_justify="left")

@@ -15,6 +15,7 @@ DESIGN_TABLE = {
     "out.ph.referral-status",
     # The authorities' answers to the integration training the other one referred to them.
     "in.lahti.referral-status", "in.ph.referral-status",
+    "out.keha.statistics",
     "hub.deadletter.v1", "hub.audit.v1",
 }  # fmt: skip
 
