@@ -40,7 +40,7 @@ from hub.landings import Landings
 from hub.logs import get_logger
 from hub.metrics import HubMetrics, serve_http, watch_lag
 from hub.pipeline import Progress, Route, wire_route
-from hub.provisioning import provision_topics
+from hub.provisioning import provision_topics, wait_for_group_coordinators
 from hub.referral_tracking import referral_tracking_route
 from hub.referrals import ReferralRegister
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
@@ -233,6 +233,9 @@ async def serve(
         local, bootstrap = await _bootstrap(settings, running)
         connection = KafkaConnection(bootstrap, settings)
         await provision_topics(connection)
+        if local is not None:
+            # A new local broker's offsets topic is made on first demand: make it now, quietly.
+            await wait_for_group_coordinators(connection, (r.consumer_group for r in routes))
         kafka = build_kafka_broker(connection)
         metrics, ready = HubMetrics(), asyncio.Event()
         if settings.metrics_port is not None:

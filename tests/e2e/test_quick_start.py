@@ -27,6 +27,9 @@ ROUTINE: Final = (
     "is being executed",
     "event not routed",
     "audit checkpoint signed",
+    # aiokafka, once per consumer, while a new broker makes its offsets topic on demand.
+    "GroupCoordinatorNotAvailable",
+    "Marking the coordinator dead",
 )
 #: An info line is a sentence and a few fields; a consumer's partition list was 300-600.
 LONGEST_LINE: Final = 300
