@@ -46,6 +46,10 @@ class Direction(StrEnum):
     DEAD_LETTERED = "dead-lettered"
     NOT_ROUTED = "not-routed"
     REPLAYED = "replayed"
+    #: A dead letter sent again to its source topic by an operator (``hub deadletters``).
+    RESUBMITTED = "resubmitted"
+    #: A dead letter an operator closed without sending it again.
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)
