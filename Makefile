@@ -2,7 +2,8 @@
 #   make run   - the hub on its own local Apache Kafka (Java and Kafka's jars set up first)
 #   make test  - lint, types, the schema gate (drift, compatibility, AsyncAPI) and the tests
 #                (installs a Java runtime and Maven, Kafka's pinned jars and Debian's
-#                postgresql when missing: the tests run against real Kafka and PostgreSQL)
+#                postgresql and chromium when missing: the tests run against real Kafka and
+#                PostgreSQL, and the console's tests in a real browser)
 #   make kafka - only the Java runtime, Maven and the pinned Kafka jars
 #   make fuzz  - the fuzz tests of tests/fuzz at 10,000 inputs per test (about 15 minutes)
 #   make bench - the benchmarks of bench/ and the fuzzing (long: see bench/README.md)
@@ -12,7 +13,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck postgresql kafka bench fuzz clean
+.PHONY: run test lint typecheck postgresql kafka chromium bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -35,13 +36,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck postgresql kafka
+test: lint typecheck postgresql kafka chromium
 	$(BIN)/hub schemas check --asyncapi docs/asyncapi.yaml
 	$(BIN)/pytest
 
 # The audit tests need Debian's PostgreSQL server binaries (installed when missing).
 postgresql:
 	@.ci/ensure-postgresql
+
+# The console's browser tests drive Debian's chromium with Playwright (installed when missing).
+chromium:
+	@.ci/ensure-chromium
 
 bench: kafka
 	$(BIN)/python -m bench

@@ -205,6 +205,15 @@ class ReferralRegister:
         state = self._staged_states.get(referral_id)
         return record if state is None else replace(record, state=state)
 
+    def recent(self, limit: int) -> list[ReferralRecord]:
+        """The ``limit`` referrals recorded last (committed), newest first."""
+        rows = self._store.all(
+            "SELECT referral_id, person_ref, sender, recipient, service, state "
+            "FROM referrals ORDER BY rowid DESC LIMIT ?",
+            (limit,),
+        )
+        return [ReferralRecord(*(str(value) for value in row)) for row in rows]
+
     def has_open_referral(self, person_ref: str, recipient: str, at: dt.datetime) -> bool:
         """True if, at the time ``at``, the person had a referral with ``recipient`` that was
         sent and not yet final.

@@ -50,6 +50,8 @@ class Direction(StrEnum):
     RESUBMITTED = "resubmitted"
     #: A dead letter an operator closed without sending it again.
     CLOSED = "closed"
+    #: Personal data shown to a person through the console (an auditor's request).
+    DISCLOSED = "disclosed"
 
 
 @dataclass(frozen=True, slots=True)
