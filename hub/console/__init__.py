@@ -3,3 +3,5 @@
 
 Importing this package loads no web framework: the CLI's dead-letter commands need none.
 """
+
+__all__: list[str] = []

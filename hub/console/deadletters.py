@@ -57,9 +57,11 @@ __all__ = [
     "DeadLetterId",
     "DeadLetterStateError",
     "Disposition",
+    "EditedPayloadError",
     "QuarantinedLetter",
     "Resubmission",
     "State",
+    "UnknownDeadLetterError",
     "close",
     "dispositions",
     "matching",
@@ -68,6 +70,7 @@ __all__ = [
     "required_reason",
     "restore_identity_codes",
     "resubmit",
+    "state_of",
 ]
 
 #: The audit chain of operators' decisions about dead letters.

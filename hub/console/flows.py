@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
-import httpx
+import httpx2
 from prometheus_client.parser import text_string_to_metric_families
 
 __all__ = ["FlowView", "RouteFlow", "TopicLag", "flows_from_text", "scraper"]
@@ -110,7 +110,7 @@ def scraper(url: str) -> Callable[[], Awaitable[str]]:
     """Reads the hub's ``/metrics`` at ``url``."""
 
     async def scrape() -> str:
-        async with httpx.AsyncClient(timeout=5.0) as client:
+        async with httpx2.AsyncClient(timeout=5.0) as client:
             response = await client.get(url)
             response.raise_for_status()
             return response.text

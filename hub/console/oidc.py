@@ -9,7 +9,6 @@ neither is not let in. The person's name is the ``preferred_username`` (else ``e
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,10 +52,7 @@ class OidcSignIn:
     """The authorization code flow against the configured provider."""
 
     def __init__(self, settings: ConsoleSettings) -> None:
-        with warnings.catch_warnings():
-            # authlib announces a future move of its httpx integration on import.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            from authlib.integrations.starlette_client import OAuth  # noqa: PLC0415
+        from authlib.integrations.starlette_client import OAuth  # noqa: PLC0415 - OIDC only
 
         secret = settings.oidc_client_secret
         self._claim = settings.oidc_role_claim
