@@ -1,5 +1,6 @@
 # The two commands of the quick start. Each creates or refreshes .venv when needed.
-#   make run   - the hub on its own local Apache Kafka (Java and Kafka's jars set up first)
+#   make run   - the hub on its own local Apache Kafka (Java and Kafka's jars set up first),
+#                with its web console on http://127.0.0.1:8470/
 #   make test  - lint, types, the schema gate (drift, compatibility, AsyncAPI) and the tests
 #                (installs a Java runtime and Maven, Kafka's pinned jars and Debian's
 #                postgresql and chromium when missing: the tests run against real Kafka and
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: kafka
-	$(BIN)/hub up
+	$(BIN)/hub up --console
 
 # Apache Kafka from Maven Central (hub/broker/kafka/pom.xml): Java and Maven installed with
 # apt-get when missing, the jars copied once into ~/.cache/paijathame-hub.

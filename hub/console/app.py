@@ -164,7 +164,10 @@ class _Console:
 
     async def login(self, request: Request) -> Response:
         if request.method == "GET":
-            return self.page(request, "login.html", oidc=self.oidc is not None, error=None)
+            accounts = bool(await self.store_call(self.context.users.names))
+            return self.page(
+                request, "login.html", oidc=self.oidc is not None, error=None, accounts=accounts
+            )
         form = await _form(request)
         user = await self.store_call(
             self.context.users.authenticate, _text(form, "name"), _text(form, "password")

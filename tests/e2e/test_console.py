@@ -28,7 +28,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.conftest import hub_env, run_hub
-from tests.e2e.test_authorities_story import JOBSEEKER, SECRET, _status
+from tests.e2e.test_authorities_story import JOBSEEKER, SECRET, _referral, _status
 from tests.integration.conftest import read_topic
 from tests.support import free_port, send_each
 
@@ -150,10 +150,15 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
     # A good message and one with a month 13: the flow shows one in, one dead letter.
     good = _status("m-1", "398", "02", "2025-03-01")
     bad = _status("m-2", "398", "02", "2025-13-01")
+    referral = _referral("L-2025-1", JOBSEEKER, "lahti", "sote", "KUNTOUTTAVA_TYOTOIMINTA")
     _off_the_loop(
         send_each(
             console_hub.bootstrap,
-            [("in.lahti.client-status", None, good), ("in.lahti.client-status", None, bad)],
+            [
+                ("in.lahti.client-status", None, good),
+                ("in.lahti.client-status", None, bad),
+                ("in.lahti.service-referral", None, referral),
+            ],
         )
     )
     row = page.locator("#routes tr[data-route='lahti.client-status']")
@@ -203,6 +208,10 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
     # The auditor: verification, the resubmission in the log, a code only on request.
     _sign_in(page, url, AUDITOR)
     page.get_by_role("link", name="Referrals").click()
+    page.get_by_role("link", name="L-2025-1").click()
+    expect(page.locator("#referral")).to_contain_text("sent")
+    expect(page.locator("#history tbody tr")).to_have_count(1)
+    assert JOBSEEKER not in page.content()
     _shot(page, "referrals")
     page.get_by_role("link", name="Audit").click()
     handled = page.locator("#handled tbody tr")
