@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from hub.audit.records import AuditDraft, Direction, EventFacts
-from hub.audit.store import open_audit_store
+from hub.audit.store import AuditStore
 from hub.console.deadletters import (
     DEADLETTER_CHAIN,
     MAX_REASON,
@@ -94,12 +93,12 @@ def test_letters_show_only_masked_text() -> None:
     assert file.source_topic is None
 
 
-def test_filters_select_at_their_boundaries(tmp_path: Path) -> None:
+def test_filters_select_at_their_boundaries(audit_store: AuditStore) -> None:
     a = _letter(0, 1, "bad-date", "in.lahti.client-status", 0)
     b = _letter(0, 2, "malformed-json", "in.ph.client-status", 1)
     c = _letter(1, 0, "bad-date", "in.ph.client-status", 2)
     letters = [a, b, c]
-    store = open_audit_store(tmp_path, None)
+    store = audit_store
     close = AuditDraft(
         Direction.CLOSED,
         b"",
@@ -113,7 +112,6 @@ def test_filters_select_at_their_boundaries(tmp_path: Path) -> None:
     # Another chain naming the same dead letter is not an operator's decision.
     store.append([("replay", AuditDraft(Direction.CLOSED, b"", replay_of=a.id.reference))])
     known = dispositions(store)
-    store.close()
     assert set(known) == {b.id}
     assert (known[b.id].state, known[b.id].by, known[b.id].reason) == (State.CLOSED, "olli", "junk")
     assert state_of(a.id, known) is State.OPEN
