@@ -9,13 +9,13 @@ identity codes of a dead letter, each request recorded in the audit log as a dis
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -325,7 +325,7 @@ class _Console:
                 message=None,
                 error=mask_identity_codes(str(exc)),
             )
-        return RedirectResponse(f"/deadletters/{letter.id}?message={done}", 303)
+        return RedirectResponse(f"/deadletters/{letter.id}?message={quote(done)}", 303)
 
     def _close(self, letter: QuarantinedLetter, by: str, reason: str) -> None:
         close(self.context.recorder, letter, by=by, reason=reason)
@@ -470,10 +470,6 @@ def create_app(context: ConsoleContext) -> Starlette:
     pages = _Console(context)
     static = Path(str(resources.files("hub.console") / "static"))
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-
     return Starlette(
         routes=[
             Route("/", pages.home),
@@ -505,7 +501,6 @@ def create_app(context: ConsoleContext) -> Starlette:
             ),
         ],
         exception_handlers={HTTPException: pages.forbidden},
-        lifespan=lifespan,
     )
 
 

@@ -72,6 +72,8 @@ async def run_console(
         port=console.port,
         ssl_certfile=None if console.tls_cert_file is None else str(console.tls_cert_file),
         ssl_keyfile=None if console.tls_key_file is None else str(console.tls_key_file),
+        # The hub's logging (identity codes masked) and not uvicorn's own handlers.
+        log_config=None,
         log_level="warning",
         access_log=False,
         server_header=False,

@@ -18,7 +18,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.conftest import hub_env, run_hub
+from tests.e2e.conftest import RunningHub, hub_env, run_hub
 from tests.e2e.test_authorities_story import JOBSEEKER, SECRET, _referral, _status
 from tests.integration.conftest import read_topic
 from tests.support import free_port, send_each
@@ -239,3 +239,40 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
     expect(disclosures.filter(has_text="console:aino")).to_have_count(2)  # the reveal, the look-up
     expect(disclosures.filter(has_text="out.kela.client-status")).to_have_count(2)
     assert JOBSEEKER not in page.locator("#person").inner_text()
+
+
+def test_hub_console_beside_a_running_hub_reads_its_metrics(
+    start_hub: Callable[..., RunningHub], browser: Browser, tmp_path: Path
+) -> None:
+    metrics_port, console_port = free_port(), free_port()
+    hub = start_hub(HUB_PSEUDONYM_SECRET=SECRET, HUB_METRICS_PORT=str(metrics_port))
+    hub.wait_ready()
+    _add_user(hub.env, "olli", "operator", OPERATOR[1])
+    env = {**hub.env, "HUB_CONSOLE_PORT": str(console_port), "HUB_CONSOLE_REFRESH_S": "1"}
+    out = tmp_path / "console.out"
+    with out.open("wb") as stdout:
+        console = subprocess.Popen(
+            [sys.executable, "-m", "hub", "console"],
+            env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "console on" not in out.read_text() and time.monotonic() < deadline:
+            assert console.poll() is None, out.read_text()
+            time.sleep(0.2)
+        url = f"http://127.0.0.1:{console_port}"
+        page = browser.new_page()
+        _sign_in(page, url, OPERATOR)
+        _off_the_loop(
+            send_each(
+                hub.bootstrap,
+                [("in.lahti.client-status", None, _status("m-1", "398", "02", "2025-03-01"))],
+            )
+        )
+        row = page.locator("#routes tr[data-route='lahti.client-status']")
+        expect(row.locator("td.in")).to_have_text("1", timeout=60_000)
+        expect(page.get_by_text("Hub: ready")).to_be_visible()
+    finally:
+        console.send_signal(2)
+        assert console.wait(30) == 0
+    assert "console stopped" in out.read_text()

@@ -13,6 +13,7 @@ from hub.console.deadletters import (
     MAX_REASON,
     DeadLetterFilter,
     DeadLetterId,
+    Disposition,
     EditedPayloadError,
     QuarantinedLetter,
     State,
@@ -128,3 +129,54 @@ def test_filters_select_at_their_boundaries(audit_store: AuditStore) -> None:
     assert ids(DeadLetterFilter(since=b.timestamp)) == [b.id, c.id]
     assert ids(DeadLetterFilter(until=b.timestamp)) == [a.id]
     assert ids(DeadLetterFilter(since=b.timestamp, until=c.timestamp)) == [b.id]
+
+
+def test_decisions_are_read_whole_and_only_from_the_operators_chain(
+    audit_store: AuditStore,
+) -> None:
+    first, second, third = DeadLetterId(0, 1), DeadLetterId(2, 30), DeadLetterId(1, 4)
+
+    def decision(
+        direction: Direction, letter: str, detail: str | None, **where: object
+    ) -> AuditDraft:
+        return AuditDraft(
+            direction,
+            b"{}",
+            where.get("topic"),
+            where.get("partition"),
+            where.get("offset"),
+            EventFacts(detail=detail),
+            replay_of=letter,
+            recorded_at=f"2025-03-01T08:00:{len(drafts):02}.000000Z",
+        )
+
+    drafts: list[AuditDraft] = []
+    for draft in (
+        # Not decisions: a record naming no dead letter, an output that names one.
+        (Direction.CLOSED, None, '{"by": "x", "reason": "y"}', {}),
+        (Direction.PRODUCED, DeadLetterId(5, 5).reference, '{"by": "x", "reason": "y"}', {}),
+        # Unreadable ones are passed over, not the end of the reading.
+        (Direction.CLOSED, "hub.deadletter.v1/zero/1", '{"by": "x", "reason": "y"}', {}),
+        (Direction.CLOSED, third.reference, "not json", {}),
+        (
+            Direction.RESUBMITTED,
+            first.reference,
+            '{"by": "olli", "reason": "fixed", "edited": true}',
+            {"topic": "in.lahti.client-status", "partition": 2, "offset": 17},
+        ),
+        (Direction.CLOSED, second.reference, None, {}),
+    ):
+        direction, letter, detail, where = draft
+        drafts.append(decision(direction, letter, detail, **where))
+    audit_store.append([(DEADLETTER_CHAIN, d) for d in drafts])
+    known = dispositions(audit_store)
+    assert known == {
+        first: Disposition(
+            State.RESUBMITTED,
+            "2025-03-01T08:00:04.000000Z",
+            "olli",
+            "fixed",
+            "in.lahti.client-status[2]@17",
+        ),
+        second: Disposition(State.CLOSED, "2025-03-01T08:00:05.000000Z", "", "", None),
+    }
