@@ -54,7 +54,7 @@ from hub.console.deadletters import (
     state_of,
 )
 from hub.console.flows import FlowView, flows_from_text, with_last_errors
-from hub.console.oidc import OidcSignIn
+from hub.console.oidc import OidcSignIn, OidcSignInError
 from hub.console.security import SecurityHeaders, csrf_token, csrf_valid, session_key
 from hub.console.users import Role, User, UserStore
 from hub.errors import HubError
@@ -192,7 +192,10 @@ class _Console:
     async def oidc_callback(self, request: Request) -> Response:
         if self.oidc is None:
             raise HTTPException(404)
-        user = await self.oidc.user(request)
+        try:
+            user = await self.oidc.user(request)
+        except OidcSignInError as exc:
+            return self.page(request, "login.html", 403, oidc=True, error=str(exc))
         if user is None:
             return self.page(
                 request, "login.html", 403, oidc=True, error="Your account has no console role."

@@ -12,13 +12,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx2
+from joserfc.errors import JoseError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.console.config import ConsoleSettings
 from hub.console.users import Role, User
+from hub.errors import HubError
 
-__all__ = ["OidcSignIn", "discovery_url", "role_from_claims", "user_from_claims"]
+__all__ = [
+    "OidcSignIn",
+    "OidcSignInError",
+    "discovery_url",
+    "role_from_claims",
+    "user_from_claims",
+]
+
+
+class OidcSignInError(HubError):
+    """The provider's answer could not be used (a bad signature, state, or no answer)."""
 
 
 def discovery_url(issuer: str) -> str:
@@ -74,7 +87,15 @@ class OidcSignIn:
 
     async def user(self, request: Request) -> User | None:
         """The user the provider's answer names (``None`` without a console role)."""
+        from authlib.common.errors import AuthlibBaseError  # noqa: PLC0415 - OIDC only
+
         client: Any = self._oauth.create_client("hub")
-        token = await client.authorize_access_token(request)
+        try:
+            token = await client.authorize_access_token(request)
+        except (AuthlibBaseError, JoseError, httpx2.HTTPError) as exc:
+            # The provider's text may be long or odd: the kind of failure is what helps.
+            raise OidcSignInError(
+                f"sign-in through the provider failed ({type(exc).__name__})"
+            ) from None
         claims = token.get("userinfo") or {}
         return user_from_claims(claims, self._claim)
