@@ -15,9 +15,38 @@ from hub.console.app import ConsoleContext, create_app
 from hub.console.config import ConsoleSettings
 from hub.console.flows import scraper
 from hub.console.users import UserStore
+from hub.errors import ConfigurationError
 from hub.settings import HubSettings
 
-__all__ = ["ConsoleServer", "metrics_source", "run_console"]
+__all__ = [
+    "ConsoleListenError",
+    "ConsoleServer",
+    "listening_socket",
+    "metrics_source",
+    "run_console",
+]
+
+
+class ConsoleListenError(ConfigurationError):
+    """The console's address cannot be listened on (taken, or not this machine's)."""
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port``, or one clear line saying why not.
+
+    Bound here rather than by uvicorn, which would end the whole process on a taken port.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConsoleListenError(
+            f"HUB_CONSOLE_HOST/HUB_CONSOLE_PORT: cannot listen on {host}:{port} ({exc.strerror})"
+        ) from None
+    return sock
 
 
 class ConsoleServer(uvicorn.Server):
@@ -61,12 +90,21 @@ async def run_console(
 ) -> None:
     """Serve the console until ``stop`` is set; ``started`` gets its URL once it listens."""
     console.check()
-    recorder = open_recorder(settings)
-    users = UserStore.open(settings.data_dir)
-    context = ConsoleContext(
-        settings, console, connection_for(settings), recorder, users, metrics_text
-    )
-    config = uvicorn.Config(
+    connection = connection_for(settings)
+    with contextlib.ExitStack() as opened:
+        sock = listening_socket(console.host, console.port)
+        opened.callback(sock.close)
+        recorder = open_recorder(settings)
+        opened.callback(recorder.store.close)
+        users = UserStore.open(settings.data_dir)
+        opened.callback(users.close)
+        context = ConsoleContext(settings, console, connection, recorder, users, metrics_text)
+        await _serve(ConsoleServer(_config(context)), sock, stop, started)
+
+
+def _config(context: ConsoleContext) -> uvicorn.Config:
+    console = context.console
+    return uvicorn.Config(
         create_app(context),
         host=console.host,
         port=console.port,
@@ -79,26 +117,30 @@ async def run_console(
         server_header=False,
         lifespan="on",
     )
-    server = ConsoleServer(config)
 
+
+async def _serve(
+    server: ConsoleServer,
+    sock: socket.socket,
+    stop: asyncio.Event,
+    started: Callable[[str], None],
+) -> None:
     async def stop_when_told() -> None:
         await stop.wait()
         server.should_exit = True
 
     stopper = asyncio.create_task(stop_when_told())
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         listening = asyncio.create_task(server.listening.wait())
         await asyncio.wait({listening, serving}, return_when=asyncio.FIRST_COMPLETED)
         listening.cancel()
         if server.started:
-            port = server.servers[0].sockets[0].getsockname()[1] if server.servers else console.port
-            scheme = "https" if console.tls else "http"
-            started(f"{scheme}://{console.host}:{port}/")
+            port = sock.getsockname()[1]
+            scheme = "https" if server.config.is_ssl else "http"
+            started(f"{scheme}://{server.config.host}:{port}/")
         await serving
     finally:
         stopper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await stopper
-        users.close()
-        recorder.store.close()

@@ -6,6 +6,7 @@ refusals by role or CSRF) or reads only the audit store.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.testclient import TestClient
 
 from hub.audit.recorder import AuditRecorder
+from hub.audit.signing import load_or_create_signing_key
 from hub.audit.store import open_audit_store
 from hub.broker.connection import KafkaConnection
 from hub.cli import main
@@ -23,6 +25,7 @@ from hub.console.config import ConsoleSettings, is_loopback, load_console_settin
 from hub.console.flows import flows_from_text, with_last_errors
 from hub.console.oidc import discovery_url, role_from_claims, user_from_claims
 from hub.console.security import CONTENT_SECURITY_POLICY
+from hub.console.server import ConsoleListenError, listening_socket, run_console
 from hub.console.users import MIN_PASSWORD, Role, User, UserStore
 from hub.errors import ConfigurationError
 from hub.metrics import HubMetrics
@@ -279,3 +282,31 @@ def test_flows_are_read_from_the_hubs_metrics() -> None:
         "ph.client-status",
     ]
     assert by_route["lahti.client-status"].last_error == "bad-date at …"
+
+
+def test_a_taken_port_is_one_line_and_nothing_left_open(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:1")
+    taken = listening_socket("127.0.0.1", 0)
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        with pytest.raises(ConsoleListenError, match=f"cannot listen on 127.0.0.1:{port}"):
+            asyncio.run(run_console(settings, ConsoleSettings(port=port), asyncio.Event(), None))
+    finally:
+        taken.close()
+    # Free again: the console binds it and stops when told.
+    urls: list[str] = []
+    load_or_create_signing_key(None, tmp_path, may_generate=True)
+
+    async def serve_then_stop() -> None:
+        stop = asyncio.Event()
+        await run_console(
+            settings,
+            ConsoleSettings(port=port),
+            stop,
+            None,
+            lambda url: (urls.append(url), stop.set()),
+        )
+
+    asyncio.run(serve_then_stop())
+    assert urls == [f"http://127.0.0.1:{port}/"]
