@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.errors import ConfigurationError
 
-__all__ = ["ConsoleSettings", "load_console_settings"]
+__all__ = ["ConsoleSettings", "is_loopback", "load_console_settings"]
 
 
 class ConsoleSettings(BaseSettings):

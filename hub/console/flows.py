@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import httpx2
 from prometheus_client.parser import text_string_to_metric_families
 
-__all__ = ["FlowView", "RouteFlow", "TopicLag", "flows_from_text", "scraper"]
+__all__ = ["FlowView", "RouteFlow", "TopicLag", "flows_from_text", "scraper", "with_last_errors"]
 
 
 @dataclass(slots=True)
