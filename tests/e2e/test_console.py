@@ -198,6 +198,41 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
     assert len(kela) == 2
     assert b"2025-03-01" in (kela[1].value or b"")
 
+    # Two more rejected: one is closed, the other resubmitted as an uploaded corrected file.
+    for number, change in enumerate(("m-3", "m-4"), start=2):
+        late = _status(change, "398", "02", "2025-13-02")
+        _off_the_loop(send_each(console_hub.bootstrap, [("in.lahti.client-status", None, late)]))
+        page.get_by_role("link", name="Flows").click()
+        expect(row.locator("td.dlq")).to_have_text(str(number), timeout=60_000)
+        page.goto(f"{url}/deadletters?state=open")
+        expect(letters).to_have_count(1)
+        letters.first.locator("a").click()
+        if change == "m-3":
+            page.locator("#close input[name=reason]").fill("sent again by Lahti as m-4")
+            page.get_by_role("button", name="Close without resubmitting").click()
+            expect(page.locator("#state")).to_contain_text("closed by olli")
+        else:
+            corrected = late.decode().replace(JOBSEEKER, "<hetu>").replace("13-02", "03-02")
+            page.locator("input[name=upload]").set_input_files(
+                files=[{"name": "m-4.json", "mimeType": "application/json",
+                        "buffer": corrected.encode()}]
+            )  # fmt: skip
+            page.locator("#resubmit input[name=reason]").fill("corrected file from Lahti")
+            page.get_by_role("button", name="Resubmit to in.lahti.client-status").click()
+            expect(page.locator("#state")).to_contain_text("resubmitted by olli")
+    page.goto(f"{url}/deadletters")
+    expect(letters).to_have_count(3)
+    expect(letters.filter(has_text="resubmitted")).to_have_count(2)
+    expect(letters.filter(has_text="closed")).to_have_count(1)
+    kela = _off_the_loop(
+        read_topic(
+            console_hub.bootstrap, "out.kela.client-status", until=lambda rs: len(rs) >= 3,
+            timeout_s=60,
+        )
+    )  # fmt: skip
+    assert len(kela) == 3
+    assert b"2025-03-02" in (kela[2].value or b"")
+
     # The operator may not open the audit, nor ask for the original bytes.
     assert page.goto(f"{url}/audit").status == 403
     response = page.request.post(f"{letter_path}/reveal", form={"reason": "curious"})
@@ -215,10 +250,12 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
     _shot(page, "referrals")
     page.get_by_role("link", name="Audit").click()
     handled = page.locator("#handled tbody tr")
-    expect(handled).to_have_count(1)
-    expect(handled.first).to_contain_text("resubmitted")
-    expect(handled.first).to_contain_text("month typed as 13; 03 confirmed by Lahti")
-    expect(handled.first).to_contain_text('"by":"olli"')
+    expect(handled).to_have_count(3)  # newest first
+    expect(handled.nth(2)).to_contain_text("resubmitted")
+    expect(handled.nth(2)).to_contain_text("month typed as 13; 03 confirmed by Lahti")
+    expect(handled.nth(2)).to_contain_text('"by":"olli"')
+    expect(handled.nth(1)).to_contain_text("closed")
+    expect(handled.nth(0)).to_contain_text("corrected file from Lahti")
     page.get_by_role("button", name="Verify every chain now").click()
     expect(page.locator("#verdict")).to_contain_text("Holds")
     _shot(page, "audit")
@@ -237,7 +274,7 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
     page.get_by_role("button", name="Look up").last.click()
     disclosures = page.locator("#disclosures tbody tr")
     expect(disclosures.filter(has_text="console:aino")).to_have_count(2)  # the reveal, the look-up
-    expect(disclosures.filter(has_text="out.kela.client-status")).to_have_count(2)
+    expect(disclosures.filter(has_text="out.kela.client-status")).to_have_count(3)
     assert JOBSEEKER not in page.locator("#person").inner_text()
 
 
