@@ -316,6 +316,15 @@ class ReferralRegister:
         found = (self.referral(ReferralKey(sender, referral_id)) for sender in sorted(senders))
         return [record for record in found if record is not None]
 
+    def recent(self, limit: int) -> list[ReferralRecord]:
+        """The ``limit`` referrals recorded last (committed), newest first."""
+        rows = self._store.all(
+            "SELECT referral_id, person_ref, sender, recipient, service, state "
+            "FROM referrals ORDER BY rowid DESC LIMIT ?",
+            (limit,),
+        )
+        return [ReferralRecord(*(str(value) for value in row)) for row in rows]
+
     def has_open_referral(self, person_ref: str, recipient: str, at: dt.datetime) -> bool:
         """True if, at the time ``at``, the person had a referral with ``recipient`` that was
         sent and not yet final.

@@ -209,8 +209,10 @@ async def serve(
     connectors: Sequence[Connector],
     announce: Callable[[HubStatus], None],
     stop: asyncio.Event | None = None,
+    metrics: HubMetrics | None = None,
 ) -> None:
-    """Run the hub until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    """Run the hub until ``stop`` is set or SIGINT/SIGTERM arrives; ``metrics`` lets a caller
+    (``hub up --console``) read the figures the hub keeps."""
     stop = stop or asyncio.Event()
     already = read_local_state(settings.data_dir) if settings.local_broker else None
     if already is not None:
@@ -237,7 +239,7 @@ async def serve(
             # A new local broker's offsets topic is made on first demand: make it now, quietly.
             await wait_for_group_coordinators(connection, (r.consumer_group for r in routes))
         kafka = build_kafka_broker(connection)
-        metrics, ready = HubMetrics(), asyncio.Event()
+        metrics, ready = metrics or HubMetrics(), asyncio.Event()
         if settings.metrics_port is not None:
             server = await serve_http(metrics, ready, settings.metrics_host, settings.metrics_port)
             running.push_async_callback(_close_server, server)

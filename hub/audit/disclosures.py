@@ -75,9 +75,13 @@ def _disclosure(record: AuditRecord) -> Disclosure:
 
 def disclosures_of(store: AuditStore, person_ref: str) -> Iterator[Disclosure]:
     """The person's disclosures to partners, oldest first."""
-    query = RecordQuery(person_ref=person_ref, directions=(Direction.PRODUCED, Direction.REPLAYED))
+    directions = (Direction.PRODUCED, Direction.REPLAYED, Direction.DISCLOSED)
+    query = RecordQuery(person_ref=person_ref, directions=directions)
     for record in store.select(query):
-        if record.partner is not None and (record.topic or "").startswith("out."):
+        if record.partner is None:
+            continue
+        # Shown through the console (an auditor's look-up) is a disclosure as well.
+        if record.direction == Direction.DISCLOSED or (record.topic or "").startswith("out."):
             yield _disclosure(record)
 
 

@@ -53,6 +53,12 @@ class Direction(StrEnum):
     DEAD_LETTERED = "dead-lettered"
     NOT_ROUTED = "not-routed"
     REPLAYED = "replayed"
+    #: A dead letter sent again to its source topic by an operator (``hub deadletters``).
+    RESUBMITTED = "resubmitted"
+    #: A dead letter an operator closed without sending it again.
+    CLOSED = "closed"
+    #: Personal data shown to a person through the console (an auditor's request).
+    DISCLOSED = "disclosed"
 
 
 @dataclass(frozen=True, slots=True)

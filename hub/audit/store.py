@@ -128,6 +128,7 @@ class RecordQuery:
     person_ref: str | None = None
     event_type: str | None = None
     directions: tuple[Direction, ...] = ()
+    event_id: str | None = None
 
 
 #: Makes (created_at, body, signature) of a checkpoint from the heads and the last signature.
@@ -422,6 +423,7 @@ class AuditStore:
             ("recorded_at < ?", query.until),
             ("person_ref = ?", query.person_ref),
             ("event_type = ?", query.event_type),
+            ("event_id = ?", query.event_id),
         ):
             if value is not None:
                 where.append(clause)
