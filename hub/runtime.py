@@ -39,9 +39,11 @@ from hub.logs import get_logger
 from hub.metrics import HubMetrics, serve_http, watch_lag
 from hub.pipeline import Progress, Route, wire_route
 from hub.provisioning import provision_topics
+from hub.quarantine import QuarantineStore
 from hub.referral_tracking import referral_tracking_route
 from hub.referrals import ReferralRegister
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
+from hub.route_failures import RouteFailures
 from hub.settings import HubSettings, pseudonym_secret
 from hub.supervision import Supervised, supervise
 from hub.topics import TOPICS, TopicKind
@@ -223,6 +225,11 @@ async def serve(
         landings = Landings(connection.client_kwargs())
         await landings.learn_ends(spec.name for spec in TOPICS if spec.kind is TopicKind.OUTBOUND)
         supervised = []
+        quarantine = QuarantineStore.in_data_dir(settings.data_dir)
+        fetch = {
+            "fetch_max_bytes": settings.kafka_fetch_max_bytes,
+            "max_partition_fetch_bytes": settings.kafka_max_partition_fetch_bytes,
+        }
         for route in routes:
             progress = Progress()
             subscription = wire_route(
@@ -234,6 +241,9 @@ async def serve(
                 landings,
                 progress,
                 max_batch=settings.route_batch,
+                quarantine=quarantine,
+                failures=RouteFailures(route.connector, settings.route_max_attempts, metrics),
+                fetch=fetch,
             )
             supervised.append(Supervised(route.connector, subscription, progress))
         running.push_async_callback(kafka.stop)
