@@ -181,7 +181,7 @@ def quarantined_form(headers: Mapping[str, str], entry: QuarantineEntry) -> Dead
         {
             **headers,
             DLQ_REASON: TOO_LARGE_QUARANTINED,
-            DLQ_DETAIL: _bounded(detail),
+            DLQ_DETAIL: _bounded(mask_identity_codes(detail)),
             DLQ_ORIGINAL_REASON: reason,
             DLQ_QUARANTINE: entry.sha256,
             DLQ_ORIGINAL_SIZE: str(entry.size),

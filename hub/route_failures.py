@@ -103,6 +103,7 @@ class RouteFailures:
         if not any(_Key.of(record) in self._attempts for record in records):
             await self._attempt(records, handle)
             self._passed(records)
+            self._report_recovery()
             return
         for record in records:
             key = _Key.of(record)
@@ -119,6 +120,7 @@ class RouteFailures:
                     await asyncio.sleep(min(_FIRST_WAIT_S * 2 ** (tried - 1), _LONGEST_WAIT_S))
                 await self._attempt((record,), handle)
             self._passed((record,))
+        self._report_recovery()
 
     async def _attempt(self, records: Records, handle: Handle) -> None:
         try:
@@ -166,6 +168,9 @@ class RouteFailures:
                 del self._attempts[key]
                 self._counted.pop(key, None)
                 self._last_error.pop(key, None)
+
+    def _report_recovery(self) -> None:
+        """Once every message that failed is done with, the route is no longer failing."""
         if self.failing and not self._attempts:
             self.failing = False
             log.info("route recovered", route=self.route)
