@@ -108,7 +108,7 @@ def test_the_quarantined_form_names_the_entry_and_keeps_the_first_reason() -> No
     assert form.headers[DLQ_ORIGINAL_SIZE] == "1048450"
     assert form.headers[SOURCE_OFFSET] == "17"
     detail = form.headers[DLQ_DETAIL]
-    assert detail.startswith(f"1048450 bytes, too large for a dead letter even compressed, kept")
+    assert detail.startswith("1048450 bytes, too large for a dead letter even compressed, kept")
     assert entry.sha256 in detail
     assert "bad-date: not JSON" in detail
     assert len(detail) == 1000  # bounded
