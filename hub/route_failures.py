@@ -48,16 +48,23 @@ from hub.logs import get_logger
 from hub.metrics import HubMetrics
 from schemas.rejection import Rejection
 
-__all__ = ["RouteFailures", "is_environmental"]
+__all__ = ["RouteFailures", "is_environmental", "wait_before"]
 
 log = get_logger(__name__)
 
-_FIRST_WAIT_S: Final = 0.2
+_FIRST_WAIT_S: Final = 0.2  # doubled before each next attempt
 _LONGEST_WAIT_S: Final = 10.0
 
 Records = Sequence[ConsumerRecord[bytes, bytes]]
 Handle = Callable[[Records], Awaitable[None]]
 GiveUp = Callable[[ConsumerRecord[bytes, bytes], Rejection], Awaitable[None]]
+
+
+def wait_before(attempt: int) -> float:
+    """Seconds to wait before the ``attempt``-th attempt at a message (the first: none)."""
+    if attempt <= 1:
+        return 0.0
+    return min(_FIRST_WAIT_S * 2.0 ** (attempt - 2), _LONGEST_WAIT_S)
 
 
 def is_environmental(exc: BaseException) -> bool:
@@ -82,17 +89,32 @@ class _Key:
         return cls(record.topic, record.partition, record.offset)
 
 
+@dataclass(slots=True)
+class _Tally:
+    """Failed attempts at one message: all of them, those that count towards the bound, and
+    the last error's class."""
+
+    attempts: int = 0
+    counted: int = 0
+    last_error: str = ""
+
+
 class RouteFailures:
     """Failed attempts at messages of one route, their report and their bound."""
 
-    def __init__(self, route: str, max_attempts: int, metrics: HubMetrics | None = None) -> None:
+    def __init__(
+        self,
+        route: str,
+        max_attempts: int,
+        metrics: HubMetrics | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.route = route
         self.max_attempts = max_attempts
         self._metrics = metrics
-        #: Failed attempts per message, and the last error's class (in failure order).
-        self._attempts: dict[_Key, int] = {}
-        self._counted: dict[_Key, int] = {}
-        self._last_error: dict[_Key, str] = {}
+        self._sleep = sleep
+        #: The messages that failed and are not done with yet.
+        self._tallies: dict[_Key, _Tally] = {}
         self.failing = False
         if metrics is not None:
             metrics.failing.labels(route).set(0)
@@ -100,24 +122,22 @@ class RouteFailures:
     async def run(self, records: Records, handle: Handle, give_up: GiveUp) -> None:
         """Handle ``records`` (raising as ``handle`` does); records that failed before are
         handled one by one, after a wait, and given up once they reached the bound."""
-        if not any(_Key.of(record) in self._attempts for record in records):
+        if not any(_Key.of(record) in self._tallies for record in records):
             await self._attempt(records, handle)
             self._passed(records)
             self._report_recovery()
             return
         for record in records:
-            key = _Key.of(record)
-            counted = self._counted.get(key, 0)
-            if counted >= self.max_attempts:
+            tally = self._tallies.get(_Key.of(record), _Tally())
+            if tally.counted >= self.max_attempts:
                 detail = (
-                    f"handling failed {counted} times; the last error: "
-                    f"{self._last_error.get(key, 'unknown')}"
+                    f"handling failed {tally.counted} times; the last error: {tally.last_error}"
                 )
                 await give_up(record, Rejection(RETRIES_EXHAUSTED, detail))
             else:
-                tried = self._attempts.get(key, 0)
-                if tried:
-                    await asyncio.sleep(min(_FIRST_WAIT_S * 2 ** (tried - 1), _LONGEST_WAIT_S))
+                wait = wait_before(tally.attempts + 1)
+                if wait:
+                    await self._sleep(wait)
                 await self._attempt((record,), handle)
             self._passed((record,))
         self._report_recovery()
@@ -133,10 +153,10 @@ class RouteFailures:
 
     def _failed(self, key: _Key, exc: Exception) -> None:
         error = type(exc).__name__
-        self._attempts[key] = self._attempts.get(key, 0) + 1
-        if not is_environmental(exc):
-            self._counted[key] = self._counted.get(key, 0) + 1
-        self._last_error[key] = error
+        tally = self._tallies.setdefault(key, _Tally())
+        tally.attempts += 1
+        tally.counted += 0 if is_environmental(exc) else 1
+        tally.last_error = error
         if self._metrics is not None:
             self._metrics.failed_attempts.labels(self.route, error).inc()
         if self.failing:
@@ -161,17 +181,15 @@ class RouteFailures:
         for record in records:
             for key in [
                 k
-                for k in self._attempts
+                for k in self._tallies
                 if (k.topic, k.partition) == (record.topic, record.partition)
                 and k.offset <= record.offset
             ]:
-                del self._attempts[key]
-                self._counted.pop(key, None)
-                self._last_error.pop(key, None)
+                del self._tallies[key]
 
     def _report_recovery(self) -> None:
         """Once every message that failed is done with, the route is no longer failing."""
-        if self.failing and not self._attempts:
+        if self.failing and not self._tallies:
             self.failing = False
             log.info("route recovered", route=self.route)
             if self._metrics is not None:

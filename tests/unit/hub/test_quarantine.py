@@ -25,7 +25,7 @@ def test_an_entry_is_named_by_its_sha256_and_reads_back_byte_identical(tmp_path:
 
 
 def test_entries_are_private_to_the_hubs_user(tmp_path: Path) -> None:
-    store = QuarantineStore(tmp_path / "q")
+    store = QuarantineStore(tmp_path / "data" / "q")  # a data directory not made yet
     entry = store.keep(VALUE)
     assert stat.S_IMODE(store.path_of(entry.sha256).stat().st_mode) == 0o600
     assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700

@@ -11,13 +11,19 @@ import re
 import sqlite3
 from collections.abc import Sequence
 
+import psycopg
 import pytest
-from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
+from aiokafka.errors import (
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    NotLeaderForPartitionError,
+    RequestTimedOutError,
+)
 from aiokafka.structs import ConsumerRecord
 from structlog.testing import capture_logs
 
 from hub.metrics import HubMetrics, serve_http
-from hub.route_failures import RouteFailures, is_environmental
+from hub.route_failures import RouteFailures, is_environmental, wait_before
 from schemas.rejection import Rejection
 from tests.support import free_port
 
@@ -91,8 +97,16 @@ async def test_a_message_that_keeps_failing_is_given_up_after_the_bound() -> Non
     assert _events(logs) == ["route failing on a message", "route recovered"]
     failing = next(e for e in logs if e["event"] == "route failing on a message")
     assert failing["log_level"] == "error"
-    assert (failing["route"], failing["topic"], failing["offset"]) == ("lahti", "in.test", 7)
+    assert (failing["route"], failing["topic"], failing["partition"], failing["offset"]) == (
+        "lahti",
+        "in.test",
+        0,
+        7,
+    )
     assert failing["error"] == "MessageSizeTooLargeError"
+    assert failing["gives_up_after"] == 3
+    recovered = next(e for e in logs if e["event"] == "route recovered")
+    assert recovered["route"] == "lahti"
     attempts = metrics.failed_attempts.labels("lahti", "MessageSizeTooLargeError")
     assert attempts._value.get() == 3
     assert metrics.failing.labels("lahti")._value.get() == 0
@@ -149,7 +163,14 @@ async def _get(port: int, path: str) -> str:
 
 @pytest.mark.parametrize(
     "error",
-    [KafkaTimeoutError(), sqlite3.OperationalError("database is locked"), OSError(28, "full")],
+    [
+        KafkaTimeoutError(),
+        NotLeaderForPartitionError(),
+        RequestTimedOutError(),
+        sqlite3.OperationalError("database is locked"),
+        psycopg.OperationalError("the server closed the connection"),
+        OSError(28, "full"),
+    ],
 )
 async def test_failures_of_the_surroundings_are_reported_but_never_give_a_message_up(
     error: Exception,
@@ -211,3 +232,57 @@ async def test_no_identity_code_reaches_the_report() -> None:
     assert CODE not in repr(logs)
     assert CODE not in metrics.render().decode()
     assert CODE not in partition.given_up[0][1].detail
+
+
+def test_waits_before_attempts_double_from_a_fifth_of_a_second_up_to_ten() -> None:
+    assert [wait_before(n) for n in (0, 1, 2, 3, 4)] == [0.0, 0.0, 0.2, 0.4, 0.8]
+    assert wait_before(7) == pytest.approx(6.4)
+    assert wait_before(8) == 10.0  # 12.8, capped
+    assert wait_before(100) == 10.0
+
+
+async def test_each_attempt_after_a_failure_waits_first() -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    partition = Partition()
+    failures = RouteFailures("lahti", 4, sleep=sleep)
+    await partition.deliver(failures, [_record(1, value=b"poison")])
+    assert waits == [0.2, 0.4, 0.8]  # before attempts 2, 3 and 4; none before giving up
+
+
+async def test_a_message_that_passed_starts_its_count_afresh_if_it_fails_again() -> None:
+    partition = Partition()
+    failures = RouteFailures("lahti", 3)
+    for _ in range(2):
+        with pytest.raises(MessageSizeTooLargeError):
+            await failures.run([_record(5, value=b"poison")], partition.handle, partition.give_up)
+    await failures.run([_record(5)], partition.handle, partition.give_up)
+    # The same offset again (a partition given back and read again, say): three new attempts.
+    await partition.deliver(failures, [_record(5, value=b"poison")])
+    assert partition.calls == 2 + 1 + 3
+    [(_, rejection)] = partition.given_up
+    assert rejection.detail.startswith("handling failed 3 times")
+
+
+def test_a_route_starts_reported_as_not_failing() -> None:
+    metrics = HubMetrics()
+    RouteFailures("lahti", 3, metrics)
+    assert 'hub_route_failing{route="lahti"} 0.0' in metrics.render().decode()
+
+
+async def test_only_records_that_failed_wait_when_a_batch_comes_again_split() -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    partition = Partition()
+    failures = RouteFailures("lahti", 2, sleep=sleep)
+    await partition.deliver(failures, [_record(20), _record(21, value=b"poison"), _record(22)])
+    # The batch's failure counts on record 20: it waits once before it passes. Record 21 then
+    # fails, waits before its second attempt, and is given up without waiting; record 20 is
+    # done with and never waits again, record 22 never did.
+    assert waits == [0.2, 0.2]
