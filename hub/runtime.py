@@ -48,7 +48,14 @@ from hub.settings import HubSettings, pseudonym_secret
 from hub.supervision import Supervised, supervise
 from hub.topics import TOPICS, TopicKind
 
-__all__ = ["HubStatus", "contract_book_for", "renderers_for", "routes_for", "serve"]
+__all__ = [
+    "HubStatus",
+    "contract_book_for",
+    "fetch_limits",
+    "renderers_for",
+    "routes_for",
+    "serve",
+]
 
 log = get_logger(__name__)
 _WATCH_INTERVAL_S = 0.5
@@ -71,6 +78,15 @@ def renderers_for(connectors: Sequence[Connector]) -> dict[str, Renderer]:
     for connector in connectors:
         renderers.update({r.format: r for r in connector.renderers})
     return renderers
+
+
+def fetch_limits(settings: HubSettings) -> dict[str, int]:
+    """What one fetch of a route's consumer may bring, in all and per partition: large
+    messages cannot take the hub's memory further than that (and one record batch)."""
+    return {
+        "fetch_max_bytes": settings.kafka_fetch_max_bytes,
+        "max_partition_fetch_bytes": settings.kafka_max_partition_fetch_bytes,
+    }
 
 
 def contract_book_for(settings: HubSettings, connectors: Sequence[Connector]) -> ContractBook:
@@ -226,10 +242,7 @@ async def serve(
         await landings.learn_ends(spec.name for spec in TOPICS if spec.kind is TopicKind.OUTBOUND)
         supervised = []
         quarantine = QuarantineStore.in_data_dir(settings.data_dir)
-        fetch = {
-            "fetch_max_bytes": settings.kafka_fetch_max_bytes,
-            "max_partition_fetch_bytes": settings.kafka_max_partition_fetch_bytes,
-        }
+        fetch = fetch_limits(settings)
         for route in routes:
             progress = Progress()
             subscription = wire_route(
