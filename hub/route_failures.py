@@ -7,9 +7,11 @@ every message behind it in its partition waits forever.
 
 ``RouteFailures`` watches one route:
 
-- the first failure turns the route *failing*: one error line ``route failing on a message``
-  (route, topic, partition, offset, error class), ``hub_route_failing`` 1, the route named by
-  ``/readyz`` (503); each failed attempt counts in ``hub_route_failed_attempts_total``;
+- every failed attempt counts in ``hub_route_failed_attempts_total``;
+- the second failed attempt at one message turns the route *failing* (one failure that the
+  next attempt cures, a lock held for a moment, is not worth a report): one error line
+  ``route failing on a message`` (route, topic, partition, offset, error class),
+  ``hub_route_failing`` 1, the route named by ``/readyz`` (503);
 - each next attempt at that message waits a little longer first (0.2 s doubling, at most
   10 s), so a failing message is not hammered 25 times a second;
 - after ``max_attempts`` failed attempts the message is given up: dead-lettered as
@@ -54,6 +56,8 @@ log = get_logger(__name__)
 
 _FIRST_WAIT_S: Final = 0.2  # doubled before each next attempt
 _LONGEST_WAIT_S: Final = 10.0
+#: Failed attempts at one message that make the route reported as failing.
+_REPORT_AFTER: Final = 2
 
 Records = Sequence[ConsumerRecord[bytes, bytes]]
 Handle = Callable[[Records], Awaitable[None]]
@@ -159,7 +163,7 @@ class RouteFailures:
         tally.last_error = error
         if self._metrics is not None:
             self._metrics.failed_attempts.labels(self.route, error).inc()
-        if self.failing:
+        if self.failing or tally.attempts < _REPORT_AFTER:
             return
         self.failing = True
         log.error(

@@ -134,6 +134,10 @@ async def test_while_failing_the_route_is_reported_and_named_by_readyz() -> None
         assert await _get(port, "/readyz") == "HTTP/1.1 200 OK|ready\n"
         with pytest.raises(MessageSizeTooLargeError):
             await failures.run([_record(3, value=b"poison")], partition.handle, partition.give_up)
+        assert not failures.failing  # once is not again and again
+        assert await _get(port, "/readyz") == "HTTP/1.1 200 OK|ready\n"
+        with pytest.raises(MessageSizeTooLargeError):
+            await failures.run([_record(3, value=b"poison")], partition.handle, partition.give_up)
         assert failures.failing
         assert metrics.failing_routes == {"distribution.client-status"}
         answer = await _get(port, "/readyz")
@@ -211,8 +215,9 @@ async def test_a_good_message_of_another_partition_does_not_end_the_report() -> 
     partition = Partition()
     failures = RouteFailures("lahti", 5)
     with capture_logs() as logs:
-        with pytest.raises(MessageSizeTooLargeError):
-            await failures.run([_record(3, 0, b"poison")], partition.handle, partition.give_up)
+        for _ in range(2):
+            with pytest.raises(MessageSizeTooLargeError):
+                await failures.run([_record(3, 0, b"poison")], partition.handle, partition.give_up)
         await failures.run([_record(9, 1)], partition.handle, partition.give_up)
         assert failures.failing
         with pytest.raises(MessageSizeTooLargeError):
@@ -286,3 +291,17 @@ async def test_only_records_that_failed_wait_when_a_batch_comes_again_split() ->
     # fails, waits before its second attempt, and is given up without waiting; record 20 is
     # done with and never waits again, record 22 never did.
     assert waits == [0.2, 0.2]
+
+
+async def test_a_single_failure_cured_by_the_next_attempt_is_not_reported() -> None:
+    partition = Partition(sqlite3.OperationalError("database is locked"))
+    metrics = HubMetrics()
+    failures = RouteFailures("lahti", 3, metrics)
+    with capture_logs() as logs:
+        with pytest.raises(sqlite3.OperationalError):
+            await failures.run([_record(2, value=b"poison")], partition.handle, partition.give_up)
+        await failures.run([_record(2)], partition.handle, partition.give_up)
+    assert _events(logs) == []
+    assert metrics.failing_routes == set()
+    attempts = metrics.failed_attempts.labels("lahti", "OperationalError")
+    assert attempts._value.get() == 1
