@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from contracts import CONTRACT_DIR, MUNICIPALITIES_FILE
 from hub.audit import open_recorder
 from hub.audit.stream import audit_topic_sender, housekeeping
@@ -43,6 +45,8 @@ from hub.referral_tracking import referral_tracking_route
 from hub.referrals import ReferralRegister
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.settings import HubSettings, pseudonym_secret
+from hub.share.ledger import open_share_ledger
+from hub.share.route import share_ledger_route
 from hub.supervision import Supervised, supervise
 from hub.topics import TOPICS, TopicKind
 
@@ -91,6 +95,7 @@ def routes_for(
     return [
         *routes,
         referral_tracking_route(ReferralRegister.open(data_dir)),
+        share_ledger_route(open_share_ledger(data_dir, _secret_value(settings.share_dsn))),
         # A connection of their own: distribution reads only what the tracking route committed.
         *distribution_routes(
             book,
@@ -99,6 +104,10 @@ def routes_for(
             ReferralRegister.open(data_dir),
         ),
     ]
+
+
+def _secret_value(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
 
 
 async def _watch_local(broker: LocalKafka, stop: asyncio.Event) -> None:
