@@ -19,6 +19,7 @@ from hub.cli.docs_cmd import docs_app
 from hub.cli.ingest import ingest_app
 from hub.cli.referrals_cmd import referrals_app
 from hub.cli.schemas_cmd import schemas_app
+from hub.cli.share_cmd import share_app
 from hub.cli.tail_send import send, tail
 from hub.cli.topics import topics_app
 from hub.cli.up import up
@@ -46,6 +47,7 @@ app.add_typer(referrals_app, name="referrals")
 app.add_typer(acls_app, name="acls")
 app.add_typer(audit_app, name="audit")
 app.add_typer(docs_app, name="docs")
+app.add_typer(share_app, name="share")
 
 
 def _fail(message: str, code: int) -> int:
