@@ -287,3 +287,48 @@ def rebuild_command(
             f"{report.pruned} input(s) could not be fed: their payloads were pruned by retention",
             markup=False,
         )
+
+
+class InvoiceDiffersError(HubError):
+    """Kela's invoice and the hub's computation differ (the summary is printed before)."""
+
+    exit_code = 3
+
+
+@share_app.command("reconcile")
+def reconcile_command(
+    invoice: Annotated[Path, typer.Argument(help="Kela's invoice specification file (CSV).")],
+    csv_out: Annotated[
+        Path | None,
+        typer.Option("--out", help="CSV of the differences. Default: FILE.differences.csv."),
+    ] = None,
+) -> None:
+    """Kela's invoice specification against the hub's computation: exit 0 agree, 3 differ."""
+    import csv  # noqa: PLC0415
+
+    from hub.settings import pseudonym_secret  # noqa: PLC0415
+    from hub.share.reconcile import DIFFERENCE_COLUMNS, reconcile  # noqa: PLC0415
+
+    settings = start_command()
+    rules = _rules(settings)
+    secret = pseudonym_secret(settings)
+    target = csv_out or invoice.with_name(f"{invoice.stem}.differences.csv")
+    with _ledger(settings) as ledger, target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(DIFFERENCE_COLUMNS)
+        report = reconcile(invoice, ledger, rules, secret, lambda d: writer.writerow(d.cells()))
+    out.print(rules_header(rules), markup=False)
+    out.print(
+        f"{report.lines} line(s) read: billed {report.billed} €, the hub computes "
+        f"{report.computed} € for the invoiced municipalities and months",
+        markup=False,
+    )
+    for kind, count in sorted(report.kinds.items()):
+        out.print(f"  {kind.value}: {count}", markup=False)
+    for bad in report.bad_lines:
+        out.print(f"  line {bad.line}: {bad.reason}: {bad.detail}", markup=False)
+    if report.agree:
+        out.print("the invoice agrees with the hub's computation", markup=False)
+        return
+    out.print(f"differences written to {target}", markup=False)
+    raise InvoiceDiffersError(f"the invoice differs from the hub's computation (see {target})")
