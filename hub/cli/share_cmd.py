@@ -332,3 +332,79 @@ def reconcile_command(
         return
     out.print(f"differences written to {target}", markup=False)
     raise InvoiceDiffersError(f"the invoice differs from the hub's computation (see {target})")
+
+
+@share_app.command("forecast")
+def forecast_command(
+    months: Annotated[int, typer.Option("--months", help="How many months ahead (1-60).")],
+    budget: Annotated[
+        str | None, typer.Option("--budget", help="The yearly budget of the share, euros.")
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--after",
+            help="Forecast the months after this one (YYYY-MM). Default: "
+            "the month of the latest payment in the ledger.",
+        ),
+    ] = None,
+    municipality: Annotated[
+        str | None, typer.Option("--municipality", help="Only this municipality (3 digits).")
+    ] = None,
+    authority: Annotated[
+        str | None, typer.Option("--authority", help="Only the area of lahti or ph.")
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", help="Where share-forecast.png and the CSVs go.")
+    ] = Path(),
+) -> None:
+    """Who reaches the next step in the coming months, and the share if they stay unemployed."""
+    from decimal import Decimal, InvalidOperation  # noqa: PLC0415
+
+    from hub.share.forecast import (  # noqa: PLC0415 - matplotlib only here.
+        forecast,
+        months_after,
+        render_chart,
+        render_months_csv,
+        render_steps_csv,
+    )
+
+    settings = start_command()
+    if not 1 <= months <= 60:
+        raise ConfigurationError(f"--months: {months} is not 1-60")
+    yearly = None
+    if budget is not None:
+        try:
+            yearly = Decimal(budget.replace(",", "."))
+        except InvalidOperation:
+            yearly = None
+        if yearly is None or not yearly.is_finite() or yearly < 0:
+            raise ConfigurationError(f"--budget: {budget!r} is not euros")
+    monthly = None if yearly is None else (yearly / 12).quantize(Decimal("0.01"))
+    codes = _municipalities(settings, municipality, authority)
+    rules = _rules(settings)
+    with _ledger(settings) as ledger:
+        counters = [c for c in ledger.counters() if codes is None or c.municipality in codes]
+    after = _month(start) if start is not None else None
+    if after is None:
+        latest = max((c.payment_date for c in counters), default=None)
+        if latest is None:
+            raise ConfigurationError("the share ledger holds no payments to forecast from")
+        after = f"{latest:%Y-%m}"
+    result = forecast(counters, rules, months_after(after, months))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "share-forecast.csv").write_text(render_months_csv(result, monthly), "utf-8")
+    (out_dir / "share-forecast-steps.csv").write_text(render_steps_csv(result), "utf-8")
+    title = f"Municipal share forecast after {after} (step table {rules.version})"
+    render_chart(result, monthly, title, out_dir / "share-forecast.png")
+    out.print(rules_header(rules), markup=False)
+    for month in result.months:
+        out.print(
+            f"{month.month}: {month.persons} person(s), {month.days} shared day(s), share "
+            f"{month.share} €, {month.reaching} reach a step"
+            + ("" if monthly is None else f" (budget {monthly} €)"),
+            markup=False,
+        )
+    out.print(
+        f"wrote share-forecast.png, share-forecast.csv, share-forecast-steps.csv to {out_dir}"
+    )
