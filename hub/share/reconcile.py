@@ -233,7 +233,10 @@ def _hub_side(line: ShareLine, kind: Kind) -> Difference:
 
 
 def _compare(
-    lines: list[InvoiceLine], stored: StoredRecord | None, rules: ShareRules, secret: bytes
+    lines: list[InvoiceLine],
+    stored: StoredRecord | None,
+    hub_lines: list[ShareLine],
+    secret: bytes,
 ) -> Iterator[Difference]:
     person = person_ref_for(lines[0].person_id, secret)
     if stored is None:
@@ -252,10 +255,10 @@ def _compare(
     hub_month = f"{record.payment_date:%Y-%m}"
     if hub_month != lines[0].month:
         yield _billed_side(lines[0], Kind.DIFFERENT_MONTH, person, detail=f"paid in {hub_month}")
-    hub_lines = {(line.model, line.percent): line for line in split(record, rules)}
+    by_step = {(line.model, line.percent): line for line in hub_lines}
     unmatched: list[InvoiceLine] = []
     for line in lines:
-        hub = hub_lines.pop((line.model, line.percent), None)
+        hub = by_step.pop((line.model, line.percent), None)
         if hub is None:
             unmatched.append(line)
             continue
@@ -265,7 +268,7 @@ def _compare(
         if abs(hub.share - line.share) > TOLERANCE:
             yield _billed_side(line, Kind.DIFFERENT_EUROS, person, percent_hub=hub.percent,
                                days_hub=hub.days, euros_hub=hub.share)  # fmt: skip
-    left = list(hub_lines.values())
+    left = list(by_step.values())
     for line in unmatched:
         hub = left.pop(0) if left else None
         yield _billed_side(
@@ -290,10 +293,10 @@ def _unbilled(
     """The hub's share lines of the invoiced municipalities and months the file never bills."""
     for month, municipality in sorted(invoices):
         for stored in ledger.records(month, {municipality}):
-            computed = split(stored.share, rules)
-            report.computed += sum((share.share for share in computed), Decimal(0))
+            # A billed record's share was counted when its lines were compared.
             if not billed.has(stored.share.record_id):
-                for share in computed:
+                for share in split(stored.share, rules):
+                    report.computed += share.share
                     yield _hub_side(share, Kind.SEEN_NOT_BILLED)
 
 
@@ -324,6 +327,7 @@ def reconcile(
                 )
                 continue
             report.lines += len(group)
+            seen_before = billed.has(group[0].record_id)
             fresh = []
             for line in group:
                 invoices.add((line.month, line.municipality))
@@ -335,7 +339,18 @@ def reconcile(
                     found(_billed_side(line, Kind.BILLED_TWICE, person))
             if fresh:
                 stored = ledger.record(fresh[0].record_id)
-                for difference in _compare(fresh, stored, rules, secret):
+                hub_lines = [] if stored is None else split(stored.share, rules)
+                if (
+                    not seen_before
+                    and stored is not None
+                    and (
+                        f"{stored.share.payment_date:%Y-%m}",
+                        stored.share.municipality,
+                    )
+                    in invoices
+                ):
+                    report.computed += sum((line.share for line in hub_lines), Decimal(0))
+                for difference in _compare(fresh, stored, hub_lines, secret):
                     found(difference)
         for difference in _unbilled(ledger, rules, invoices, billed, report):
             found(difference)

@@ -218,3 +218,19 @@ def test_a_step_of_a_billed_record_left_out_is_seen_not_billed(
     left_out = [(d.record_id, d.percent_hub) for d in found if d.kind is Kind.SEEN_NOT_BILLED]
     assert ("R-MATCH", 20) in left_out
     assert ("R-MATCH", 10) not in left_out
+
+
+def test_totals_count_each_record_once(ledger: ShareLedger, tmp_path: Path) -> None:
+    ledger.clear()
+    secret = pseudonym_secret(load_settings())
+    ledger.add(
+        [
+            _record("R-MATCH", ANNA, secret, cumulative_days=210),  # 37,21 + 74,42
+            _record("R-UNBILLED", ANNA, secret, cumulative_days=230),  # 148,84
+            _record("R-MARCH", ANNA, secret, payment_date="2025-03-02"),  # another month
+        ]
+    )
+    lines = [HEADER, *AGREEING, AGREEING[0]]  # the last line billed twice
+    report = reconcile(_write(tmp_path / "i.csv", lines), ledger, RULES, secret, lambda _d: None)
+    assert report.billed == Decimal("148.84")
+    assert report.computed == Decimal("260.47")
