@@ -166,6 +166,11 @@ class HubSettings(BaseSettings):
         default=None,
         description="Basic daily amount by year (TOML). Unset: the packaged table.",
     )
+    share_alert_days: list[int] = Field(
+        default=[80],
+        description="Days of a person's benefit counter that raise a benefit-threshold alert to "
+        "the authority (JSON list), besides every step boundary of the share.",
+    )
 
     contracts_dir: Path | None = Field(
         default=None, description="Folder of the partner contract files. Unset: the packaged ones."

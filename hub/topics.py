@@ -81,6 +81,7 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
     *_flow("client-status", ("lahti", "ph"), ("kela", "lahti", "ph", "sote")),
     *_flow("service-referral", ("lahti", "ph"), ("sote", "lahti", "ph")),
     *_flow("referral-status", ("sote",), ("lahti", "ph")),
+    *_flow("benefit-threshold", (), ("lahti", "ph")),
     TopicSpec(DEADLETTER_TOPIC, TopicKind.DEADLETTER, None, "messages that could not be handled"),
     TopicSpec(AUDIT_TOPIC, TopicKind.AUDIT, None, "the audit stream"),
 )

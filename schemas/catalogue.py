@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from schemas.envelope import (
     BenefitDayEvent,
+    BenefitThresholdEvent,
     ClientStatusEvent,
     CloudEvent,
     ReferralStatusEvent,
@@ -35,7 +36,13 @@ SCHEMA_DIR: Final = Path(__file__).parent / "json"
 #: Canonical type → its envelope model. The major version is part of the type.
 EVENT_TYPES: Final[dict[str, type[CloudEvent[Any]]]] = {
     model.model_fields["type"].default: model
-    for model in (ClientStatusEvent, BenefitDayEvent, ServiceReferralEvent, ReferralStatusEvent)
+    for model in (
+        ClientStatusEvent,
+        BenefitDayEvent,
+        ServiceReferralEvent,
+        ReferralStatusEvent,
+        BenefitThresholdEvent,
+    )
 }
 
 

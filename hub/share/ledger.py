@@ -197,6 +197,14 @@ class ShareLedger:
         """Remember ``event``'s record; durable with the next ``commit``."""
         self._staged.append(stored_record(event))
 
+    def holds(self, record_id: str) -> bool:
+        """True if the record is staged or committed already (a redelivery)."""
+        if any(row[0] == record_id for row in self._staged):
+            return True
+        with self._lock:
+            found = self._run("SELECT 1 FROM share_records WHERE record_id = ?", (record_id,))
+            return found.fetchone() is not None
+
     def commit(self) -> None:
         """Write every staged record in one transaction (duplicates are kept once)."""
         with self._lock:

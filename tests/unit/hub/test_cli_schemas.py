@@ -74,10 +74,10 @@ def test_release_then_check_on_a_new_folder(
 ) -> None:
     folder = tmp_path / "new"
     assert main(["schemas", "check", "--released", str(folder)]) == 1
-    assert "4 schema(s) not released: run `hub schemas release`" in capsys.readouterr().err
+    assert "5 schema(s) not released: run `hub schemas release`" in capsys.readouterr().err
 
     assert main(["schemas", "release", "--released", str(folder)]) == 0
-    assert capsys.readouterr().out.count("released ") == 4
+    assert capsys.readouterr().out.count("released ") == 5
     assert main(["schemas", "check", "--released", str(folder)]) == 0
     assert main(["schemas", "release", "--released", str(folder)]) == 0
     assert "nothing to release" in capsys.readouterr().out

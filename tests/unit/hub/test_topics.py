@@ -13,6 +13,7 @@ DESIGN_TABLE = {
     "out.sote.service-referral", "out.lahti.service-referral", "out.ph.service-referral",
     "in.sote.referral-status", "hub.referral-status.v1", "out.lahti.referral-status",
     "out.ph.referral-status",
+    "hub.benefit-threshold.v1", "out.lahti.benefit-threshold", "out.ph.benefit-threshold",
     "hub.deadletter.v1", "hub.audit.v1",
 }  # fmt: skip
 

@@ -20,7 +20,7 @@ MUNICIPALITIES = ("398", "098", "111")
 @st.composite
 def records(draw: st.DrawFn, record_id: str = "K") -> ShareRecord:
     days = draw(st.integers(1, 25))
-    start = draw(st.dates(dt.date(2024, 10, 1), dt.date(2026, 12, 1)))
+    start = draw(st.dates(dt.date(2024, 10, 1), dt.date(2026, 11, 15)))
     length = draw(st.integers(days, days + 20))
     counter = draw(st.integers(days, 1200))
     cents = draw(st.integers(0, 250_000))
