@@ -47,6 +47,8 @@ from hub.projection_schema import event_type_of, projected_schema
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.runtime import contract_book_for, renderers_for, routes_for
 from hub.settings import HubSettings
+from hub.share.publication import FAMILY as STATEMENT_FAMILY
+from hub.share.publication import STATEMENT_SCHEMA, statement_message
 from hub.topics import AUDIT_TOPIC, DEADLETTER_TOPIC, TOPICS, TopicKind, TopicSpec
 from schemas.catalogue import EVENT_TYPES
 
@@ -98,6 +100,9 @@ def build_application(connectors: Sequence[Connector], data_dir: Path) -> HubApp
     book = contract_book_for(settings, connectors)
     for topic in dict.fromkeys(receipt.topic for _, receipt in _receipts(book)):
         broker.publisher(topic, title=topic)
+    for spec in TOPICS:
+        if spec.family == STATEMENT_FAMILY:
+            broker.publisher(spec.name, title=spec.name)
     broker.publisher(DEADLETTER_TOPIC, title=DEADLETTER_TOPIC)
     broker.publisher(AUDIT_TOPIC, title=AUDIT_TOPIC)
     return HubApplication(broker, routes, book, renderers_for(connectors))
@@ -203,14 +208,24 @@ def _messages_of(
     if spec.kind is TopicKind.AUDIT:
         return [audit_record_message()]
     if spec.kind is TopicKind.OUTBOUND:
-        return [
-            delivery_message(
-                partner, receipt, app.renderers[receipt.format], _payload(receipt, schemas)
-            )
-            for partner, receipt in _receipts(app.book)
-            if receipt.topic == spec.name
-        ]
+        return _outbound_messages(spec, app, schemas)
     return []
+
+
+def _outbound_messages(
+    spec: TopicSpec, app: HubApplication, schemas: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """A partner topic's messages: statements for the finance systems, else by contract."""
+    if spec.family == STATEMENT_FAMILY:
+        schemas["MunicipalShareStatement"] = STATEMENT_SCHEMA
+        return [statement_message(spec.name)]
+    return [
+        delivery_message(
+            partner, receipt, app.renderers[receipt.format], _payload(receipt, schemas)
+        )
+        for partner, receipt in _receipts(app.book)
+        if receipt.topic == spec.name
+    ]
 
 
 def _payload(receipt: Receipt, schemas: dict[str, Any]) -> dict[str, Any]:

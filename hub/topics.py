@@ -82,6 +82,15 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
     *_flow("service-referral", ("lahti", "ph"), ("sote", "lahti", "ph")),
     *_flow("referral-status", ("sote",), ("lahti", "ph")),
     *_flow("benefit-threshold", (), ("lahti", "ph")),
+    *(
+        TopicSpec(
+            f"out.{p}.municipal-share",
+            TopicKind.OUTBOUND,
+            "municipal-share",
+            f"monthly municipal-share statements to {p} (no personal data)",
+        )
+        for p in ("lahti", "ph")
+    ),
     TopicSpec(DEADLETTER_TOPIC, TopicKind.DEADLETTER, None, "messages that could not be handled"),
     TopicSpec(AUDIT_TOPIC, TopicKind.AUDIT, None, "the audit stream"),
 )

@@ -408,3 +408,89 @@ def forecast_command(
     out.print(
         f"wrote share-forecast.png, share-forecast.csv, share-forecast-steps.csv to {out_dir}"
     )
+
+
+@share_app.command("publish")
+def publish_command(
+    month: Annotated[str, typer.Option("--month", help="A finished month, YYYY-MM.")],
+) -> None:
+    """Publish the month's statements to out.lahti.municipal-share and out.ph.municipal-share."""
+    import datetime as dt  # noqa: PLC0415
+
+    from aiokafka.errors import UnknownTopicOrPartitionError  # noqa: PLC0415
+
+    from hub.audit import open_recorder  # noqa: PLC0415 - Kafka and the audit log, only here.
+    from hub.audit.recorder import chain_of  # noqa: PLC0415
+    from hub.audit.records import AuditDraft, Direction, EventFacts  # noqa: PLC0415
+    from hub.broker.connection import connection_for  # noqa: PLC0415
+    from hub.cli._common import run  # noqa: PLC0415
+    from hub.ingest import started_producer  # noqa: PLC0415
+    from hub.share.publication import (  # noqa: PLC0415
+        month_finished,
+        statement_key,
+        statement_topic,
+        statement_value,
+    )
+    from hub.topic_io import UnknownTopicError  # noqa: PLC0415
+
+    settings = start_command()
+    month = _month(month)
+    if not month_finished(month, dt.datetime.now(dt.UTC)):
+        raise ConfigurationError(f"--month: {month} has not ended yet: publish finished months")
+    rules = _rules(settings)
+    table = load_municipalities(settings.municipalities_file or MUNICIPALITIES_FILE)
+    messages = []
+    with _ledger(settings) as ledger:
+        for authority in sorted({str(area) for area in table.values()}):
+            codes = {code for code, area in table.items() if str(area) == authority}
+            lines = (
+                line
+                for stored in ledger.records(month, codes)
+                for line in split(stored.share, rules)
+            )
+            rows = statement_rows(lines)
+            messages.append(
+                (
+                    statement_topic(authority),
+                    authority,
+                    statement_value(authority, month, rules, rows),
+                )
+            )
+    connection = connection_for(settings)
+    recorder = open_recorder(settings)
+
+    async def send() -> None:
+        producer = await started_producer(connection)
+        try:
+            for topic, authority, value in messages:
+                try:
+                    sent = await producer.send_and_wait(
+                        topic, value, key=statement_key(authority, month)
+                    )
+                except UnknownTopicOrPartitionError:
+                    raise UnknownTopicError(topic) from None
+                recorder.record(
+                    chain_of("hub.share-statement", topic, sent.partition),
+                    [
+                        AuditDraft(
+                            Direction.PRODUCED,
+                            value,
+                            topic=topic,
+                            partition=sent.partition,
+                            offset=sent.offset,
+                            facts=EventFacts(
+                                event_type="municipal-share-statement", partner=authority
+                            ),
+                        )
+                    ],
+                )
+        finally:
+            await producer.stop()
+
+    try:
+        run(send())
+        recorder.checkpoint()
+    finally:
+        recorder.store.close()
+    for topic, _, _ in messages:
+        out.print(f"published the {month} statement to {topic}", markup=False)

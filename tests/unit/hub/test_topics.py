@@ -14,6 +14,7 @@ DESIGN_TABLE = {
     "in.sote.referral-status", "hub.referral-status.v1", "out.lahti.referral-status",
     "out.ph.referral-status",
     "hub.benefit-threshold.v1", "out.lahti.benefit-threshold", "out.ph.benefit-threshold",
+    "out.lahti.municipal-share", "out.ph.municipal-share",
     "hub.deadletter.v1", "hub.audit.v1",
 }  # fmt: skip
 
