@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from hub.share.rules import ShareRules, ShareRulesError, load_rules
+from hub.share.rules import STEP_TABLE_FILE, ShareRules, ShareRulesError, load_rules
 from hub.share.split import InvoiceGroup, Model, ShareLine, ShareRecord, split
 
 RULES = load_rules()
@@ -315,3 +316,110 @@ def test_shipped_rules_are_the_published_2025_table() -> None:
     assert rules.basic_amounts.of(2025) == Decimal("37.21")
     assert rules.version
     assert rules.source
+
+
+# Boundaries the worked examples do not reach (each found by mutation testing).
+
+
+def _custom_rules(tmp_path: Path, *, valid_from: str = "2025-01-01") -> ShareRules:
+    steps = STEP_TABLE_FILE.read_text(encoding="utf-8").replace(
+        "valid_from = 2025-01-01", f"valid_from = {valid_from}"
+    )
+    (tmp_path / "steps.toml").write_text(steps, encoding="utf-8")
+    (tmp_path / "amounts.toml").write_text(
+        'version = "t"\nsource = "test"\n[amounts]\n2024 = "37.21"\n2025 = "37.21"\n'
+        '2026 = "40.00"\n',
+        encoding="utf-8",
+    )
+    return load_rules(tmp_path / "steps.toml", tmp_path / "amounts.toml")
+
+
+def test_apr_straddling_a_new_year_is_capped_by_each_years_amount(tmp_path: Path) -> None:
+    rules = _custom_rules(tmp_path)
+    # 29.12.2025-9.1.2026: 3 calendar days in 2025, 9 in 2026; 12 paid days at 45 €: 3 + 9.
+    apr = record(days=12, euros="540.00", counter=150, benefit="APR",
+                 start=dt.date(2025, 12, 29), end=dt.date(2026, 1, 9))  # fmt: skip
+    [line] = split(apr, rules)
+    assert (line.days, str(line.shared_euros)) == (12, str(Decimal("37.21") * 3 + 40 * 9))
+
+
+def test_apportioning_rounds_half_up() -> None:
+    # 31.12.2024-3.1.2025: 1 of 4 calendar days in 2024; 2 paid days: 2 x 1/4 = 0.5 -> 1 day.
+    lines = split(
+        record(days=2, euros="74.42", counter=602, start=dt.date(2024, 12, 31),
+               end=dt.date(2025, 1, 3)),
+        RULES,
+    )  # fmt: skip
+    assert [(line.model, line.days) for line in lines] == [
+        (Model.MODEL_2025, 1),
+        (Model.EARLIER, 1),
+    ]
+
+
+def test_a_part_without_days_or_not_shared_does_not_stop_the_next() -> None:
+    # 31.12.2024-14.1.2025: 1 paid day x 1/15 rounds to 0 days in 2024; the day is 2025's.
+    [line] = split(record(days=1, euros="37.21", counter=150, start=dt.date(2024, 12, 31),
+                          end=dt.date(2025, 1, 14)), RULES)  # fmt: skip
+    assert (line.model, line.days) == (Model.MODEL_2025, 1)
+    # PPR over the new year: the 2024 part is not shared, the 2025 part is.
+    [ppr] = split(record(days=10, euros="372.10", counter=150, benefit="PPR",
+                         start=dt.date(2024, 12, 27), end=dt.date(2025, 1, 5)), RULES)  # fmt: skip
+    assert (ppr.model, ppr.days) == (Model.MODEL_2025, 5)
+
+
+def test_the_2025_model_starts_on_its_configured_day(tmp_path: Path) -> None:
+    rules = _custom_rules(tmp_path, valid_from="2025-07-01")
+    # 25.6.-1.7.2025, 7 paid days, counter 700: 6 days of the earlier model, 1 of the 2025 one.
+    lines = split(record(days=7, euros="260.47", counter=700, start=dt.date(2025, 6, 25),
+                         end=dt.date(2025, 7, 1)), rules)  # fmt: skip
+    assert [(line.model, line.percent, line.days) for line in lines] == [
+        (Model.MODEL_2025, 40, 1),
+        (Model.EARLIER, 50, 6),
+    ]
+
+
+@pytest.mark.parametrize("corrected", [(300, 310), (291, 300)])
+def test_a_correction_of_the_record_reaching_day_300_at_either_end_is_the_states(
+    corrected: tuple[int, int],
+) -> None:
+    correction = record(days=-3, euros="-111.63", counter=corrected[1] - 3,
+                        corrected_days=corrected, start=dt.date(2024, 6, 3),
+                        end=dt.date(2024, 6, 16))  # fmt: skip
+    assert split(correction, RULES) == []
+    [zero] = split(correction, RULES, with_zero=True)
+    assert (zero.percent, zero.days) == (0, -3)
+
+
+@pytest.mark.parametrize("counter", [3, 4])
+def test_day_numbers_below_one_are_at_zero_percent_not_lost(counter: int) -> None:
+    # Kela's plausibility rule rejects kertyma < maksupaivat; the split still keeps every day.
+    lines = split(record(days=5, euros="186.05", counter=counter), RULES, with_zero=True)
+    assert [(line.percent, line.days) for line in lines] == [(0, 5)]
+
+
+def test_no_empty_zero_percent_line_for_days_all_above_day_100() -> None:
+    lines = split(record(days=20, euros="744.20", counter=150), RULES, with_zero=True)
+    assert [(line.percent, line.days) for line in lines] == [(10, 20)]
+
+
+def test_a_period_cut_twice_is_apportioned_in_three_parts(tmp_path: Path) -> None:
+    rules = _custom_rules(tmp_path, valid_from="2025-12-31")
+    # 28.12.2025-3.1.2026, APR at 45 € a day: 3 days of the earlier model (APR not shared),
+    # 31.12. of the 2025 model capped at 2025's 37,21 €, 1.-3.1. capped at 2026's 40,00 €.
+    apr = record(days=7, euros="315.00", counter=700, benefit="APR",
+                 start=dt.date(2025, 12, 28), end=dt.date(2026, 1, 3))  # fmt: skip
+    [line] = split(apr, rules)
+    assert (line.model, line.days, str(line.shared_euros)) == (Model.MODEL_2025, 4, "157.21")
+
+
+def test_lines_name_the_record_person_and_benefit() -> None:
+    [line] = split(record(days=20, euros="744.20", counter=150, benefit="PPR"), RULES)
+    assert (line.record_id, line.person_ref, line.benefit) == ("K2025-000000001", "p-1", "PPR")
+
+
+def test_zero_euros_are_plain_zero_and_cents_round_half_up() -> None:
+    [free] = split(record(days=5, euros="0", counter=150), RULES)
+    assert (str(free.shared_euros), str(free.share)) == ("0.00", "0.00")
+    # 0,25 € over days 100-101: 0,125 € a day; the 10 % line shares 0,13 € (half up).
+    lines = split(record(days=2, euros="0.25", counter=101), RULES, with_zero=True)
+    assert [str(line.shared_euros) for line in lines] == ["0.13", "0.13"]
