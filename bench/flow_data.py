@@ -148,7 +148,11 @@ def _client_status(count: int) -> list[Input]:
             "kotikunta": "398",  # Lahti, sent by Lahti: only Kela receives it
         }
         inputs.append(
-            Input(json.dumps(value).encode(), client.encode(), status_event_id(change_id))
+            Input(
+                json.dumps(value).encode(),
+                client.encode(),
+                status_event_id(change_id, Authority.LAHTI),
+            )
         )
     return inputs
 
@@ -196,7 +200,7 @@ def _tasks(count: int) -> list[Input]:
         if isinstance(update, Rejection):
             raise AssertionError(f"the generated Task is invalid: {update.detail}")
         # Päijät-Sote keys its Tasks by referral id: one referral's updates stay in order.
-        inputs.append(Input(value, referral_id.encode(), task_event_id(update)))
+        inputs.append(Input(value, referral_id.encode(), task_event_id(update, Authority.LAHTI)))
     return inputs
 
 

@@ -62,7 +62,7 @@ from bench.__main__ import (
 )
 from bench.flow_data import FLOWS, Flow, Input, inputs_for
 from hub.broker.local import LocalKafka
-from hub.referrals import ReferralRegister
+from hub.referrals import ReferralKey, ReferralRegister
 from hub.topics import TOPICS
 
 _SUMMARY: Final = "Each flow through the running hub against a raw aiokafka pass-through."
@@ -401,7 +401,7 @@ async def _wait_registered(data_dir: Path, referral_id: str) -> None:
     deadline = time.monotonic() + _STALL_S
     register = ReferralRegister.open(data_dir)
     try:
-        while register.referral(referral_id) is None:
+        while register.referral(ReferralKey("lahti", referral_id)) is None:
             if time.monotonic() > deadline:
                 raise SystemExit(f"referral {referral_id} never reached the hub's register")
             await asyncio.sleep(0.2)

@@ -1,6 +1,6 @@
 """A generator of valid Kela payment-day files (maksupäivätiedot) of any length, quickly.
 
-The file follows ``shared/partners/kela.md``: UTF-8, one header line, ``;`` as separator, CRLF
+The file follows ``docs/partners/kela.md``: UTF-8, one header line, ``;`` as separator, CRLF
 line endings, decimal comma, dates ``dd.mm.yyyy``. Every line is valid, so an ingest of the
 file accepts every line:
 

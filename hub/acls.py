@@ -176,7 +176,12 @@ def _partner_bindings(
 
 def _received_topics(book: ContractBook) -> Mapping[str, tuple[str, ...]]:
     return {
-        partner.value: tuple(dict.fromkeys(receipt.topic for receipt in contract.receives))
+        partner.value: tuple(
+            dict.fromkeys(
+                [receipt.topic for receipt in contract.receives]
+                + [aggregate.topic for aggregate in contract.aggregates]
+            )
+        )
         for partner, contract in book.contracts.items()
     }
 

@@ -33,14 +33,16 @@ from faststream.specification import AsyncAPI
 from hub import __version__
 from hub.asyncapi_messages import (
     BINDING_VERSION,
+    aggregate_message,
     audit_record_message,
     canonical_message,
+    checkpoint_anchor_message,
     dead_letter_message,
     delivery_message,
     inbound_message,
 )
 from hub.connector import Connector
-from hub.contracts import ContractBook, Receipt
+from hub.contracts import AggregateReceipt, ContractBook, Receipt
 from hub.json_refs import reachable
 from hub.pipeline import Route, wire_route
 from hub.projection_schema import event_type_of, projected_schema
@@ -50,7 +52,7 @@ from hub.settings import HubSettings
 from hub.share.publication import FAMILY as STATEMENT_FAMILY
 from hub.share.publication import STATEMENT_SCHEMA, statement_message
 from hub.topics import AUDIT_TOPIC, DEADLETTER_TOPIC, TOPICS, TopicKind, TopicSpec
-from schemas.catalogue import EVENT_TYPES
+from schemas.catalogue import DOCUMENT_TYPES, EVENT_TYPES
 
 __all__ = ["HubApplication", "asyncapi_document", "asyncapi_drift", "render_asyncapi"]
 
@@ -103,6 +105,9 @@ def build_application(connectors: Sequence[Connector], data_dir: Path) -> HubApp
     for spec in TOPICS:
         if spec.family == STATEMENT_FAMILY:
             broker.publisher(spec.name, title=spec.name)
+    for _, aggregate in _aggregates(book):
+        document = DOCUMENT_TYPES[aggregate.document]
+        broker.publisher(aggregate.topic, schema=document, title=aggregate.topic)
     broker.publisher(DEADLETTER_TOPIC, title=DEADLETTER_TOPIC)
     broker.publisher(AUDIT_TOPIC, title=AUDIT_TOPIC)
     return HubApplication(broker, routes, book, renderers_for(connectors))
@@ -149,6 +154,12 @@ def _receipts(book: ContractBook) -> Iterator[tuple[str, Receipt]]:
     for partner, contract in book.contracts.items():
         for receipt in contract.receives:
             yield partner.value, receipt
+
+
+def _aggregates(book: ContractBook) -> Iterator[tuple[str, AggregateReceipt]]:
+    for partner, contract in book.contracts.items():
+        for aggregate in contract.aggregates:
+            yield partner.value, aggregate
 
 
 def _complete(generated: Mapping[str, Any], app: HubApplication) -> dict[str, Any]:
@@ -206,7 +217,7 @@ def _messages_of(
     if spec.kind is TopicKind.DEADLETTER:
         return [dead_letter_message()]
     if spec.kind is TopicKind.AUDIT:
-        return [audit_record_message()]
+        return [audit_record_message(), checkpoint_anchor_message()]
     if spec.kind is TopicKind.OUTBOUND:
         return _outbound_messages(spec, app, schemas)
     return []
@@ -225,7 +236,18 @@ def _outbound_messages(
         )
         for partner, receipt in _receipts(app.book)
         if receipt.topic == spec.name
+    ] + [
+        aggregate_message(partner, aggregate, _model_schema(aggregate, schemas))
+        for partner, aggregate in _aggregates(app.book)
+        if aggregate.topic == spec.name
     ]
+
+
+def _model_schema(aggregate: AggregateReceipt, schemas: Mapping[str, Any]) -> str:
+    name = DOCUMENT_TYPES[aggregate.document].__name__
+    if name not in schemas:
+        raise LookupError(f"FastStream described no schema {name} for {aggregate.topic}")
+    return name
 
 
 def _payload(receipt: Receipt, schemas: dict[str, Any]) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from hub.audit.records import Direction
+from hub.audit.anchors import ANCHOR_CONTENT_TYPE, ANCHOR_KEY
+from hub.audit.records import RECORD_FORMAT, Direction
 from hub.audit.stream import AUDIT_CONTENT_TYPE
-from hub.contracts import Receipt
+from hub.contracts import AggregateReceipt, Receipt
 from hub.deadletter import (
     DLQ_CONNECTOR,
     DLQ_DETAIL,
@@ -30,8 +31,10 @@ from schemas.person_ref import PERSON_REF_PATTERN
 
 __all__ = [
     "BINDING_VERSION",
+    "aggregate_message",
     "audit_record_message",
     "canonical_message",
+    "checkpoint_anchor_message",
     "dead_letter_message",
     "delivery_message",
     "inbound_message",
@@ -110,6 +113,28 @@ def delivery_message(
     }
 
 
+def aggregate_message(
+    partner: str, aggregate: AggregateReceipt, payload_schema: str
+) -> dict[str, Any]:
+    """A document of aggregated figures ``partner`` receives: about no person at all."""
+    return {
+        "name": f"{aggregate.topic}.{aggregate.document}",
+        "title": f"{aggregate.document} for {partner} (CloudEvents 1.0, structured mode)",
+        "summary": f"{aggregate.contents} Legal basis {aggregate.legal_basis.statute}, "
+        f"{aggregate.legal_basis.section}. See docs/contracts/{partner}.md.",
+        "contentType": CLOUDEVENTS_CONTENT_TYPE,
+        "headers": _event_headers(CLOUDEVENTS_CONTENT_TYPE),
+        "payload": {"$ref": f"#/components/schemas/{payload_schema}"},
+        "correlationId": dict(_CORRELATION),
+        "bindings": {
+            "kafka": {
+                "key": _text("<area>/<month> (the CloudEvents subject): never a person."),
+                "bindingVersion": BINDING_VERSION,
+            }
+        },
+    }
+
+
 def inbound_message(spec: TopicSpec) -> dict[str, Any]:
     """A partner's own message entering the hub on ``in.<partner>.<family>``."""
     partner = spec.name.split(".")[1]
@@ -179,6 +204,44 @@ def audit_record_message() -> dict[str, Any]:
     }
 
 
+def checkpoint_anchor_message() -> dict[str, Any]:
+    """The anchor of a signed audit checkpoint on ``hub.audit.v1`` (hub.audit.anchors)."""
+    return {
+        "name": "checkpoint-anchor",
+        "title": "A signed checkpoint of the audit chains, anchored outside the audit store",
+        "summary": "Published once the checkpoint is committed (possibly twice: one checkpoint "
+        "number, one anchor). hub audit verify holds the store against the newest one whose "
+        "signature holds. See docs/audit.md.",
+        "contentType": ANCHOR_CONTENT_TYPE,
+        "headers": _headers({"content-type": _text(ANCHOR_CONTENT_TYPE)}, ["content-type"]),
+        "payload": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["kind", "checkpoint", "created_at", "body", "signature"],
+            "properties": {
+                "kind": {"const": "checkpoint-anchor", "description": "What the message is."},
+                "checkpoint": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "The checkpoint's number in the audit store.",
+                },
+                "created_at": _text("When it was signed, ISO 8601 UTC."),
+                "body": _text(
+                    "The exact signed text: JSON with created_at, heads (chain: seq and hash), "
+                    "key (fingerprint) and previous (SHA-256 of the previous signature)."
+                ),
+                "signature": _text("Ed25519 signature of body, base64."),
+            },
+        },
+        "bindings": {
+            "kafka": {
+                "key": {"const": ANCHOR_KEY.decode(), "description": "Every anchor, one key."},
+                "bindingVersion": BINDING_VERSION,
+            }
+        },
+    }
+
+
 _SHA256: Final = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 _AUDIT_RECORD_PROPERTIES: Final[dict[str, Any]] = {
     "chain": _text("The hash chain: consumer group/topic/partition, or file/kela."),
@@ -208,4 +271,9 @@ _AUDIT_RECORD_PROPERTIES: Final[dict[str, Any]] = {
     "payload_sha256": {**_SHA256, "description": "SHA-256 of the message value."},
     "prev_hash": {**_SHA256, "description": "The hash of the record before it in the chain."},
     "hash": {**_SHA256, "description": "This record's hash (hub audit verify recomputes it)."},
+    "format": {
+        "type": "integer",
+        "enum": list(range(1, RECORD_FORMAT + 1)),
+        "description": "Record format: from 2 on, the hash covers seq and format too.",
+    },
 }

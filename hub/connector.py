@@ -29,9 +29,12 @@ class Connector:
     """One partner's connector. Registered in ``connectors.CONNECTORS``.
 
     ``build_routes`` is called once at start-up; ``renderers`` are the partner-native formats
-    its contract may name.
+    its contract may name. ``configure_renderers``, when given, returns the same formats
+    rendered with the running hub's settings (organisation identifiers, say); the running
+    hub uses those.
     """
 
     name: str
     build_routes: Callable[[ConnectorContext], Sequence[Route]] = _no_routes
     renderers: tuple[Renderer, ...] = ()
+    configure_renderers: Callable[[HubSettings], tuple[Renderer, ...]] | None = None

@@ -9,11 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from hub.contracts import Condition, ContractBook
+from hub.contracts import AggregateReceipt, Condition, ContractBook
 from schemas.catalogue import EVENT_TYPES
 from schemas.codes import Partner
 
-__all__ = ["CONDITION_TEXT", "ReceiptReport", "contract_markdown", "contract_report"]
+__all__ = [
+    "CONDITION_TEXT",
+    "ReceiptReport",
+    "aggregates_of",
+    "contract_markdown",
+    "contract_report",
+]
 
 #: Each condition in plain words.
 CONDITION_TEXT: Final[dict[Condition, str]] = {
@@ -83,12 +89,37 @@ def contract_report(book: ContractBook, partner: Partner) -> tuple[str, list[Rec
     return contract.name, reports
 
 
+def aggregates_of(book: ContractBook, partner: Partner) -> tuple[AggregateReceipt, ...]:
+    """The documents of aggregated figures (about no person) the partner receives."""
+    contract = book.contracts.get(partner)
+    return () if contract is None else contract.aggregates
+
+
+def _aggregate_markdown(aggregate: AggregateReceipt) -> list[str]:
+    basis = aggregate.legal_basis
+    confirmed = "" if basis.confirmed else " (awaiting confirmation)"
+    return [
+        f"## Aggregated figures on `{aggregate.topic}`",
+        "",
+        f"- Document: `{aggregate.document}` (format `{aggregate.format}`)",
+        f"- Contents: {aggregate.contents}",
+        f"- Legal basis{confirmed}: {basis.statute}, {basis.section}. {basis.text}",
+        "",
+        "No field about a person is sent: no identity code, no pseudonymous reference, no "
+        "record or referral id.",
+        "",
+    ]
+
+
 def contract_markdown(book: ContractBook, partner: Partner) -> str:
     """The report as Markdown, for documentation."""
     name, reports = contract_report(book, partner)
+    aggregates = aggregates_of(book, partner)
     lines = [f"# What {partner.value} receives", "", name, ""]
-    if not reports:
+    if not reports and not aggregates:
         lines.append("Nothing: there is no contract for this partner.")
+    for aggregate in aggregates:
+        lines += _aggregate_markdown(aggregate)
     for report in reports:
         lines += [
             f"## {report.family} on `{report.topic}`",

@@ -24,12 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from contracts import CONTRACT_DIR, MUNICIPALITIES_FILE
 from hub.errors import ConfigurationError
 from hub.topics import TOPICS
-from schemas.catalogue import EVENT_TYPES
+from schemas.catalogue import DOCUMENT_TYPES, EVENT_TYPES
 from schemas.codes import Authority, Partner
 
 __all__ = [
     "ENVELOPE_ATTRIBUTES",
     "FAMILY_DATA_FIELDS",
+    "AggregateReceipt",
     "Condition",
     "Contract",
     "ContractBook",
@@ -142,6 +143,19 @@ class Receipt(BaseModel):
     notice: str | None = Field(default=None, pattern=r"^[a-z][a-z-]{0,30}$")
 
 
+class AggregateReceipt(BaseModel):
+    """A document of aggregated figures a partner receives: about no person, so it has no
+    fields to project; what it holds is its schema (``document``, a published type)."""
+
+    model_config = _CONTRACT_CONFIG
+
+    document: str
+    topic: str
+    format: str
+    contents: str = Field(min_length=1)
+    legal_basis: LegalBasis
+
+
 class Contract(BaseModel):
     """Everything one partner receives."""
 
@@ -150,6 +164,7 @@ class Contract(BaseModel):
     partner: Partner
     name: str = Field(min_length=1)
     receives: tuple[Receipt, ...] = ()
+    aggregates: tuple[AggregateReceipt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +342,31 @@ def load_contract(path: Path, formats: Iterable[str]) -> Contract:
     formats = tuple(formats)
     for index, receipt in enumerate(contract.receives):
         _check_receipt(path, contract.partner, index, receipt, formats)
+    for index, aggregate in enumerate(contract.aggregates):
+        _check_aggregate(path, contract.partner, index, aggregate, formats)
     return contract
+
+
+def _check_aggregate(
+    path: Path, partner: Partner, index: int, aggregate: AggregateReceipt, formats: Iterable[str]
+) -> None:
+    where = f"{path}: aggregates[{index}]"
+    if aggregate.document not in DOCUMENT_TYPES:
+        raise ConfigurationError(
+            f"{where}.document: {aggregate.document!r} is not a published document type "
+            f"({', '.join(sorted(DOCUMENT_TYPES))})"
+        )
+    if not aggregate.topic.startswith(f"out.{partner.value}.") or aggregate.topic not in {
+        t.name for t in TOPICS
+    }:
+        raise ConfigurationError(
+            f"{where}.topic: {aggregate.topic!r} must be a provisioned out.{partner.value}.* topic"
+        )
+    if aggregate.format not in set(formats):
+        raise ConfigurationError(
+            f"{where}.format: {aggregate.format!r} has no renderer "
+            f"(known: {', '.join(sorted(formats))})"
+        )
 
 
 def load_contract_book(

@@ -73,7 +73,9 @@ def route_event(
     )
     if not disclosures:
         NOT_ROUTED[family] += 1
-        log.info("event not routed", family=family, event_id=event["id"], reason="no-recipient")
+        # Routine (every resident outside the region): counted in hub_events_not_routed and
+        # audited; one info line per event would bury what needs attention.
+        log.debug("event not routed", family=family, event_id=event["id"], reason="no-recipient")
         return []
     messages = []
     for disclosure in disclosures:

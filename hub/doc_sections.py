@@ -34,6 +34,7 @@ PARTNER_PAGES: Final = {
     "lahti": "partners/authorities.md",
     "ph": "partners/authorities.md",
     "sote": "partners/sote.md",
+    "keha": "partners/keha.md",
 }
 
 

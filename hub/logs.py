@@ -14,6 +14,7 @@ from typing import Any, Final
 import structlog
 from structlog.typing import Processor
 
+from hub.library_noise import demote_routine_library_lines
 from hub.redaction import redact_identity_codes
 
 __all__ = ["configure_logging", "get_logger"]
@@ -80,6 +81,7 @@ def configure_logging(
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS[level])
     _route_library_loggers_through_root()
+    demote_routine_library_lines()
     # aiokafka is chatty at INFO about group coordination; keep it for debug runs.
     client_level = logging.CRITICAL if quiet_clients else logging.WARNING
     aiokafka_level = logging.DEBUG if level == "debug" else max(_LEVELS[level], client_level)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import for_code
+from aiokafka.errors import CoordinatorNotAvailableError, for_code
 
 from hub.broker.bootstrap import start_client
 from hub.broker.connection import KafkaConnection
@@ -14,9 +16,16 @@ from hub.errors import HubError
 from hub.logs import get_logger
 from hub.topics import TOPICS, TopicSpec, topic_configs
 
-__all__ = ["ProvisionResult", "TopicProvisioningError", "list_topics", "provision_topics"]
+__all__ = [
+    "ProvisionResult",
+    "TopicProvisioningError",
+    "list_topics",
+    "provision_topics",
+    "wait_for_group_coordinators",
+]
 
 _TOPIC_ALREADY_EXISTS = 36
+_COORDINATOR_POLL_S = 0.2
 log = get_logger(__name__)
 
 
@@ -89,3 +98,29 @@ async def list_topics(connection: KafkaConnection) -> dict[str, int]:
         for topic in described
         if topic.get("error_code", 0) == 0
     }
+
+
+async def wait_for_group_coordinators(
+    connection: KafkaConnection, groups: Iterable[str], timeout_s: float = 60.0
+) -> None:
+    """Wait until the broker names a coordinator for each consumer group.
+
+    A freshly formatted broker creates its offsets topic on the first request for a group
+    coordinator; until it has, every consumer logs "GroupCoordinatorNotAvailableError" and
+    "Marking the coordinator dead" once per group. Asking first keeps those lines for real
+    outages. After ``timeout_s`` the consumers start anyway and retry on their own.
+    """
+    admin = await _admin(connection)
+    try:
+        async with asyncio.timeout(timeout_s):
+            for group in sorted(set(groups)):
+                while True:
+                    try:
+                        await admin.find_coordinator(group)
+                        break
+                    except CoordinatorNotAvailableError:
+                        await asyncio.sleep(_COORDINATOR_POLL_S)
+    except TimeoutError:
+        log.warning("no group coordinator yet; consumers retry on their own", waited_s=timeout_s)
+    finally:
+        await admin.close()

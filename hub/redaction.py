@@ -13,9 +13,18 @@ import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any, Final
 
-__all__ = ["MASK", "mask_identity_codes", "redact_identity_codes", "redact_value"]
+__all__ = [
+    "MASK",
+    "identity_codes_in",
+    "mask_identity_codes",
+    "redact_identity_codes",
+    "redact_value",
+]
 
-MASK: Final = "<hetu>"
+#: Plain text in every format the hub shows a message in: inside XML it is character data
+#: (no ``<``, ``>`` or ``&``, so it cannot look like an element), inside a JSON string it
+#: needs no escaping.
+MASK: Final = "[hetu]"
 
 _HEX: Final = "[0-9a-fA-F]"
 #: Event ids, digests and pseudonyms: whole tokens, so a code glued to letters is not one.
@@ -33,8 +42,13 @@ def _mask(match: re.Match[str]) -> str:
 
 
 def mask_identity_codes(text: str) -> str:
-    """``text`` with every identity-code-shaped substring replaced by ``<hetu>``."""
+    """``text`` with every identity-code-shaped substring replaced by ``[hetu]``."""
     return _MASKABLE.sub(_mask, text)
+
+
+def identity_codes_in(text: str) -> list[str]:
+    """Every substring of ``text`` that ``mask_identity_codes`` would mask, in order."""
+    return [m.group("code") for m in _MASKABLE.finditer(text) if m.group("code") is not None]
 
 
 def redact_value(value: Any) -> Any:

@@ -1,10 +1,11 @@
 """Keeping the referral register in step with the canonical referral topics.
 
 One route consumes ``hub.service-referral.v1`` (a referral opens) and
-``hub.referral-status.v1`` (it moves on); it publishes nothing. A state the state machine does
-not allow from the referral's current state is ignored: the receiver's connector has already
-recorded a newer state, or refused the update. Invalid canonical events are dead-lettered
-like any other bad input.
+``hub.referral-status.v1`` (it moves on); it publishes nothing. A referral is named by its
+sender and its id (a status event's ``referral_sender`` and ``referral_id``). A state the state
+machine does not allow from the referral's current state is ignored: the receiver's connector
+has already recorded a newer state, or refused the update. Invalid canonical events are
+dead-lettered like any other bad input.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from hub.pipeline import Accepted, Route
-from hub.referrals import ReferralRegister
+from hub.referrals import ReferralKey, ReferralRegister
 from schemas.envelope import ReferralStatusEvent, ServiceReferralEvent
 from schemas.rejection import Rejection
 
@@ -39,7 +40,9 @@ def referral_tracking_route(register: ReferralRegister) -> Route:
             except ValidationError:
                 return _invalid(referral_error)
             data = status.data
-            register.stage_state(data.referral_id, data.state, data.at)
+            register.stage_state(
+                ReferralKey(data.referral_sender, data.referral_id), data.state, data.at
+            )
         else:
             sent = referral.data
             register.stage_referral(

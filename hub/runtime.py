@@ -40,7 +40,7 @@ from hub.landings import Landings
 from hub.logs import get_logger
 from hub.metrics import HubMetrics, serve_http, watch_lag
 from hub.pipeline import Progress, Route, wire_route
-from hub.provisioning import provision_topics
+from hub.provisioning import provision_topics, wait_for_group_coordinators
 from hub.referral_tracking import referral_tracking_route
 from hub.referrals import ReferralRegister
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
@@ -48,6 +48,8 @@ from hub.settings import HubSettings, pseudonym_secret
 from hub.share.ledger import open_share_ledger
 from hub.share.route import share_ledger_route
 from hub.share.rules import BASIC_AMOUNT_FILE, STEP_TABLE_FILE, load_rules
+from hub.statistics.route import statistics_route
+from hub.statistics.store import open_store as open_statistics_store
 from hub.supervision import Supervised, supervise
 from hub.topics import TOPICS, TopicKind
 
@@ -68,11 +70,21 @@ class HubStatus:
     connectors: tuple[str, ...]
 
 
-def renderers_for(connectors: Sequence[Connector]) -> dict[str, Renderer]:
-    """Every format the contracts may name: the built-in CloudEvents JSON and the connectors'."""
+def renderers_for(
+    connectors: Sequence[Connector], settings: HubSettings | None = None
+) -> dict[str, Renderer]:
+    """Every format the contracts may name: the built-in CloudEvents JSON and the connectors'.
+
+    With ``settings``, a connector's renderers configured by them (its defaults otherwise).
+    """
     renderers = {CLOUDEVENTS_JSON.format: CLOUDEVENTS_JSON}
     for connector in connectors:
-        renderers.update({r.format: r for r in connector.renderers})
+        configured = (
+            connector.renderers
+            if settings is None or connector.configure_renderers is None
+            else connector.configure_renderers(settings)
+        )
+        renderers.update({r.format: r for r in configured})
     return renderers
 
 
@@ -97,25 +109,26 @@ def routes_for(
         *routes,
         referral_tracking_route(ReferralRegister.open(data_dir)),
         share_ledger_route(
-            open_share_ledger(data_dir, _secret_value(settings.share_dsn)),
+            open_share_ledger(data_dir, _secret(settings.share_dsn)),
             load_rules(
                 settings.share_step_table_file or STEP_TABLE_FILE,
                 settings.share_basic_amount_file or BASIC_AMOUNT_FILE,
             ),
             settings.share_alert_days,
         ),
+        statistics_route(open_statistics_store(data_dir, _secret(settings.statistics_dsn))),
         # A connection of their own: distribution reads only what the tracking route committed.
         *distribution_routes(
             book,
-            renderers_for(connectors),
+            renderers_for(connectors, settings),
             lambda: DeliveryLog.open(data_dir),
             ReferralRegister.open(data_dir),
         ),
     ]
 
 
-def _secret_value(secret: SecretStr | None) -> str | None:
-    return None if secret is None else secret.get_secret_value()
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
 
 
 async def _watch_local(broker: LocalKafka, stop: asyncio.Event) -> None:
@@ -207,8 +220,10 @@ async def serve(
     connectors: Sequence[Connector],
     announce: Callable[[HubStatus], None],
     stop: asyncio.Event | None = None,
+    metrics: HubMetrics | None = None,
 ) -> None:
-    """Run the hub until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    """Run the hub until ``stop`` is set or SIGINT/SIGTERM arrives; ``metrics`` lets a caller
+    (``hub up --console``) read the figures the hub keeps."""
     stop = stop or asyncio.Event()
     already = read_local_state(settings.data_dir) if settings.local_broker else None
     if already is not None:
@@ -231,8 +246,11 @@ async def serve(
         local, bootstrap = await _bootstrap(settings, running)
         connection = KafkaConnection(bootstrap, settings)
         await provision_topics(connection)
+        if local is not None:
+            # A new local broker's offsets topic is made on first demand: make it now, quietly.
+            await wait_for_group_coordinators(connection, (r.consumer_group for r in routes))
         kafka = build_kafka_broker(connection)
-        metrics, ready = HubMetrics(), asyncio.Event()
+        metrics, ready = metrics or HubMetrics(), asyncio.Event()
         if settings.metrics_port is not None:
             server = await serve_http(metrics, ready, settings.metrics_host, settings.metrics_port)
             running.push_async_callback(_close_server, server)

@@ -41,6 +41,7 @@ SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 _WEEK_MS = 7 * 24 * 3600 * 1000
+_OID_PATTERN = r"^[0-2](\.(0|[1-9][0-9]*))+$"
 
 
 class HubSettings(BaseSettings):
@@ -120,6 +121,11 @@ class HubSettings(BaseSettings):
         default=None,
         description="Audit store DSN (postgresql://user@host/db). Unset: SQLite in data_dir.",
     )
+    statistics_dsn: SecretStr | None = Field(
+        default=None,
+        description="Statistics store DSN (postgresql://user@host/db). Unset: SQLite in "
+        "data_dir (docs/partners/keha.md).",
+    )
     audit_signing_key_file: Path | None = Field(
         default=None,
         description="Ed25519 private key (PEM) that signs audit checkpoints. Unset: generated "
@@ -136,6 +142,11 @@ class HubSettings(BaseSettings):
         ge=1,
         description="Prune audit payloads older than this many days (hashes stay, chains still "
         "verify). Unset: payloads are kept forever.",
+    )
+    audit_anchor_file: Path | None = Field(
+        default=None,
+        description="Append-only file every signed audit checkpoint is also anchored in (besides "
+        "hub.audit.v1); keep it where the audit database's owner cannot write.",
     )
     pseudonym_secret: SecretStr | None = Field(
         default=None,
@@ -178,6 +189,27 @@ class HubSettings(BaseSettings):
     municipalities_file: Path | None = Field(
         default=None,
         description="Municipality → authority table (YAML). Unset: the packaged table.",
+    )
+
+    organisation_oid_lahti: str = Field(
+        default="1.2.246.10.9990001.10",
+        pattern=_OID_PATTERN,
+        description="OID of the City of Lahti (the Lahti area's labour authority) as FHIR "
+        "names it to Päijät-Sote (ServiceRequest.requester). The default is a placeholder: "
+        "set the OID registered for the organisation.",
+    )
+    organisation_oid_ph: str = Field(
+        default="1.2.246.10.9990002.10",
+        pattern=_OID_PATTERN,
+        description="OID of the Päijät-Häme area's labour authority (ServiceRequest.requester). "
+        "The default is a placeholder: set the OID registered for the organisation.",
+    )
+    organisation_oid_sote: str = Field(
+        default="1.2.246.10.9990003.10",
+        pattern=_OID_PATTERN,
+        description="OID of Päijät-Sote, the wellbeing services county "
+        "(ServiceRequest.performer). The default is a placeholder: set the OID registered "
+        "for the organisation.",
     )
 
     topic_partitions: int = Field(default=3, ge=1, le=1000, description="Partitions per topic.")

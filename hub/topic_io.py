@@ -95,12 +95,17 @@ async def tail_topic(
     from_beginning: bool = False,
     count: int | None = None,
     idle_timeout_s: float | None = None,
+    follow: bool = False,
 ) -> AsyncIterator[TailedMessage]:
-    """Yield the topic's messages, oldest first per partition, until ``count`` or idle timeout.
+    """Yield the topic's messages, oldest first per partition, until the end or ``count``.
 
-    Without ``from_beginning`` only messages published after the call are shown.
+    Without ``from_beginning`` only messages published after the call are shown. The end is
+    where the topic ended when the call began; with ``follow`` (or an ``idle_timeout_s``,
+    which only means something while waiting) it waits for new messages instead, until
+    ``count`` or ``idle_timeout_s`` seconds without one.
     """
     partitions = await _require_topic(connection, topic)
+    following = follow or idle_timeout_s is not None
     consumer = await start_client(
         connection,
         lambda: AIOKafkaConsumer(
@@ -116,12 +121,21 @@ async def tail_topic(
             await consumer.seek_to_beginning(*assigned)
         else:
             await consumer.seek_to_end(*assigned)
+        ends = await consumer.end_offsets(assigned)
         seen = 0
         last_activity = time.monotonic()
         while count is None or seen < count:
+            if not following and await _at_end(consumer, ends):
+                return
             batch = await consumer.getmany(timeout_ms=200)
             records = sorted(
-                (record for records in batch.values() for record in records),
+                (
+                    record
+                    for partition, records in batch.items()
+                    for record in records
+                    # What arrives while reading lies beyond the end this tail stops at.
+                    if following or record.offset < ends[partition]
+                ),
                 key=lambda r: (r.timestamp, r.partition, r.offset),
             )
             if records:
@@ -145,3 +159,11 @@ async def tail_topic(
         raise operation_error(connection, exc, f"to read topic {topic}") from None
     finally:
         await consumer.stop()
+
+
+async def _at_end(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    """Every partition read up to where it ended when the tail began."""
+    for partition, end in ends.items():
+        if await consumer.position(partition) < end:
+            return False
+    return True

@@ -80,7 +80,15 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
     *_single_partition(_flow("benefit-day", ("kela",), ("lahti", "ph")), "in.kela.benefit-day"),
     *_flow("client-status", ("lahti", "ph"), ("kela", "lahti", "ph", "sote")),
     *_flow("service-referral", ("lahti", "ph"), ("sote", "lahti", "ph")),
-    *_flow("referral-status", ("sote",), ("lahti", "ph")),
+    # Päijät-Sote answers the referrals sent to it; each authority answers the integration
+    # training the other one referred to it.
+    *_flow("referral-status", ("sote", "lahti", "ph"), ("lahti", "ph")),
+    TopicSpec(
+        "out.keha.statistics",
+        TopicKind.OUTBOUND,
+        "statistics",
+        "monthly statistics to keha: aggregated figures per area and month, no persons",
+    ),
     *_flow("benefit-threshold", (), ("lahti", "ph")),
     *(
         TopicSpec(

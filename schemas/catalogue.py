@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
+from pydantic import BaseModel
+
 from schemas.envelope import (
     BenefitDayEvent,
     BenefitThresholdEvent,
@@ -20,10 +22,13 @@ from schemas.envelope import (
     ServiceReferralEvent,
     dataschema_for,
 )
+from schemas.monthly_statistics import MONTHLY_STATISTICS_V1, MonthlyStatisticsEvent
 
 __all__ = [
+    "DOCUMENT_TYPES",
     "EVENT_TYPES",
     "SCHEMA_DIR",
+    "SCHEMA_TYPES",
     "SchemaDrift",
     "check_schemas",
     "export_schemas",
@@ -45,10 +50,16 @@ EVENT_TYPES: Final[dict[str, type[CloudEvent[Any]]]] = {
     )
 }
 
+#: Documents the hub publishes to partners that are about no person (aggregates): not
+#: canonical events (nothing routes or projects them), but schemas partners rely on alike.
+DOCUMENT_TYPES: Final[dict[str, type[BaseModel]]] = {MONTHLY_STATISTICS_V1: MonthlyStatisticsEvent}
+#: Every type with a committed (and released) JSON Schema file.
+SCHEMA_TYPES: Final[dict[str, type[BaseModel]]] = {**EVENT_TYPES, **DOCUMENT_TYPES}
+
 
 def json_schema_for(event_type: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one canonical type, envelope included."""
-    model = EVENT_TYPES[event_type]
+    model = SCHEMA_TYPES[event_type]
     schema = model.model_json_schema(mode="validation")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -70,7 +81,7 @@ def export_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
     """Write one schema file per canonical type and major version; return the paths."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for event_type in EVENT_TYPES:
+    for event_type in SCHEMA_TYPES:
         path = _schema_path(directory, event_type)
         path.write_text(render_schema(event_type), encoding="utf-8")
         written.append(path)
@@ -88,7 +99,7 @@ class SchemaDrift:
 def check_schemas(directory: Path = SCHEMA_DIR) -> list[SchemaDrift]:
     """Compare the files in ``directory`` with the models; return every difference."""
     drifts = []
-    for event_type in EVENT_TYPES:
+    for event_type in SCHEMA_TYPES:
         path = _schema_path(directory, event_type)
         expected = render_schema(event_type)
         actual = path.read_text(encoding="utf-8") if path.exists() else ""

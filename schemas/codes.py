@@ -1,4 +1,4 @@
-"""Code lists of the canonical model (see shared/CODES.md and the partner documents).
+"""Code lists of the canonical model (written out in docs/codes.md and the partner pages).
 
 Canonical values are English; the partners' own codes live beside them only where the mapping
 is part of the canonical meaning (the national employment-status codes). Unknown codes are

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Annotated, Final
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field
 
@@ -24,6 +25,7 @@ __all__ = [
     "PersonalIdentityCode",
     "check_character",
     "is_temporary",
+    "today_in_finland",
     "validate_identity_code",
 ]
 
@@ -42,6 +44,14 @@ IDENTITY_CODE_SHAPE: Final = re.compile(
 )
 
 _FORMAT: Final = re.compile(r"(\d{2})(\d{2})(\d{2})(.)(\d{3})(.)")
+#: Whose calendar "today" is: a person born just after midnight in Finland is born on that
+#: Finnish date, which UTC still calls yesterday for two or three hours.
+_FINLAND: Final = ZoneInfo("Europe/Helsinki")
+
+
+def today_in_finland() -> dt.date:
+    """Today's date in Finland, the day an identity code is checked on by default."""
+    return dt.datetime.now(_FINLAND).date()
 
 
 class IdentityCodeError(ValueError):
@@ -57,10 +67,11 @@ def check_character(birth_date_digits: str, individual_number: str) -> str:
     return CHECK_CHARACTERS[int(birth_date_digits + individual_number) % 31]
 
 
-def validate_identity_code(value: str) -> str:
+def validate_identity_code(value: str, today: dt.date | None = None) -> str:
     """Return ``value`` unchanged if it is a valid identity code, else raise IdentityCodeError.
 
-    Checks, in order: length and shape, century sign, birth date, individual number, check
+    Checks, in order: length and shape, century sign, birth date (a real date, not after
+    ``today``, which defaults to today's date in Finland), individual number, check
     character. The first failure is reported.
     """
     if not isinstance(value, str):
@@ -83,11 +94,18 @@ def validate_identity_code(value: str) -> str:
             "identity code has an unknown century sign (expected one of + - Y X W V U A B C D E F)",
         )
     try:
-        dt.date(century + int(year), int(month), int(day))
+        born = dt.date(century + int(year), int(month), int(day))
     except ValueError:
         raise IdentityCodeError(
             "bad-date", "identity code's first six digits are not a real date (DDMMYY)"
         ) from None
+    # Nobody is given a code before they are born: 010150A902E (born in 2050) is a typo or a
+    # wrong century sign, and accepting it would file the record under a person who cannot
+    # exist yet.
+    if born > (today or today_in_finland()):
+        raise IdentityCodeError(
+            "birth-date-in-future", "identity code's birth date lies after the day it is checked"
+        )
     if int(individual) < 2:
         raise IdentityCodeError(
             "bad-individual-number", "identity code's individual number must be 002-999"

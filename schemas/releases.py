@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from schemas.catalogue import EVENT_TYPES, json_schema_for, render_schema
+from schemas.catalogue import SCHEMA_TYPES, json_schema_for, render_schema
 from schemas.compatibility import Finding, compatibility
 
 __all__ = [
@@ -114,17 +114,17 @@ def check_releases(directory: Path = RELEASED_DIR) -> list[ReleaseFinding]:
     released_types = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
     for event_type in released_types:
         releases = releases_of(event_type, directory)
-        if event_type not in EVENT_TYPES and releases:
+        if event_type not in SCHEMA_TYPES and releases:
             found.append(
                 ReleaseFinding(
                     event_type,
                     releases[-1][0],
                     "released, but no model defines this type any more",
-                    "keep its model in schemas.catalogue.EVENT_TYPES while its topic has "
+                    "keep its model in schemas.catalogue.SCHEMA_TYPES while its topic has "
                     "events and consumers",
                 )
             )
-    for event_type in EVENT_TYPES:
+    for event_type in SCHEMA_TYPES:
         releases = releases_of(event_type, directory)
         current = json_schema_for(event_type)
         breaches = [
@@ -157,7 +157,7 @@ def release_schemas(directory: Path = RELEASED_DIR) -> list[Path]:
     if breaking:
         raise IncompatibleSchemas(breaking)
     written = []
-    for event_type in EVENT_TYPES:
+    for event_type in SCHEMA_TYPES:
         releases = releases_of(event_type, directory)
         text = render_schema(event_type)
         if releases and releases[-1][1].read_text(encoding="utf-8") == text:

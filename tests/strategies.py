@@ -1,6 +1,6 @@
 """Reusable hypothesis strategies and builders for test data.
 
-The identity-code rules are written out here again, from shared/CODES.md, instead of being
+The identity-code rules are written out here again, from docs/identity-code.md, instead of being
 imported from ``schemas.identity_code``: a test that borrowed the code under test's check
 character would agree with any bug in it.
 
@@ -33,7 +33,9 @@ CHECK_ALPHABET: Final = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 SIGNS_BY_CENTURY: Final[dict[int, str]] = {1800: "+", 1900: "-YXWVU", 2000: "ABCDEF"}
 
 _EARLIEST: Final = dt.date(1800, 1, 1)
-_LATEST: Final = dt.date(2099, 12, 31)
+#: Yesterday: a code born after the day it is checked is invalid, and "today" differs by a
+#: day between time zones around midnight.
+_LATEST: Final = dt.date.today() - dt.timedelta(days=1)
 
 
 def century_of(sign: str) -> int:

@@ -160,7 +160,8 @@ REASONS: Final[dict[str, str]] = {
     WRONG_FIELD_TYPE: "a value has the wrong JSON type (e.g. a number for a string, null for "
     "a required value)",
     BAD_IDENTIFIER: "muutosId, asiakasnumero or lahete_id is empty, too long or has spaces",
-    INVALID_IDENTITY_CODE: "hetu is not a valid personal identity code",
+    INVALID_IDENTITY_CODE: "hetu is not a valid personal identity code (shape, date, "
+    "check character; a birth date after the day of checking is refused)",
     BAD_MUNICIPALITY_CODE: "kotikunta is not exactly 3 ASCII digits",
     UNKNOWN_EMPLOYMENT_STATUS_CODE: "tyollisyystilanne is not in the national code list "
     "(00-05, 07-09; 06 is retired)",
@@ -584,9 +585,14 @@ def source_for(authority: Authority) -> str:
     return _SOURCE_PREFIX + authority.value
 
 
-def status_event_id(change_id: str) -> str:
-    """The event id of change ``change_id`` (muutosId): a redelivery gets the same id."""
-    return str(uuid.uuid5(EVENT_ID_NAMESPACE, _STATUS_ID_PREFIX + change_id))
+def status_event_id(change_id: str, authority: Authority) -> str:
+    """The event id of change ``change_id`` (muutosId) of ``authority``: a redelivery gets the
+    same id.
+
+    The authority is part of it: ``muutosId`` is unique per change within one authority's
+    system, and the two authorities' ``m1`` are two changes (consumers deduplicate on the id).
+    """
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{_STATUS_ID_PREFIX}{authority.value}/{change_id}"))
 
 
 def referral_event_id(referral_id: str, sender: Authority) -> str:
@@ -603,7 +609,7 @@ def referral_event_id(referral_id: str, sender: Authority) -> str:
 def status_event(status: ClientStatus, secret: bytes) -> ClientStatusEvent:
     """The canonical client-status event; the person reference is keyed by ``secret``."""
     return ClientStatusEvent(
-        id=status_event_id(status.change_id),
+        id=status_event_id(status.change_id, status.authority),
         source=source_for(status.authority),
         subject=person_ref_for(status.person_id, secret),
         time=status.changed_at,

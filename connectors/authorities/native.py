@@ -1,6 +1,6 @@
 """The labour authorities' own shapes: the JSON they send and the codes they write.
 
-Mirrors ``shared/partners/labour-authorities.md``, so the field names are the partner's
+Mirrors ``docs/partners/authorities.md``, so the field names are the partner's
 Finnish keys; the canonical models (``schemas.client_status``, ``schemas.service_referral``)
 use English ones. Both authorities (``lahti`` and ``ph``) send the same shapes: which one sent
 a message is known from its topic, not from these models. Turning bytes into these models,

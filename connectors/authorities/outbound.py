@@ -3,7 +3,7 @@
 The hub projects each canonical referral-status event through the sending authority's
 contract and hands the result (envelope attributes and ``data``, pydantic JSON mode) to
 :func:`render_referral_status`, which returns exactly the document of
-``shared/partners/labour-authorities.md`` for ``out.<authority>.referral-status``::
+``docs/partners/authorities.md`` for ``out.<authority>.referral-status``::
 
     {"lahete_id": "L-2025-000871", "tila": "HYVAKSYTTY", "syy": null,
      "aika": "2025-03-20T09:30:00+02:00"}

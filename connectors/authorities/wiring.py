@@ -4,12 +4,17 @@ file of the connector that knows about the broker.
 In, for each authority (``lahti``, ``ph``): ``in.<authority>.client-status`` →
 ``hub.client-status.v1`` and ``in.<authority>.service-referral`` → ``hub.service-referral.v1``,
 keyed by the person reference; a duplicate ``muutosId`` / ``lahete_id`` is published once.
+``in.<authority>.referral-status`` → ``hub.referral-status.v1``: the authority's answers to the
+integration-training referrals the other authority sent it, checked against the referral
+register's state machine like Päijät-Sote's Tasks (``unknown-referral``,
+``not-the-recipient``, ``illegal-transition``; a repeated state is accepted once).
 Out: the referral-status JSON of the interface document, rendered by the contract-driven
-distribution to ``out.<authority>.referral-status``.
+distribution to ``out.<authority>.referral-status`` (of the referral's sender).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -20,18 +25,29 @@ from connectors.authorities.inbound import (
     status_event,
 )
 from connectors.authorities.outbound import render_referral_status
+from connectors.authorities.referral_answer import (
+    ILLEGAL_TRANSITION,
+    NOT_THE_RECIPIENT,
+    UNKNOWN_REFERRAL,
+    Answer,
+    answer_event,
+    other_authority,
+    parse_answer,
+)
 from connectors.authorities.state import AuthorityState, Seen
 from hub.connector import ConnectorContext
 from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
+from hub.referrals import ReferralKey, ReferralRecord, ReferralRegister, Transition, transition
 from hub.rendering import Renderer
 from schemas.client_status import ClientStatus
-from schemas.codes import Authority
+from schemas.codes import Authority, ReferralService
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, CloudEvent
 from schemas.rejection import Rejection
 
 __all__ = [
     "REFERRAL_STATUS_JSON",
+    "answer_translation",
     "build_routes",
     "client_status_translation",
     "referral_translation",
@@ -99,7 +115,14 @@ def client_status_translation(
             return repeat
         event = status_event(status, secret)
         known = state.home_of(event.subject)
-        if known is not None and known[0] != status.home_municipality:
+        # Ordered by the change's own time, never by arrival: the two authorities' topics
+        # are not ordered against each other. A change older than the last one recorded is
+        # stale: it moves nobody (no previous home, so no moved-out notice) and leaves the
+        # residence as it is, but is still published and delivered as its contract says.
+        stale = known is not None and dt.datetime.fromisoformat(known[1]) > status.changed_at
+        if stale:
+            log.info("stale change: older than the residence recorded", message_id=message_id)
+        elif known is not None and known[0] != status.home_municipality:
             moved = {**status.model_dump(), "previous_home_municipality": known[0]}
             event = status_event(ClientStatus.model_validate(moved), secret)
         state.stage_home(event.subject, status.home_municipality, status.changed_at)
@@ -130,8 +153,69 @@ def referral_translation(
     return translate
 
 
+def _answered_referral(
+    register: ReferralRegister, authority: Authority, answer: Answer
+) -> ReferralRecord | Rejection:
+    """The integration-training referral the other authority sent ``authority`` that
+    ``answer`` is about, or why there is none. Details never quote the referral id."""
+    record = register.referral(ReferralKey(other_authority(authority).value, answer.referral_id))
+    if (
+        record is not None
+        and record.recipient == authority.value
+        and record.service == ReferralService.INTEGRATION_TRAINING.value
+    ):
+        return record
+    if register.named(answer.referral_id):
+        return Rejection(
+            NOT_THE_RECIPIENT,
+            f"lahete_id names no referral the hub carried from "
+            f"{other_authority(authority).value} to {authority.value}: the referral with this "
+            "id went elsewhere",
+        )
+    return Rejection(UNKNOWN_REFERRAL, "lahete_id names no referral the hub carried")
+
+
+def answer_translation(
+    authority: Authority, register: ReferralRegister
+) -> Callable[[bytes], Accepted | Rejection]:
+    """``authority``'s answers to integration-training referrals → canonical referral-status
+    events, through the referral state machine."""
+
+    def translate(value: bytes) -> Accepted | Rejection:
+        answer = parse_answer(value)
+        if isinstance(answer, Rejection):
+            return answer
+        record = _answered_referral(register, authority, answer)
+        if isinstance(record, Rejection):
+            return record
+        match transition(record.state, answer.state):
+            case Transition.REPEAT:
+                log.info("repeated referral status accepted once", referral=str(record.key))
+                return Accepted([])
+            case Transition.ILLEGAL:
+                return Rejection(
+                    ILLEGAL_TRANSITION,
+                    f"the referral cannot go from {record.state} to {answer.state.value}",
+                )
+        event = answer_event(answer, authority, record.person_ref, Authority(record.sender))
+        # Recorded here as well as by the tracking route, so the next answer is checked
+        # against this state even before the canonical event has gone round.
+        register.stage_state(record.key, answer.state, answer.at)
+        message = Outgoing(
+            "hub.referral-status.v1",
+            event.model_dump_json().encode(),
+            event.subject.encode(),
+            {"content-type": CLOUDEVENTS_CONTENT_TYPE},
+            event.id,
+        )
+        return Accepted([message], settle=register.commit, abandon=register.rollback)
+
+    return translate
+
+
 def build_routes(context: ConnectorContext) -> Sequence[Route]:
-    """Both authorities' client-status and referral topics; each route its own state."""
+    """Both authorities' client-status, referral and referral-status topics; each route its
+    own state."""
     secret = context.pseudonym_secret
     data_dir = context.settings.data_dir
     routes = []
@@ -148,4 +232,11 @@ def build_routes(context: ConnectorContext) -> Sequence[Route]:
                     translation(authority, state, secret),
                 )
             )
+        routes.append(
+            Route(
+                f"{authority.value}.referral-status",
+                (f"in.{authority.value}.referral-status",),
+                answer_translation(authority, ReferralRegister.open(data_dir)),
+            )
+        )
     return routes

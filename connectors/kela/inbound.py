@@ -111,7 +111,8 @@ REASONS: Final[dict[str, str]] = {
     MISSING_RECORD_ID: "tapahtumatunnus is empty",
     BAD_RECORD_ID: "tapahtumatunnus or korjattava is longer than 50 characters or has "
     "characters other than visible ASCII",
-    INVALID_IDENTITY_CODE: "hetu is not a valid personal identity code",
+    INVALID_IDENTITY_CODE: "hetu is not a valid personal identity code (shape, date, "
+    "check character; a birth date after the day of checking is refused)",
     BAD_MUNICIPALITY_CODE: "kotikunta is not exactly 3 ASCII digits",
     UNKNOWN_BENEFIT_CODE: "etuus is not TMT, PPR, APR or YLT",
     BAD_DATE: "a date is not dd.mm.yyyy or is not a real date",

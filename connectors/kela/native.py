@@ -1,6 +1,6 @@
 """Kela's own shapes: the payment-day CSV (maksupäivätiedot) as Kela writes it.
 
-Mirrors ``shared/partners/kela.md``, so the field names are Kela's Finnish column names; the
+Mirrors ``docs/partners/kela.md``, so the field names are Kela's Finnish column names; the
 canonical model (``schemas.benefit_day.BenefitDay``) uses English ones. Turning text into a
 ``PaymentDayRow`` (with stable rejection reasons) lives in ``connectors.kela.inbound``.
 

@@ -2,7 +2,7 @@
 
 The hub projects each canonical client-status event through Kela's data contract and hands
 the surviving fields to :func:`render_statement`, which returns the document Kela receives on
-``out.kela.client-status``, exactly as ``shared/partners/kela.md`` draws it (and as
+``out.kela.client-status``, exactly as ``docs/partners/kela.md`` draws it (and as
 ``contracts/kela/tvpt.xsd`` checks it)::
 
     <?xml version="1.0" encoding="UTF-8"?>

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from typing import Final
 
-from connectors.sote.wiring import SERVICE_REQUEST_JSON, build_routes
+from connectors.sote.wiring import SERVICE_REQUEST_JSON, build_routes, configured_renderers
 from hub.connector import Connector
 
 __all__ = ["CONNECTOR"]
 
-CONNECTOR: Final = Connector("sote", build_routes=build_routes, renderers=(SERVICE_REQUEST_JSON,))
+CONNECTOR: Final = Connector(
+    "sote",
+    build_routes=build_routes,
+    renderers=(SERVICE_REQUEST_JSON,),
+    configure_renderers=configured_renderers,
+)

@@ -1,7 +1,7 @@
 """Referral status in: Päijät-Sote's FHIR ``Task`` JSON → a status update → a canonical event.
 
 Päijät-Sote answers a referral with FHIR R4 ``Task`` resources on ``in.sote.referral-status``
-(``shared/partners/sote.md``). :func:`parse_task` validates one with ``fhir.resources`` (R4B
+(``docs/partners/sote.md``). :func:`parse_task` validates one with ``fhir.resources`` (R4B
 models) and reads::
 
     basedOn[0].identifier.value   the referral id (the hub's ServiceRequest.identifier[0])
@@ -9,6 +9,9 @@ models) and reads::
                                   cancelled → ReferralState
     statusReason.text             an optional reason
     lastModified                  when the state changed (a date-time with an offset)
+    requester.identifier.value    optional: the referring authority, as the ServiceRequest's
+                                  requester names it (urn:oid:<its configured OID>) or by
+                                  its name (lahti | ph)
 
 :func:`status_event` then makes the canonical referral-status event. Whether the referral
 exists, who sent it, and whether its history allows the transition are the hub's questions
@@ -54,10 +57,18 @@ Decisions beyond the interface document:
   statuses) and nesting too deep to parse are ``malformed-json``.
 * Checks run in this order and the first failure is reported: encoding, JSON,
   ``resourceType``, FHIR validation, ``basedOn``, referral id, its system, ``status``,
-  ``lastModified``.
-* :func:`status_event_id` hashes the referral id, the state and ``lastModified`` as a UTC
-  instant, so a redelivered Task (or the same update written with another offset) gets the
-  same event id; a different reason alone does not make a new event.
+  ``lastModified``, ``requester``.
+* ``requester.identifier.value`` is read when present: a referral is named by its sender and
+  its id, and both authorities may use the same ``lahete_id``. Päijät-Sote copies it from the
+  ServiceRequest's ``requester`` (``urn:oid:`` and the authority's configured OID); the
+  authority's name (``lahti``, ``ph``) is read too. Any other value is
+  ``unknown-requester``. Without it the hub matches the id alone, which is ambiguous only when
+  both authorities sent Päijät-Sote a referral with that id (``hub.referrals`` and the wiring
+  decide that, not this module).
+* :func:`status_event_id` hashes the referral's sender, its id, the state and
+  ``lastModified`` as a UTC instant, so a redelivered Task (or the same update written with
+  another offset) gets the same event id; a different reason alone does not make a new
+  event, and the same update of two authorities' referrals ``L-1`` makes two.
 """
 
 from __future__ import annotations
@@ -81,7 +92,7 @@ from connectors._strict_json import (
     json_object,
     json_type,
 )
-from connectors.sote.outbound import REFERRAL_SYSTEM
+from connectors.sote.outbound import DEFAULT_ORGANISATIONS, REFERRAL_SYSTEM, Organisations
 from schemas.codes import Authority, Partner, ReferralState
 from schemas.envelope import ReferralStatusEvent, dataschema_for
 from schemas.identity_code import IDENTITY_CODE_SHAPE
@@ -102,6 +113,7 @@ __all__ = [
     "REFERRAL_ID_MAX_LENGTH",
     "SOURCE",
     "TASK_STATES",
+    "UNKNOWN_REQUESTER",
     "UNKNOWN_TASK_STATUS",
     "WRONG_REFERRAL_SYSTEM",
     "TaskUpdate",
@@ -117,6 +129,7 @@ BAD_REFERRAL_ID: Final = "bad-referral-id"
 WRONG_REFERRAL_SYSTEM: Final = "wrong-referral-system"
 UNKNOWN_TASK_STATUS: Final = "unknown-task-status"
 MISSING_LAST_MODIFIED: Final = "missing-last-modified"
+UNKNOWN_REQUESTER: Final = "unknown-requester"
 
 #: Every reason :func:`parse_task` can give, with its meaning: the codes partners alert on.
 REASONS: Final[Mapping[str, str]] = MappingProxyType(
@@ -136,6 +149,8 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         "in-progress, completed, cancelled (other FHIR Task statuses included)",
         MISSING_LAST_MODIFIED: "lastModified is absent or is not a date-time with a time zone "
         "(a bare or partial date, a leap second)",
+        UNKNOWN_REQUESTER: "requester.identifier.value is present and names neither authority "
+        "(lahti, ph, or the urn:oid: of its configured organisation OID)",
     }
 )
 
@@ -191,13 +206,15 @@ _ESCAPES: Final = str.maketrans({"\r": "\\r", "\n": "\\n", "\t": "\\t"})
 class TaskUpdate:
     """One status update of a referral, as Päijät-Sote's Task reports it.
 
-    ``at`` is ``lastModified`` with its own offset (always timezone-aware).
+    ``at`` is ``lastModified`` with its own offset (always timezone-aware); ``requester`` is
+    the referring authority when the Task names it.
     """
 
     referral_id: str
     state: ReferralState
     reason: str | None
     at: dt.datetime
+    requester: Authority | None = None
 
 
 def _looks_like_code(text: str) -> bool:
@@ -389,19 +406,49 @@ def _reason(task: Task) -> str | None:
     return text
 
 
-def _update_from(task: Task) -> TaskUpdate:
+def _requester_names(organisations: Organisations) -> Mapping[str, Authority]:
+    names = {authority.value: authority for authority in Authority}
+    names.update({organisations.of(authority): authority for authority in Authority})
+    return names
+
+
+def _requester(task: Task, organisations: Organisations) -> Authority | None:
+    requester = task.requester
+    identifier = requester.identifier if requester is not None else None
+    value: str | None = identifier.value if identifier is not None else None
+    if value is None:
+        return None
+    authority = _requester_names(organisations).get(value)
+    if authority is None:
+        refuse(
+            UNKNOWN_REQUESTER,
+            f"requester.identifier.value {_shown(value)} names neither authority "
+            "(lahti, ph or the urn:oid: of its organisation)",
+        )
+    return authority
+
+
+def _update_from(task: Task, organisations: Organisations) -> TaskUpdate:
     referral_id = _referral_id(task)
     state = _state(task)
     at = _last_modified(task)
-    return TaskUpdate(referral_id=referral_id, state=state, reason=_reason(task), at=at)
+    requester = _requester(task, organisations)
+    return TaskUpdate(
+        referral_id=referral_id, state=state, reason=_reason(task), at=at, requester=requester
+    )
 
 
-def parse_task(value: bytes) -> TaskUpdate | Rejection:
-    """A Task from ``in.sote.referral-status`` as a status update, or why it is rejected."""
+def parse_task(
+    value: bytes, organisations: Organisations = DEFAULT_ORGANISATIONS
+) -> TaskUpdate | Rejection:
+    """A Task from ``in.sote.referral-status`` as a status update, or why it is rejected.
+
+    ``organisations`` are the OIDs the hub's ServiceRequests name as requester.
+    """
     try:
         obj = json_object(value, duplicate_reason=MALFORMED_JSON, shown=_shown)
         _check_resource_type(obj)
-        return _update_from(_task(obj))
+        return _update_from(_task(obj), organisations)
     except Refusal as refusal:
         return Rejection(refusal.reason, refusal.detail)
 
@@ -409,14 +456,18 @@ def parse_task(value: bytes) -> TaskUpdate | Rejection:
 # --- canonical events ----------------------------------------------------------------------
 
 
-def status_event_id(update: TaskUpdate) -> str:
-    """The event id of ``update``: the same referral, state and instant give the same id.
+def status_event_id(update: TaskUpdate, referral_sender: Authority) -> str:
+    """The event id of ``update`` of ``referral_sender``'s referral: the same referral, state
+    and instant give the same id.
 
-    The referral id comes first and the rest has a fixed form, so the name is unambiguous
-    whatever characters the referral id holds.
+    The sender (a fixed word) comes first, then the referral id, and the rest has a fixed
+    form, so the name is unambiguous whatever characters the referral id holds.
     """
     instant = update.at.astimezone(dt.UTC).isoformat()
-    name = f"{_EVENT_ID_PREFIX}{update.referral_id}/{update.state.value}/{instant}"
+    name = (
+        f"{_EVENT_ID_PREFIX}{referral_sender.value}/{update.referral_id}/"
+        f"{update.state.value}/{instant}"
+    )
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, name))
 
 
@@ -429,7 +480,7 @@ def status_event(
     of the referral: the Task carries neither.
     """
     return ReferralStatusEvent(
-        id=status_event_id(update),
+        id=status_event_id(update, referral_sender),
         source=SOURCE,
         subject=person_ref,
         time=update.at,

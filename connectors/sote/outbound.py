@@ -4,15 +4,21 @@ The hub projects each canonical service-referral event addressed to ``sote`` thr
 partner's contract and hands the result (envelope attributes and ``data``, pydantic JSON
 mode) to :func:`render_service_request`, which returns the JSON Päijät-Sote receives on
 ``out.sote.service-referral``: an HL7 FHIR R4B ``ServiceRequest`` built and validated with
-``fhir.resources``, holding exactly the elements of the table in
-``shared/partners/sote.md``::
+``fhir.resources``, holding the elements of the table in ``docs/partners/sote.md`` and
+what a FHIR server needs to store it::
 
+    id                             uuid5 of sender and referral id (stable: the same referral
+                                   always gets the same id, two senders' equal ids never meet)
+    meta.profile[0]                the hub's profile (contracts/sote/fhir/StructureDefinition-…)
     identifier[0]                  {system urn:fi:paijathame:hub:referral, value referral_id}
     status / intent                active / order
-    code.coding[0]                 {system urn:fi:paijathame:hub:service, code, display}
+    code.coding[0]                 {system = the url of contracts/sote/fhir/CodeSystem-service
+                                   .json (urn:fi:paijathame:hub:service), code, display}
     subject.identifier             {system urn:oid:1.2.246.21, value person_id}
-    requester.identifier.value     sender (lahti | ph)
-    performer[0].identifier.value  sote
+    requester                      {type Organization, identifier {system urn:ietf:rfc:3986,
+                                   value urn:oid:<the sender's configured OID>}}
+    performer[0]                   {type Organization, identifier {system urn:ietf:rfc:3986,
+                                   value urn:oid:<Päijät-Sote's configured OID>}}
     reasonCode[0].text             reason
     priority                       routine | urgent
     occurrencePeriod.start         requested_start (a date)
@@ -24,13 +30,19 @@ Decisions the interface document leaves open:
   (``KUNTOUTTAVA_TYOTOIMINTA``, ``TERVEYSTARKASTUS``, ``TYOKYVYN_ARVIOINTI``,
   ``MONIALAINEN_TUKI``), the codes the referral arrived with, not the hub's internal English
   enum values: the code system ``urn:fi:paijathame:hub:service`` is a partner-facing one and
-  should not change when the hub renames an enum member. ``display`` is the service's Finnish
-  name (:data:`SERVICE_NAMES`). Integration training (``KOTOUTUMISKOULUTUS``) goes between
-  the authorities, never to Päijät-Sote: rendering it fails.
-- ``requester.identifier`` and ``performer[0].identifier`` carry only a ``value``, as the
-  table draws them. No ``system`` is invented: a URI Päijät-Sote has not agreed to would be
-  an undocumented interface element it might validate against; FHIR allows an identifier
-  without one. (Add it here, and in the table, once the partner names one.)
+  should not change when the hub renames an enum member. The code system is published as a
+  FHIR ``CodeSystem`` in ``contracts/sote/fhir/``; its ``url`` is ``code.coding[0].system``
+  and each code's ``display`` there is the service's Finnish name (:data:`SERVICE_NAMES`).
+  Integration training (``KOTOUTUMISKOULUTUS``) goes between the authorities, never to
+  Päijät-Sote: rendering it fails.
+- Organisations are identified the way Finnish health-care FHIR does: by their OID as a URI
+  (``system`` ``urn:ietf:rfc:3986``, ``value`` ``urn:oid:…``). The OIDs are configuration
+  (:class:`Organisations`, from the ``HUB_ORGANISATION_OID_*`` settings), not code.
+- ``id`` is a name-based UUID (version 5) of ``<sender>/<referral_id>``: it never changes for
+  a referral, so a repeated delivery updates the same resource on the partner's FHIR server,
+  it fits FHIR's id rules whatever characters the referral id holds, and two authorities'
+  equal referral ids get different resources. (The sender holds no ``/``, so the name is
+  unambiguous.)
 - ``authoredOn`` keeps ``sent_at``'s own offset and is written to whole seconds, like every
   other timestamp the hub sends: fractions are truncated, never rounded (rounding could
   carry the time into the next second or minute). UTC is written ``Z`` (the library's
@@ -54,49 +66,81 @@ This module must never:
 - echo its input in errors: the input model hides input values, and a FHIR validation
   failure is re-raised as :class:`UnrenderableReferralError` naming only the elements,
   because ``person_id`` is an identity code and ``reason`` may hold health information;
-- import the broker, the runtime or the audit store: it is a pure function of its argument.
+- import the broker, the runtime or the audit store: it is a pure function of its arguments.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.identifier import Identifier
+from fhir.resources.R4B.meta import Meta
 from fhir.resources.R4B.period import Period
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from connectors._timestamps import RealOffsetDatetime
+from contracts import CONTRACT_DIR
 from schemas.codes import Authority, Partner, ReferralService, Urgency
 from schemas.identity_code import PersonalIdentityCode
 from schemas.service_referral import SERVICE_REFERRAL_V1
 
 __all__ = [
+    "CONFORMANCE_DIR",
+    "DEFAULT_ORGANISATIONS",
+    "ORGANISATION_SYSTEM",
     "PERSONAL_IDENTITY_CODE_SYSTEM",
     "PRIORITIES",
+    "PROFILE",
     "REFERRAL_SYSTEM",
     "SERVICE_CODES",
     "SERVICE_NAMES",
     "SERVICE_SYSTEM",
+    "Organisations",
     "ServiceRequestFields",
     "UnrenderableReferralError",
     "WrongEventTypeError",
     "render_service_request",
+    "resource_id",
     "to_service_request",
 ]
 
+#: The FHIR conformance resources Päijät-Sote is given: the service CodeSystem and ValueSet,
+#: the referral-status CodeSystem, ValueSet and ConceptMap, and the ServiceRequest profile.
+CONFORMANCE_DIR: Final = CONTRACT_DIR / "sote" / "fhir"
+
+
+def _conformance(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((CONFORMANCE_DIR / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+_SERVICE_CODE_SYSTEM: Final = _conformance("CodeSystem-service.json")
+
 #: ``identifier[0].system`` of a referral, and the system Päijät-Sote's ``Task.basedOn`` uses.
 REFERRAL_SYSTEM: Final = "urn:fi:paijathame:hub:referral"
-#: ``code.coding[0].system``: the hub's service code system.
-SERVICE_SYSTEM: Final = "urn:fi:paijathame:hub:service"
+#: ``code.coding[0].system``: the url of the hub's published service CodeSystem.
+SERVICE_SYSTEM: Final[str] = _SERVICE_CODE_SYSTEM["url"]
+#: ``meta.profile[0]``: the url of the hub's published ServiceRequest profile.
+PROFILE: Final[str] = _conformance("StructureDefinition-service-request.json")["url"]
 #: ``subject.identifier.system``: the OID of the Finnish personal identity code.
 PERSONAL_IDENTITY_CODE_SYSTEM: Final = "urn:oid:1.2.246.21"
+#: ``requester`` / ``performer`` ``identifier.system``: the value is a URI (``urn:oid:…``).
+ORGANISATION_SYSTEM: Final = "urn:ietf:rfc:3986"
+#: Name space of the resource ids (uuid5 of ``<sender>/<referral_id>``); never change it, or
+#: every referral gets a new id on the partner's server.
+_ID_NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, REFERRAL_SYSTEM)
+_OID: Final = re.compile(r"[0-2](\.(0|[1-9][0-9]*))+")
 
 #: Canonical service → the interface's service code (``code.coding[0].code``). Only the
 #: services Päijät-Sote provides: integration training is not one of them.
@@ -109,14 +153,40 @@ SERVICE_CODES: Final[Mapping[ReferralService, str]] = MappingProxyType(
     }
 )
 
-#: Canonical service → its Finnish name (``code.coding[0].display``).
+_DISPLAYS: Final[Mapping[str, str]] = {
+    concept["code"]: concept["display"] for concept in _SERVICE_CODE_SYSTEM["concept"]
+}
+
+#: Canonical service → its Finnish name (``code.coding[0].display``), from the CodeSystem.
 SERVICE_NAMES: Final[Mapping[ReferralService, str]] = MappingProxyType(
-    {
-        ReferralService.REHABILITATIVE_WORK_ACTIVITY: "Kuntouttava työtoiminta",
-        ReferralService.HEALTH_CHECK: "Työttömien terveystarkastus",
-        ReferralService.WORK_ABILITY_ASSESSMENT: "Työkyvyn arviointi",
-        ReferralService.MULTISECTOR_SUPPORT: "Monialainen tuki",
-    }
+    {service: _DISPLAYS[code] for service, code in SERVICE_CODES.items()}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Organisations:
+    """The OIDs (bare, ``1.2.246.…``) of the organisations a ServiceRequest names."""
+
+    lahti: str
+    ph: str
+    sote: str
+
+    def __post_init__(self) -> None:
+        for name in ("lahti", "ph", "sote"):
+            if not _OID.fullmatch(getattr(self, name)):
+                raise ValueError(f"the organisation OID of {name} is not an OID")
+
+    def of(self, organisation: Authority | Literal[Partner.SOTE]) -> str:
+        """``urn:oid:…`` of an authority or of Päijät-Sote."""
+        oid: str = getattr(self, organisation.value)
+        return f"urn:oid:{oid}"
+
+
+#: The OIDs when none are configured: placeholders in the form THL's organisation register
+#: gives (``1.2.246.10.<number>.10``), equal to the ``HUB_ORGANISATION_OID_*`` defaults.
+#: Production sets each organisation's registered OID.
+DEFAULT_ORGANISATIONS: Final = Organisations(
+    lahti="1.2.246.10.9990001.10", ph="1.2.246.10.9990002.10", sote="1.2.246.10.9990003.10"
 )
 
 #: Canonical urgency → ``priority`` (normaali → routine, kiireellinen → urgent).
@@ -174,7 +244,20 @@ def _failed_elements(error: ValidationError) -> str:
     )
 
 
-def to_service_request(fields: ServiceRequestFields) -> ServiceRequest:
+def resource_id(sender: Authority, referral_id: str) -> str:
+    """The ``ServiceRequest.id`` of a referral: stable, and distinct per sender."""
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{sender.value}/{referral_id}"))
+
+
+def _organisation(uri: str) -> Reference:
+    return Reference(
+        type="Organization", identifier=Identifier(system=ORGANISATION_SYSTEM, value=uri)
+    )
+
+
+def to_service_request(
+    fields: ServiceRequestFields, organisations: Organisations = DEFAULT_ORGANISATIONS
+) -> ServiceRequest:
     """The FHIR ``ServiceRequest`` of one referral, built and validated by ``fhir.resources``.
 
     Raises :class:`UnrenderableReferralError` (naming elements, never values) if the library
@@ -183,6 +266,8 @@ def to_service_request(fields: ServiceRequestFields) -> ServiceRequest:
     reason = fields.reason if fields.reason.strip() else None
     try:
         return ServiceRequest(
+            id=resource_id(fields.sender, fields.referral_id),
+            meta=Meta(profile=[PROFILE]),
             identifier=[Identifier(system=REFERRAL_SYSTEM, value=fields.referral_id)],
             status=_STATUS,
             intent=_INTENT,
@@ -198,8 +283,8 @@ def to_service_request(fields: ServiceRequestFields) -> ServiceRequest:
             subject=Reference(
                 identifier=Identifier(system=PERSONAL_IDENTITY_CODE_SYSTEM, value=fields.person_id)
             ),
-            requester=Reference(identifier=Identifier(value=fields.sender.value)),
-            performer=[Reference(identifier=Identifier(value=Partner.SOTE.value))],
+            requester=_organisation(organisations.of(fields.sender)),
+            performer=[_organisation(organisations.of(Partner.SOTE))],
             reasonCode=None if reason is None else [CodeableConcept(text=reason)],
             priority=PRIORITIES[fields.urgency],
             # The stubs type Period.start as a datetime; a bare date is a valid FHIR dateTime,
@@ -213,7 +298,9 @@ def to_service_request(fields: ServiceRequestFields) -> ServiceRequest:
         ) from None
 
 
-def render_service_request(projected: Mapping[str, object]) -> bytes:
+def render_service_request(
+    projected: Mapping[str, object], organisations: Organisations = DEFAULT_ORGANISATIONS
+) -> bytes:
     """Päijät-Sote's ``ServiceRequest`` JSON for one projected canonical referral, as UTF-8.
 
     ``projected`` is the event after Päijät-Sote's contract (envelope attributes and
@@ -226,4 +313,5 @@ def render_service_request(projected: Mapping[str, object]) -> bytes:
     if event_type != SERVICE_REFERRAL_V1:
         raise WrongEventTypeError(f"expected a {SERVICE_REFERRAL_V1} event")
     fields = ServiceRequestFields.model_validate(projected.get("data"))
-    return to_service_request(fields).model_dump_json(exclude_none=True).encode("utf-8")
+    resource = to_service_request(fields, organisations)
+    return resource.model_dump_json(exclude_none=True).encode("utf-8")

@@ -13,7 +13,7 @@
 #
 # Environment: NODE_ID (1-3), CLUSTER_ID, EXTERNAL_HOST, EXTERNAL_PORT.
 # Secrets (/run/secrets): kafka_admin_password, kafka_keystore_password and one
-# <user>_kafka_password per SCRAM user (hub, lahti, ph, kela, sote, ...).
+# <user>_kafka_password per SCRAM user (hub, lahti, ph, kela, sote, keha, ...).
 #
 # Everything else has the value compose needs and can be overridden, so that the tests run
 # this same script on one machine against Kafka's pinned jars (tests/security/): the host the

@@ -4,12 +4,12 @@
 # again only fills in what is missing (e.g. after adding a partner). Letters and digits only:
 # the Kafka passwords go into properties files and kafka-storage's --add-scram syntax.
 #
-# Usage: sh docker/secrets/generate.sh [partner ...]   (default partners: lahti ph kela sote)
+# Usage: sh docker/secrets/generate.sh [partner ...]   (default partners: lahti ph kela sote keha)
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ENV_FILE="$HERE/../.env"
-PARTNERS=${*:-"lahti ph kela sote"}
+PARTNERS=${*:-"lahti ph kela sote keha"}
 
 random_hex() {
     od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'

@@ -29,4 +29,5 @@ def open_recorder(settings: HubSettings) -> AuditRecorder:
         key,
         checkpoint_every=settings.audit_checkpoint_records,
         checkpoint_interval_s=settings.audit_checkpoint_interval_s,
+        anchor_file=settings.audit_anchor_file,
     )

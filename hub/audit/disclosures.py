@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Final
@@ -19,7 +20,14 @@ import orjson
 from hub.audit.records import AuditRecord, Direction
 from hub.audit.store import AuditStore, RecordQuery
 
-__all__ = ["COLUMNS", "Disclosure", "disclosures_of", "render_csv", "render_json"]
+__all__ = [
+    "COLUMNS",
+    "Disclosure",
+    "disclosures_of",
+    "render_csv",
+    "render_json",
+    "render_text",
+]
 
 COLUMNS: Final = (
     "when",
@@ -67,9 +75,13 @@ def _disclosure(record: AuditRecord) -> Disclosure:
 
 def disclosures_of(store: AuditStore, person_ref: str) -> Iterator[Disclosure]:
     """The person's disclosures to partners, oldest first."""
-    query = RecordQuery(person_ref=person_ref, directions=(Direction.PRODUCED, Direction.REPLAYED))
+    directions = (Direction.PRODUCED, Direction.REPLAYED, Direction.DISCLOSED)
+    query = RecordQuery(person_ref=person_ref, directions=directions)
     for record in store.select(query):
-        if record.partner is not None and (record.topic or "").startswith("out."):
+        if record.partner is None:
+            continue
+        # Shown through the console (an auditor's look-up) is a disclosure as well.
+        if record.direction == Direction.DISCLOSED or (record.topic or "").startswith("out."):
             yield _disclosure(record)
 
 
@@ -89,3 +101,38 @@ def render_csv(disclosures: Iterable[Disclosure]) -> str:
 def render_json(disclosures: Iterable[Disclosure]) -> str:
     """A JSON array of objects."""
     return orjson.dumps([asdict(d) for d in disclosures], option=orjson.OPT_INDENT_2).decode()
+
+
+#: Labels of the text layout, padded to one width so the values line up.
+_LABEL_WIDTH: Final = 8
+
+
+def _labelled(label: str, value: str, width: int) -> list[str]:
+    indent = " " * (2 + _LABEL_WIDTH)
+    return textwrap.wrap(
+        value,
+        width=width,
+        initial_indent=f"  {label:<{_LABEL_WIDTH}}",
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [f"  {label}"]
+
+
+def render_text(disclosures: Iterable[Disclosure], width: int = 80) -> str:
+    """One block per disclosure, lines wrapped at ``width`` (for a terminal or a letter).
+
+    Eight columns side by side do not fit a terminal: a block keeps every value whole (an
+    event id is copied from here into ``hub audit`` look-ups) and reads top to bottom.
+    """
+    blocks = []
+    for d in disclosures:
+        lines = [f"{d.when}  to {d.partner} on {d.topic}"]
+        lines += _labelled("event", d.event_id, width)
+        lines += _labelled("type", d.event_type, width)
+        lines += _labelled("fields", ", ".join(d.fields), width)
+        lines += _labelled("basis", d.legal_basis, width)
+        if d.note:
+            lines += _labelled("note", d.note, width)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

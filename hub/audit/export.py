@@ -77,6 +77,7 @@ def _record(line: bytes) -> AuditRecord:
         payload=None if payload is None else base64.b64decode(payload),
         prev_hash=raw["prev_hash"],
         record_hash=raw["hash"],
+        format=int(raw.get("format", 1)),  # exports made before format 2 hold format 1 only
     )
 
 

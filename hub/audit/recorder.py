@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -132,8 +133,11 @@ class AuditRecorder:
         *,
         checkpoint_every: int = 1000,
         checkpoint_interval_s: float = 60.0,
+        anchor_file: Path | None = None,
     ) -> None:
         self.store = store
+        #: The append-only file every checkpoint is anchored in besides ``hub.audit.v1``.
+        self.anchor_file = anchor_file
         self._key = key
         self._key_name = fingerprint(key.public_key())
         self._every = checkpoint_every
@@ -157,13 +161,12 @@ class AuditRecorder:
             self.checkpoint()
         return placed
 
-    def checkpoint_if_due(self) -> bool:
+    def checkpoint_if_due(self, *, force: bool = False) -> bool:
         """Sign a checkpoint if records arrived and the interval has passed (a timer calls
-        this); True if one was written."""
+        this; ``force`` skips the interval); True if one was written."""
         with self._lock:
-            due = (
-                self._since_checkpoint > 0
-                and time.monotonic() - self._last_checkpoint >= self._interval_s
+            due = self._since_checkpoint > 0 and (
+                force or time.monotonic() - self._last_checkpoint >= self._interval_s
             )
         return self.checkpoint() if due else False
 
@@ -186,5 +189,6 @@ class AuditRecorder:
             self._last_checkpoint = time.monotonic()
         if stored is None:
             return False
-        log.info("audit checkpoint signed", checkpoint=stored.id, key=self._key_name)
+        # Routine, and written while `hub ingest` draws its progress bar on the same terminal.
+        log.debug("audit checkpoint signed", checkpoint=stored.id, key=self._key_name)
         return True

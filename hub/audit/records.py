@@ -3,10 +3,13 @@
 A record is *drafted* by whoever handled a message (``AuditDraft``) and *placed* in a chain by
 the store, which gives it a sequence number, the previous record's hash and its own hash.
 
-The hash covers every field of the record, its chain and the previous record's hash, and the
-payload through its SHA-256: pruning a payload (retention) leaves the evidence intact. It does
-*not* cover the sequence number: the number is where the store keeps a record, the hashes are
-what fixes the order, so a reordered chain is recognised as reordered and not as changed.
+The hash covers every field of the record, its chain, its sequence number and the previous
+record's hash, and the payload through its SHA-256: pruning a payload (retention) leaves the
+evidence intact.
+
+Record formats: format 1 (stores written before sequence numbers were hashed) leaves the
+sequence number out of the hash; format 2 (every record written now) puts it and the format
+number in. Old records keep their format and still verify; a chain never goes back from 2 to 1.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import orjson
 
 __all__ = [
     "GENESIS_HASH",
+    "RECORD_FORMAT",
     "AuditDraft",
     "AuditRecord",
     "Direction",
@@ -31,6 +35,9 @@ __all__ = [
     "payload_digest",
     "record_hash",
 ]
+
+#: The format of every record written now (see the module's docstring).
+RECORD_FORMAT: Final = 2
 
 #: The "previous hash" of the first record of every chain.
 GENESIS_HASH: Final = "0" * 64
@@ -46,6 +53,12 @@ class Direction(StrEnum):
     DEAD_LETTERED = "dead-lettered"
     NOT_ROUTED = "not-routed"
     REPLAYED = "replayed"
+    #: A dead letter sent again to its source topic by an operator (``hub deadletters``).
+    RESUBMITTED = "resubmitted"
+    #: A dead letter an operator closed without sending it again.
+    CLOSED = "closed"
+    #: Personal data shown to a person through the console (an auditor's request).
+    DISCLOSED = "disclosed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +131,7 @@ class AuditRecord:
     payload: bytes | None
     prev_hash: str
     record_hash: str
+    format: int = 1
 
     @classmethod
     def place(
@@ -146,6 +160,7 @@ class AuditRecord:
             payload=draft.payload,
             prev_hash=prev_hash,
             record_hash="",
+            format=RECORD_FORMAT,
         )
         return unhashed.with_hash(record_hash(unhashed))
 
@@ -181,12 +196,22 @@ class AuditRecord:
         exports carry besides the payload."""
         described = self.evidence()
         del described["payload"]
-        return {**described, "fields": list(self.fields), "seq": self.seq, "hash": self.record_hash}
+        return {
+            **described,
+            "fields": list(self.fields),
+            "seq": self.seq,
+            "hash": self.record_hash,
+            "format": self.format,
+        }
 
 
 def record_hash(record: AuditRecord) -> str:
-    """SHA-256 over the record's canonical JSON (sorted keys), payload by digest only."""
+    """SHA-256 over the record's canonical JSON (sorted keys), payload by digest only; from
+    format 2 on, with the sequence number and the format number."""
     hashed = record.evidence()
     del hashed["payload"]
     hashed["fields"] = list(record.fields)
+    if record.format >= 2:
+        hashed["seq"] = record.seq
+        hashed["format"] = record.format
     return hashlib.sha256(orjson.dumps(hashed, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS audit_records (
     payload        {blob},
     prev_hash      TEXT NOT NULL,
     record_hash    TEXT NOT NULL,
+    record_format  INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (chain, seq)
 );
 CREATE INDEX IF NOT EXISTS audit_records_time ON audit_records (recorded_at);
@@ -74,16 +75,25 @@ CREATE TABLE IF NOT EXISTS audit_checkpoints (
     id         {serial} PRIMARY KEY,
     created_at TEXT NOT NULL,
     body       TEXT NOT NULL,
-    signature  TEXT NOT NULL
+    signature  TEXT NOT NULL,
+    anchored   BOOLEAN NOT NULL DEFAULT FALSE
 );
 """
+
+#: Columns added after the first release: (table, column, definition). A store made before
+#: them gets them on open; old records are format 1, old checkpoints not yet anchored (the
+#: hub anchors them on its next start).
+_ADDED_COLUMNS: Final = (
+    ("audit_records", "record_format", "INTEGER NOT NULL DEFAULT 1"),
+    ("audit_checkpoints", "anchored", "BOOLEAN NOT NULL DEFAULT FALSE"),
+)
 
 _COLUMNS: Final = (
     'chain, seq, recorded_at, direction, topic, "partition", "offset", event_id, event_type, '
     "partner, person_ref, legal_basis, fields, detail, replay_of, redelivered, payload_sha256, "
-    "payload, prev_hash, record_hash"
+    "payload, prev_hash, record_hash, record_format"
 )
-_INSERT: Final = f"INSERT INTO audit_records ({_COLUMNS}) VALUES ({', '.join('?' * 20)})"  # noqa: S608
+_INSERT: Final = f"INSERT INTO audit_records ({_COLUMNS}) VALUES ({', '.join('?' * 21)})"  # noqa: S608
 _ORDER: Final = " ORDER BY recorded_at, chain, seq"
 
 
@@ -118,6 +128,7 @@ class RecordQuery:
     person_ref: str | None = None
     event_type: str | None = None
     directions: tuple[Direction, ...] = ()
+    event_id: str | None = None
 
 
 #: Makes (created_at, body, signature) of a checkpoint from the heads and the last signature.
@@ -153,6 +164,7 @@ def _record(row: Sequence[Any]) -> AuditRecord:
         payload=None if payload is None else bytes(payload),
         prev_hash=row[18],
         record_hash=row[19],
+        format=int(row[20]),
     )
 
 
@@ -178,6 +190,7 @@ def _row(record: AuditRecord) -> tuple[Any, ...]:
         record.payload,
         record.prev_hash,
         record.record_hash,
+        record.format,
     )
 
 
@@ -225,6 +238,22 @@ class AuditStore:
             for statement in statements:
                 if statement.strip():
                     self._run(statement)
+            for table, column, definition in _ADDED_COLUMNS:
+                self._add_column(table, column, definition)
+            # Housekeeping asks for the unanchored checkpoints every tick: an index of the few
+            # pending ones, not a scan of every checkpoint ever signed.
+            self._run(
+                "CREATE INDEX IF NOT EXISTS audit_checkpoints_unanchored "
+                "ON audit_checkpoints (id) WHERE NOT anchored"
+            )
+
+    def _add_column(self, table: str, column: str, definition: str) -> None:
+        if self._postgres:
+            self._run(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}")
+            return
+        present = {row[1] for row in self._run(f"PRAGMA table_info({table})").fetchall()}
+        if column not in present:
+            self._run(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -303,6 +332,23 @@ class AuditStore:
                 (seq, chain, seq),
             )
 
+    def unanchored(self) -> list[StoredCheckpoint]:
+        """Checkpoints not yet anchored outside the store, oldest first."""
+        with self._lock:
+            rows = self._run(
+                "SELECT id, created_at, body, signature FROM audit_checkpoints "
+                "WHERE NOT anchored ORDER BY id"
+            ).fetchall()
+        return [StoredCheckpoint(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    def mark_anchored(self, ids: Sequence[int]) -> None:
+        """Checkpoints ``ids`` are anchored outside the store."""
+        with self._transaction():
+            for checkpoint in ids:
+                self._run(
+                    "UPDATE audit_checkpoints SET anchored = TRUE WHERE id = ?", (checkpoint,)
+                )
+
     def prune_payloads(self, before: str) -> int:
         """Drop the payloads of records older than ``before``; hashes (evidence) stay."""
         with self._transaction():
@@ -377,6 +423,7 @@ class AuditStore:
             ("recorded_at < ?", query.until),
             ("person_ref = ?", query.person_ref),
             ("event_type = ?", query.event_type),
+            ("event_id = ?", query.event_id),
         ):
             if value is not None:
                 where.append(clause)

@@ -7,7 +7,14 @@ For each chain the first bad record is named with what is wrong with it:
 - ``missing``: a record the next one points back to is gone, or the chain ends before the
   head a signed checkpoint names;
 - ``reordered``: a record points back to a record that comes *after* it;
-- ``inserted``: a record nobody points back to sits between two records that link past it.
+- ``inserted``: a record nobody points back to sits between two records that link past it,
+  or a record points back to one that another record already follows (the one the evidence
+  does not vouch for is named: typically a forged record appended at the end);
+- ``renumbered``: a record's sequence number is not its place in the chain.
+
+And for the store as a whole, ``behind-anchor``: an anchor outside the store
+(hub.audit.anchors) holds a newer signed checkpoint than the store, or records the store no
+longer has; the finding counts the missing records and checkpoints.
 
 The same pure function checks a store and an export (``hub audit verify --export DIR``): it
 reads a chain as an iterable of records and, on the first break, reads it once more to tell
@@ -16,20 +23,31 @@ which of the four it is. Memory does not grow with the chain unless a chain is b
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hmac
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hub.audit.records import GENESIS_HASH, AuditRecord, payload_digest, record_hash
+from hub.audit.anchors import CheckpointAnchor
+from hub.audit.records import (
+    GENESIS_HASH,
+    RECORD_FORMAT,
+    AuditRecord,
+    payload_digest,
+    record_hash,
+)
 from hub.audit.signing import CheckpointBody, fingerprint, previous_link, signature_holds
 from hub.audit.store import StoredCheckpoint
 
 __all__ = [
     "Anchor",
+    "Behind",
+    "ChainCheck",
     "Finding",
     "Problem",
     "VerifyReport",
@@ -46,6 +64,8 @@ class Problem(StrEnum):
     MISSING = "missing"
     REORDERED = "reordered"
     INSERTED = "inserted"
+    RENUMBERED = "renumbered"
+    BEHIND_ANCHOR = "behind-anchor"
     BAD_SIGNATURE = "bad-signature"
     FOREIGN_KEY = "foreign-key"
     CHECKPOINT_MISSING = "checkpoint-missing"
@@ -65,8 +85,10 @@ class Finding:
         """One line for the terminal."""
         if self.chain is not None:
             where = f"chain {self.chain}" + (f" record {self.seq}" if self.seq else "")
-        else:
+        elif self.checkpoint is not None:
             where = f"checkpoint {self.checkpoint}"
+        else:
+            where = "audit store"
         return f"{where}: {self.problem.value}: {self.detail}"
 
 
@@ -76,6 +98,15 @@ class Anchor:
 
     seq: int = 0
     hash: str = GENESIS_HASH
+
+
+@dataclass(frozen=True, slots=True)
+class Behind:
+    """How far the store is behind its newest anchor."""
+
+    anchor: CheckpointAnchor
+    records: int
+    checkpoints: int
 
 
 @dataclass
@@ -88,6 +119,14 @@ class VerifyReport:
     findings: list[Finding] = field(default_factory=list)
     #: Chain → records after its last signed head (covered by hashes, not yet by a signature).
     unsigned: dict[str, int] = field(default_factory=dict)
+    #: Chain → records read, all of them even when the chain is broken.
+    counts: dict[str, int] = field(default_factory=dict)
+    #: The newest anchor the store was held against (``None``: no anchor was given or found).
+    anchor: CheckpointAnchor | None = None
+    #: Anchors given whose signature does not hold under the trusted key (not used).
+    anchors_ignored: int = 0
+    #: Set when the store is behind its newest anchor.
+    behind: Behind | None = None
 
     @property
     def holds(self) -> bool:
@@ -95,16 +134,34 @@ class VerifyReport:
         return not self.findings
 
 
-def _own_problem(record: AuditRecord) -> str | None:
+def _payload_problem(record: AuditRecord) -> str | None:
     if record.payload is not None and payload_digest(record.payload) != record.payload_sha256:
         return "its payload does not match the payload digest it records"
-    if not hmac.compare_digest(record_hash(record), record.record_hash):
-        return "its fields do not match its hash"
     return None
 
 
-def _classify(chain: str, at: int, records: Sequence[AuditRecord], start: str) -> Finding:
-    """Why ``records[at]`` does not link to ``records[at - 1]`` (the chain read into memory)."""
+def _hash_holds(record: AuditRecord, seq: int | None = None) -> bool:
+    """True if the record's hash holds (with sequence number ``seq`` instead of its own)."""
+    probe = record if seq is None else dataclasses.replace(record, seq=seq)
+    return hmac.compare_digest(record_hash(probe), record.record_hash)
+
+
+def _renumbered_genuine(record: AuditRecord, shift: int) -> bool:
+    """True if ``record`` is a format-2 record moved ``shift`` places on (its hash holds
+    for its old number): it was there before whatever now sits in front of it."""
+    return record.format >= 2 and shift > 0 and _hash_holds(record, record.seq - shift)
+
+
+def _classify(
+    chain: str, at: int, records: Sequence[AuditRecord], start: str, signed: AbstractSet[str]
+) -> Finding:
+    """Why ``records[at]`` does not link to ``records[at - 1]`` (the chain read into memory).
+
+    When ``records[at]`` points back past some records, either those were inserted, or
+    ``records[at]`` itself was (a forged record branching off an earlier one, typically
+    appended at the end). The genuine side is the one the evidence vouches for: a signed
+    hash, a record linking to it, or (format 2) a record moved on to make room.
+    """
     record = records[at]
     position = {r.record_hash: i for i, r in enumerate(records)}
     pointed = position.get(record.prev_hash)
@@ -116,12 +173,29 @@ def _classify(chain: str, at: int, records: Sequence[AuditRecord], start: str) -
             record.seq,
         )
     if pointed is not None or record.prev_hash == start:
-        inserted = records[(pointed if pointed is not None else -1) + 1]
+        first = (pointed if pointed is not None else -1) + 1
+        skipped = records[first:at]
+        later_vouched = (
+            record.record_hash in signed
+            or any(r.prev_hash == record.record_hash for r in records[at + 1 :])
+            or _renumbered_genuine(record, len(skipped))
+        )
+        skipped_vouched = any(r.record_hash in signed for r in skipped)
+        if not later_vouched and (skipped_vouched or at == len(records) - 1):
+            before = (
+                "the start of the chain" if pointed is None else f"record {records[pointed].seq}"
+            )
+            return Finding(
+                Problem.INSERTED,
+                f"it points back to {before}, which record {skipped[0].seq} already follows",
+                chain,
+                record.seq,
+            )
         return Finding(
             Problem.INSERTED,
             f"no record points back to it; record {record.seq} links past it",
             chain,
-            inserted.seq,
+            skipped[0].seq,
         )
     return Finding(
         Problem.MISSING,
@@ -134,46 +208,118 @@ def _classify(chain: str, at: int, records: Sequence[AuditRecord], start: str) -
     )
 
 
+def _record_problem(
+    chain: str, record: AuditRecord, last_seq: int, last_format: int
+) -> Finding | None:
+    """What is wrong with a record that links correctly to the one before it."""
+    if record.format > RECORD_FORMAT or record.format < last_format:
+        return Finding(
+            Problem.CHANGED,
+            f"its record format {record.format} cannot follow format {last_format}",
+            chain,
+            record.seq,
+        )
+    place = last_seq + 1
+    if not _hash_holds(record):
+        if record.seq != place and record.format >= 2 and _hash_holds(record, place):
+            return Finding(
+                Problem.RENUMBERED,
+                f"numbered {record.seq}, but its hash says it is record {place}",
+                chain,
+                record.seq,
+            )
+        return Finding(Problem.CHANGED, "its fields do not match its hash", chain, record.seq)
+    if record.seq != place:
+        return Finding(
+            Problem.RENUMBERED,
+            f"numbered {record.seq}, but it follows record {last_seq} directly",
+            chain,
+            record.seq,
+        )
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainCheck:
+    """The outcome of one chain: every record read (also after a break), the last sequence
+    number the store holds, and the first bad record's finding."""
+
+    records: int
+    last_seq: int
+    finding: Finding | None
+
+
 def check_chain(
     chain: str,
     read: Callable[[], Iterable[AuditRecord]],
     signed_heads: Mapping[int, tuple[int, str]],
     anchor: Anchor = Anchor(),
-) -> tuple[int, Finding | None]:
-    """(records read, the first bad record's finding) of one chain.
+) -> ChainCheck:
+    """Check one chain: its records, their links and numbers, and the signed heads.
 
     ``read`` gives the chain in sequence order (called again to classify a broken link);
     ``signed_heads`` maps a sequence number to (checkpoint id, the hash a checkpoint signed).
+    After the first bad record the rest is only counted.
     """
-    count, previous, last_seq = 0, anchor.hash, anchor.seq
-    records: Iterator[AuditRecord] = iter(read())
-    for count, record in enumerate(records, start=1):
-        problem = _own_problem(record)
-        if problem is not None:
-            return count, Finding(Problem.CHANGED, problem, chain, record.seq)
-        if record.prev_hash != previous:
-            whole = list(read())
-            return count, _classify(chain, count - 1, whole, anchor.hash)
-        signed = signed_heads.get(record.seq)
-        if signed is not None and signed[1] != record.record_hash:
-            return count, Finding(
-                Problem.CHANGED,
-                f"checkpoint {signed[0]} signed another hash for it (chain rewritten)",
-                chain,
-                record.seq,
-            )
-        previous, last_seq = record.record_hash, record.seq
-    beyond = [seq for seq in signed_heads if seq > last_seq]
-    if beyond:
-        checkpoint, _ = signed_heads[max(beyond)]
-        return count, Finding(
-            Problem.MISSING,
-            f"the chain ends at record {last_seq}, checkpoint {checkpoint} signed "
-            f"record {max(beyond)}",
-            chain,
-            last_seq + 1,
+    count, previous, last_seq, last_format = 0, anchor.hash, anchor.seq, 1
+    finding: Finding | None = None
+    for count, record in enumerate(read(), start=1):
+        if finding is not None:
+            last_seq = record.seq
+            continue
+        finding = _checked(
+            chain, record, count, read, signed_heads, anchor, previous, last_seq, last_format
         )
-    return count, None
+        previous, last_seq, last_format = (
+            record.record_hash,
+            record.seq,
+            max(last_format, record.format),
+        )
+    if finding is None:
+        beyond = [seq for seq in signed_heads if seq > last_seq]
+        if beyond:
+            checkpoint, _ = signed_heads[max(beyond)]
+            finding = Finding(
+                Problem.MISSING,
+                f"the chain ends at record {last_seq}, checkpoint {checkpoint} signed "
+                f"record {max(beyond)}",
+                chain,
+                last_seq + 1,
+            )
+    return ChainCheck(count, last_seq, finding)
+
+
+def _checked(
+    chain: str,
+    record: AuditRecord,
+    count: int,
+    read: Callable[[], Iterable[AuditRecord]],
+    signed_heads: Mapping[int, tuple[int, str]],
+    anchor: Anchor,
+    previous: str,
+    last_seq: int,
+    last_format: int,
+) -> Finding | None:
+    problem = _payload_problem(record)
+    if problem is not None:
+        return Finding(Problem.CHANGED, problem, chain, record.seq)
+    # The link first: a record moved to make room for a forged one fails its own hash too,
+    # and the link tells which record does not belong.
+    if record.prev_hash != previous:
+        signed = {signed_hash for _, signed_hash in signed_heads.values()}
+        return _classify(chain, count - 1, list(read()), anchor.hash, signed)
+    finding = _record_problem(chain, record, last_seq, last_format)
+    if finding is not None:
+        return finding
+    signed_head = signed_heads.get(record.seq)
+    if signed_head is not None and signed_head[1] != record.record_hash:
+        return Finding(
+            Problem.CHANGED,
+            f"checkpoint {signed_head[0]} signed another hash for it (chain rewritten)",
+            chain,
+            record.seq,
+        )
+    return None
 
 
 def check_checkpoints(
@@ -215,6 +361,52 @@ def check_checkpoints(
     return findings, heads
 
 
+def _valid_anchors(
+    anchored: Sequence[CheckpointAnchor], key: Ed25519PublicKey
+) -> list[CheckpointAnchor]:
+    """The anchors whose signature holds, one per checkpoint number, oldest first."""
+    valid: dict[int, CheckpointAnchor] = {}
+    for anchor in anchored:
+        if anchor.checkpoint in valid or not signature_holds(key, anchor.body, anchor.signature):
+            continue
+        try:
+            CheckpointBody.parse(anchor.body)
+        except ValueError:
+            continue
+        valid[anchor.checkpoint] = anchor
+    return [valid[number] for number in sorted(valid)]
+
+
+def _anchored_heads(
+    anchors: Sequence[CheckpointAnchor], signed: dict[str, dict[int, tuple[int, str]]]
+) -> None:
+    """Add the heads the anchors sign to ``signed``; an anchor outranks the store's copy."""
+    for anchor in anchors:
+        for chain, head in CheckpointBody.parse(anchor.body).heads.items():
+            signed.setdefault(chain, {})[head.seq] = (anchor.checkpoint, head.hash)
+
+
+def _compare_checkpoints(
+    anchors: Sequence[CheckpointAnchor], checkpoints: Sequence[StoredCheckpoint]
+) -> tuple[int, list[Finding]]:
+    """(how many anchored checkpoints the store lacks, the stored ones that differ)."""
+    stored = {c.id: c for c in checkpoints}
+    missing, findings = 0, []
+    for anchor in anchors:
+        copy = stored.get(anchor.checkpoint)
+        if copy is None:
+            missing += 1
+        elif not anchor.matches(copy):
+            findings.append(
+                Finding(
+                    Problem.CHANGED,
+                    f"not the checkpoint anchored on {anchor.source} under this number",
+                    checkpoint=anchor.checkpoint,
+                )
+            )
+    return missing, findings
+
+
 def verify_chains(
     chains: Iterable[str],
     read: Callable[[str], Iterable[AuditRecord]],
@@ -222,6 +414,7 @@ def verify_chains(
     key: Ed25519PublicKey,
     anchors: Mapping[str, Anchor] | None = None,
     ends: Mapping[str, int] | None = None,
+    anchored: Sequence[CheckpointAnchor] = (),
 ) -> VerifyReport:
     """Verify every chain and every checkpoint. A chain a checkpoint names but that has no
     records is reported missing.
@@ -229,11 +422,22 @@ def verify_chains(
     ``anchors`` and ``ends`` describe a window (an export): each chain starts after its anchor
     and ends at its end; heads signed beyond the end, and chains outside the window, are out of
     scope rather than missing.
+
+    ``anchored`` are checkpoint anchors found outside the store (the audit topic, the anchor
+    file): those whose signature holds sign heads as the stored checkpoints do, and the store
+    must hold every record and checkpoint up to the newest of them.
     """
     report = VerifyReport(checkpoints=len(checkpoints))
     findings, signed = check_checkpoints(checkpoints, key)
-    report.findings.extend(findings)
+    valid = _valid_anchors(anchored, key)
+    report.anchors_ignored = sum(
+        1 for a in anchored if not signature_holds(key, a.body, a.signature)
+    )
+    _anchored_heads(valid, signed)
+    missing_checkpoints, differing = _compare_checkpoints(valid, checkpoints)
+    report.findings.extend(findings + differing)
     seen = set()
+    last_seqs: dict[str, int] = {}
     for chain in chains:
         seen.add(chain)
         report.chains += 1
@@ -241,15 +445,35 @@ def verify_chains(
         if ends is not None:
             heads = {seq: head for seq, head in heads.items() if seq <= ends.get(chain, 0)}
         anchor = (anchors or {}).get(chain, Anchor())
-        count, finding = check_chain(chain, functools.partial(read, chain), heads, anchor)
-        report.records += count
-        if finding is not None:
-            report.findings.append(finding)
+        checked = check_chain(chain, functools.partial(read, chain), heads, anchor)
+        report.records += checked.records
+        report.counts[chain] = checked.records
+        last_seqs[chain] = checked.last_seq
+        if checked.finding is not None:
+            report.findings.append(checked.finding)
         signed_to = max((seq for seq in heads if seq > anchor.seq), default=anchor.seq)
-        if anchor.seq + count > signed_to:
-            report.unsigned[chain] = anchor.seq + count - signed_to
+        if anchor.seq + checked.records > signed_to:
+            report.unsigned[chain] = anchor.seq + checked.records - signed_to
     for chain in sorted(set(signed) - seen if ends is None else ()):
         report.findings.append(
             Finding(Problem.MISSING, "a checkpoint signs this chain, the store has none", chain)
         )
+    if valid:
+        newest = valid[-1]
+        report.anchor = newest
+        newest_heads = CheckpointBody.parse(newest.body).heads
+        missing_records = sum(
+            max(0, head.seq - last_seqs.get(chain, 0)) for chain, head in newest_heads.items()
+        )
+        if missing_records or missing_checkpoints:
+            report.behind = Behind(newest, missing_records, missing_checkpoints)
+            report.findings.insert(
+                0,
+                Finding(
+                    Problem.BEHIND_ANCHOR,
+                    f"behind its anchor on {newest.source} (checkpoint {newest.checkpoint}): "
+                    f"{missing_records} record(s) and {missing_checkpoints} checkpoint(s) "
+                    "missing",
+                ),
+            )
     return report

@@ -14,12 +14,15 @@ import typer
 from hub.cli._common import err
 from hub.cli.acls_cmd import acls_app
 from hub.cli.audit_cmd import audit_app
+from hub.cli.console_cmd import console_app
 from hub.cli.contracts_cmd import contracts_app
+from hub.cli.deadletters_cmd import deadletters_app
 from hub.cli.docs_cmd import docs_app
 from hub.cli.ingest import ingest_app
 from hub.cli.referrals_cmd import referrals_app
 from hub.cli.schemas_cmd import schemas_app
 from hub.cli.share_cmd import share_app
+from hub.cli.stats_cmd import stats_app
 from hub.cli.tail_send import send, tail
 from hub.cli.topics import topics_app
 from hub.cli.up import up
@@ -48,6 +51,9 @@ app.add_typer(acls_app, name="acls")
 app.add_typer(audit_app, name="audit")
 app.add_typer(docs_app, name="docs")
 app.add_typer(share_app, name="share")
+app.add_typer(stats_app, name="stats")
+app.add_typer(deadletters_app, name="deadletters")
+app.add_typer(console_app, name="console")
 
 
 def _fail(message: str, code: int) -> int:

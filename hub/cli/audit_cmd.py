@@ -17,10 +17,10 @@ from typing import Annotated, Literal
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
 from hub.audit import open_recorder, open_store
-from hub.audit.disclosures import COLUMNS, disclosures_of, render_csv, render_json
+from hub.audit.anchors import CheckpointAnchor, read_anchor_file, read_topic_anchors
+from hub.audit.disclosures import disclosures_of, render_csv, render_json, render_text
 from hub.audit.export import export_window, read_export, verify_export
 from hub.audit.recompute import recompute
 from hub.audit.records import format_time
@@ -28,13 +28,14 @@ from hub.audit.replay import replay, replayable
 from hub.audit.signing import PUBLIC_KEY_FILE, load_public_key, public_key_from_pem
 from hub.audit.store import AuditStore, RecordQuery
 from hub.audit.verify import VerifyReport, verify_chains
-from hub.broker.connection import connection_for
+from hub.broker.connection import KafkaConnection, connection_for
 from hub.cli._common import err, out, run, start_command
 from hub.errors import ConfigurationError, HubError
 from hub.ingest import started_producer
 from hub.provisioning import list_topics
 from hub.settings import HubSettings, pseudonym_secret
 from hub.topic_io import UnknownTopicError
+from hub.topics import AUDIT_TOPIC
 from schemas.identity_code import IdentityCodeError, validate_identity_code
 from schemas.person_ref import person_ref_for
 
@@ -109,10 +110,57 @@ def _print_report(report: VerifyReport, what: str) -> None:
         out.print(
             f"chain {chain}: last {count} record(s) not yet under a signed checkpoint", markup=False
         )
+    if report.anchors_ignored:
+        err.print(
+            f"note: {report.anchors_ignored} anchor(s) ignored: their signature does not hold "
+            "under the trusted key",
+            markup=False,
+        )
     verdict = "holds" if report.holds else f"FAILS ({len(report.findings)} finding(s))"
     out.print(
         f"{what}: {report.chains} chain(s), {report.records} record(s), "
         f"{report.checkpoints} checkpoint(s): {verdict}",
+        markup=False,
+    )
+
+
+def _anchor_connection(settings: HubSettings, use_topic: bool) -> KafkaConnection | None:
+    if not use_topic:
+        return None
+    try:
+        return connection_for(settings)
+    except ConfigurationError:
+        # No broker is configured or running here: the file anchor may still be there.
+        err.print(
+            f"note: no broker to read the anchors on {AUDIT_TOPIC} from (HUB_KAFKA_BOOTSTRAP "
+            "unset, no hub running)",
+            markup=False,
+        )
+        return None
+
+
+def _anchors(
+    connection: KafkaConnection | None, anchor_file: Path | None, store: AuditStore
+) -> list[CheckpointAnchor]:
+    found: list[CheckpointAnchor] = []
+    if anchor_file is not None and (anchor_file.exists() or store.checkpoints()):
+        found.extend(read_anchor_file(anchor_file))
+    if connection is not None:
+        found.extend(run(read_topic_anchors(connection)))
+    return found
+
+
+def _print_anchor(report: VerifyReport, read: int) -> None:
+    if report.anchor is None:
+        err.print(
+            "note: no anchor found: a store rolled back with its newest checkpoints cannot be "
+            "told from an intact one (see docs/audit.md)",
+            markup=False,
+        )
+        return
+    out.print(
+        f"held against checkpoint {report.anchor.checkpoint} anchored on "
+        f"{report.anchor.source} ({read} anchor(s) read)",
         markup=False,
     )
 
@@ -126,8 +174,25 @@ def verify(
     export: Annotated[
         Path | None, typer.Option("--export", help="Verify an export folder instead of the store.")
     ] = None,
+    anchor_topic: Annotated[
+        bool,
+        typer.Option(
+            "--anchor-topic/--no-anchor-topic",
+            help=f"Hold the store against the checkpoint anchors on {AUDIT_TOPIC} (when a "
+            "broker is configured or a hub runs).",
+        ),
+    ] = True,
+    anchor_file: Annotated[
+        Path | None,
+        typer.Option("--anchor-file", help="The anchor file. Default: HUB_AUDIT_ANCHOR_FILE."),
+    ] = None,
+    require_anchor: Annotated[
+        bool,
+        typer.Option("--require-anchor", help="Fail when no anchor is found."),
+    ] = False,
 ) -> None:
-    """Recompute every chain and check every signature; exit 0 only if all holds."""
+    """Recompute every chain and check every signature, and hold the store against its
+    newest anchor outside the database; exit 0 only if all holds."""
     settings = start_command()
     if export is not None:
         folder = read_export(export)
@@ -140,9 +205,22 @@ def verify(
         _print_report(report, f"export {export}")
     else:
         key = _trusted_key(settings, public_key)
+        connection = _anchor_connection(settings, anchor_topic)
         with _store(settings) as store:
-            report = verify_chains(store.chains(), store.chain, store.checkpoints(), key)
+            anchored = _anchors(connection, anchor_file or settings.audit_anchor_file, store)
+            report = verify_chains(
+                store.chains(), store.chain, store.checkpoints(), key, anchored=anchored
+            )
+        _print_anchor(report, len(anchored))
         _print_report(report, f"audit store {store.name}")
+        if report.behind is not None:
+            raise AuditFailedError(
+                f"the audit store is behind its anchor on {report.behind.anchor.source}: "
+                f"{report.behind.records} record(s) and {report.behind.checkpoints} "
+                "checkpoint(s) missing"
+            )
+        if require_anchor and report.anchor is None:
+            raise AuditFailedError("--require-anchor: no anchor of a signed checkpoint found")
     if not report.holds:
         raise AuditFailedError("the audit log does not verify (see the findings above)")
 
@@ -164,19 +242,9 @@ def disclosures(
     elif output == "json":
         out.print(render_json(found), markup=False)
     else:
-        table = Table(*COLUMNS, title=f"Disclosures about {person_ref}")
-        for d in found:
-            table.add_row(
-                d.when,
-                d.partner,
-                d.topic,
-                d.event_id,
-                d.event_type,
-                " ".join(d.fields),
-                d.legal_basis,
-                d.note,
-            )
-        out.print(table)
+        out.print(f"Disclosures about {person_ref}", markup=False)
+        if found:
+            out.print(f"\n{render_text(found, out.width)}\n", markup=False)
         out.print(f"{len(found)} disclosure(s)")
 
 

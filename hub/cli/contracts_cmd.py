@@ -9,13 +9,31 @@ import typer
 from rich.table import Table
 
 from hub.cli._common import out, start_command
-from hub.contract_report import contract_markdown, contract_report
+from hub.contract_report import aggregates_of, contract_markdown, contract_report
+from hub.errors import ConfigurationError
 from hub.runtime import contract_book_for
 from schemas.codes import Partner
 
-__all__ = ["contracts_app"]
+__all__ = ["UnknownPartnerError", "contracts_app"]
 
 contracts_app = typer.Typer(help="The partners' data contracts.", no_args_is_help=True)
+
+
+class UnknownPartnerError(ConfigurationError):
+    """``hub contracts show`` was given a name that is no partner (a usage error, exit 2)."""
+
+    def __init__(self, name: str) -> None:
+        known = ", ".join(partner.value for partner in Partner)
+        super().__init__(f"unknown partner {name!r}: expected one of {known}")
+
+
+def _partner(name: str) -> Partner:
+    # Not an enum-typed argument: click would answer with a boxed "Value error, ..." from
+    # inside its validator instead of one line.
+    try:
+        return Partner(name)
+    except ValueError:
+        raise UnknownPartnerError(name) from None
 
 
 class ReportFormat(StrEnum):
@@ -27,7 +45,9 @@ class ReportFormat(StrEnum):
 
 @contracts_app.command("show")
 def show(
-    partner: Annotated[Partner, typer.Argument(help="lahti, ph, kela, sote or keha.")],
+    partner_name: Annotated[
+        str, typer.Argument(metavar="PARTNER", help="lahti, ph, kela, sote or keha.")
+    ],
     output: Annotated[
         ReportFormat, typer.Option("--format", help="table (terminal) or markdown (docs).")
     ] = ReportFormat.TABLE,
@@ -35,6 +55,7 @@ def show(
     """What PARTNER receives, field by field, with the legal basis of each disclosure."""
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
 
+    partner = _partner(partner_name)
     settings = start_command()
     book = contract_book_for(settings, CONNECTORS)
     if output is ReportFormat.MARKDOWN:
@@ -42,8 +63,16 @@ def show(
         return
     name, reports = contract_report(book, partner)
     out.print(f"[bold]{partner.value}[/]: {name}")
-    if not reports:
+    aggregates = aggregates_of(book, partner)
+    if not reports and not aggregates:
         out.print("receives nothing: there is no contract for this partner")
+    for aggregate in aggregates:
+        out.print(f"aggregated figures → {aggregate.topic} ({aggregate.document})", markup=False)
+        out.print(f"  {aggregate.contents}", markup=False)
+        basis = aggregate.legal_basis
+        confirmed = "" if basis.confirmed else " [yellow](awaiting confirmation)[/]"
+        out.print(f"  legal basis{confirmed}: {basis.statute}, {basis.section}")
+        out.print(f"  {basis.text}", markup=False)
     for report in reports:
         title = f"{report.family} → {report.topic} ({report.format}), {report.condition}"
         table = Table("field", "meaning", title=title, title_justify="left")

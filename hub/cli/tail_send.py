@@ -5,23 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 import typer
 
 from hub.broker.connection import connection_for
-from hub.cli._common import out, run, start_command
-from hub.errors import HubError
+from hub.cli._common import err, out, run, start_command
+from hub.errors import ConfigurationError, HubError
 from hub.redaction import mask_identity_codes
 from hub.topic_io import TailedMessage, send_lines, tail_topic
 
-__all__ = ["render_message", "send", "tail"]
+__all__ = ["EmptyInputError", "document_messages", "render_message", "send", "tail"]
 
 
 class UnreadableInputError(HubError):
     """The file given to ``hub send`` cannot be read."""
+
+
+class EmptyInputError(ConfigurationError):
+    """The file given to ``hub send`` holds nothing to send (a usage error, exit 2)."""
 
 
 def _text(raw: bytes | None, reveal: bool) -> str | None:
@@ -67,12 +70,22 @@ def tail(
     from_beginning: Annotated[
         bool, typer.Option("--from-beginning", help="Start at the oldest message.")
     ] = False,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow", "-f", help="At the end of the topic, wait for new messages (Ctrl-C stops)."
+        ),
+    ] = False,
     count: Annotated[
         int | None, typer.Option("--count", "-n", min=1, help="Stop after N messages.")
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", min=0.1, help="Stop after this many idle seconds."),
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            help="Wait for new messages, stopping after this many idle seconds.",
+        ),
     ] = None,
     reveal: Annotated[
         bool, typer.Option("--reveal", help="Show identity codes instead of masking them.")
@@ -81,45 +94,71 @@ def tail(
         bool, typer.Option("--json", help="One JSON object per message (for scripts).")
     ] = False,
 ) -> None:
-    """Print a topic's messages, pretty-printed, identity codes masked unless --reveal."""
+    """Print a topic's messages up to its end (--follow: and wait for more), codes masked."""
     settings = start_command()
     connection = connection_for(settings)
 
     async def _tail() -> int:
         shown = 0
         async for message in tail_topic(
-            connection, topic, from_beginning=from_beginning, count=count, idle_timeout_s=timeout
+            connection,
+            topic,
+            from_beginning=from_beginning,
+            count=count,
+            idle_timeout_s=timeout,
+            follow=follow,
         ):
             typer.echo(render_message(message, reveal=reveal, as_json=as_json))
             shown += 1
         return shown
 
     shown = run(_tail())
-    if count is not None and shown < count:
+    if count is not None and shown < count and timeout is not None:
         raise HubError(f"only {shown} of {count} messages arrived within {timeout:g} s")
+    if shown == 0 and not follow and timeout is None:
+        # Said on stderr, so a script reading stdout sees an empty topic as nothing.
+        where = "" if from_beginning else " after its end (--from-beginning shows earlier ones)"
+        err.print(f"no messages on {topic}{where}; --follow waits for new ones", markup=False)
 
 
-def _lines(source: BinaryIO) -> Iterator[bytes]:
-    yield from source
+def _read(file: str) -> bytes:
+    # Read before connecting: an OSError of the connection is no unreadable file.
+    if file == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(file).read_bytes()
+    except OSError as exc:
+        raise UnreadableInputError(f"cannot read {file}: {exc.strerror}") from None
+
+
+def document_messages(data: bytes) -> list[bytes]:
+    """The one message a whole file is (surrounding whitespace dropped), or none if blank.
+
+    A JSON or XML document is one message however it is laid out; ``--lines`` is for files
+    of one message per line.
+    """
+    document = data.strip()
+    return [document] if document else []
 
 
 def send(
     topic: Annotated[str, typer.Argument(help="Topic to publish to.")],
-    file: Annotated[str, typer.Argument(help="File with one message per line, or - for stdin.")],
+    file: Annotated[str, typer.Argument(help="File to send, or - for stdin.")],
+    lines: Annotated[
+        bool,
+        typer.Option("--lines", help="One message per line (blank lines skipped)."),
+    ] = False,
     key: Annotated[
         str | None, typer.Option("--key", help="Kafka key for every message (never a hetu).")
     ] = None,
 ) -> None:
-    """Publish each line of FILE (or stdin) as one message; blank lines are skipped."""
+    """Publish FILE (or stdin) as one message; with --lines, each line as one message."""
     settings = start_command()
     connection = connection_for(settings)
     encoded_key = key.encode("utf-8") if key is not None else None
-    if file == "-":
-        sent = run(send_lines(connection, topic, _lines(sys.stdin.buffer), encoded_key))
-    else:
-        try:
-            with Path(file).open("rb") as source:
-                sent = run(send_lines(connection, topic, _lines(source), encoded_key))
-        except OSError as exc:
-            raise UnreadableInputError(f"cannot read {file}: {exc.strerror}") from None
-    out.print(f"sent {sent} message(s) to {topic}")
+    data = _read(file)
+    messages = data.split(b"\n") if lines else document_messages(data)
+    if not any(message.strip() for message in messages):
+        raise EmptyInputError(f"nothing to send: {file} is empty")
+    sent = run(send_lines(connection, topic, messages, encoded_key))
+    out.print(f"sent {sent} message(s) to {topic}", markup=False)

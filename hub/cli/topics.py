@@ -28,6 +28,10 @@ def provision() -> None:
         out.print(f"  created  {name}")
 
 
+#: The columns of ``hub topics list``: the table's heading, and the first line when piped.
+_COLUMNS = ("topic", "kind", "partitions", "retention (configured)", "status")
+
+
 def _retention(ms: str) -> str:
     return "forever" if ms == "-1" else f"{int(ms) / 86_400_000:g} d"
 
@@ -36,7 +40,8 @@ def _retention(ms: str) -> str:
 def list_() -> None:
     """List the catalogue's topics as they are on the broker, and any other topics there.
 
-    A table on a terminal; tab-separated lines when piped, for scripts. Exit 1 when a
+    A table on a terminal; tab-separated lines under a header line when piped, for scripts
+    and people reading a pager alike. Exit 1 when a
     catalogue topic is missing or has a partition count that breaks ordering.
     """
     settings = start_command()
@@ -59,12 +64,12 @@ def list_() -> None:
     for name in sorted(set(on_broker) - known):
         rows.append((name, "other", str(on_broker[name]), "-", "not in catalogue"))
     if out.is_terminal:
-        table = Table("topic", "kind", "partitions", "retention (configured)", "status")
+        table = Table(*_COLUMNS)
         for row in rows:
             table.add_row(*row, style=None if row[-1] == "ok" else "red")
         out.print(table)
     else:
-        for row in rows:
+        for row in (_COLUMNS, *rows):
             typer.echo("\t".join(row))
     missing = known - set(on_broker)
     if missing:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from typing import Annotated
+
+import typer
+
 from hub.cli._common import out, run, start_command
+from hub.metrics import HubMetrics
 from hub.runtime import HubStatus, serve
 
 __all__ = ["up"]
@@ -24,7 +31,12 @@ def _announce(status: HubStatus) -> None:
     out.print(f"export HUB_KAFKA_BOOTSTRAP={status.bootstrap}", markup=False)
 
 
-def up() -> None:
+def up(
+    console: Annotated[
+        bool,
+        typer.Option("--console", help="Serve the web console too (see `hub console`)."),
+    ] = False,
+) -> None:
     """Run the hub (a local Apache Kafka when HUB_KAFKA_BOOTSTRAP is unset) until Ctrl-C.
 
     Starts the local broker if needed (its topics and records stay in HUB_DATA_DIR/kafka),
@@ -34,5 +46,47 @@ def up() -> None:
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
 
     settings = start_command(long_running=True)
-    run(serve(settings, CONNECTORS, _announce))
+    if not console:
+        run(serve(settings, CONNECTORS, _announce))
+        out.print("hub stopped")
+        return
+    from hub.console.config import load_console_settings  # noqa: PLC0415 - only with --console
+    from hub.console.server import run_console  # noqa: PLC0415
+
+    console_settings = load_console_settings()  # a bad setting stops before anything starts
+
+    async def hub_and_console() -> None:
+        stop, is_up = asyncio.Event(), asyncio.Event()
+        metrics = HubMetrics()
+
+        async def metrics_text() -> str:
+            return metrics.render().decode()
+
+        def announce(status: HubStatus) -> None:
+            _announce(status)
+            is_up.set()
+
+        async def console_when_up() -> None:
+            await is_up.wait()
+            await run_console(
+                settings,
+                console_settings,
+                stop,
+                metrics_text,
+                lambda url: out.print(f"console on {url}", markup=False),
+            )
+
+        console_task = asyncio.create_task(console_when_up())
+        # A console that cannot listen (port taken) stops the hub too, with its one line.
+        console_task.add_done_callback(lambda _task: stop.set())
+        try:
+            await serve(settings, CONNECTORS, announce, stop, metrics)
+        finally:
+            stop.set()
+            if not is_up.is_set():
+                console_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await console_task
+
+    run(hub_and_console())
     out.print("hub stopped")

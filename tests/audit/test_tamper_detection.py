@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, drafts_for
-from hub.audit.records import AuditRecord, EventFacts, record_hash
+from hub.audit.records import RECORD_FORMAT, AuditRecord, EventFacts, record_hash
 from hub.audit.store import AuditStore
 from hub.audit.verify import Problem, VerifyReport, verify_chains
 from tests.support import client_status_event
@@ -217,3 +217,236 @@ def test_identity_code_stays_inside_the_payload(recorder: AuditRecorder) -> None
     code = client_status_event().data.person_id
     for record in recorder.store.chain(CHAIN):
         assert code not in orjson.dumps(record.summary()).decode()
+
+
+def _renumber(store: AuditStore, chain: str, first: int, last: int, by: int) -> None:
+    """Move records ``first``..``last`` of ``chain`` ``by`` places on (from the top down)."""
+    for seq in range(last, first - 1, -1):
+        _sql(store, "UPDATE audit_records SET seq = ? WHERE chain = ? AND seq = ?",
+             seq + by, chain, seq)  # fmt: skip
+
+
+def test_the_sequence_number_is_inside_the_hash(recorder: AuditRecorder) -> None:
+    record = next(iter(recorder.store.chain(CHAIN)))
+    assert record.format == RECORD_FORMAT == 2
+    assert record_hash(dataclasses.replace(record, seq=7)) != record.record_hash
+    assert record_hash(dataclasses.replace(record, chain=OTHER)) != record.record_hash
+
+
+def test_a_renumbered_gap_names_the_first_renumbered_record(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    # Records 6..8 become 7..9: no record is gone and every link holds, only the numbers lie.
+    _renumber(recorder.store, CHAIN, 6, 8, 1)
+    report = _verify(recorder.store, key)
+    assert report.findings[0].line() == (
+        f"chain {CHAIN} record 7: renumbered: numbered 7, but its hash says it is record 6"
+    )
+    assert (report.findings[0].problem, report.findings[0].chain) == (Problem.RENUMBERED, CHAIN)
+
+
+def test_a_renumbered_gap_at_the_head_is_found_without_a_checkpoint(
+    audit_store: AuditStore, key: Ed25519PrivateKey
+) -> None:
+    # Only the last record moves (0 → 1 record renumbered): no signed head covers it.
+    recorder = AuditRecorder(audit_store, key, checkpoint_every=10_000)
+    _fill(recorder)
+    _renumber(audit_store, CHAIN, 8, 8, 1)
+    assert _only_finding(_verify(audit_store, key)) == (Problem.RENUMBERED, CHAIN, 9)
+
+
+def test_a_chain_numbered_without_a_gap_is_not_renumbered(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    _renumber(recorder.store, CHAIN, 8, 8, 0)
+    assert _verify(recorder.store, key).holds
+
+
+def _format_one(store: AuditStore, chain: str, records: int) -> list[AuditRecord]:
+    """Write ``records`` format-1 records to ``chain`` as a store made before format 2 did."""
+    from hub.audit.records import GENESIS_HASH, AuditDraft, Direction  # noqa: PLC0415
+    from hub.audit.store import _INSERT, _row  # noqa: PLC0415
+
+    written, previous = [], GENESIS_HASH
+    for seq in range(1, records + 1):
+        draft = AuditDraft(Direction.CONSUMED, b"{}", "in.example", 0, seq)
+        placed = dataclasses.replace(
+            AuditRecord.place(draft, chain, seq, previous, redelivered=False), format=1
+        )
+        old = placed.with_hash(record_hash(placed))
+        with store._transaction():
+            store._run(_INSERT, _row(old))
+            store._run(
+                "INSERT INTO audit_chains (chain, seq, head_hash) VALUES (?, ?, ?) "
+                "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, "
+                "head_hash = excluded.head_hash",
+                (chain, seq, old.record_hash),
+            )
+        written.append(old)
+        previous = old.record_hash
+    return written
+
+
+def test_format_one_records_still_verify_and_new_records_continue_as_format_two(
+    audit_store: AuditStore, key: Ed25519PrivateKey
+) -> None:
+    old = _format_one(audit_store, "g/in.example/0", 3)
+    assert record_hash(dataclasses.replace(old[0], seq=9)) == old[0].record_hash  # format 1
+    recorder = AuditRecorder(audit_store, key, checkpoint_every=10_000)
+    [new] = recorder.record("g/in.example/0", drafts_for(Consumed("in.example", 0, 9, b"{}"), []))
+    assert (new.seq, new.format, new.prev_hash) == (4, 2, old[-1].record_hash)
+    assert recorder.checkpoint()
+    stored = list(audit_store.chain("g/in.example/0"))
+    assert [r.format for r in stored] == [1, 1, 1, 2]
+    report = _verify(audit_store, key)
+    assert report.holds, [f.line() for f in report.findings]
+    assert report.counts == {"g/in.example/0": 4}
+
+
+def test_a_renumbered_gap_among_format_one_records_is_found(
+    audit_store: AuditStore, key: Ed25519PrivateKey
+) -> None:
+    # Format 1 does not hash the number: the gap itself is what shows.
+    _format_one(audit_store, "g/in.example/0", 5)
+    _renumber(audit_store, "g/in.example/0", 4, 5, 1)
+    report = _verify(audit_store, key)
+    assert _only_finding(report) == (Problem.RENUMBERED, "g/in.example/0", 5)
+    assert report.findings[0].detail == "numbered 5, but it follows record 3 directly"
+
+
+def test_a_format_two_record_set_back_to_format_one_is_changed(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    _sql(recorder.store, "UPDATE audit_records SET record_format = 1 WHERE chain = ? AND seq = 3",
+         CHAIN)  # fmt: skip
+    assert _only_finding(_verify(recorder.store, key)) == (Problem.CHANGED, CHAIN, 3)
+
+
+def _append_forged_copy(store: AuditStore, of: int) -> AuditRecord:
+    """A forged record after the last one: a copy of record ``of`` with another partner, its
+    link copied too (so it points back past record ``of``), correctly hashed."""
+    records = {r.seq: r for r in store.chain(CHAIN)}
+    forged = dataclasses.replace(records[of], seq=max(records) + 1, partner="forged-partner")
+    forged = forged.with_hash(record_hash(forged))
+    with store._transaction():
+        from hub.audit.store import _INSERT, _row  # noqa: PLC0415
+
+        store._run(_INSERT, _row(forged))
+    return forged
+
+
+def test_a_forged_appended_record_is_named_not_the_genuine_one_before_it(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    # Record 8 is under the signed checkpoint: the forged record 9 is what does not belong.
+    forged = _append_forged_copy(recorder.store, 8)
+    problem, chain, seq = _only_finding(_verify(recorder.store, key))
+    assert (problem, chain, seq) == (Problem.INSERTED, CHAIN, forged.seq)
+    assert _verify(recorder.store, key).findings[0].detail == (
+        "it points back to record 7, which record 8 already follows"
+    )
+
+
+def test_a_forged_appended_record_after_unsigned_records_is_named(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    # Records 9 and 10 are not under any checkpoint yet; the forgery copies record 10.
+    _fill(recorder, 1)
+    forged = _append_forged_copy(recorder.store, 10)
+    assert _only_finding(_verify(recorder.store, key)) == (Problem.INSERTED, CHAIN, forged.seq)
+
+
+def test_full_counts_are_reported_after_a_failure(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    _sql(recorder.store, "UPDATE audit_records SET partner = 'sote' WHERE chain = ? AND seq = 4",
+         CHAIN)  # fmt: skip
+    report = _verify(recorder.store, key)
+    assert not report.holds
+    assert report.counts == {CHAIN: 8, OTHER: 1}
+    assert (report.chains, report.records) == (2, 9)
+
+
+def test_full_counts_are_reported_after_a_broken_link(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    _sql(recorder.store, "DELETE FROM audit_records WHERE chain = ? AND seq = 2", CHAIN)
+    report = _verify(recorder.store, key)
+    assert _only_finding(report) == (Problem.MISSING, CHAIN, 3)
+    assert report.counts == {CHAIN: 7, OTHER: 1}
+
+
+def test_a_record_inserted_before_the_last_one_is_named_not_the_moved_last_one(
+    audit_store: AuditStore, key: Ed25519PrivateKey
+) -> None:
+    # No checkpoint covers the chain; the genuine record 8 moved on to 9 to make room, and its
+    # hash (format 2) still says it was record 8: the record now numbered 8 is the forgery.
+    recorder = AuditRecorder(audit_store, key, checkpoint_every=10_000)
+    _fill(recorder)
+    records = {r.seq: r for r in audit_store.chain(CHAIN)}
+    forged = dataclasses.replace(records[8], partner="forged-partner")
+    forged = forged.with_hash(record_hash(forged))
+    _renumber(audit_store, CHAIN, 8, 8, 1)
+    with audit_store._transaction():
+        from hub.audit.store import _INSERT, _row  # noqa: PLC0415
+
+        audit_store._run(_INSERT, _row(forged))
+    report = _verify(audit_store, key)
+    assert _only_finding(report) == (Problem.INSERTED, CHAIN, 8)
+    assert report.findings[0].detail == "no record points back to it; record 9 links past it"
+
+
+def test_a_forged_record_pointing_back_to_the_start_is_named(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    forged = _append_forged_copy(recorder.store, 1)
+    report = _verify(recorder.store, key)
+    assert _only_finding(report) == (Problem.INSERTED, CHAIN, forged.seq)
+    assert report.findings[0].detail == (
+        "it points back to the start of the chain, which record 1 already follows"
+    )
+
+
+def test_a_last_record_rehashed_as_format_one_is_changed(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    # Going back to format 1 would free its number from the hash: a chain never does that.
+    last = list(recorder.store.chain(CHAIN))[-1]
+    older = dataclasses.replace(last, format=1)
+    older = older.with_hash(record_hash(older))
+    _sql(recorder.store, "UPDATE audit_records SET record_format = 1, record_hash = ? "
+         "WHERE chain = ? AND seq = ?", older.record_hash, CHAIN, last.seq)  # fmt: skip
+    report = _verify(recorder.store, key)
+    changed = [f for f in report.findings if f.chain == CHAIN]
+    assert [(f.problem, f.seq, f.detail) for f in changed] == [
+        (Problem.CHANGED, last.seq, "its record format 1 cannot follow format 2")
+    ]
+
+
+def test_a_record_of_an_unknown_format_is_changed(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    last = list(recorder.store.chain(CHAIN))[-1]
+    newer = dataclasses.replace(last, format=RECORD_FORMAT + 1)
+    newer = newer.with_hash(record_hash(newer))
+    _sql(recorder.store, "UPDATE audit_records SET record_format = ?, record_hash = ? "
+         "WHERE chain = ? AND seq = ?",
+         newer.format, newer.record_hash, CHAIN, last.seq)  # fmt: skip
+    report = _verify(recorder.store, key)
+    assert [f.detail for f in report.findings if f.chain == CHAIN] == [
+        f"its record format {RECORD_FORMAT + 1} cannot follow format {RECORD_FORMAT}"
+    ]
+
+
+def test_findings_name_what_is_wrong_in_one_line(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    _sql(recorder.store, "UPDATE audit_records SET partner = 'sote' WHERE chain = ? AND seq = 4",
+         CHAIN)  # fmt: skip
+    _sql(recorder.store, "UPDATE audit_records SET payload = ? WHERE chain = ? AND seq = 1",
+         b"forged", OTHER)  # fmt: skip
+    assert [f.line() for f in _verify(recorder.store, key).findings] == [
+        f"chain {CHAIN} record 4: changed: its fields do not match its hash",
+        f"chain {OTHER} record 1: changed: its payload does not match the payload digest it "
+        "records",
+    ]

@@ -54,6 +54,9 @@ NATIVE: Final = (
     "authorities/examples/service-referral/*.json",
     "authorities/examples/service-referral/rejected/*.json",
     "authorities/examples/referral-status/*.expected.json",
+    "authorities/examples/referral-answer/*.json",
+    "authorities/examples/referral-answer/*.expected.json",
+    "authorities/examples/referral-answer/rejected/*.json",
     "sote/examples/service-request/*.expected.json",
     "sote/examples/task/*.json",
     "sote/examples/task/*.expected.json",
@@ -63,7 +66,11 @@ NATIVE: Final = (
 GOLDENS: Final = {
     "kela": (("kela/examples/benefit-day",), ("kela/examples/client-status",)),
     "authorities": (
-        ("authorities/examples/client-status", "authorities/examples/service-referral"),
+        (
+            "authorities/examples/client-status",
+            "authorities/examples/service-referral",
+            "authorities/examples/referral-answer",
+        ),
         ("authorities/examples/referral-status",),
     ),
     "sote": (("sote/examples/task",), ("sote/examples/service-request",)),

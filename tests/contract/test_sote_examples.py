@@ -6,7 +6,8 @@ Under ``contracts/sote/examples/``:
   ``NAME.expected.json`` the FHIR ``ServiceRequest`` Päijät-Sote receives (pretty-printed
   here; compared as parsed JSON, since the wire form is compact);
 * ``task/NAME.json`` is a FHIR ``Task`` from Päijät-Sote and ``NAME.expected.json`` the status
-  update it becomes (``referral_id``, ``state``, ``reason``, ``at``);
+  update it becomes (``referral_id``, ``state``, ``reason``, ``at``, and ``requester`` when
+  the Task names one);
 * ``task/rejected/NAME.json`` must be rejected with the reason in ``NAME.reason``.
 """
 
@@ -80,12 +81,15 @@ def test_the_documented_referrals_are_covered() -> None:
 def test_task_becomes_its_committed_update(example: Path) -> None:
     update = parse_task(example.read_bytes())
     assert isinstance(update, TaskUpdate), update
-    assert {
+    found = {
         "referral_id": update.referral_id,
         "state": update.state.value,
         "reason": update.reason,
         "at": update.at.isoformat(),
-    } == _expected(example)
+    }
+    if update.requester is not None:
+        found["requester"] = update.requester.value
+    assert found == _expected(example)
 
 
 def test_every_status_has_an_accepted_example() -> None:

@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from lxml import etree
 
 from contracts import CONTRACT_DIR
-from hub.referrals import ReferralRegister
+from hub.referrals import ReferralKey, ReferralRegister
 from hub.topics import TOPICS, TopicKind
 from schemas.envelope import ReferralStatusEvent, dataschema_for
 from schemas.person_ref import person_ref_for
@@ -141,7 +141,7 @@ def test_a_day_of_jobseeker_events_reaches_exactly_the_right_partners(
 
     def referral_known(referral_id: str, state: str) -> Callable[[], bool]:
         def check() -> bool:
-            record = ReferralRegister.open(data_dir).referral(referral_id)
+            record = ReferralRegister.open(data_dir).referral(ReferralKey("lahti", referral_id))
             return record is not None and record.state == state
 
         return check

@@ -58,7 +58,7 @@ from lxml import etree
 from connectors import CONNECTORS
 from connectors.kela.native import HEADER
 from hub.broker.partitions import partitions_of
-from hub.referrals import ReferralRegister
+from hub.referrals import ReferralKey, ReferralRegister
 from hub.runtime import routes_for
 from hub.settings import load_settings
 from tests.e2e.conftest import RunningHub, run_hub
@@ -209,7 +209,7 @@ LAST_MESSAGES: Final[list[Message]] = [
     _task(REFERRAL_ID, "accepted", 20),
     _task(STRAYS[14], "accepted", 20),  # a referral the hub never sent
     _task(REFERRAL_ID, "accepted", 21, hetu=STRAYS[15]),  # not a FHIR element
-    _task(REFERRAL_ID, "completed", 22),  # accepted -> completed skips in-progress
+    _task(REFERRAL_ID, "received", 22),  # accepted -> received goes backwards
 ]
 
 
@@ -348,7 +348,7 @@ def test_nothing_the_hub_writes_outside_data_carries_an_identity_code(
     for topic in ("out.lahti.benefit-day", "out.ph.benefit-day"):
         asyncio.run(read_topic(hub.bootstrap, topic, until=bool))
     deadline = time.monotonic() + 30
-    while ReferralRegister.open(data_dir).referral(REFERRAL_ID) is None:
+    while ReferralRegister.open(data_dir).referral(ReferralKey("lahti", REFERRAL_ID)) is None:
         assert time.monotonic() < deadline, "the referral never reached the register"
         time.sleep(0.1)
     kela_file = tmp_path / "kela-2025-04.csv"

@@ -19,8 +19,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from hub.referrals import ReferralRegister
+from connectors.sote.outbound import CONFORMANCE_DIR
+from hub.referrals import ReferralKey, ReferralRegister
 from tests.e2e.conftest import RunningHub, run_hub
+from tests.fhir_validator import validate
 from tests.integration.conftest import read_topic
 
 pytestmark = pytest.mark.e2e
@@ -69,7 +71,8 @@ def _task(referral_id: str, status: str, at: str, reason: str | None = None) -> 
 def test_referral_to_sote_and_its_tasks_reach_the_sender_as_status_updates(
     start_hub: StartHub, tmp_path: Path
 ) -> None:
-    hub = start_hub()
+    # A configured organisation OID must reach the ServiceRequest the running hub renders.
+    hub = start_hub(HUB_ORGANISATION_OID_LAHTI="1.2.246.10.42.10")
     hub.wait_ready()
     data_dir = tmp_path / "data0"
 
@@ -89,9 +92,13 @@ def test_referral_to_sote_and_its_tasks_reach_the_sender_as_status_updates(
     assert resource.identifier[0].value == "L-2025-000871"
     assert resource.subject.identifier.value == CODE
     assert resource.priority == "routine"
+    assert resource.requester.identifier.value == "urn:oid:1.2.246.10.42.10"
+    # What the running hub sent is what a FHIR server accepts (HAPI, the hub's profile).
+    [(_, issues)] = validate({"sent": request.value or b""}, CONFORMANCE_DIR).items()
+    assert [i for i in issues if i.severity in {"error", "fatal"}] == []
 
     deadline = time.monotonic() + 30
-    while ReferralRegister.open(data_dir).referral("L-2025-000871") is None:
+    while ReferralRegister.open(data_dir).referral(ReferralKey("lahti", "L-2025-000871")) is None:
         assert time.monotonic() < deadline, "the referral never reached the register"
         time.sleep(0.1)
 

@@ -28,7 +28,7 @@ from connectors.sote.outbound import REFERRAL_SYSTEM
 from connectors.sote.wiring import build_routes
 from hub.connector import ConnectorContext
 from hub.pipeline import Route
-from hub.referrals import ReferralRegister
+from hub.referrals import ReferralKey, ReferralRegister
 from hub.settings import load_settings
 from schemas.codes import ReferralState
 from schemas.envelope import ReferralStatusEvent
@@ -44,7 +44,9 @@ from tests.support import CODE, SECRET
 pytestmark = pytest.mark.fuzz
 
 PARSER: Final = "sote FHIR Task (in.sote.referral-status)"
-REASONS_OF_ROUTE: Final = known_reasons(REASONS, "unknown-referral", "illegal-transition")
+REASONS_OF_ROUTE: Final = known_reasons(
+    REASONS, "unknown-referral", "ambiguous-referral", "illegal-transition"
+)
 CANONICAL: Final = ("hub.referral-status.v1", ReferralStatusEvent)
 
 #: Referral id → (recipient, the states it went through after it was sent).
@@ -81,7 +83,7 @@ def route(tmp_path_factory: pytest.TempPathFactory) -> Route:
         register.stage_referral(referral_id, person, "lahti", recipient, service, sent_at)
         register.commit()
         for state in states:
-            register.stage_state(referral_id, state, sent_at)
+            register.stage_state(ReferralKey("lahti", referral_id), state, sent_at)
             register.commit()
     register.close()
     [sote] = build_routes(ConnectorContext(load_settings(data_dir=data_dir), SECRET))

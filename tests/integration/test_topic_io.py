@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -69,3 +71,46 @@ async def test_key_and_headers_are_shown_as_sent(
     ]
     assert isinstance(message, TailedMessage)
     assert (message.key, message.value, message.offset) == (b"p-00", b"v", 0)
+
+
+async def _within_a_minute(collecting: Coroutine[Any, Any, list[bytes]]) -> list[bytes]:
+    # A guard against hanging, not a speed limit: a tail that waits at the end never returns.
+    return await asyncio.wait_for(collecting, 60)
+
+
+@pytest.mark.parametrize("sent", [0, 1, 3])
+async def test_tail_stops_at_the_end_of_the_topic_by_default(
+    connection: KafkaConnection, kafka_bootstrap: str, sent: int
+) -> None:
+    topic = await create_topic(kafka_bootstrap, unique("io"), partitions=2)
+    await send_lines(connection, topic, [f"m{n}".encode() for n in range(sent)])
+    values = await _within_a_minute(_collect(connection, topic, from_beginning=True))
+    assert sorted(values) == [f"m{n}".encode() for n in range(sent)]
+    # From the end there is nothing to show, and nothing to wait for either.
+    assert await _within_a_minute(_collect(connection, topic)) == []
+
+
+async def test_a_count_beyond_the_end_stops_at_the_end(
+    connection: KafkaConnection, kafka_bootstrap: str
+) -> None:
+    topic = await create_topic(kafka_bootstrap, unique("io"), partitions=1)
+    await send_lines(connection, topic, [b"a", b"b"])
+    assert await _within_a_minute(_collect(connection, topic, from_beginning=True, count=3)) == [
+        b"a",
+        b"b",
+    ]
+    assert await _collect(connection, topic, from_beginning=True, count=1) == [b"a"]
+
+
+async def test_follow_waits_at_the_end_for_new_messages(
+    connection: KafkaConnection, kafka_bootstrap: str
+) -> None:
+    topic = await create_topic(kafka_bootstrap, unique("io"), partitions=1)
+    await send_lines(connection, topic, [b"old"])
+    tail = asyncio.create_task(
+        _collect(connection, topic, from_beginning=True, count=2, follow=True)
+    )
+    await asyncio.sleep(1.0)  # let the tail read "old" and reach the end
+    assert not tail.done()
+    await send_lines(connection, topic, [b"new"])
+    assert await _within_a_minute(tail) == [b"old", b"new"]

@@ -783,7 +783,7 @@ def test_status_event_is_the_expected_cloud_event() -> None:
     status = status_of(notification(), PH)
     event = status_event(status, SECRET)
     assert isinstance(event, ClientStatusEvent)
-    assert event.id == status_event_id("c0a8012e-7b1d-4c55-9e0e-1f1f2b9d3a10")
+    assert event.id == status_event_id("c0a8012e-7b1d-4c55-9e0e-1f1f2b9d3a10", PH)
     assert event.source == source_for(PH) == "urn:fi:paijathame:hub:connector:ph"
     assert event.type == "fi.paijathame.hub.client-status.v1"
     assert event.dataschema == "urn:fi:paijathame:hub:schema:fi.paijathame.hub.client-status.v1"
@@ -809,20 +809,21 @@ def test_referral_event_is_the_expected_cloud_event() -> None:
 def test_event_ids_are_uuid5_in_the_fixed_namespace_with_a_prefix_per_family() -> None:
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, "urn:fi:paijathame:hub:connector:authorities")
     assert namespace == EVENT_ID_NAMESPACE
-    assert status_event_id("m1") == str(
-        uuid.uuid5(EVENT_ID_NAMESPACE, "authorities.client-status:m1")
+    assert status_event_id("m1", Authority.LAHTI) == str(
+        uuid.uuid5(EVENT_ID_NAMESPACE, "authorities.client-status:lahti/m1")
     )
     assert referral_event_id("m1", Authority.PH) == str(
         uuid.uuid5(EVENT_ID_NAMESPACE, "authorities.service-referral:ph/m1")
     )
-    assert status_event_id("m1") != referral_event_id("m1", Authority.PH)
+    assert status_event_id("m1", Authority.PH) != referral_event_id("m1", Authority.PH)
     assert referral_event_id("m1", Authority.PH) != referral_event_id("m1", Authority.LAHTI)
-    assert uuid.UUID(status_event_id("m1")).version == 5
+    assert status_event_id("m1", Authority.PH) != status_event_id("m1", Authority.LAHTI)
+    assert uuid.UUID(status_event_id("m1", Authority.PH)).version == 5
 
 
 def test_event_ids_are_deterministic_and_distinct() -> None:
-    assert status_event_id("a") == status_event_id("a")
-    assert len({status_event_id(f"m-{n}") for n in range(1000)}) == 1000
+    assert status_event_id("a", PH) == status_event_id("a", PH)
+    assert len({status_event_id(f"m-{n}", PH) for n in range(1000)}) == 1000
     assert len({referral_event_id(f"L-{n}", Authority.LAHTI) for n in range(1000)}) == 1000
 
 

@@ -32,7 +32,7 @@ DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
 IDENTITY_CODE: Final = "131052-930V"
 EVENT_ID: Final = "lahti:c0a8012e-7b1d-4c55-9e0e-1f1f2b9d3a10"
 
-#: shared/partners/kela.md's example with its placeholders filled in and comments removed.
+#: docs/partners/kela.md's example with its placeholders filled in and comments removed.
 SPEC_DOCUMENT: Final = f"""<?xml version="1.0" encoding="UTF-8"?>
 <TyovoimapoliittinenTieto xmlns="urn:fi:kela:tvpt:1" versio="1">
   <Tunniste>{EVENT_ID}</Tunniste>

@@ -398,7 +398,7 @@ def test_status_event_is_the_expected_cloud_event() -> None:
     update = parsed(raw())
     event = status_event(update, PERSON_REF, Authority.LAHTI)
     assert isinstance(event, ReferralStatusEvent)
-    assert event.id == status_event_id(update)
+    assert event.id == status_event_id(update, Authority.LAHTI)
     assert event.source == SOURCE == "urn:fi:paijathame:hub:connector:sote"
     assert event.type == "fi.paijathame.hub.referral-status.v1"
     assert event.dataschema == "urn:fi:paijathame:hub:schema:fi.paijathame.hub.referral-status.v1"
@@ -419,13 +419,13 @@ def test_event_id_is_uuid5_in_the_fixed_namespace() -> None:
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, "urn:fi:paijathame:hub:connector:sote")
     assert namespace == EVENT_ID_NAMESPACE
     update = parsed(raw())
-    assert status_event_id(update) == str(
+    assert status_event_id(update, Authority.LAHTI) == str(
         uuid.uuid5(
             EVENT_ID_NAMESPACE,
-            "sote.referral-status:L-2025-000871/accepted/2025-03-20T07:30:00+00:00",
+            "sote.referral-status:lahti/L-2025-000871/accepted/2025-03-20T07:30:00+00:00",
         )
     )
-    assert uuid.UUID(status_event_id(update)).version == 5
+    assert uuid.UUID(status_event_id(update, Authority.LAHTI)).version == 5
 
 
 def test_a_redelivered_task_gives_a_byte_identical_event() -> None:
@@ -437,7 +437,7 @@ def test_a_redelivered_task_gives_a_byte_identical_event() -> None:
 def test_the_same_instant_with_another_offset_gives_the_same_id() -> None:
     here = parsed(raw(lastModified="2025-03-20T09:30:00+02:00"))
     utc = parsed(raw(lastModified="2025-03-20T07:30:00Z"))
-    assert status_event_id(here) == status_event_id(utc)
+    assert status_event_id(here, Authority.LAHTI) == status_event_id(utc, Authority.LAHTI)
 
 
 @pytest.mark.parametrize(
@@ -449,13 +449,22 @@ def test_the_same_instant_with_another_offset_gives_the_same_id() -> None:
     ],
 )
 def test_another_update_gets_another_id(changes: dict[str, object]) -> None:
-    assert status_event_id(parsed(raw(**changes))) != status_event_id(parsed(raw()))
+    assert status_event_id(parsed(raw(**changes)), Authority.LAHTI) != status_event_id(
+        parsed(raw()), Authority.LAHTI
+    )
+
+
+def test_the_same_update_of_the_two_authorities_referrals_gets_two_ids() -> None:
+    update = parsed(raw())
+    assert status_event_id(update, Authority.LAHTI) != status_event_id(update, Authority.PH)
 
 
 def test_event_ids_are_distinct_across_referrals_states_and_times() -> None:
     at = dt.datetime(2025, 3, 20, tzinfo=dt.UTC)
     ids = {
-        status_event_id(TaskUpdate(f"L-{n}", state, None, at + dt.timedelta(seconds=s)))
+        status_event_id(
+            TaskUpdate(f"L-{n}", state, None, at + dt.timedelta(seconds=s)), Authority.LAHTI
+        )
         for n in range(20)
         for state in ReferralState
         for s in range(5)

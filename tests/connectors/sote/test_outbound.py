@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any, Final
 
 import pytest
@@ -14,20 +15,31 @@ from pydantic import ValidationError
 
 from connectors.authorities.native import REFERRAL_SERVICES
 from connectors.sote.outbound import (
+    DEFAULT_ORGANISATIONS,
     PRIORITIES,
+    PROFILE,
     SERVICE_CODES,
     SERVICE_NAMES,
+    Organisations,
     ServiceRequestFields,
     UnrenderableReferralError,
     WrongEventTypeError,
     render_service_request,
+    resource_id,
     to_service_request,
 )
+from hub.settings import HubSettings
 from schemas.codes import Authority, Partner, ReferralService, Urgency
 from tests.strategies import identity_codes
 
 CODE: Final = "131052-930V"
 REASON: Final = "Pitkä työttömyys; asiakas hyötyy kuntouttavasta työtoiminnasta."
+#: uuid5 of "lahti/L-2025-000871": a change here changes every resource id on Sote's server.
+RESOURCE_ID: Final = "6f13cb88-6256-57b2-b9a2-bf62bdc2e0c3"
+LAHTI_OID: Final = "urn:oid:1.2.246.10.9990001.10"
+PH_OID: Final = "urn:oid:1.2.246.10.9990002.10"
+SOTE_OID: Final = "urn:oid:1.2.246.10.9990003.10"
+PROFILE_URL: Final = "urn:fi:paijathame:hub:fhir:StructureDefinition:service-request"
 
 #: A projected canonical referral (the hub's projection output, JSON mode).
 PROJECTED: Final[dict[str, Any]] = {
@@ -55,6 +67,8 @@ PROJECTED: Final[dict[str, Any]] = {
 #: What Päijät-Sote receives for PROJECTED, in FHIR's element order.
 GOLDEN: Final[dict[str, Any]] = {
     "resourceType": "ServiceRequest",
+    "id": RESOURCE_ID,
+    "meta": {"profile": [PROFILE_URL]},
     "identifier": [{"system": "urn:fi:paijathame:hub:referral", "value": "L-2025-000871"}],
     "status": "active",
     "intent": "order",
@@ -71,13 +85,20 @@ GOLDEN: Final[dict[str, Any]] = {
     "subject": {"identifier": {"system": "urn:oid:1.2.246.21", "value": CODE}},
     "occurrencePeriod": {"start": "2025-04-01"},
     "authoredOn": "2025-03-14T10:00:00+02:00",
-    "requester": {"identifier": {"value": "lahti"}},
-    "performer": [{"identifier": {"value": "sote"}}],
+    "requester": {
+        "type": "Organization",
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": LAHTI_OID},
+    },
+    "performer": [
+        {"type": "Organization", "identifier": {"system": "urn:ietf:rfc:3986", "value": SOTE_OID}}
+    ],
     "reasonCode": [{"text": REASON}],
 }
 
 TABLE_ELEMENTS: Final = {
     "resourceType",
+    "id",
+    "meta",
     "identifier",
     "status",
     "intent",
@@ -148,8 +169,14 @@ def _at(resource: dict[str, Any], path: str) -> object:
         ("code.coding.0.display", "Kuntouttava työtoiminta"),
         ("subject.identifier.system", "urn:oid:1.2.246.21"),
         ("subject.identifier.value", CODE),
-        ("requester.identifier.value", "lahti"),
-        ("performer.0.identifier.value", "sote"),
+        ("id", RESOURCE_ID),
+        ("meta.profile.0", PROFILE_URL),
+        ("requester.type", "Organization"),
+        ("requester.identifier.system", "urn:ietf:rfc:3986"),
+        ("requester.identifier.value", LAHTI_OID),
+        ("performer.0.type", "Organization"),
+        ("performer.0.identifier.system", "urn:ietf:rfc:3986"),
+        ("performer.0.identifier.value", SOTE_OID),
         ("reasonCode.0.text", REASON),
         ("priority", "routine"),
         ("occurrencePeriod.start", "2025-04-01"),
@@ -169,8 +196,9 @@ def test_no_element_beyond_the_table() -> None:
     assert len(resource["code"]["coding"]) == 1
     assert set(resource["code"]["coding"][0]) == {"system", "code", "display"}
     assert resource["subject"] == {"identifier": {"system": "urn:oid:1.2.246.21", "value": CODE}}
-    assert resource["requester"] == {"identifier": {"value": "lahti"}}
-    assert resource["performer"] == [{"identifier": {"value": "sote"}}]
+    assert resource["meta"] == {"profile": [PROFILE_URL]}
+    assert resource["requester"] == GOLDEN["requester"]
+    assert resource["performer"] == GOLDEN["performer"]
     assert resource["reasonCode"] == [{"text": REASON}]
     assert resource["occurrencePeriod"] == {"start": "2025-04-01"}
 
@@ -209,9 +237,68 @@ def test_urgency_is_the_priority(urgency: str, priority: str) -> None:
     assert PRIORITIES[Urgency(urgency)] == priority
 
 
-@pytest.mark.parametrize("sender", ["lahti", "ph"])
-def test_sender_is_the_requester_without_a_system(sender: str) -> None:
-    assert rendered(sender=sender)["requester"] == {"identifier": {"value": sender}}
+@pytest.mark.parametrize(("sender", "oid"), [("lahti", LAHTI_OID), ("ph", PH_OID)])
+def test_sender_is_the_requester_by_its_oid(sender: str, oid: str) -> None:
+    assert rendered(sender=sender)["requester"] == {
+        "type": "Organization",
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": oid},
+    }
+
+
+def test_configured_oids_name_the_organisations() -> None:
+    names = Organisations(lahti="1.2.3", ph="1.2.4", sote="2.25.0")
+    lahti = json.loads(render_service_request(PROJECTED, names))
+    ph = json.loads(render_service_request(projected(sender="ph"), names))
+    assert lahti["requester"]["identifier"]["value"] == "urn:oid:1.2.3"
+    assert ph["requester"]["identifier"]["value"] == "urn:oid:1.2.4"
+    assert lahti["performer"][0]["identifier"]["value"] == "urn:oid:2.25.0"
+
+
+def test_the_default_oids_are_the_settings_defaults() -> None:
+    defaults = HubSettings.model_fields
+    assert (
+        Organisations(
+            lahti=defaults["organisation_oid_lahti"].default,
+            ph=defaults["organisation_oid_ph"].default,
+            sote=defaults["organisation_oid_sote"].default,
+        )
+        == DEFAULT_ORGANISATIONS
+    )
+
+
+@pytest.mark.parametrize("oid", ["", "1", "3.1", "1.02", "1.2.", "urn:oid:1.2", "1..2", "1.2 "])
+def test_an_organisation_identifier_that_is_no_oid_is_refused(oid: str) -> None:
+    with pytest.raises(ValueError, match="lahti"):
+        Organisations(lahti=oid, ph="1.2", sote="1.2")
+
+
+@pytest.mark.parametrize("oid", ["0.0", "1.2", "2.999.0.10", "1.2.246.10.9990001.10"])
+def test_an_oid_is_accepted(oid: str) -> None:
+    assert Organisations(lahti=oid, ph=oid, sote=oid).of(Authority.LAHTI) == f"urn:oid:{oid}"
+
+
+def test_the_profile_is_the_published_one() -> None:
+    assert PROFILE == PROFILE_URL
+
+
+def test_the_resource_id_is_stable_and_per_sender() -> None:
+    assert rendered()["id"] == resource_id(Authority.LAHTI, "L-2025-000871") == RESOURCE_ID
+    assert rendered(sender="ph")["id"] != RESOURCE_ID
+    assert rendered(referral_id="L-2025-000872")["id"] != RESOURCE_ID
+    # Nothing else of the referral moves the id: a re-sent referral updates the same resource.
+    assert rendered(reason="x", urgency="urgent", service="health_check")["id"] == RESOURCE_ID
+
+
+@pytest.mark.parametrize("referral_id", ["a", "L/1", "ä ö", "x" * 50, "ph/L-1"])
+def test_every_referral_id_gives_a_fhir_id(referral_id: str) -> None:
+    # FHIR ids: [A-Za-z0-9-.]{1,64}, whatever the referral id holds.
+    assert re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", rendered(referral_id=referral_id)["id"])
+
+
+def test_the_sender_and_id_cannot_be_confused() -> None:
+    # "lahti" + "ph/L-1" must not meet "ph" + "L-1" or any other split of the same text.
+    assert resource_id(Authority.LAHTI, "ph/L-1") != resource_id(Authority.PH, "L-1")
+    assert resource_id(Authority.LAHTI, "L-1") != resource_id(Authority.PH, "L-1")
 
 
 @pytest.mark.parametrize(
@@ -384,7 +471,8 @@ def test_every_valid_referral_renders_valid_fhir_that_reads_back(
     assert set(resource) <= TABLE_ELEMENTS
     assert resource["identifier"][0]["value"] == fields.referral_id
     assert resource["subject"]["identifier"]["value"] == fields.person_id
-    assert resource["requester"]["identifier"]["value"] == fields.sender.value
+    assert resource["id"] == resource_id(fields.sender, fields.referral_id)
+    assert resource["requester"]["identifier"]["value"] == DEFAULT_ORGANISATIONS.of(fields.sender)
     assert resource["code"]["coding"][0]["code"] == SERVICE_CODES[fields.service]
     assert resource["priority"] == PRIORITIES[fields.urgency]
     assert dt.date.fromisoformat(resource["occurrencePeriod"]["start"]) == fields.requested_start
@@ -395,3 +483,18 @@ def test_every_valid_referral_renders_valid_fhir_that_reads_back(
         assert resource["reasonCode"] == [{"text": fields.reason}]
     else:
         assert "reasonCode" not in resource
+
+
+def test_an_event_without_a_type_is_taken_as_a_referral() -> None:
+    untyped = {k: v for k, v in PROJECTED.items() if k != "type"}
+    assert render_service_request(untyped) == render_service_request(PROJECTED)
+
+
+def test_the_wrong_type_error_names_the_expected_type() -> None:
+    with pytest.raises(WrongEventTypeError, match=r"^expected a fi\.paijathame\.hub\.service-"):
+        render_service_request({**PROJECTED, "type": "fi.paijathame.hub.client-status.v1"})
+
+
+def test_integration_training_is_refused_with_its_reason() -> None:
+    with pytest.raises(ValidationError, match="not one Päijät-Sote provides"):
+        render_service_request(projected(service="integration_training"))

@@ -34,8 +34,8 @@ CONTRACT_FILES = sorted(p for p in CONTRACT_DIR.glob("*.yaml") if p.stem != "mun
 #: DESIGN §3: who sends each raw topic into the hub.
 PRODUCERS = {
     "kela": {"in.kela.benefit-day"},
-    "lahti": {"in.lahti.client-status", "in.lahti.service-referral"},
-    "ph": {"in.ph.client-status", "in.ph.service-referral"},
+    "lahti": {"in.lahti.client-status", "in.lahti.referral-status", "in.lahti.service-referral"},
+    "ph": {"in.ph.client-status", "in.ph.referral-status", "in.ph.service-referral"},
     "sote": {"in.sote.referral-status"},
 }
 
@@ -56,7 +56,7 @@ def _topics(
 
 def _contract_topics(path: Path) -> set[str]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {receipt["topic"] for receipt in raw.get("receives", [])}
+    return {receipt["topic"] for receipt in raw.get("receives", []) + raw.get("aggregates", [])}
 
 
 #: Statements for the finance systems: no personal data and no contract, the authority reads.
@@ -106,12 +106,15 @@ def test_partners_may_do_nothing_but_read_write_and_describe_their_own_resources
         assert all(b.permission == "ALLOW" and b.host == "*" for b in bindings)
 
 
-def test_a_partner_with_no_contract_and_no_topic_gets_no_acl() -> None:
-    assert _of("User:keha") == []
+def test_keha_may_only_read_its_statistics_topic() -> None:
+    topics = {b.resource_name for b in _of("User:keha") if b.resource_type is ResourceType.TOPIC}
+    assert topics == {"out.keha.statistics"}
+    assert {b.operation for b in _of("User:keha")} == {Operation.READ, Operation.DESCRIBE}
 
 
 def test_every_principal_is_the_hub_or_a_partner() -> None:
-    assert {b.principal for b in BINDINGS} == {"User:hub"} | {f"User:{p}" for p in PRODUCERS}
+    partners = {*PRODUCERS, "keha"}
+    assert {b.principal for b in BINDINGS} == {"User:hub"} | {f"User:{p}" for p in partners}
 
 
 def test_the_hub_reads_in_and_hub_topics_and_writes_hub_and_out_topics() -> None:
@@ -155,7 +158,7 @@ def test_principal_names_follow_the_configured_template() -> None:
     principals = Principals(hub="User:paijathame-hub", partner_template="User:{partner}-prod")
     bindings = acl_bindings(BOOK, principals=principals)
     assert {b.principal for b in bindings} == {"User:paijathame-hub"} | {
-        f"User:{p}-prod" for p in PRODUCERS
+        f"User:{p}-prod" for p in {*PRODUCERS, "keha"}
     }
 
 

@@ -39,6 +39,7 @@ def test_json_is_a_list_of_bindings_with_the_configured_principals(
     bindings = json.loads(capsys.readouterr().out)
     assert {b["principal"] for b in bindings} == {
         "User:integration-hub",
+        "User:keha-p",
         "User:kela-p",
         "User:lahti-p",
         "User:ph-p",

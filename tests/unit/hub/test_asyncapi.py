@@ -18,7 +18,7 @@ from hub.asyncapi import asyncapi_document, asyncapi_drift, render_asyncapi
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, drafts_for
 from hub.audit.records import EventFacts
 from hub.audit.store import open_audit_store
-from hub.audit.stream import publish_pending
+from hub.audit.stream import anchor_round, publish_pending
 from hub.cli import main
 from hub.connector import Connector, ConnectorContext
 from hub.contracts import load_contract_book
@@ -185,7 +185,7 @@ def test_what_the_audit_stream_publishes_is_the_documented_audit_record(
     recorder.record("g/hub.client-status.v1/1", drafts_for(consumed, [], not_routed=True))
     outputs = [
         Produced("out.kela.client-status", b"<x/>", 0, 3, disclosed),
-        Produced(DEADLETTER_TOPIC, b"bad", 2, 9, EventFacts(detail="malformed-json: <hetu>")),
+        Produced(DEADLETTER_TOPIC, b"bad", 2, 9, EventFacts(detail="malformed-json: [hetu]")),
     ]
     recorder.record("g/in.kela.benefit-day/0", drafts_for(Consumed("in.x", 0, 1, b"a"), outputs))
     sent: list[tuple[bytes, bytes]] = []
@@ -207,5 +207,28 @@ def test_what_the_audit_stream_publishes_is_the_documented_audit_record(
         directions.add(record["direction"])
     assert directions == {"consumed", "not-routed", "produced", "dead-lettered"}
     assert document["channels"][AUDIT_TOPIC]["messages"] == {
-        "audit-record": {"$ref": "#/components/messages/audit-record"}
+        "audit-record": {"$ref": "#/components/messages/audit-record"},
+        "checkpoint-anchor": {"$ref": "#/components/messages/checkpoint-anchor"},
     }
+
+
+def test_what_the_audit_stream_anchors_is_the_documented_checkpoint_anchor(
+    document: dict[str, Any], tmp_path: Path
+) -> None:
+    store = open_audit_store(tmp_path, None)
+    recorder = AuditRecorder(store, Ed25519PrivateKey.generate())
+    recorder.record("g/in.x/0", drafts_for(Consumed("in.x", 0, 1, b"a"), []))
+    assert recorder.checkpoint()
+    sent: list[tuple[bytes, bytes]] = []
+
+    async def send(batch: list[tuple[bytes, bytes]]) -> None:
+        sent.extend(batch)
+
+    try:
+        assert asyncio.run(anchor_round(recorder, send)) == 1
+    finally:
+        store.close()
+    message = document["components"]["messages"]["checkpoint-anchor"]
+    [(key, value)] = sent
+    assert list(Draft202012Validator(message["payload"]).iter_errors(orjson.loads(value))) == []
+    assert key.decode() == message["bindings"]["kafka"]["key"]["const"]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from connectors import CONNECTORS
-from hub.contract_report import contract_markdown, contract_report
-from hub.contracts import load_contract_book
+from hub.contract_report import aggregates_of, contract_markdown, contract_report
+from hub.contracts import ContractBook, load_contract_book
 from hub.runtime import renderers_for
 from schemas.codes import Partner
 
@@ -36,8 +36,21 @@ def test_moved_out_notice_is_reported_as_a_notice_without_status_details() -> No
 
 
 def test_a_partner_without_contract_receives_nothing() -> None:
+    without = ContractBook(
+        {p: c for p, c in BOOK.contracts.items() if p is not Partner.KEHA}, BOOK.municipalities
+    )
+    assert contract_report(without, Partner.KEHA)[1] == []
+    assert "Nothing: there is no contract" in contract_markdown(without, Partner.KEHA)
+
+
+def test_keha_receives_aggregated_figures_and_no_field_about_a_person() -> None:
     assert contract_report(BOOK, Partner.KEHA)[1] == []
-    assert "Nothing: there is no contract" in contract_markdown(BOOK, Partner.KEHA)
+    [aggregate] = aggregates_of(BOOK, Partner.KEHA)
+    assert aggregate.topic == "out.keha.statistics"
+    assert aggregate.document == "fi.paijathame.hub.monthly-statistics.v1"
+    markdown = contract_markdown(BOOK, Partner.KEHA)
+    assert "Nothing: there is no contract" not in markdown
+    assert "No field about a person is sent" in markdown
 
 
 @pytest.mark.parametrize("partner", list(Partner))

@@ -38,7 +38,9 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 def test_packaged_contracts_and_municipalities_load() -> None:
     book = load_contract_book(FORMATS)
-    assert set(book.contracts) == {Partner.KELA, Partner.LAHTI, Partner.PH, Partner.SOTE}
+    assert set(book.contracts) == {
+        Partner.KELA, Partner.LAHTI, Partner.PH, Partner.SOTE, Partner.KEHA,
+    }  # fmt: skip
     assert book.municipalities["398"] is Authority.LAHTI
     assert {code for code, a in book.municipalities.items() if a is Authority.PH} == {
         "016", "081", "098", "111", "142", "316", "560", "576", "781",

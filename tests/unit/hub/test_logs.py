@@ -101,7 +101,7 @@ def test_json_log_lines_mask_fields_messages_and_tracebacks(
     records = _lines(err)
     assert records[0]["person"] == MASK
     assert records[0]["event"] == f"received {MASK}"
-    assert "ValueError: cannot parse <hetu>" in str(records[1]["exception"])
+    assert "ValueError: cannot parse [hetu]" in str(records[1]["exception"])
     assert records[2] == {**records[2], "event": f"foreign {MASK}", "logger": "faststream"}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from hub.cli import main
 from hub.pipeline import Accepted
 from hub.referral_tracking import referral_tracking_route
-from hub.referrals import SENT, ReferralRegister, Transition, transition
+from hub.referrals import SENT, ReferralKey, ReferralRegister, Transition, transition
 from schemas.codes import ReferralState
 from schemas.envelope import ReferralStatusEvent, ServiceReferralEvent, dataschema_for
 from schemas.person_ref import person_ref_for
@@ -20,21 +21,24 @@ from tests.support import CODE, SECRET
 
 REF = person_ref_for(CODE, SECRET)
 LATER = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+L871 = ReferralKey("lahti", "L-2025-000871")
 
 
-def _referral(referral_id: str = "L-2025-000871", recipient: str = "sote") -> bytes:
+def _referral(
+    referral_id: str = "L-2025-000871", recipient: str = "sote", sender: str = "lahti"
+) -> bytes:
     return (
         ServiceReferralEvent.model_validate(
             {
-                "id": f"ref-{referral_id}",
-                "source": "urn:fi:paijathame:hub:connector:lahti",
+                "id": f"ref-{sender}-{referral_id}",
+                "source": f"urn:fi:paijathame:hub:connector:{sender}",
                 "subject": REF,
                 "time": "2025-03-14T10:00:00+02:00",
                 "dataschema": dataschema_for("fi.paijathame.hub.service-referral.v1"),
                 "data": {
                     "referral_id": referral_id,
                     "person_id": CODE,
-                    "sender": "lahti",
+                    "sender": sender,
                     "recipient": recipient,
                     "service": "rehabilitative_work_activity",
                     "reason": "selkävaiva",
@@ -50,11 +54,13 @@ def _referral(referral_id: str = "L-2025-000871", recipient: str = "sote") -> by
     )
 
 
-def _status(state: str, referral_id: str = "L-2025-000871", **extra: Any) -> bytes:
+def _status(
+    state: str, referral_id: str = "L-2025-000871", sender: str = "lahti", **extra: Any
+) -> bytes:
     return (
         ReferralStatusEvent.model_validate(
             {
-                "id": f"st-{referral_id}-{state}",
+                "id": f"st-{sender}-{referral_id}-{state}",
                 "source": "urn:fi:paijathame:hub:connector:sote",
                 "subject": REF,
                 "time": "2025-03-15T10:00:00+02:00",
@@ -63,7 +69,7 @@ def _status(state: str, referral_id: str = "L-2025-000871", **extra: Any) -> byt
                     "referral_id": referral_id,
                     "state": state,
                     "reported_by": "sote",
-                    "referral_sender": "lahti",
+                    "referral_sender": sender,
                     "at": "2025-03-15T10:00:00+02:00",
                     **extra,
                 },
@@ -119,7 +125,7 @@ def test_a_repeated_referral_does_not_reopen_a_closed_one(register: ReferralRegi
 
 def test_status_of_an_unknown_referral_changes_nothing(register: ReferralRegister) -> None:
     _feed(register, _status("accepted", "L-unknown"))
-    assert register.referral("L-unknown") is None
+    assert register.referral(ReferralKey("lahti", "L-unknown")) is None
 
 
 def test_abandoned_changes_are_not_kept(register: ReferralRegister) -> None:
@@ -132,11 +138,11 @@ def test_abandoned_changes_are_not_kept(register: ReferralRegister) -> None:
 def test_the_register_survives_a_restart(tmp_path: Path) -> None:
     _feed(ReferralRegister.open(tmp_path), _referral())
     again = ReferralRegister.open(tmp_path)
-    record = again.referral("L-2025-000871")
+    record = again.referral(L871)
     assert record is not None
     assert (record.recipient, record.state) == ("sote", "sent")
     at = dt.datetime(2025, 3, 20, 9, tzinfo=dt.UTC)
-    assert again.stage_state("L-2025-000871", ReferralState.ACCEPTED, at) is Transition.ALLOWED
+    assert again.stage_state(L871, ReferralState.ACCEPTED, at) is Transition.ALLOWED
 
 
 def test_garbage_on_the_referral_topics_is_rejected(register: ReferralRegister) -> None:
@@ -159,7 +165,12 @@ def test_register_keeps_no_identity_code(tmp_path: Path) -> None:
         (SENT, "completed", Transition.ILLEGAL),
         ("received", "rejected", Transition.ALLOWED),
         ("accepted", "in_progress", Transition.ALLOWED),
+        ("accepted", "completed", Transition.ALLOWED),  # a one-visit service: in_progress skipped
+        ("accepted", "cancelled", Transition.ALLOWED),
+        ("accepted", "received", Transition.ILLEGAL),
         ("accepted", "rejected", Transition.ILLEGAL),
+        ("received", "completed", Transition.ILLEGAL),
+        ("received", "in_progress", Transition.ILLEGAL),
         ("in_progress", "completed", Transition.ALLOWED),
         ("in_progress", "cancelled", Transition.ALLOWED),
         ("rejected", "completed", Transition.ILLEGAL),
@@ -176,11 +187,12 @@ def test_an_illegal_state_changes_nothing_and_history_shows_each_step(
     register: ReferralRegister,
 ) -> None:
     _feed(register, _referral(), _status("accepted"), _status("completed"), _status("in_progress"))
-    record = register.referral("L-2025-000871")
+    _feed(register, _status("rejected"))
+    record = register.referral(L871)
     assert record is not None
-    assert record.state == "in_progress"  # completed was skipped as illegal from accepted
-    assert [entry.state for entry in register.history("L-2025-000871")] == [
-        SENT, "accepted", "in_progress",
+    assert record.state == "completed"  # in_progress after completed was illegal
+    assert [entry.state for entry in register.history(L871)] == [
+        SENT, "accepted", "completed",
     ]  # fmt: skip
 
 
@@ -223,20 +235,117 @@ def test_staged_referral_and_state_are_seen_before_commit_and_forgotten_on_rollb
     # the earlier ones staged.
     register = ReferralRegister.open(tmp_path)
     sent = dt.datetime(2025, 3, 14, 10, tzinfo=dt.UTC)
+    l1 = ReferralKey("lahti", "L-1")
     register.stage_referral("L-1", REF, "lahti", "sote", "health_check", sent)
-    assert register.stage_state("L-1", ReferralState.ACCEPTED, sent) is Transition.ALLOWED
-    staged = register.referral("L-1")
+    assert register.stage_state(l1, ReferralState.ACCEPTED, sent) is Transition.ALLOWED
+    staged = register.referral(l1)
     assert staged is not None
     assert staged.state == "accepted"
-    assert register.stage_state("L-1", ReferralState.ACCEPTED, sent) is Transition.REPEAT
+    assert [r.key for r in register.named("L-1")] == [l1]
+    assert register.stage_state(l1, ReferralState.ACCEPTED, sent) is Transition.REPEAT
     register.rollback()
-    assert register.referral("L-1") is None
+    assert register.referral(l1) is None
+    assert register.named("L-1") == []
 
     register.stage_referral("L-1", REF, "lahti", "sote", "health_check", sent)
     register.commit()
-    register.stage_state("L-1", ReferralState.ACCEPTED, sent)
+    register.stage_state(l1, ReferralState.ACCEPTED, sent)
     register.rollback()
-    committed = register.referral("L-1")
+    committed = register.referral(l1)
     assert committed is not None
     assert committed.state == SENT
     register.close()
+
+
+# --- a referral is named by its sender and its id ------------------------------------------
+
+
+def test_the_same_id_from_both_authorities_is_two_referrals(register: ReferralRegister) -> None:
+    _feed(register, _referral("L-1", sender="lahti"), _referral("L-1", sender="ph"))
+    lahti, ph = ReferralKey("lahti", "L-1"), ReferralKey("ph", "L-1")
+    assert [r.key for r in register.named("L-1")] == [lahti, ph]
+    _feed(register, _status("rejected", "L-1", sender="ph"))
+    lahti_record, ph_record = register.referral(lahti), register.referral(ph)
+    assert lahti_record is not None
+    assert ph_record is not None
+    assert (lahti_record.state, ph_record.state) == (SENT, "rejected")
+    assert [e.state for e in register.history(lahti)] == [SENT]
+    assert [e.state for e in register.history(ph)] == [SENT, "rejected"]
+    # Päijät-Häme's rejection closes its referral only: Lahti's keeps the relationship open.
+    assert register.has_open_referral(REF, "sote", LATER)
+    _feed(register, _status("cancelled", "L-1", sender="lahti"))
+    assert not register.has_open_referral(REF, "sote", LATER)
+
+
+#: The register's layout before referrals were keyed by sender.
+_ID_ONLY_LAYOUT = """
+CREATE TABLE referrals (
+    referral_id TEXT PRIMARY KEY, person_ref TEXT NOT NULL, sender TEXT NOT NULL,
+    recipient TEXT NOT NULL, service TEXT NOT NULL, state TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX referrals_by_person ON referrals (person_ref, recipient);
+CREATE TABLE referral_history (
+    referral_id TEXT NOT NULL, state TEXT NOT NULL, at TEXT NOT NULL, at_utc TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX history_by_referral ON referral_history (referral_id);
+INSERT INTO referrals VALUES ('L-1', 'ref-a', 'ph', 'sote', 'health_check', 'accepted', 'x');
+INSERT INTO referrals VALUES ('L-2', 'ref-b', 'lahti', 'ph', 'integration_training', 'sent',
+    'x');
+INSERT INTO referral_history VALUES ('L-1', 'sent', '2025-03-14T10:00:00+02:00',
+    '2025-03-14T08:00:00.000000Z', 'r1');
+INSERT INTO referral_history VALUES ('L-2', 'sent', '2025-03-14T11:00:00+02:00',
+    '2025-03-14T09:00:00.000000Z', 'r2');
+INSERT INTO referral_history VALUES ('L-1', 'accepted', '2025-03-15T10:00:00+02:00',
+    '2025-03-15T08:00:00.000000Z', 'r3');
+"""
+
+
+def test_a_register_of_the_id_only_layout_is_migrated_with_its_history(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "referrals.sqlite3")
+    db.executescript(_ID_ONLY_LAYOUT)
+    db.close()
+    register = ReferralRegister.open(tmp_path)
+    l1, l2 = ReferralKey("ph", "L-1"), ReferralKey("lahti", "L-2")
+    record = register.referral(l1)
+    assert record is not None
+    assert (record.person_ref, record.recipient, record.state) == ("ref-a", "sote", "accepted")
+    assert [(e.state, e.recorded_at) for e in register.history(l1)] == [
+        (SENT, "r1"), ("accepted", "r3"),
+    ]  # fmt: skip
+    assert [e.state for e in register.history(l2)] == [SENT]
+    assert register.has_open_referral("ref-a", "sote", LATER)
+    # Lahti's L-1 can now be recorded beside Päijät-Häme's.
+    register.stage_referral("L-1", REF, "lahti", "sote", "health_check", LATER)
+    register.commit()
+    assert [r.sender for r in register.named("L-1")] == ["lahti", "ph"]
+    register.close()
+    # Opening again migrates nothing and loses nothing.
+    again = ReferralRegister.open(tmp_path)
+    assert [r.sender for r in again.named("L-1")] == ["lahti", "ph"]
+    assert [e.state for e in again.history(l1)] == [SENT, "accepted"]
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_referrals_show_lists_each_senders_referral_and_from_narrows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _feed(
+        ReferralRegister.open(tmp_path),
+        _referral("L-1", sender="lahti"),
+        _referral("L-1", sender="ph"),
+        _status("accepted", "L-1", sender="ph"),
+    )
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HUB_LOG_FORMAT", "json")
+    assert main(["referrals", "show", "L-1"]) == 0
+    printed = capsys.readouterr().out
+    assert "from       lahti" in printed
+    assert "from       ph" in printed
+    assert main(["referrals", "show", "L-1", "--from", "ph"]) == 0
+    printed = capsys.readouterr().out
+    assert "from       lahti" not in printed
+    assert "state      accepted" in printed
+    assert main(["referrals", "show", "L-2", "--from", "ph"]) == 1
+    assert "no referral L-2 from ph" in capsys.readouterr().err

@@ -15,6 +15,9 @@ DESIGN_TABLE = {
     "out.ph.referral-status",
     "hub.benefit-threshold.v1", "out.lahti.benefit-threshold", "out.ph.benefit-threshold",
     "out.lahti.municipal-share", "out.ph.municipal-share",
+    # The authorities' answers to the integration training the other one referred to them.
+    "in.lahti.referral-status", "in.ph.referral-status",
+    "out.keha.statistics",
     "hub.deadletter.v1", "hub.audit.v1",
 }  # fmt: skip
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import string
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import example, given
@@ -16,11 +18,13 @@ from schemas.identity_code import (
     IdentityCodeError,
     PersonalIdentityCode,
     is_temporary,
+    today_in_finland,
     validate_identity_code,
 )
 from tests.strategies import (
     CHECK_ALPHABET,
     SIGNS_BY_CENTURY,
+    build_identity_code,
     century_of,
     identity_codes,
 )
@@ -130,6 +134,49 @@ def test_unknown_century_sign_is_rejected_as_bad_century_sign(code: str) -> None
 )
 def test_non_existent_date_is_rejected_as_bad_date(code: str) -> None:
     assert _reason(code) == "bad-date"
+
+
+def _born_on(day: dt.date) -> str:
+    return build_identity_code(day, 902, "A" if day.year >= 2000 else "-")
+
+
+def test_a_code_born_in_2050_is_rejected() -> None:
+    assert _reason("010150A902E") == "birth-date-in-future"
+
+
+@pytest.mark.parametrize(
+    ("born", "valid"),
+    [
+        (dt.date(2026, 3, 14), True),  # the day before
+        (dt.date(2026, 3, 15), True),  # today: born today, given a code today
+        (dt.date(2026, 3, 16), False),  # tomorrow
+        (dt.date(2027, 3, 15), False),
+    ],
+)
+def test_birth_date_after_the_day_of_checking_is_rejected(born: dt.date, valid: bool) -> None:
+    code = _born_on(born)
+    today = dt.date(2026, 3, 15)
+    if valid:
+        assert validate_identity_code(code, today) == code
+    else:
+        with pytest.raises(IdentityCodeError) as caught:
+            validate_identity_code(code, today)
+        assert caught.value.reason == "birth-date-in-future"
+        assert code not in str(caught.value)
+
+
+def test_by_default_the_day_of_checking_is_todays_date_in_finland() -> None:
+    today = today_in_finland()
+    assert today == dt.datetime.now(ZoneInfo("Europe/Helsinki")).date()
+    assert validate_identity_code(_born_on(today)) == _born_on(today)
+    with pytest.raises(IdentityCodeError) as caught:
+        validate_identity_code(_born_on(today + dt.timedelta(days=1)))
+    assert caught.value.reason == "birth-date-in-future"
+
+
+def test_a_model_field_refuses_a_future_birth_date() -> None:
+    with pytest.raises(ValidationError):
+        Holder(person_id="010150A902E")
 
 
 @pytest.mark.parametrize("code", ["100190-000F", "100190-001H"])
@@ -270,7 +317,12 @@ def test_century_sign_of_another_century_is_valid_iff_the_date_exists_in_that_ce
     other = _corrupt(code, 6, new_sign)
     year = century_of(new_sign) + int(code[4:6])
     date_exists = code[:4] != "2902" or calendar.isleap(year)
-    if date_exists:
+    born = dt.date(year, int(code[2:4]), int(code[:2])) if date_exists else None
+    if born is not None and born > today_in_finland():
+        with pytest.raises(IdentityCodeError) as caught:
+            validate_identity_code(other)
+        assert caught.value.reason == "birth-date-in-future"
+    elif date_exists:
         assert validate_identity_code(other) == other
     else:
         with pytest.raises(IdentityCodeError) as caught:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from schemas.catalogue import EVENT_TYPES, render_schema
+from schemas.catalogue import SCHEMA_TYPES, render_schema
 from schemas.compatibility import Breach, Direction
 from schemas.releases import (
     RELEASED_DIR,
@@ -44,7 +44,7 @@ def test_the_committed_schemas_keep_every_release_readable() -> None:
     assert check_releases() == []
 
 
-@pytest.mark.parametrize("event_type", EVENT_TYPES)
+@pytest.mark.parametrize("event_type", SCHEMA_TYPES)
 def test_every_type_has_a_first_release(event_type: str) -> None:
     assert [number for number, _ in releases_of(event_type)][:1] == [1]
 
@@ -52,7 +52,7 @@ def test_every_type_has_a_first_release(event_type: str) -> None:
 def test_release_into_an_empty_folder_writes_release_1_of_every_type(tmp_path: Path) -> None:
     written = release_schemas(tmp_path)
 
-    assert sorted(written) == sorted(tmp_path / t / "1.schema.json" for t in EVENT_TYPES)
+    assert sorted(written) == sorted(tmp_path / t / "1.schema.json" for t in SCHEMA_TYPES)
     assert (tmp_path / CLIENT_STATUS / "1.schema.json").read_text() == render_schema(CLIENT_STATUS)
     assert check_releases(tmp_path) == []
     assert release_schemas(tmp_path) == []
@@ -121,7 +121,7 @@ def test_a_released_type_without_a_model_is_reported(tmp_path: Path) -> None:
 
     assert finding.event_type == "fi.paijathame.hub.gone.v1"
     assert finding.breaking
-    assert "EVENT_TYPES" in finding.hint
+    assert "SCHEMA_TYPES" in finding.hint
 
 
 def test_a_snapshot_must_be_named_by_its_number(tmp_path: Path) -> None:

@@ -1,0 +1,232 @@
+"""``hub deadletters list|show|resubmit|close``: the dead-letter quarantine from the terminal.
+
+A dead letter is named ``PARTITION:OFFSET`` on ``hub.deadletter.v1`` (``list`` shows it). The
+topic is never changed; resubmitting and closing are recorded in the audit log, and that is
+where a dead letter's state (open, resubmitted, closed) comes from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hub.audit import open_recorder, open_store
+from hub.broker.connection import connection_for
+from hub.cli._common import out, run, start_command
+from hub.console.deadletters import (
+    DeadLetterFilter,
+    DeadLetterId,
+    QuarantinedLetter,
+    State,
+    close,
+    dispositions,
+    matching,
+    read_dead_letter,
+    read_dead_letters,
+    required_reason,
+    resubmit,
+    state_of,
+)
+from hub.errors import ConfigurationError
+
+__all__ = ["deadletters_app"]
+
+deadletters_app = typer.Typer(
+    help="Dead letters: list, show, resubmit (optionally edited) or close them.",
+    no_args_is_help=True,
+)
+
+IdArgument = Annotated[str, typer.Argument(help="The dead letter, PARTITION:OFFSET (see list).")]
+ReasonOption = Annotated[
+    str, typer.Option("--reason", help="Why (required; kept in the audit log for good).")
+]
+ByOption = Annotated[
+    str | None, typer.Option("--by", help="Who does it (default: your login name).")
+]
+
+
+def _moment(value: str | None, option: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigurationError(f"{option}: {value!r} is not an ISO 8601 time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _who(by: str | None) -> str:
+    name = (by or getpass.getuser()).strip()
+    if not name:
+        raise ConfigurationError("--by: a name is required")
+    return name
+
+
+def _summary(letter: QuarantinedLetter, state: State) -> dict[str, str]:
+    return {
+        "id": str(letter.id),
+        "time": letter.timestamp.isoformat(timespec="seconds"),
+        "reason": letter.reason,
+        "source": letter.source,
+        "connector": letter.connector,
+        "state": state.value,
+        "detail": letter.detail,
+    }
+
+
+@deadletters_app.command("list")
+def list_(
+    reason: Annotated[str | None, typer.Option("--reason", help="Only this reason code.")] = None,
+    source_topic: Annotated[
+        str | None, typer.Option("--source-topic", help="Only those consumed from this topic.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--from", help="Dead-lettered at or after (ISO 8601).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--to", help="Dead-lettered before (ISO 8601).")
+    ] = None,
+    state: Annotated[
+        State | None, typer.Option("--state", help="Only open, resubmitted or closed ones.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """The dead letters, oldest first, with their reason, source and state."""
+    settings = start_command()
+    wanted = DeadLetterFilter(
+        reason, source_topic, _moment(since, "--from"), _moment(until, "--to"), state
+    )
+    letters = run(read_dead_letters(connection_for(settings)))
+    store = open_store(settings)
+    try:
+        known = dispositions(store)
+    finally:
+        store.close()
+    selected = matching(letters, known, wanted)
+    if as_json:
+        for letter in selected:
+            typer.echo(json.dumps(_summary(letter, state_of(letter.id, known)), ensure_ascii=False))
+        return
+    table = Table("id", "time", "reason", "source", "state", "detail")
+    for letter in selected:
+        row = _summary(letter, state_of(letter.id, known))
+        table.add_row(
+            row["id"], row["time"], row["reason"], row["source"], row["state"], row["detail"]
+        )
+    out.print(table)
+    out.print(f"{len(selected)} dead letter(s)")
+
+
+@deadletters_app.command("show")
+def show(
+    letter_id: IdArgument,
+    original: Annotated[
+        bool,
+        typer.Option(
+            "--original", help="Write the original bytes to stdout as they are (codes unmasked)."
+        ),
+    ] = False,
+) -> None:
+    """One dead letter: headers, its state, and its payload with identity codes masked."""
+    settings = start_command()
+    letter = run(read_dead_letter(connection_for(settings), DeadLetterId.parse(letter_id)))
+    if original:
+        sys.stdout.buffer.write(letter.value)
+        sys.stdout.buffer.flush()
+        return
+    store = open_store(settings)
+    try:
+        decision = dispositions(store).get(letter.id)
+    finally:
+        store.close()
+    out.print(f"dead letter {letter.id}", markup=False)
+    out.print(f"  time       {letter.timestamp.isoformat()}", markup=False)
+    out.print(f"  reason     {letter.reason}", markup=False)
+    out.print(f"  detail     {letter.detail}", markup=False)
+    out.print(f"  connector  {letter.connector}", markup=False)
+    out.print(f"  source     {letter.source}", markup=False)
+    if decision is None:
+        out.print("  state      open", markup=False)
+    else:
+        out.print(
+            f"  state      {decision.state} by {decision.by} at {decision.at}: {decision.reason}",
+            markup=False,
+        )
+        if decision.resubmitted_to is not None:
+            out.print(f"  sent to    {decision.resubmitted_to}", markup=False)
+    out.print("  payload (identity codes masked; --original for the bytes)")
+    out.print(letter.masked_value, markup=False)
+
+
+def _payload(path: str | None) -> bytes | None:
+    if path is None:
+        return None
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"--payload: cannot read {path}: {exc.strerror}") from None
+
+
+@deadletters_app.command("resubmit")
+def resubmit_(
+    letter_id: IdArgument,
+    reason: ReasonOption,
+    payload: Annotated[
+        str | None,
+        typer.Option(
+            "--payload",
+            help="The corrected payload (a file, or - for stdin); [hetu] placeholders are "
+            "filled with the original's codes. Default: the original bytes.",
+        ),
+    ] = None,
+    to_topic: Annotated[
+        str | None, typer.Option("--to", help="Another topic (default: the source topic).")
+    ] = None,
+    by: ByOption = None,
+) -> None:
+    """Send a dead letter (or a corrected payload) again to its source topic, recorded in
+    the audit log; the dead letter itself stays."""
+    settings = start_command()
+    required_reason(reason)
+    who = _who(by)
+    body = _payload(payload)
+    connection = connection_for(settings)
+    letter = run(read_dead_letter(connection, DeadLetterId.parse(letter_id)))
+    recorder = open_recorder(settings)
+    try:
+        sent = run(
+            resubmit(
+                connection, recorder, letter, by=who, reason=reason, payload=body, to_topic=to_topic
+            )
+        )
+    finally:
+        recorder.store.close()
+    what = "edited payload" if sent.edited else "original payload"
+    out.print(
+        f"resubmitted {letter.id} ({what}) to {sent.topic}[{sent.partition}]@{sent.offset}",
+        markup=False,
+    )
+
+
+@deadletters_app.command("close")
+def close_(letter_id: IdArgument, reason: ReasonOption, by: ByOption = None) -> None:
+    """Give up on a dead letter without sending it again, recorded in the audit log."""
+    settings = start_command()
+    required_reason(reason)
+    who = _who(by)
+    letter = run(read_dead_letter(connection_for(settings), DeadLetterId.parse(letter_id)))
+    recorder = open_recorder(settings)
+    try:
+        close(recorder, letter, by=who, reason=reason)
+    finally:
+        recorder.store.close()
+    out.print(f"closed {letter.id}", markup=False)
