@@ -47,6 +47,9 @@ from hub.referrals import ReferralRegister
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.route_failures import RouteFailures
 from hub.settings import HubSettings, pseudonym_secret
+from hub.share.ledger import open_share_ledger
+from hub.share.route import share_ledger_route
+from hub.share.rules import BASIC_AMOUNT_FILE, STEP_TABLE_FILE, load_rules
 from hub.statistics.route import statistics_route
 from hub.statistics.store import open_store as open_statistics_store
 from hub.supervision import Supervised, supervise
@@ -123,6 +126,14 @@ def routes_for(
     return [
         *routes,
         referral_tracking_route(ReferralRegister.open(data_dir)),
+        share_ledger_route(
+            open_share_ledger(data_dir, _secret(settings.share_dsn)),
+            load_rules(
+                settings.share_step_table_file or STEP_TABLE_FILE,
+                settings.share_basic_amount_file or BASIC_AMOUNT_FILE,
+            ),
+            settings.share_alert_days,
+        ),
         statistics_route(open_statistics_store(data_dir, _secret(settings.statistics_dsn))),
         # A connection of their own: distribution reads only what the tracking route committed.
         *distribution_routes(

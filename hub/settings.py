@@ -189,6 +189,24 @@ class HubSettings(BaseSettings):
         "unset, it is dead-lettered (unknown-corrected-record).",
     )
 
+    share_dsn: SecretStr | None = Field(
+        default=None,
+        description="Share ledger DSN (postgresql://user@host/db). Unset: SQLite in data_dir.",
+    )
+    share_step_table_file: Path | None = Field(
+        default=None,
+        description="Step table of the municipal share (TOML). Unset: the packaged table.",
+    )
+    share_basic_amount_file: Path | None = Field(
+        default=None,
+        description="Basic daily amount by year (TOML). Unset: the packaged table.",
+    )
+    share_alert_days: list[int] = Field(
+        default=[80],
+        description="Days of a person's benefit counter that raise a benefit-threshold alert to "
+        "the authority (JSON list), besides every step boundary of the share.",
+    )
+
     contracts_dir: Path | None = Field(
         default=None, description="Folder of the partner contract files. Unset: the packaged ones."
     )
