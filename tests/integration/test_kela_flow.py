@@ -9,12 +9,10 @@ across restarts and across the two paths.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import gzip
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -27,7 +25,6 @@ from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
 from contracts import CONTRACT_DIR
 from hub.broker.connection import KafkaConnection
-from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.deadletter import (
     DLQ_ENCODING,
     DLQ_QUARANTINE,
@@ -38,13 +35,12 @@ from hub.deadletter import (
     TOO_LARGE_QUARANTINED,
 )
 from hub.ingest import check_file, ingest_kela_file, producer_publisher, started_producer
-from hub.pipeline import wire_route
 from hub.provisioning import provision_topics
 from hub.quarantine import QuarantineStore
-from hub.runtime import contract_book_for, routes_for
+from hub.runtime import contract_book_for
 from hub.settings import HubSettings, pseudonym_secret
 from hub.topics import DEADLETTER_TOPIC
-from tests.integration.conftest import Records, read_topic
+from tests.integration.conftest import Records, read_topic, running_hub
 from tests.support import CODE, client_status_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
@@ -59,22 +55,6 @@ def _line(record: str, municipality: str = "398", days: str = "21", euros: str =
         f"{record};{code};{municipality};TMT;01.03.2025;31.03.2025;{days};{euros};1021;"
         f"05.04.2025;{corrects}"
     ).encode()
-
-
-@asynccontextmanager
-async def running_hub(settings: HubSettings, group: str) -> AsyncIterator[None]:
-    """The hub's routes on a FastStream broker (groups unique to the test), then stopped."""
-    connection = KafkaConnection(str(settings.kafka_bootstrap), settings)
-    await provision_topics(connection)
-    routes = routes_for(settings, CONNECTORS, pseudonym_secret(settings))
-    broker = build_kafka_broker(connection)
-    for route in routes:
-        wire_route(broker, dataclasses.replace(route, group_id=f"{group}.{route.connector}"), 3000)
-    await start_broker(broker)
-    try:
-        yield
-    finally:
-        await broker.stop()
 
 
 def _ids(records: Records) -> list[str]:

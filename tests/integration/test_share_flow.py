@@ -14,8 +14,8 @@ from hub.broker.connection import KafkaConnection
 from hub.ingest import started_producer
 from hub.settings import HubSettings
 from hub.share.ledger import open_share_ledger
-from tests.integration.conftest import Records, read_topic
-from tests.integration.test_kela_flow import CODE_2, running_hub
+from tests.integration.conftest import Records, read_topic, running_hub
+from tests.integration.test_kela_flow import CODE_2
 from tests.support import CODE
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
