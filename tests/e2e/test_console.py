@@ -139,6 +139,8 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
 ) -> None:
     url = console_hub.url
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    not_found: list[str] = []
+    page.on("response", lambda r: not_found.append(r.url) if r.status == 404 else None)
     page.goto(f"{url}/login")
     _shot(page, "login")
     page.get_by_label("Name").fill(OPERATOR[0])
@@ -276,6 +278,16 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
     expect(disclosures.filter(has_text="console:aino")).to_have_count(2)  # the reveal, the look-up
     expect(disclosures.filter(has_text="out.kela.client-status")).to_have_count(3)
     assert JOBSEEKER not in page.locator("#person").inner_text()
+
+    # A wrong check character: the error replaces the previous person's results (htmx swaps
+    # the 400 answer's fragment too).
+    wrong = JOBSEEKER[:-1] + "A"
+    assert wrong != JOBSEEKER
+    page.get_by_label("Identity code").fill(wrong)
+    page.get_by_role("button", name="Look up").last.click()
+    expect(page.locator("#person [role=alert]")).to_contain_text("Not a valid identity code")
+    expect(disclosures).to_have_count(0)
+    assert not_found == []  # every page names its icon inline: no /favicon.ico 404
 
 
 def test_hub_console_beside_a_running_hub_reads_its_metrics(
