@@ -66,7 +66,8 @@ def _reason(letter_id: str, reason: str | None) -> str:
     """The checked reason; without one, a line naming the dead letter and the option."""
     if reason is None or not reason.strip():
         raise ConfigurationError(
-            f"dead letter {letter_id.strip()}: --reason is required (why; kept in the audit log)"
+            f"dead letter {letter_id.strip()}: a reason is required "
+            "(--reason: why; kept in the audit log for good)"
         )
     return required_reason(reason)
 

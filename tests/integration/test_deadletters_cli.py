@@ -194,11 +194,11 @@ def test_a_dead_letter_of_a_file_needs_a_topic_to_go_to(
     assert main(["deadletters", "resubmit", f"{partition}:{offset}"]) == 2
     err = capsys.readouterr().err
     assert (
-        err == f"hub: error: dead letter {partition}:{offset}: --reason is required "
-        "(why; kept in the audit log)\n"
+        err == f"hub: error: dead letter {partition}:{offset}: a reason is required "
+        "(--reason: why; kept in the audit log for good)\n"
     )
     assert main(["deadletters", "close", f"{partition}:{offset}", "--reason", " "]) == 2
-    assert "--reason is required" in capsys.readouterr().err
+    assert f"dead letter {partition}:{offset}: a reason is required" in capsys.readouterr().err
 
 
 def test_unknown_dead_letters_are_one_line(
