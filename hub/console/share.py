@@ -50,6 +50,8 @@ __all__ = [
     "SharePages",
     "ShareQuery",
     "ShareQueryError",
+    "ShareTotals",
+    "ShareView",
     "last_finished_month",
     "parse_query",
 ]
