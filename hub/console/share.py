@@ -334,7 +334,7 @@ class SharePages:
             raise HTTPException(400, str(exc)) from None
         if png is None:
             raise HTTPException(404, "the share ledger holds no payments to forecast from")
-        return Response(png, media_type="image/png", headers={"cache-control": "no-store"})
+        return Response(png, media_type="image/png")
 
 
 def _totals(rows: list[StatementRow]) -> ShareTotals | None:
