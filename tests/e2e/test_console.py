@@ -4,7 +4,8 @@
 in, watches a flow, finds a rejected message, corrects it in the browser and resubmits it; the
 corrected message comes out on Kela's topic. An auditor verifies the audit log, finds the
 resubmission, sees an identity code only on request (recorded as a disclosure) and looks the
-person up. The operator never gets to see the identity code.
+person up. The operator never gets to see the identity code. Beside a running hub, the
+municipal-share page shows a month's statement from the share ledger and its forecast chart.
 
 With ``CONSOLE_SCREENSHOTS=DIR`` the test also saves a screenshot of every page into DIR
 (``docs/console/`` holds the ones docs/console.md shows).
