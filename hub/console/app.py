@@ -57,6 +57,7 @@ from hub.console.deadletters import (
 from hub.console.flows import FlowView, flows_from_text, last_error_of, with_last_errors
 from hub.console.oidc import OidcSignIn, OidcSignInError
 from hub.console.security import SecurityHeaders, csrf_token, csrf_valid, session_key
+from hub.console.share import SharePages
 from hub.console.users import Role, User, UserStore
 from hub.errors import HubError
 from hub.redaction import identity_codes_in, mask_identity_codes
@@ -478,6 +479,9 @@ class _Console:
 def create_app(context: ConsoleContext) -> Starlette:
     """The console as an ASGI application."""
     pages = _Console(context)
+    share = SharePages(
+        context.settings, pages.page, lambda r: _require(r, Role.OPERATOR, Role.AUDITOR)
+    )
     static = Path(str(resources.files("hub.console") / "static"))
 
     return Starlette(
@@ -498,6 +502,7 @@ def create_app(context: ConsoleContext) -> Starlette:
             Route("/audit/person", pages.audit_person, methods=["POST"]),
             Route("/referrals", pages.referrals),
             Route("/favicon.ico", _no_icon),
+            *share.routes(),
             Mount("/static", StaticFiles(directory=static), name="static"),
         ],
         middleware=[

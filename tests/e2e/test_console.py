@@ -4,7 +4,8 @@
 in, watches a flow, finds a rejected message, corrects it in the browser and resubmits it; the
 corrected message comes out on Kela's topic. An auditor verifies the audit log, finds the
 resubmission, sees an identity code only on request (recorded as a disclosure) and looks the
-person up. The operator never gets to see the identity code.
+person up. The operator never gets to see the identity code. Beside a running hub, the
+municipal-share page shows a month's statement from the share ledger and its forecast chart.
 
 With ``CONSOLE_SCREENSHOTS=DIR`` the test also saves a screenshot of every page into DIR
 (``docs/console/`` holds the ones docs/console.md shows).
@@ -27,10 +28,11 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from hub.share.ledger import open_share_ledger, stored_record
 from tests.e2e.conftest import RunningHub, hub_env, run_hub
 from tests.e2e.test_authorities_story import JOBSEEKER, SECRET, _referral, _status
 from tests.integration.conftest import read_topic
-from tests.support import free_port, send_each
+from tests.support import benefit_day_event, free_port, send_each
 
 pytestmark = pytest.mark.e2e
 
@@ -124,6 +126,42 @@ def _shot(page: Page, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def _fill_share_ledger(data_dir: Path) -> None:
+    """Three benefit-day records of March 2025 in the hub's share ledger (SQLite)."""
+    ledger = open_share_ledger(data_dir, None)
+    try:
+        march = {"period_start": "2025-03-03", "period_end": "2025-03-14", "paid_days": 10,
+                 "amount_paid": "372.10", "payment_date": "2025-03-24"}  # fmt: skip
+        ledger.add(
+            stored_record(benefit_day_event(**fields))
+            for fields in (
+                {
+                    **march,
+                    "record_id": "S1",
+                    "person_id": "010190-951B",
+                    "home_municipality": "398",
+                    "cumulative_days": 140,
+                },
+                {
+                    **march,
+                    "record_id": "S2",
+                    "person_id": "020285-951H",
+                    "home_municipality": "398",
+                    "cumulative_days": 210,
+                },
+                {
+                    **march,
+                    "record_id": "S3",
+                    "person_id": "131052-930V",
+                    "home_municipality": "098",
+                    "cumulative_days": 120,
+                },
+            )
+        )
+    finally:
+        ledger.close()
 
 
 def _sign_in(page: Page, url: str, who: tuple[str, str]) -> None:
@@ -348,6 +386,33 @@ def test_hub_console_beside_a_running_hub_reads_its_metrics(
         row = page.locator("#routes tr[data-route='lahti.client-status']")
         expect(row.locator("td.in")).to_have_text("1", timeout=60_000)
         expect(page.get_by_text("Hub: ready")).to_be_visible()
+
+        # The municipal share: a statement from the share ledger and the forecast chart.
+        _fill_share_ledger(Path(hub.env["HUB_DATA_DIR"]))
+        page.get_by_role("link", name="Municipal share").click()
+        expect(page.get_by_role("heading", name="Municipal share")).to_be_visible()
+        page.get_by_label("Month", exact=True).fill("2025-03")
+        page.get_by_label("Authority").select_option("lahti")
+        page.get_by_label("Yearly budget, €").fill("2400")
+        page.get_by_role("button", name="Show").click()
+        statement = page.locator("#share-statement tbody tr")
+        expect(statement).to_have_count(2)
+        expect(statement.nth(0)).to_contain_text("398")
+        expect(statement.nth(1)).to_contain_text("74.42")
+        expect(page.locator("#share-rules")).to_contain_text("NOT yet confirmed")
+        chart = page.locator("#share-chart")
+        expect(chart).to_be_visible()
+        page.wait_for_function(
+            "() => { const i = document.querySelector('#share-chart');"
+            " return i.complete && i.naturalWidth === 900; }"
+        )
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download CSV").click()
+        assert (
+            "398,2025-03,TMT,2025,20,1,10,372.10,74.42" in Path(download.value.path()).read_text()
+        )
+        assert "p-" not in page.content()
+        _shot(page, "share")
     finally:
         console.send_signal(2)
         assert console.wait(30) == 0
