@@ -12,32 +12,22 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from hub.audit import open_recorder, open_store
-from hub.audit.anchors import CheckpointAnchor, read_anchor_file, read_topic_anchors
-from hub.audit.disclosures import disclosures_of, render_csv, render_json, render_text
-from hub.audit.export import export_window, read_export, verify_export
-from hub.audit.recompute import recompute
-from hub.audit.records import format_time
-from hub.audit.replay import replay, replayable
-from hub.audit.signing import PUBLIC_KEY_FILE, load_public_key, public_key_from_pem
-from hub.audit.store import AuditStore, RecordQuery
-from hub.audit.verify import VerifyReport, verify_chains
-from hub.broker.connection import KafkaConnection, connection_for
 from hub.cli._common import err, out, run, start_command
 from hub.errors import ConfigurationError, HubError
-from hub.ingest import started_producer
-from hub.provisioning import list_topics
-from hub.settings import HubSettings, pseudonym_secret
-from hub.topic_io import UnknownTopicError
 from hub.topics import AUDIT_TOPIC
-from schemas.identity_code import IdentityCodeError, validate_identity_code
-from schemas.person_ref import person_ref_for
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from hub.audit.anchors import CheckpointAnchor
+    from hub.audit.store import AuditStore
+    from hub.audit.verify import VerifyReport
+    from hub.broker.connection import KafkaConnection
+    from hub.settings import HubSettings
 
 __all__ = ["audit_app"]
 
@@ -58,6 +48,8 @@ class AuditFailedError(HubError):
 
 
 def _moment(value: str | None, option: str) -> str | None:
+    from hub.audit.records import format_time  # noqa: PLC0415 - heavy.
+
     if value is None:
         return None
     try:
@@ -74,6 +66,10 @@ def _person(settings: HubSettings, code: str | None) -> str | None:
 
 
 def _person_ref(settings: HubSettings, code: str) -> str:
+    from hub.settings import pseudonym_secret  # noqa: PLC0415 - heavy.
+    from schemas.identity_code import IdentityCodeError, validate_identity_code  # noqa: PLC0415 - heavy.
+    from schemas.person_ref import person_ref_for  # noqa: PLC0415 - heavy.
+
     try:
         valid = validate_identity_code(code.strip())
     except IdentityCodeError as exc:
@@ -82,6 +78,8 @@ def _person_ref(settings: HubSettings, code: str) -> str:
 
 
 def _trusted_key(settings: HubSettings, public_key: Path | None) -> Ed25519PublicKey:
+    from hub.audit.signing import PUBLIC_KEY_FILE, load_public_key  # noqa: PLC0415 - heavy.
+
     if public_key is not None:
         return load_public_key(public_key)
     if settings.audit_signing_key_file is not None:
@@ -96,6 +94,8 @@ def _trusted_key(settings: HubSettings, public_key: Path | None) -> Ed25519Publi
 
 @contextmanager
 def _store(settings: HubSettings) -> Iterator[AuditStore]:
+    from hub.audit import open_store  # noqa: PLC0415 - heavy.
+
     store = open_store(settings)
     try:
         yield store
@@ -125,6 +125,8 @@ def _print_report(report: VerifyReport, what: str) -> None:
 
 
 def _anchor_connection(settings: HubSettings, use_topic: bool) -> KafkaConnection | None:
+    from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
+
     if not use_topic:
         return None
     try:
@@ -142,6 +144,8 @@ def _anchor_connection(settings: HubSettings, use_topic: bool) -> KafkaConnectio
 def _anchors(
     connection: KafkaConnection | None, anchor_file: Path | None, store: AuditStore
 ) -> list[CheckpointAnchor]:
+    from hub.audit.anchors import read_anchor_file, read_topic_anchors  # noqa: PLC0415 - heavy.
+
     found: list[CheckpointAnchor] = []
     if anchor_file is not None and (anchor_file.exists() or store.checkpoints()):
         found.extend(read_anchor_file(anchor_file))
@@ -193,6 +197,10 @@ def verify(
 ) -> None:
     """Recompute every chain and check every signature, and hold the store against its
     newest anchor outside the database; exit 0 only if all holds."""
+    from hub.audit.export import read_export, verify_export  # noqa: PLC0415 - heavy.
+    from hub.audit.signing import load_public_key, public_key_from_pem  # noqa: PLC0415 - heavy.
+    from hub.audit.verify import verify_chains  # noqa: PLC0415 - heavy.
+
     settings = start_command()
     if export is not None:
         folder = read_export(export)
@@ -233,6 +241,8 @@ def disclosures(
     ] = "table",
 ) -> None:
     """Every disclosure about one person: when, to whom, which event and fields, on what basis."""
+    from hub.audit.disclosures import disclosures_of, render_csv, render_json, render_text  # noqa: PLC0415 - heavy.
+
     settings = start_command()
     person_ref = _person_ref(settings, person)
     with _store(settings) as store:
@@ -255,6 +265,9 @@ def export(
     until: ToOption = None,
 ) -> None:
     """Write the window's records as JSONL with a manifest, verifiable offline."""
+    from hub.audit.export import export_window  # noqa: PLC0415 - heavy.
+    from hub.audit.records import format_time  # noqa: PLC0415 - heavy.
+
     settings = start_command()
     key = _trusted_key(settings, None)
     with _store(settings) as store:
@@ -290,6 +303,16 @@ def replay_command(
     ] = None,
 ) -> None:
     """Re-publish recorded events in their original order, each marked as a replay."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn  # noqa: PLC0415 - heavy.
+
+    from hub.audit import open_recorder  # noqa: PLC0415 - heavy.
+    from hub.audit.replay import replay, replayable  # noqa: PLC0415 - heavy.
+    from hub.audit.store import RecordQuery  # noqa: PLC0415 - heavy.
+    from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
+    from hub.ingest import started_producer  # noqa: PLC0415 - heavy.
+    from hub.provisioning import list_topics  # noqa: PLC0415 - heavy.
+    from hub.topic_io import UnknownTopicError  # noqa: PLC0415 - heavy.
+
     settings = start_command()
     query = RecordQuery(
         _moment(since, "--from"), _moment(until, "--to"), _person(settings, person), event_type
@@ -334,7 +357,9 @@ def replay_command(
 def recompute_command(since: FromOption = None, until: ToOption = None) -> None:
     """Run today's translations over the recorded inputs; diff with the recorded outputs."""
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
+    from hub.audit.recompute import recompute  # noqa: PLC0415 - heavy.
     from hub.runtime import routes_for  # noqa: PLC0415
+    from hub.settings import pseudonym_secret  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     secret = pseudonym_secret(settings)
@@ -371,6 +396,8 @@ def prune(
     ] = None,
 ) -> None:
     """Drop payloads older than the retention period; the hashes stay and chains still verify."""
+    from hub.audit.records import format_time  # noqa: PLC0415 - heavy.
+
     settings = start_command()
     days = older_than_days if older_than_days is not None else settings.audit_payload_retention_days
     if days is None:
@@ -386,6 +413,8 @@ def prune(
 @audit_app.command("checkpoint")
 def checkpoint() -> None:
     """Sign a checkpoint of every chain head now."""
+    from hub.audit import open_recorder  # noqa: PLC0415 - heavy.
+
     settings = start_command()
     recorder = open_recorder(settings)
     try:

@@ -11,8 +11,6 @@ from typing import Annotated
 import typer
 
 from hub.cli._common import out, run, start_command
-from hub.console.config import load_console_settings
-from hub.console.server import metrics_source, run_console
 from hub.console.users import Role, UserStore
 from hub.errors import ConfigurationError
 
@@ -32,6 +30,9 @@ def console(ctx: typer.Context) -> None:
     """Serve the console (HUB_CONSOLE_HOST, default 127.0.0.1; HUB_CONSOLE_PORT, 8470)."""
     if ctx.invoked_subcommand is not None:
         return
+    from hub.console.config import load_console_settings  # noqa: PLC0415 - heavy.
+    from hub.console.server import metrics_source, run_console  # noqa: PLC0415 - heavy.
+
     settings = start_command(long_running=True)
     console_settings = load_console_settings()
 

@@ -12,30 +12,17 @@ import getpass
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from rich.table import Table
 
-from hub.audit import open_recorder, open_store
-from hub.broker.connection import connection_for
 from hub.cli._common import out, run, start_command
-from hub.console.deadletters import (
-    DeadLetterFilter,
-    DeadLetterId,
-    QuarantinedLetter,
-    State,
-    check_resubmit_target,
-    close,
-    dispositions,
-    matching,
-    read_dead_letter,
-    read_dead_letters,
-    required_reason,
-    resubmit,
-    state_of,
-)
+from hub.console.letter_state import State
 from hub.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from hub.console.deadletters import QuarantinedLetter
 
 __all__ = ["deadletters_app"]
 
@@ -69,6 +56,8 @@ def _reason(letter_id: str, reason: str | None) -> str:
             f"dead letter {letter_id.strip()}: a reason is required "
             "(--reason: why; kept in the audit log for good)"
         )
+    from hub.console.deadletters import required_reason  # noqa: PLC0415 - heavy.
+
     return required_reason(reason)
 
 
@@ -119,6 +108,16 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """The dead letters, newest first, with their reason, source and state."""
+    from hub.audit import open_store  # noqa: PLC0415 - heavy.
+    from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
+    from hub.console.deadletters import (  # noqa: PLC0415 - heavy.
+        DeadLetterFilter,
+        dispositions,
+        matching,
+        read_dead_letters,
+        state_of,
+    )
+
     settings = start_command()
     wanted = DeadLetterFilter(
         reason, source_topic, _moment(since, "--from"), _moment(until, "--to"), state
@@ -159,6 +158,10 @@ def show(
     ] = False,
 ) -> None:
     """One dead letter: headers, its state, and its payload with identity codes masked."""
+    from hub.audit import open_store  # noqa: PLC0415 - heavy.
+    from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
+    from hub.console.deadletters import DeadLetterId, dispositions, read_dead_letter  # noqa: PLC0415 - heavy.
+
     settings = start_command()
     letter = run(read_dead_letter(connection_for(settings), DeadLetterId.parse(letter_id)))
     if original:
@@ -224,6 +227,15 @@ def resubmit_(
 ) -> None:
     """Send a dead letter (or a corrected payload) again to its source topic, recorded in
     the audit log; the dead letter itself stays."""
+    from hub.audit import open_recorder  # noqa: PLC0415 - heavy.
+    from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
+    from hub.console.deadletters import (  # noqa: PLC0415 - heavy.
+        DeadLetterId,
+        check_resubmit_target,
+        read_dead_letter,
+        resubmit,
+    )
+
     settings = start_command()
     why = _reason(letter_id, reason)
     who = _who(by)
@@ -251,6 +263,14 @@ def resubmit_(
 @deadletters_app.command("close")
 def close_(letter_id: IdArgument, reason: ReasonOption = None, by: ByOption = None) -> None:
     """Give up on a dead letter without sending it again, recorded in the audit log."""
+    from hub.audit import open_recorder  # noqa: PLC0415 - heavy.
+    from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
+    from hub.console.deadletters import (  # noqa: PLC0415 - heavy.
+        DeadLetterId,
+        close,
+        read_dead_letter,
+    )
+
     settings = start_command()
     why = _reason(letter_id, reason)
     who = _who(by)

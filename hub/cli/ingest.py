@@ -9,30 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from hub.audit import open_recorder
-from hub.audit.records import AuditDraft
-from hub.broker.connection import connection_for
 from hub.cli._common import out, run, start_command
-from hub.ingest import (
-    FILE_CHAIN,
-    NOT_ROUTED,
-    IngestSummary,
-    check_file,
-    ingest_kela_file,
-    producer_publisher,
-    started_producer,
-)
-from hub.provisioning import list_topics
-from hub.quarantine import QuarantineStore
-from hub.runtime import contract_book_for
-from hub.settings import pseudonym_secret
-from hub.topic_io import UnknownTopicError
 from hub.topics import DEADLETTER_TOPIC
+
+if TYPE_CHECKING:
+    from hub.audit.records import AuditDraft
+    from hub.ingest import IngestSummary
 
 __all__ = ["ingest_app"]
 
@@ -54,6 +41,8 @@ def _progress(path: Path) -> Iterator[Callable[[int], None]]:
 
 
 def _report(path: Path, summary: IngestSummary, dry_run: bool) -> None:
+    from hub.ingest import NOT_ROUTED  # noqa: PLC0415 - heavy.
+
     out.print(f"{path.name}: {summary.lines} data line(s)", markup=False)
     out.print(f"  accepted    {summary.accepted} (corrections {summary.corrections})")
     out.print(f"  duplicates  {summary.duplicates}")
@@ -90,6 +79,20 @@ def kela(
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
     from connectors.kela.intake import Intake  # noqa: PLC0415
     from connectors.kela.ledger import BenefitLedger  # noqa: PLC0415
+    from hub.audit import open_recorder  # noqa: PLC0415 - heavy.
+    from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
+    from hub.ingest import (  # noqa: PLC0415 - heavy.
+        FILE_CHAIN,
+        check_file,
+        ingest_kela_file,
+        producer_publisher,
+        started_producer,
+    )
+    from hub.provisioning import list_topics  # noqa: PLC0415 - heavy.
+    from hub.quarantine import QuarantineStore  # noqa: PLC0415 - heavy.
+    from hub.runtime import contract_book_for  # noqa: PLC0415 - heavy.
+    from hub.settings import pseudonym_secret  # noqa: PLC0415 - heavy.
+    from hub.topic_io import UnknownTopicError  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     check_file(file)

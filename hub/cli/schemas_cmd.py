@@ -9,8 +9,6 @@ import typer
 
 from hub.cli._common import err, out
 from hub.errors import HubError
-from schemas.catalogue import SCHEMA_DIR, check_schemas, export_schemas
-from schemas.releases import RELEASED_DIR, IncompatibleSchemas, check_releases, release_schemas
 
 __all__ = ["schemas_app"]
 
@@ -40,6 +38,8 @@ AsyncapiOption = Annotated[
 @schemas_app.command("export")
 def export(directory: DirOption = None) -> None:
     """Write one JSON Schema file per canonical type and major version."""
+    from schemas.catalogue import SCHEMA_DIR, export_schemas  # noqa: PLC0415 - heavy.
+
     for path in export_schemas(directory or SCHEMA_DIR):
         out.print(f"wrote {path}")
 
@@ -50,6 +50,9 @@ def check(
 ) -> None:
     """Fail (exit 1) when the schema files differ from the models, a schema breaks the
     consumers of a released one or is not released, or the AsyncAPI document is stale."""
+    from schemas.catalogue import SCHEMA_DIR, check_schemas  # noqa: PLC0415 - heavy.
+    from schemas.releases import RELEASED_DIR, check_releases  # noqa: PLC0415 - heavy.
+
     drifts = check_schemas(directory or SCHEMA_DIR)
     for drift in drifts:
         err.print(drift.diff, markup=False)
@@ -88,6 +91,8 @@ def check(
 @schemas_app.command("release")
 def release(released: ReleasedOption = None) -> None:
     """Snapshot every schema that changed since its last release as its next release."""
+    from schemas.releases import RELEASED_DIR, IncompatibleSchemas, release_schemas  # noqa: PLC0415 - heavy.
+
     try:
         written = release_schemas(released or RELEASED_DIR)
     except IncompatibleSchemas as exc:

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,7 +14,9 @@ from hub.broker.connection import connection_for
 from hub.cli._common import err, out, run, start_command
 from hub.errors import ConfigurationError, HubError
 from hub.redaction import mask_identity_codes
-from hub.topic_io import TailedMessage, send_lines, tail_topic
+
+if TYPE_CHECKING:
+    from hub.topic_io import TailedMessage
 
 __all__ = ["EmptyInputError", "document_messages", "render_message", "send", "tail"]
 
@@ -95,6 +97,8 @@ def tail(
     ] = False,
 ) -> None:
     """Print a topic's messages up to its end (--follow: and wait for more), codes masked."""
+    from hub.topic_io import tail_topic  # noqa: PLC0415 - heavy.
+
     settings = start_command()
     connection = connection_for(settings)
 
@@ -153,6 +157,8 @@ def send(
     ] = None,
 ) -> None:
     """Publish FILE (or stdin) as one message; with --lines, each line as one message."""
+    from hub.topic_io import send_lines  # noqa: PLC0415 - heavy.
+
     settings = start_command()
     connection = connection_for(settings)
     encoded_key = key.encode("utf-8") if key is not None else None

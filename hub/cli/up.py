@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hub.cli._common import out, run, start_command
-from hub.metrics import HubMetrics
-from hub.runtime import HubStatus, serve
+
+if TYPE_CHECKING:
+    from hub.runtime import HubStatus
 
 __all__ = ["up"]
 
@@ -44,6 +45,7 @@ def up(
     SIGTERM stops everything cleanly.
     """
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
+    from hub.runtime import serve  # noqa: PLC0415 - the same.
 
     settings = start_command(long_running=True)
     if not console:
@@ -52,6 +54,7 @@ def up(
         return
     from hub.console.config import load_console_settings  # noqa: PLC0415 - only with --console
     from hub.console.server import run_console  # noqa: PLC0415
+    from hub.metrics import HubMetrics  # noqa: PLC0415
 
     console_settings = load_console_settings()  # a bad setting stops before anything starts
 

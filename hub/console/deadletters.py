@@ -21,7 +21,6 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
 import orjson
@@ -36,6 +35,7 @@ from hub.broker.bootstrap import start_client, start_producer
 from hub.broker.connection import KafkaConnection
 from hub.broker.diagnosis import operation_error
 from hub.broker.partitions import partitions_of
+from hub.console.letter_state import State
 from hub.deadletter import (
     DLQ_CONNECTOR,
     DLQ_DETAIL,
@@ -126,14 +126,6 @@ class DeadLetterId:
         if not sep or not partition.isdigit() or not offset.isdigit():
             raise ConfigurationError(f"{text!r} is not a dead letter (PARTITION:OFFSET, e.g. 0:12)")
         return cls(int(partition), int(offset))
-
-
-class State(StrEnum):
-    """Where an operator's handling of a dead letter stands."""
-
-    OPEN = "open"
-    RESUBMITTED = "resubmitted"
-    CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)
