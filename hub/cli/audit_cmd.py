@@ -191,8 +191,10 @@ def verify(
         typer.Option("--require-anchor", help="Fail when no anchor is found."),
     ] = False,
 ) -> None:
-    """Recompute every chain and check every signature, and hold the store against its
-    newest anchor outside the database; exit 0 only if all holds."""
+    """Recompute every chain, check every signature, hold the store against its anchor.
+
+    The anchor is the newest one outside the database. Exit 0 only if all holds.
+    """
     settings = start_command()
     if export is not None:
         folder = read_export(export)

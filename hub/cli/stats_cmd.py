@@ -213,8 +213,10 @@ def send_command(
 
 @stats_app.command("resend")
 def resend_command(month: MonthArgument, area: AreaOption = None) -> None:
-    """Publish the last version sent of MONTH again, byte for byte (same event id), for a
-    consumer that missed it; a month never sent is refused."""
+    """Publish the last version sent of MONTH again, byte for byte (same event id).
+
+    For a consumer that missed it; a month never sent is refused.
+    """
     from hub.statistics.publish import publish_documents  # noqa: PLC0415 - Kafka is heavy.
     from schemas.monthly_statistics import MonthlyStatisticsEvent  # noqa: PLC0415
 
