@@ -26,6 +26,7 @@ from typing import Final
 
 import orjson
 
+from hub.private_files import connect_sqlite
 from hub.sqlite_store import TransactionalStore
 
 __all__ = ["DeliveryLog"]
@@ -61,7 +62,7 @@ class DeliveryLog:
     def open(cls, data_dir: Path) -> DeliveryLog:
         """The delivery log of a data directory."""
         store = TransactionalStore(data_dir / _FILE, _SCHEMA)
-        intents = sqlite3.connect(data_dir / _FILE, isolation_level=None, check_same_thread=False)
+        intents = connect_sqlite(data_dir / _FILE, isolation_level=None, check_same_thread=False)
         intents.execute("PRAGMA synchronous=NORMAL")
         intents.execute("PRAGMA busy_timeout=10000")
         return cls(store, intents)

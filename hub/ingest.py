@@ -7,9 +7,11 @@ the second takes every line through the connector's intake and publishes in batc
 ledger is committed only after a batch is acknowledged by Kafka, so re-running a file after a
 failure publishes exactly what is missing: the rest is recognised as duplicates.
 
-Rejected lines are published to the dead-letter topic with the file name and line number; a
-line too large for a dead letter goes compressed, or its bytes into the quarantine store, as on
-the streaming path.
+Rejected lines are published to the dead-letter topic with the file name and line number,
+once: the ledger remembers each dead-lettered line (a keyed digest of file name, line number
+and bytes), so re-running a file does not dead-letter its rejected lines again. A line too
+large for a dead letter goes compressed, or its bytes into the quarantine store, as on the
+streaming path.
 With an audit recorder, every line is audited as consumed (chain ``file/kela``, the line number
 as its offset) with what it became, before the batch's ledger entries are committed.
 """
@@ -72,6 +74,8 @@ class IngestSummary:
     duplicates: int = 0
     corrections: int = 0
     rejected: int = 0
+    #: Rejected lines an earlier ingest of the file dead-lettered: not dead-lettered again.
+    already_dead_lettered: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     rejections: list[Rejection] = field(default_factory=list)
     recipients: Counter[str] = field(default_factory=Counter)
@@ -194,16 +198,13 @@ async def ingest_kela_file(
         taken = intake.take(raw, number)
         if isinstance(taken, Rejection):
             summary.reject(taken)
-            letter = DeadLetter(
-                raw.rstrip(b"\r\n"),
-                taken.reason,
-                taken.detail,
-                FileSource(path.name, number),
-                "kela",
-            )
-            facts = EventFacts(detail=f"{taken.reason}: {letter.shown_detail}")
-            dead = Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers(), facts=facts)
-            batch.add(number, raw, [dead])
+            if intake.ledger.was_dead_lettered(path.name, number, raw):
+                # An earlier run of this file put it in the dead-letter topic already.
+                summary.already_dead_lettered += 1
+                batch.add(number, raw, [])
+            else:
+                intake.ledger.stage_dead_letter(path.name, number, raw)
+                batch.add(number, raw, [_dead_letter(path, number, raw, taken)])
         elif isinstance(taken, Duplicate):
             summary.duplicates += 1
             batch.add(number, raw, [])
@@ -221,6 +222,18 @@ async def ingest_kela_file(
             progress(read)
     await flush()
     return summary
+
+
+def _dead_letter(path: Path, number: int, raw: bytes, rejection: Rejection) -> Outgoing:
+    letter = DeadLetter(
+        raw.rstrip(b"\r\n"),
+        rejection.reason,
+        rejection.detail,
+        FileSource(path.name, number),
+        "kela",
+    )
+    facts = EventFacts(detail=f"{rejection.reason}: {letter.shown_detail}")
+    return Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers(), facts=facts)
 
 
 def _headers(message: Outgoing) -> list[tuple[str, bytes]]:

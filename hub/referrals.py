@@ -15,12 +15,12 @@ Keeps no identity codes: persons are known by their pseudonymous reference.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Final, NamedTuple
 
+from hub.private_files import connect_sqlite
 from hub.sqlite_store import TransactionalStore
 from schemas.codes import ReferralState
 
@@ -113,7 +113,7 @@ def _migrate(path: Path) -> bool:
     """
     if not path.exists():
         return False
-    db = sqlite3.connect(path, isolation_level=None)
+    db = connect_sqlite(path, isolation_level=None)
     try:
         db.execute("PRAGMA busy_timeout=10000")
         db.execute("BEGIN IMMEDIATE")

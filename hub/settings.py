@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from hub.errors import ConfigurationError
+from hub.private_files import private_directory
 
 __all__ = [
     "CONFIG_FILE_VARIABLE",
@@ -363,7 +364,7 @@ def pseudonym_secret(settings: HubSettings) -> bytes:
             "HUB_PSEUDONYM_SECRET: required when HUB_KAFKA_BOOTSTRAP points at a real cluster "
             "(or set HUB_PSEUDONYM_SECRET_FILE)"
         )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)
     secret = secrets.token_hex(32)
     descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:

@@ -15,11 +15,12 @@ to see their own staged writes keep them beside it (see ``pending``).
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from hub.private_files import connect_sqlite
 
 __all__ = ["TransactionalStore"]
 
@@ -35,11 +36,10 @@ class TransactionalStore:
         read_only_base: Path | None = None,
         scratch: Path | None = None,
     ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         # Reads come from the event loop, commits from a worker thread: never at once for one
         # route, but the lock makes that a guarantee rather than an assumption.
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db = connect_sqlite(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")

@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS kela_records (
     benefit     TEXT,
     municipality TEXT,
     belongs_to  TEXT
+);
+CREATE TABLE IF NOT EXISTS kela_file_dead_letters (
+    digest      TEXT PRIMARY KEY,
+    dead_at     TEXT NOT NULL
 )
 """
 
@@ -159,6 +163,7 @@ class BenefitLedger:
         self._secret = secret
         # Staged entries by record id: a batch sees its own earlier lines.
         self._staged: dict[str, LedgerEntry] = {}
+        self._staged_dead_letters: set[str] = set()
 
     @classmethod
     def open(cls, data_dir: Path, secret: bytes) -> BenefitLedger:
@@ -293,15 +298,44 @@ class BenefitLedger:
             ),
         )
 
+    def _line_digest(self, file_name: str, line: int, raw: bytes) -> str:
+        # Keyed: the line holds an identity code, which a plain hash would not hide.
+        message = f"{file_name}\n{line}\n".encode() + raw.rstrip(b"\r\n")
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def was_dead_lettered(self, file_name: str, line: int, raw: bytes) -> bool:
+        """True if line ``line`` of a file named ``file_name``, with these bytes, was already
+        dead-lettered by an ingest (staged or committed)."""
+        digest = self._line_digest(file_name, line, raw)
+        if digest in self._staged_dead_letters:
+            return True
+        query = "SELECT 1 FROM {schema}.kela_file_dead_letters WHERE digest = ?"
+        return self._store.first(query, (digest,)) is not None
+
+    def stage_dead_letter(self, file_name: str, line: int, raw: bytes) -> None:
+        """Remember that this file line is dead-lettered; durable with the next ``commit``.
+
+        Only the keyed digest of file name, line number and bytes is kept: a line changed in
+        the file, or moved, is taken afresh by the next ingest.
+        """
+        digest = self._line_digest(file_name, line, raw)
+        self._staged_dead_letters.add(digest)
+        self._store.stage(
+            "INSERT OR IGNORE INTO kela_file_dead_letters (digest, dead_at) VALUES (?, ?)",
+            (digest, dt.datetime.now(dt.UTC).isoformat()),
+        )
+
     def commit(self) -> None:
         """Make every staged record durable: call only after they are published."""
         self._store.commit()
         self._staged.clear()
+        self._staged_dead_letters.clear()
 
     def rollback(self) -> None:
         """Forget every staged record: publishing them failed."""
         self._store.rollback()
         self._staged.clear()
+        self._staged_dead_letters.clear()
 
     def count(self) -> int:
         """How many records the ledger holds (committed or staged)."""

@@ -24,6 +24,7 @@ from hub.audit.signing import public_pem
 from hub.audit.store import AuditStore, StoredCheckpoint
 from hub.audit.verify import Anchor, VerifyReport, verify_chains
 from hub.errors import HubError
+from hub.private_files import private_directory, private_file
 
 __all__ = ["ExportError", "ExportSummary", "export_window", "read_export", "verify_export"]
 
@@ -91,14 +92,16 @@ def export_window(
 ) -> ExportSummary:
     """Write the records recorded in [since, until) and the evidence to check them to ``out``."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        # A new folder is the owner's alone; an existing one the user chose is left as it is.
+        if not out.exists():
+            private_directory(out)
     except OSError as exc:
         raise ExportError(f"--out: cannot create {out}: {exc.strerror}") from None
     if (out / MANIFEST_FILE).exists():
         raise ExportError(f"--out: {out} already holds an export; choose an empty folder")
     chains: dict[str, dict[str, Any]] = {}
     total = lines = 0
-    with (out / RECORDS_FILE).open("wb") as handle:
+    with private_file(out / RECORDS_FILE) as handle:
         for chain in store.chains():
             window = store.window(chain, since, until)
             if window is None:
@@ -132,7 +135,8 @@ def export_window(
         ],
         "public_key": public_pem(key).decode("ascii"),
     }
-    (out / MANIFEST_FILE).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    with private_file(out / MANIFEST_FILE) as handle:
+        handle.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return ExportSummary(len(chains), total, len(checkpoints))
 
 

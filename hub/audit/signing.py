@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hub.audit.records import GENESIS_HASH
 from hub.audit.store import ChainHead
 from hub.errors import ConfigurationError
+from hub.private_files import private_directory, private_file
 
 __all__ = [
     "PRIVATE_KEY_FILE",
@@ -136,7 +137,7 @@ def load_or_create_signing_key(
             "HUB_AUDIT_SIGNING_KEY_FILE: required when HUB_KAFKA_BOOTSTRAP points at a real "
             "cluster (an Ed25519 private key in PEM; see docs/audit.md)"
         )
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(data_dir)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -144,7 +145,8 @@ def load_or_create_signing_key(
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
-    (data_dir / PUBLIC_KEY_FILE).write_bytes(public_pem(key.public_key()))
+    with private_file(data_dir / PUBLIC_KEY_FILE) as handle:
+        handle.write(public_pem(key.public_key()))
     return key
 
 

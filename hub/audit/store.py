@@ -24,6 +24,7 @@ import orjson
 
 from hub.audit.records import GENESIS_HASH, AuditDraft, AuditRecord, Direction
 from hub.errors import HubError
+from hub.private_files import connect_sqlite
 
 __all__ = [
     "AuditStore",
@@ -500,9 +501,8 @@ class AuditStore:
 
 
 def _open_sqlite(path: Path) -> AuditStore:
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db = connect_sqlite(path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA busy_timeout=10000")

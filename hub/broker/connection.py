@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import ConfigurationError
+from hub.private_files import private_directory, private_file
 from hub.settings import HubSettings, sasl_password
 
 __all__ = [
@@ -90,9 +91,10 @@ class KafkaConnection:
 
 def write_local_state(data_dir: Path, bootstrap: str) -> Path:
     """Record the running local broker (address and hub pid) in the data directory."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(data_dir)
     path = data_dir / LOCAL_STATE_FILE
-    path.write_text(json.dumps({"bootstrap": bootstrap, "pid": os.getpid()}), encoding="utf-8")
+    with private_file(path, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"bootstrap": bootstrap, "pid": os.getpid()}))
     return path
 
 

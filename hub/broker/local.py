@@ -22,6 +22,7 @@ from typing import Final
 from hub.broker.kafka import default_jar_dir
 from hub.broker.kafka.node import KafkaNode, new_cluster_id
 from hub.errors import LocalBrokerError
+from hub.private_files import private_directory
 
 __all__ = ["LocalKafka", "find_free_port", "single_node_properties"]
 
@@ -114,7 +115,8 @@ class LocalKafka:
         path = self.directory / _CLUSTER_ID_FILE
         with contextlib.suppress(FileNotFoundError):
             return path.read_text(encoding="ascii").strip()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_directory(self.data_dir)
+        private_directory(self.directory)
         cluster_id = new_cluster_id()
         path.write_text(cluster_id + "\n", encoding="ascii")
         return cluster_id

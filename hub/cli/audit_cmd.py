@@ -195,8 +195,10 @@ def verify(
         typer.Option("--require-anchor", help="Fail when no anchor is found."),
     ] = False,
 ) -> None:
-    """Recompute every chain and check every signature, and hold the store against its
-    newest anchor outside the database; exit 0 only if all holds."""
+    """Recompute every chain, check every signature, hold the store against its anchor.
+
+    The anchor is the newest one outside the database. Exit 0 only if all holds.
+    """
     from hub.audit.export import read_export, verify_export  # noqa: PLC0415 - heavy.
     from hub.audit.signing import load_public_key, public_key_from_pem  # noqa: PLC0415 - heavy.
     from hub.audit.verify import verify_chains  # noqa: PLC0415 - heavy.

@@ -225,8 +225,10 @@ def resubmit_(
     ] = None,
     by: ByOption = None,
 ) -> None:
-    """Send a dead letter (or a corrected payload) again to its source topic, recorded in
-    the audit log; the dead letter itself stays."""
+    """Send a dead letter (or a corrected payload) again to its source topic.
+
+    Recorded in the audit log; the dead letter itself stays.
+    """
     from hub.audit import open_recorder  # noqa: PLC0415 - heavy.
     from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
     from hub.console.deadletters import (  # noqa: PLC0415 - heavy.

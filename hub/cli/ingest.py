@@ -46,7 +46,9 @@ def _report(path: Path, summary: IngestSummary, dry_run: bool) -> None:
     out.print(f"{path.name}: {summary.lines} data line(s)", markup=False)
     out.print(f"  accepted    {summary.accepted} (corrections {summary.corrections})")
     out.print(f"  duplicates  {summary.duplicates}")
-    out.print(f"  rejected    {summary.rejected}")
+    already = summary.already_dead_lettered
+    earlier = f" ({already} dead-lettered by an earlier run, not again)" if already else ""
+    out.print(f"  rejected    {summary.rejected}{earlier}", markup=False)
     recipients = ", ".join(
         f"{name} {count}"
         for name, count in sorted(summary.recipients.items(), key=lambda i: i[0] == NOT_ROUTED)
@@ -65,7 +67,7 @@ def _report(path: Path, summary: IngestSummary, dry_run: bool) -> None:
     if dry_run:
         out.print("dry run: nothing was published")
     elif summary.rejected:
-        out.print(f"every rejected line is in {DEADLETTER_TOPIC} with its line number")
+        out.print(f"every rejected line is in {DEADLETTER_TOPIC} with its line number, once")
 
 
 @ingest_app.command("kela")

@@ -48,8 +48,11 @@ def export(directory: DirOption = None) -> None:
 def check(
     directory: DirOption = None, released: ReleasedOption = None, asyncapi: AsyncapiOption = None
 ) -> None:
-    """Fail (exit 1) when the schema files differ from the models, a schema breaks the
-    consumers of a released one or is not released, or the AsyncAPI document is stale."""
+    """Fail (exit 1) on schema drift, a breaking or unreleased schema, or a stale AsyncAPI.
+
+    Drift: the schema files differ from the models. Breaking: a schema breaks the consumers of
+    the released one it replaces. Stale: the AsyncAPI document differs from the catalogue.
+    """
     from schemas.catalogue import SCHEMA_DIR, check_schemas  # noqa: PLC0415 - heavy.
     from schemas.releases import RELEASED_DIR, check_releases  # noqa: PLC0415 - heavy.
 

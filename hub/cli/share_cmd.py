@@ -21,6 +21,7 @@ from contracts import MUNICIPALITIES_FILE
 from hub.cli._common import out, start_command
 from hub.contracts import load_municipalities
 from hub.errors import ConfigurationError, HubError
+from hub.private_files import private_file
 from hub.settings import HubSettings
 from hub.share.ledger import ShareLedger, open_share_ledger
 from hub.share.rules import BASIC_AMOUNT_FILE, STEP_TABLE_FILE, ShareRules, Step, load_rules
@@ -313,7 +314,11 @@ def reconcile_command(
     rules = _rules(settings)
     secret = pseudonym_secret(settings)
     target = csv_out or invoice.with_name(f"{invoice.stem}.differences.csv")
-    with _ledger(settings) as ledger, target.open("w", encoding="utf-8", newline="") as handle:
+    # Person references and payments: personal data, the owner's alone like the ledger.
+    with (
+        _ledger(settings) as ledger,
+        private_file(target, "w", encoding="utf-8", newline="") as handle,
+    ):
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(DIFFERENCE_COLUMNS)
         report = reconcile(invoice, ledger, rules, secret, lambda d: writer.writerow(d.cells()))

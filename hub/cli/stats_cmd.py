@@ -15,7 +15,7 @@ from hub.cli._common import err, out, run, start_command
 from hub.errors import ConfigurationError, HubError
 from hub.settings import HubSettings
 from hub.statistics.document import HIDDEN_COUNT, HIDDEN_SUM, csv_rows, render_csv
-from hub.statistics.figures import Month
+from hub.statistics.figures import HELSINKI, Month
 from hub.statistics.store import StatisticsStore, open_store
 from schemas.codes import Authority
 from schemas.monthly_statistics import MonthlyStatistics
@@ -46,6 +46,21 @@ class NeverSentError(HubError):
     """A resend of a month that was never sent."""
 
     exit_code = 2
+
+
+class MonthNotStartedError(HubError):
+    """``hub stats month`` of a month that has not begun: it has no figures to show."""
+
+    exit_code = 2
+
+
+def _started(month: Month) -> Month:
+    today = _now().astimezone(HELSINKI).date()
+    if today < month.first_day:
+        raise MonthNotStartedError(
+            f"{month} has not started yet (today is {today.isoformat()} in Helsinki)"
+        )
+    return month
 
 
 def _month(text: str) -> Month:
@@ -94,7 +109,11 @@ def _document_now(
     name = f"{area.value} {month}"
     last = state.last_sent
     if last is None:
-        said = "not sent yet" if state.ended else "preliminary: the month has not ended"
+        said = (
+            "not sent yet (`hub stats send` sends it as version 1)"
+            if state.ended
+            else "preliminary: the month has not ended, nothing sent"
+        )
     elif not state.changed:
         said = f"version {last.version} sent {last.sent_at[:10]}"
     else:
@@ -123,8 +142,11 @@ def month_command(
         StatsFormat, typer.Option("--format", help="table (terminal), csv or json.")
     ] = StatsFormat.TABLE,
 ) -> None:
-    """The figures of MONTH per area, as the state receives them (suppressed cells hidden)."""
-    chosen = _month(month)
+    """The figures of MONTH per area, as the state receives them (suppressed cells hidden).
+
+    A month that has not ended is preliminary; one that has not started is refused.
+    """
+    chosen = _started(_month(month))
     settings = start_command()
     municipalities = _municipalities(settings)
     with _store(settings) as store:
@@ -136,9 +158,9 @@ def month_command(
     elif output is StatsFormat.CSV:
         typer.echo(render_csv([d for d, _ in documents]), nl=False)
     else:
-        for document, _state in documents:
-            title = f"{document.area.value} {document.month}, version {document.version}"
-            out.print(_table(document, title))
+        for document, state in documents:
+            # The state line, not the document's version: a month not sent has none yet.
+            out.print(_table(document, state))
         out.print(
             f"{HIDDEN_COUNT}: a suppressed count; {HIDDEN_SUM}: a sum hidden because fewer "
             "than 5 persons stand behind it (docs/partners/keha.md)",
@@ -191,8 +213,10 @@ def send_command(
 
 @stats_app.command("resend")
 def resend_command(month: MonthArgument, area: AreaOption = None) -> None:
-    """Publish the last version sent of MONTH again, byte for byte (same event id), for a
-    consumer that missed it; a month never sent is refused."""
+    """Publish the last version sent of MONTH again, byte for byte (same event id).
+
+    For a consumer that missed it; a month never sent is refused.
+    """
     from hub.statistics.publish import publish_documents  # noqa: PLC0415 - Kafka is heavy.
     from schemas.monthly_statistics import MonthlyStatisticsEvent  # noqa: PLC0415
 

@@ -165,6 +165,8 @@ def send(
     data = _read(file)
     messages = data.split(b"\n") if lines else document_messages(data)
     if not any(message.strip() for message in messages):
-        raise EmptyInputError(f"nothing to send: {file} is empty")
+        # A file of blank lines is not empty: saying so would send the user looking wrongly.
+        what = "holds only blank lines" if data else "is empty"
+        raise EmptyInputError(f"nothing to send: {file} {what}")
     sent = run(send_lines(connection, topic, messages, encoded_key))
     out.print(f"sent {sent} message(s) to {topic}", markup=False)

@@ -27,7 +27,18 @@ def _announce(status: HubStatus) -> None:
     out.print(f"  topics      {len(status.topics)}")
     for topic in status.topics:
         out.print(f"    {topic}")
-    out.print("Point other terminals at it, then stop with Ctrl-C:")
+    out.print("Stop with Ctrl-C.")
+    if status.local:
+        # The hub's own commands read DATA_DIR/local-broker.json; exporting the address to them
+        # would make them take it for a real cluster, and it goes stale at the next start.
+        out.print(
+            f"Other hub commands with the same HUB_DATA_DIR ({status.data_dir}) find this "
+            "broker by themselves. For tools outside the hub only (the port changes on "
+            "every start):",
+            markup=False,
+        )
+    else:
+        out.print("Other hub commands need the same settings:")
     # A line of its own that scripts can grep or eval.
     out.print(f"export HUB_KAFKA_BOOTSTRAP={status.bootstrap}", markup=False)
 

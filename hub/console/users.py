@@ -6,7 +6,6 @@ never stored or logged; a failed sign-in says nothing about which half was wrong
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hub.errors import ConfigurationError
+from hub.private_files import connect_sqlite
 
 __all__ = ["MIN_PASSWORD", "Role", "User", "UserStore"]
 
@@ -55,9 +55,8 @@ class UserStore:
     """The accounts of one data directory."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db = connect_sqlite(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
         self._hasher = PasswordHasher()

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from hub.errors import HubError
+from hub.private_files import connect_sqlite
 from hub.share.split import ShareRecord
 from schemas.codes import Benefit
 from schemas.envelope import BenefitDayEvent
@@ -317,8 +318,7 @@ class ShareLedger:
 
 def _open_sqlite(path: Path) -> ShareLedger:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db = connect_sqlite(path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA busy_timeout=10000")

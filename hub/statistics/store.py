@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from hub.errors import HubError
+from hub.private_files import connect_sqlite
 from hub.statistics.figures import (
     Facts,
     OutcomeFact,
@@ -351,9 +352,8 @@ def _utc(at: dt.datetime) -> str:
 
 
 def _open_sqlite(path: Path) -> StatisticsStore:
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db = connect_sqlite(path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA busy_timeout=10000")

@@ -34,7 +34,14 @@ from hub.deadletter import (
     SOURCE_TOPIC,
     TOO_LARGE_QUARANTINED,
 )
-from hub.ingest import check_file, ingest_kela_file, producer_publisher, started_producer
+from hub.ingest import (
+    IngestSummary,
+    check_file,
+    ingest_kela_file,
+    producer_publisher,
+    started_producer,
+)
+from hub.pipeline import Outgoing
 from hub.provisioning import provision_topics
 from hub.quarantine import QuarantineStore
 from hub.runtime import contract_book_for
@@ -298,3 +305,74 @@ async def test_a_line_too_large_for_a_dead_letter_goes_compressed_or_quarantined
     assert headers[DLQ_REASON] == TOO_LARGE_QUARANTINED.encode()
     assert quarantined.value == b""
     assert quarantine.read(headers[DLQ_QUARANTINE].decode()) == random_text
+
+
+async def test_a_rerun_does_not_dead_letter_the_same_lines_again(
+    settings: HubSettings, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8].upper()
+    path = tmp_path / f"kela-{run}.csv"
+    header = (
+        b"tapahtumatunnus;hetu;kotikunta;etuus;jakso_alku;jakso_loppu;maksupaivat;"
+        b"maksettu;kertyma;maksupvm;korjattava\n"
+    )
+    bad_2 = _line(f"K{run}-2", euros="737.55")
+    bad_3 = _line(f"K{run}-3", corrects=f"K{run}-9", days="-2", euros="-70,24")
+    connection = KafkaConnection(kafka_bootstrap, settings)
+    await provision_topics(connection)
+    secret = pseudonym_secret(settings)
+    book = contract_book_for(settings, CONNECTORS)
+
+    landed: set[tuple[int, int]] = set()  # where every dead letter of every run landed
+
+    async def ingest() -> tuple[IngestSummary, list[Outgoing]]:
+        sent: list[Outgoing] = []
+        ledger = BenefitLedger.open(settings.data_dir, secret)
+        producer = await started_producer(connection)
+        publish = producer_publisher(producer, kafka_bootstrap)
+
+        async def recording(batch: list[Outgoing]) -> list[tuple[int, int]]:
+            sent.extend(batch)
+            positions = await publish(batch)
+            pairs = zip(batch, positions, strict=True)
+            landed.update(p for m, p in pairs if m.topic == DEADLETTER_TOPIC)
+            return positions
+
+        try:
+            summary = await ingest_kela_file(path, Intake(ledger, secret), book, recording)
+        finally:
+            await producer.stop()
+            ledger.close()
+        return summary, [m for m in sent if m.topic == DEADLETTER_TOPIC]
+
+    path.write_bytes(b"\n".join([header.rstrip(), _line(f"K{run}-1"), bad_2, bad_3]) + b"\n")
+    first, letters = await ingest()
+    assert (first.rejected, first.already_dead_lettered, len(letters)) == (2, 0, 2)
+
+    second, letters = await ingest()
+    assert (second.duplicates, second.rejected, second.already_dead_lettered) == (1, 2, 2)
+    assert letters == []
+
+    # A changed line is taken afresh; an unchanged one moved to another line number too.
+    fixed_3 = bad_3.replace(b"-2;-70,24", b"-3;-70,24")
+    path.write_bytes(b"\n".join([header.rstrip(), _line(f"K{run}-1"), fixed_3, bad_2]) + b"\n")
+    third, letters = await ingest()
+    assert (third.rejected, third.already_dead_lettered, len(letters)) == (2, 0, 2)
+
+    # A dry run sees what the real runs remembered and publishes nothing.
+    ledger = BenefitLedger.dry_run(settings.data_dir, secret, tmp_path)
+    try:
+        dry = await ingest_kela_file(path, Intake(ledger, secret), book, None)
+    finally:
+        ledger.close()
+    assert (dry.rejected, dry.already_dead_lettered) == (2, 2)
+
+    def seen(records: Records) -> bool:
+        return landed <= {(r.partition, r.offset) for r in records}
+
+    records = await read_topic(kafka_bootstrap, DEADLETTER_TOPIC, until=seen)
+    on_kafka = [r for r in records if (r.partition, r.offset) in landed]
+    assert len(landed) == 4
+    assert sorted((r.value or b"", dict(r.headers)[SOURCE_LINE]) for r in on_kafka) == sorted(
+        [(bad_2, b"3"), (bad_3, b"4"), (fixed_3, b"3"), (bad_2, b"4")]
+    )

@@ -26,6 +26,7 @@ from typing import IO, Final
 
 from hub.broker.kafka import java_command
 from hub.errors import LocalBrokerError
+from hub.private_files import private_directory
 
 __all__ = ["KafkaNode", "new_cluster_id"]
 
@@ -126,7 +127,8 @@ class KafkaNode:
         self.directory = self.directory.resolve()
 
     def _write_configuration(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # The log directory holds every record: identity codes included.
+        private_directory(self.directory)
         properties = {**self.properties, "log.dirs": str(self.log_dir)}
         self.config_path.write_text(_render(properties), encoding="utf-8")
         (self.directory / "log4j2.properties").write_text(

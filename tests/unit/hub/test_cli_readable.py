@@ -142,21 +142,30 @@ def test_identifiers_are_never_broken_even_when_longer_than_the_width() -> None:
     assert "  type    fi.paijathame.hub.client-status.v1" in lines
 
 
-@pytest.mark.parametrize(("content", "options"), [(b"", ()), (b" \n\t\r\n", ()),
-                                                  (b"\n\n", ("--lines",))])  # fmt: skip
+@pytest.mark.parametrize(
+    ("content", "options", "said"),
+    [
+        (b"", (), "is empty"),
+        (b"", ("--lines",), "is empty"),
+        (b" \n\t\r\n", (), "holds only blank lines"),
+        (b"\n", ("--lines",), "holds only blank lines"),
+        (b"\n\n", ("--lines",), "holds only blank lines"),
+    ],
+)
 def test_sending_an_empty_file_is_one_line_before_any_broker_is_asked(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     content: bytes,
     options: tuple[str, ...],
+    said: str,
 ) -> None:
     monkeypatch.setenv("HUB_KAFKA_BOOTSTRAP", "127.0.0.1:1")
     empty = tmp_path / "empty.json"
     empty.write_bytes(content)
     assert main(["send", "in.lahti.client-status", str(empty), *options]) == 2
     err = capsys.readouterr().err
-    assert err.splitlines() == [f"hub: error: nothing to send: {empty} is empty"]
+    assert err.splitlines() == [f"hub: error: nothing to send: {empty} {said}"]
 
 
 @pytest.mark.parametrize(

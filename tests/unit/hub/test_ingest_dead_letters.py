@@ -20,6 +20,12 @@ CODE = "131052-930V"
 
 
 class _NoLedger:
+    def was_dead_lettered(self, _file: str, _line: int, _raw: bytes) -> bool:
+        return False
+
+    def stage_dead_letter(self, _file: str, _line: int, _raw: bytes) -> None:
+        return None
+
     def commit(self) -> None:
         return None
 

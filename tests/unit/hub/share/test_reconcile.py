@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
@@ -176,8 +178,12 @@ def test_cli_differing_file_exits_3_with_summary_and_csv_without_identity_codes(
     rows = list(csv.DictReader(text.splitlines()))
     assert {row["kind"] for row in rows} >= {"billed-not-seen", "seen-not-billed", "bad-line"}
     default = tmp_path / "invoice.differences.csv"
-    assert main(["share", "reconcile", str(path)]) == 3
-    assert default.exists()
+    previous = os.umask(0o022)
+    try:
+        assert main(["share", "reconcile", str(path)]) == 3
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(default.stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize(

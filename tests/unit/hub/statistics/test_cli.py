@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -96,7 +97,7 @@ def test_the_table_names_its_markers(cli_env: Path, capsys: pytest.CaptureFixtur
     _fill(cli_env, 4)
     assert main(["stats", "month", "2025-03", "--area", "lahti"]) == 0
     out = capsys.readouterr().out
-    assert "lahti 2025-03, version 1" in out
+    assert "lahti 2025-03: not sent yet (`hub stats send` sends it as version 1)" in out
     assert "<5: a suppressed count" in out
 
 
@@ -137,3 +138,38 @@ def test_a_month_never_sent_cannot_be_sent_again(
     assert main(["stats", "resend", "2025-03", "--area", "lahti"]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert line == "hub: error: lahti 2025-03 was never sent"
+
+
+#: 2026-12-01 00:30 in Helsinki: December has just begun there (not yet in UTC).
+_DECEMBER_BEGUN = dt.datetime(2026, 11, 30, 22, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("now", "month", "exit_code", "said"),
+    [
+        (_DECEMBER_BEGUN, "2026-11", 0, "lahti 2026-11: not sent yet"),
+        (_DECEMBER_BEGUN, "2026-12", 0, "lahti 2026-12: preliminary: the month has not ended"),
+        (_DECEMBER_BEGUN - dt.timedelta(minutes=31), "2026-12", 2, None),
+        (_DECEMBER_BEGUN, "2027-01", 2, None),
+    ],
+)
+def test_a_month_that_has_not_started_is_refused_in_one_line(
+    cli_env: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    now: dt.datetime,
+    month: str,
+    exit_code: int,
+    said: str | None,
+) -> None:
+    monkeypatch.setattr("hub.cli.stats_cmd._now", lambda: now)
+    assert main(["stats", "month", month, "--area", "lahti"]) == exit_code
+    captured = capsys.readouterr()
+    if said is None:
+        today = now.astimezone(dt.timezone(dt.timedelta(hours=2))).date().isoformat()
+        line = _one_error_line(captured.err)
+        assert line == f"hub: error: {month} has not started yet (today is {today} in Helsinki)"
+        assert captured.out == ""
+    else:
+        assert said in captured.out
+        assert ", version 1" not in captured.out
