@@ -12,7 +12,6 @@ PostgreSQL's default ``synchronous_commit``).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ import orjson
 
 from hub.audit.records import GENESIS_HASH, AuditDraft, AuditRecord, Direction
 from hub.errors import HubError
-from hub.private_files import connect_sqlite
+from hub.store_connections import durable_sqlite, postgres_connection
 
 __all__ = [
     "AuditStore",
@@ -501,26 +500,14 @@ class AuditStore:
 
 
 def _open_sqlite(path: Path) -> AuditStore:
-    try:
-        db = connect_sqlite(path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA busy_timeout=10000")
-    except sqlite3.Error as exc:
-        raise AuditStoreError(f"audit store {path}: {exc}") from None
+    db = durable_sqlite(path, "audit store", AuditStoreError)
     store = AuditStore(db, postgres=False, name=str(path))
     store.create_schema()
     return store
 
 
 def _open_postgres(dsn: str) -> AuditStore:
-    import psycopg  # noqa: PLC0415 - only deployments with PostgreSQL load the driver.
-
-    try:
-        db = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
-    except psycopg.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise AuditStoreError(f"HUB_AUDIT_DSN: cannot connect: {first_line}") from None
+    db = postgres_connection(dsn, "HUB_AUDIT_DSN", AuditStoreError)
     store = AuditStore(db, postgres=True, name="postgresql")
     store.create_schema()
     return store

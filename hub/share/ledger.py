@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,8 +26,8 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from hub.errors import HubError
-from hub.private_files import connect_sqlite
 from hub.share.split import ShareRecord
+from hub.store_connections import durable_sqlite, postgres_connection
 from schemas.codes import Benefit
 from schemas.envelope import BenefitDayEvent
 
@@ -317,24 +316,12 @@ class ShareLedger:
 
 
 def _open_sqlite(path: Path) -> ShareLedger:
-    try:
-        db = connect_sqlite(path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA busy_timeout=10000")
-    except (OSError, sqlite3.Error) as exc:
-        raise ShareLedgerError(f"share ledger {path}: {exc}") from None
+    db = durable_sqlite(path, "share ledger", ShareLedgerError)
     return ShareLedger(db, postgres=False, name=str(path))
 
 
 def _open_postgres(dsn: str) -> ShareLedger:
-    import psycopg  # noqa: PLC0415 - only deployments with PostgreSQL load the driver.
-
-    try:
-        db = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
-    except psycopg.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ShareLedgerError(f"HUB_SHARE_DSN: cannot connect: {first_line}") from None
+    db = postgres_connection(dsn, "HUB_SHARE_DSN", ShareLedgerError)
     return ShareLedger(db, postgres=True, name="postgresql")
 
 

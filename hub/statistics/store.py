@@ -15,7 +15,6 @@ never leaves this store.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,7 +24,6 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from hub.errors import HubError
-from hub.private_files import connect_sqlite
 from hub.statistics.figures import (
     Facts,
     OutcomeFact,
@@ -33,6 +31,7 @@ from hub.statistics.figures import (
     ReferralFact,
     StatusFact,
 )
+from hub.store_connections import durable_sqlite, postgres_connection
 from schemas.codes import Benefit, EmploymentStatus, ReferralService, ReferralState
 
 __all__ = ["SQLITE_FILE", "SentVersion", "StatisticsStore", "StatisticsStoreError", "open_store"]
@@ -352,26 +351,14 @@ def _utc(at: dt.datetime) -> str:
 
 
 def _open_sqlite(path: Path) -> StatisticsStore:
-    try:
-        db = connect_sqlite(path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA busy_timeout=10000")
-    except sqlite3.Error as exc:
-        raise StatisticsStoreError(f"statistics store {path}: {exc}") from None
+    db = durable_sqlite(path, "statistics store", StatisticsStoreError)
     store = StatisticsStore(db, postgres=False, name=str(path))
     store.create_schema()
     return store
 
 
 def _open_postgres(dsn: str) -> StatisticsStore:
-    import psycopg  # noqa: PLC0415 - only deployments with PostgreSQL load the driver.
-
-    try:
-        db = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
-    except psycopg.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StatisticsStoreError(f"HUB_STATISTICS_DSN: cannot connect: {first_line}") from None
+    db = postgres_connection(dsn, "HUB_STATISTICS_DSN", StatisticsStoreError)
     store = StatisticsStore(db, postgres=True, name="postgresql")
     store.create_schema()
     return store
