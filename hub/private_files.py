@@ -46,8 +46,17 @@ def private_directory(path: Path) -> Path:
 
 
 def _create(path: Path) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
-    os.close(descriptor)
+    # Never open (and so close) a descriptor of an existing database file: closing any
+    # descriptor of a file drops every POSIX lock this process holds on it, the locks of
+    # SQLite connections already open included, and their transactions then overwrite each
+    # other. Only a file that does not exist yet is made here; an existing one is chmod-ed.
+    if not path.exists():
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            pass
+        else:
+            os.close(descriptor)
     _tighten(path, FILE_MODE)
 
 

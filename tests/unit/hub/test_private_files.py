@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,3 +135,31 @@ def test_an_audit_export_is_owner_only(tmp_path: Path) -> None:
     modes = _modes(out)
     assert set(modes) == {".", "records.jsonl", "manifest.json"}
     assert {name: oct(mode) for name, mode in modes.items() if mode & 0o077} == {}
+
+
+def test_opening_a_store_again_keeps_the_locks_of_its_open_connections(tmp_path: Path) -> None:
+    # Closing any descriptor of the file drops every POSIX lock this process holds on it. A
+    # connection of another process then believes it is the last one: on closing it
+    # checkpoints and deletes the WAL under this process's connection, whose later commits
+    # are lost to every other reader.
+    path = tmp_path / "store.sqlite3"
+    holder = connect_sqlite(path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA journal_mode=WAL")
+        holder.execute("CREATE TABLE t (x)")
+        holder.execute("INSERT INTO t VALUES (1)")
+        connect_sqlite(path, isolation_level=None).close()
+        visit = (
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+            "c.execute('SELECT count(*) FROM t').fetchone(); c.close()"
+        )
+        subprocess.run([sys.executable, "-c", visit, str(path)], check=True)
+        assert path.with_name(path.name + "-wal").exists()
+        holder.execute("INSERT INTO t VALUES (2)")
+        reader = sqlite3.connect(path)
+        try:
+            assert reader.execute("SELECT count(*) FROM t").fetchone() == (2,)
+        finally:
+            reader.close()
+    finally:
+        holder.close()
