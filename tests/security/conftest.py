@@ -144,7 +144,9 @@ class SecureCluster:
                     value = str(folder / value.removeprefix(prefix))  # noqa: PLW2901
             environment[key] = value
         environment["HUB_KAFKA_BOOTSTRAP"] = self.internal
-        environment.pop("HUB_AUDIT_DSN", None)
+        # The stores compose puts in its PostgreSQL: SQLite in the data directory here.
+        for dsn in ("HUB_AUDIT_DSN", "HUB_STATISTICS_DSN", "HUB_SHARE_DSN"):
+            environment.pop(dsn, None)
         environment.pop("HUB_METRICS_PORT", None)
         environment.pop("HUB_METRICS_HOST", None)
         environment.pop("HUB_DATA_DIR")
