@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from connectors.kela.inbound import check_header
-from connectors.kela.intake import Duplicate, Intake
+from connectors.kela.intake import Duplicate, Intake, Taken
 from connectors.kela.wiring import canonical_message
 from hub.audit.recorder import Consumed, Produced, drafts_for
 from hub.audit.records import AuditDraft, EventFacts
@@ -186,38 +186,66 @@ async def ingest_kela_file(
         intake.ledger.commit()
         batch = _Batch()
 
-    for number, raw, read in _data_lines(path):
-        summary.lines += 1
-        taken = intake.take(raw, number)
-        if isinstance(taken, Rejection):
-            summary.reject(taken)
-            letter = DeadLetter(
-                raw.rstrip(b"\r\n"),
-                taken.reason,
-                taken.detail,
-                FileSource(path.name, number),
-                "kela",
-            )
-            facts = EventFacts(detail=f"{taken.reason}: {letter.shown_detail}")
-            dead = Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers(), facts=facts)
-            batch.add(number, raw, [dead])
-        elif isinstance(taken, Duplicate):
-            summary.duplicates += 1
-            batch.add(number, raw, [])
-        else:
-            summary.accepted += 1
-            summary.corrections += taken.is_correction
-            partners = book.disclosures_for("benefit-day", taken.event.data.model_dump(mode="json"))
-            for disclosure in partners or ():
-                summary.recipients[disclosure.partner.value] += 1
-            if not partners:
-                summary.recipients[NOT_ROUTED] += 1
-            batch.add(number, raw, [canonical_message(taken.event)])
-        if len(batch.lines) >= _BATCH:
-            await flush()
-            progress(read)
+    for chunk in _chunks(_data_lines(path), _BATCH):
+        results = intake.take_many([(raw, number) for number, raw, _read in chunk])
+        for (number, raw, read), taken in zip(chunk, results, strict=True):
+            summary.lines += 1
+            _count(summary, book, batch, path.name, number, raw, taken)
+            if len(batch.lines) >= _BATCH:
+                await flush()
+                progress(read)
     await flush()
     return summary
+
+
+def _chunks(
+    lines: Iterator[tuple[int, bytes, int]], size: int
+) -> Iterator[list[tuple[int, bytes, int]]]:
+    """``lines`` in lists of ``size`` (the last one shorter): one batch at a time in memory."""
+    chunk: list[tuple[int, bytes, int]] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _count(
+    summary: IngestSummary,
+    book: ContractBook,
+    batch: _Batch,
+    file_name: str,
+    number: int,
+    raw: bytes,
+    taken: Taken | Duplicate | Rejection,
+) -> None:
+    """Count what line ``number`` became and add its outputs to ``batch``."""
+    if isinstance(taken, Rejection):
+        summary.reject(taken)
+        letter = DeadLetter(
+            raw.rstrip(b"\r\n"),
+            taken.reason,
+            taken.detail,
+            FileSource(file_name, number),
+            "kela",
+        )
+        facts = EventFacts(detail=f"{taken.reason}: {letter.shown_detail}")
+        dead = Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers(), facts=facts)
+        batch.add(number, raw, [dead])
+    elif isinstance(taken, Duplicate):
+        summary.duplicates += 1
+        batch.add(number, raw, [])
+    else:
+        summary.accepted += 1
+        summary.corrections += taken.is_correction
+        partners = book.disclosures_for("benefit-day", taken.event.data.model_dump(mode="json"))
+        for disclosure in partners or ():
+            summary.recipients[disclosure.partner.value] += 1
+        if not partners:
+            summary.recipients[NOT_ROUTED] += 1
+        batch.add(number, raw, [canonical_message(taken.event)])
 
 
 def _headers(message: Outgoing) -> list[tuple[str, bytes]]:

@@ -31,7 +31,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -71,6 +73,17 @@ _ADDED_COLUMNS: Final = {
     "belongs_to": "TEXT",
 }
 _INDEXES: Final = "CREATE INDEX IF NOT EXISTS kela_records_belongs_to ON kela_records (belongs_to)"
+_ENTRY: Final = (
+    "SELECT record_id, event_id, fingerprint, paid_days, amount_paid, corrects, "
+    "person_ref, benefit, municipality, belongs_to FROM {schema}.kela_records "
+    "WHERE record_id = ?"
+)
+#: The ids come as one JSON array parameter: no limit on the number of SQL variables.
+_ENTRIES: Final = (
+    "SELECT record_id, event_id, fingerprint, paid_days, amount_paid, corrects, "
+    "person_ref, benefit, municipality, belongs_to FROM {schema}.kela_records "
+    "WHERE record_id IN (SELECT value FROM json_each(?))"
+)
 
 #: The benefit as the fingerprint has always spelt it (the canonical value), so that records
 #: taken before YLT existed keep their fingerprints and a redelivery stays a duplicate.
@@ -159,6 +172,10 @@ class BenefitLedger:
         self._secret = secret
         # Staged entries by record id: a batch sees its own earlier lines.
         self._staged: dict[str, LedgerEntry] = {}
+        # Committed entries looked up ahead for the batch in hand (None: not in the ledger).
+        # Rows are only ever added, so an answer stays true until the next commit, which may
+        # add the ids found missing; forgotten then, so memory stays bounded by one batch.
+        self._known: dict[str, LedgerEntry | None] = {}
 
     @classmethod
     def open(cls, data_dir: Path, secret: bytes) -> BenefitLedger:
@@ -191,13 +208,32 @@ class BenefitLedger:
         """What the ledger holds of ``record_id`` (staged or committed), if anything."""
         if record_id in self._staged:
             return self._staged[record_id]
+        if record_id in self._known:
+            return self._known[record_id]
         found = self._store.first(
-            "SELECT record_id, event_id, fingerprint, paid_days, amount_paid, corrects, "
-            "person_ref, benefit, municipality, belongs_to "
-            "FROM {schema}.kela_records WHERE record_id = ?",
+            _ENTRY,
             (record_id,),
         )
         return None if found is None else _entry(found)
+
+    def prefetch(self, record_ids: Iterable[str]) -> None:
+        """Look up the committed entries of ``record_ids`` at once (one query per schema).
+
+        The lookups of the batch in hand (``entry``, ``verdict``) then answer from memory
+        instead of one query per record; the answers are forgotten at the next ``commit`` or
+        ``rollback``. The first schema that holds an id wins, as in ``entry``.
+        """
+        wanted = [i for i in dict.fromkeys(record_ids) if i not in self._known]
+        if not wanted:
+            return
+        found: dict[str, LedgerEntry] = {}
+        for row in self._store.everywhere(
+            _ENTRIES,
+            (json.dumps(wanted),),
+        ):
+            found.setdefault(str(row[0]), _entry(row))
+        for record_id in wanted:
+            self._known[record_id] = found.get(record_id)
 
     def verdict(self, row: PaymentDayRow) -> Verdict:
         """NEW, a duplicate (same content), a conflicting duplicate, or an unknown correction."""
@@ -297,11 +333,13 @@ class BenefitLedger:
         """Make every staged record durable: call only after they are published."""
         self._store.commit()
         self._staged.clear()
+        self._known.clear()
 
     def rollback(self) -> None:
         """Forget every staged record: publishing them failed."""
         self._store.rollback()
         self._staged.clear()
+        self._known.clear()
 
     def count(self) -> int:
         """How many records the ledger holds (committed or staged)."""
