@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import codecs
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from pydantic import BaseModel
 
 from connectors.kela.inbound import check_header
 from connectors.kela.intake import Duplicate, Intake, Taken
@@ -44,6 +45,7 @@ __all__ = [
     "NOT_ROUTED",
     "FileUnusableError",
     "IngestSummary",
+    "JsonView",
     "check_file",
     "ingest_kela_file",
 ]
@@ -52,6 +54,8 @@ NOT_ROUTED: Final = "not routed"
 _BATCH: Final = 1000
 _KEPT_REJECTIONS: Final = 100
 _BOM: Final = b"\xef\xbb\xbf"
+#: Types whose JSON form is the value itself (exactly these: an enum or a bool subclass is not).
+_JSON_AS_IS: Final = frozenset({str, int, bool})
 
 
 class FileUnusableError(HubError):
@@ -187,7 +191,7 @@ async def ingest_kela_file(
         batch = _Batch()
 
     for chunk in _chunks(_data_lines(path), _BATCH):
-        results = intake.take_many([(raw, number) for number, raw, _read in chunk])
+        results = _take(intake, [(raw, number) for number, raw, _read in chunk])
         for (number, raw, read), taken in zip(chunk, results, strict=True):
             summary.lines += 1
             _count(summary, book, batch, path.name, number, raw, taken)
@@ -196,6 +200,45 @@ async def ingest_kela_file(
                 progress(read)
     await flush()
     return summary
+
+
+class JsonView(Mapping[str, Any]):
+    """A model's fields as ``model_dump(mode="json")`` gives them, each converted when read.
+
+    What ``ContractBook.disclosures_for`` needs per line: its conditions read one or two
+    fields, so dumping the whole model for every line would be wasted.
+    """
+
+    __slots__ = ("_model",)
+
+    def __init__(self, model: BaseModel) -> None:
+        self._model = model
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in type(self._model).model_fields:
+            raise KeyError(key)
+        value = getattr(self._model, key)
+        if value is None or type(value) in _JSON_AS_IS:
+            return value
+        return self._model.model_dump(mode="json", include={key})[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(type(self._model).model_fields)
+
+    def __len__(self) -> int:
+        return len(type(self._model).model_fields)
+
+
+def _take(
+    intake: Intake, lines: list[tuple[bytes, int | None]]
+) -> list[Taken | Duplicate | Rejection]:
+    """What each line became: one ledger query for the batch where the intake can do that
+    (``Intake.take_many``), else line by line (an intake with ``take`` only still works)."""
+    take_many = getattr(intake, "take_many", None)
+    if take_many is None:
+        return [intake.take(raw, number) for raw, number in lines]
+    results: list[Taken | Duplicate | Rejection] = take_many(lines)
+    return results
 
 
 def _chunks(
@@ -240,7 +283,7 @@ def _count(
     else:
         summary.accepted += 1
         summary.corrections += taken.is_correction
-        partners = book.disclosures_for("benefit-day", taken.event.data.model_dump(mode="json"))
+        partners = book.disclosures_for("benefit-day", JsonView(taken.event.data))
         for disclosure in partners or ():
             summary.recipients[disclosure.partner.value] += 1
         if not partners:

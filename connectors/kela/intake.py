@@ -116,24 +116,25 @@ class Intake:
                     "tapahtumatunnus was received before with different content",
                     line_number,
                 )
-        if row.korjattava is None:
-            event = to_event(row, self.secret)
-            self.ledger.stage(row, event.id)
-            return Taken(event)
-        return self._correction(row, row.korjattava)
-
-    def _correction(self, row: PaymentDayRow, corrects: str) -> Taken | Rejection:
-        corrected = self.ledger.corrected_record(corrects)
         person = person_ref_for(row.hetu, self.secret)
+        if row.korjattava is None:
+            event = to_event(row, self.secret, person_ref=person)
+            self.ledger.stage(row, event.id, person_ref=person)
+            return Taken(event)
+        return self._correction(row, row.korjattava, person)
+
+    def _correction(self, row: PaymentDayRow, corrects: str, person: str) -> Taken | Rejection:
+        corrected = self.ledger.corrected_record(corrects)
         attribution = attribute(row, person, corrected, self.data_start)
         if isinstance(attribution, Rejection):
             return attribution
-        event = to_event(row, self.secret, attribution)
+        event = to_event(row, self.secret, attribution, person)
         self.ledger.stage(
             row,
             event.id,
             municipality=attribution.municipality,
             belongs_to=corrects if corrected is None else corrected.belongs_to,
+            person_ref=person,
         )
         return Taken(event)
 

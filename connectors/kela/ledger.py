@@ -107,22 +107,21 @@ class Verdict(StrEnum):
 def fingerprint(row: PaymentDayRow, secret: bytes) -> str:
     """A keyed digest of everything the record says (its line number aside)."""
     content = "|".join(
-        str(value)
-        for value in (
+        (
             row.tapahtumatunnus,
             row.hetu,
             row.kotikunta,
             _FINGERPRINT_BENEFIT[row.etuus],
             row.jakso_alku.isoformat(),
             row.jakso_loppu.isoformat(),
-            row.maksupaivat,
-            row.maksettu,
-            row.kertyma,
+            str(row.maksupaivat),
+            str(row.maksettu),
+            str(row.kertyma),
             row.maksupvm.isoformat(),
             row.korjattava or "",
         )
     )
-    return hmac.new(secret, content.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, content.encode("utf-8"), hashlib.sha256).hex()
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,12 +289,14 @@ class BenefitLedger:
         *,
         municipality: str | None = None,
         belongs_to: str | None = None,
+        person_ref: str | None = None,
     ) -> None:
         """Remember ``row``; durable with the next ``commit``.
 
         ``municipality`` is the one that finances it (the corrected record's, for a
         correction) and ``belongs_to`` the record it counts against; by default the row's own
-        kotikunta and its own id.
+        kotikunta and its own id. ``person_ref`` is the row's person reference when the caller
+        has computed it already.
         """
         entry = LedgerEntry(
             record_id=row.tapahtumatunnus,
@@ -304,7 +305,7 @@ class BenefitLedger:
             paid_days=row.maksupaivat,
             amount_paid=row.maksettu,
             corrects=row.korjattava,
-            person_ref=person_ref_for(row.hetu, self._secret),
+            person_ref=person_ref_for(row.hetu, self._secret) if person_ref is None else person_ref,
             benefit=row.etuus.value,
             municipality=municipality or row.kotikunta,
             belongs_to=belongs_to or row.tapahtumatunnus,
