@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import functools
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -215,7 +216,7 @@ class JsonView(Mapping[str, Any]):
         self._model = model
 
     def __getitem__(self, key: str) -> Any:
-        if key not in type(self._model).model_fields:
+        if key not in _field_names(type(self._model)):
             raise KeyError(key)
         value = getattr(self._model, key)
         if value is None or type(value) in _JSON_AS_IS:
@@ -223,10 +224,16 @@ class JsonView(Mapping[str, Any]):
         return self._model.model_dump(mode="json", include={key})[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(type(self._model).model_fields)
+        return iter(_field_names(type(self._model)))
 
     def __len__(self) -> int:
-        return len(type(self._model).model_fields)
+        return len(_field_names(type(self._model)))
+
+
+@functools.cache
+def _field_names(model: type[BaseModel]) -> tuple[str, ...]:
+    # Once per model class: reading model_fields goes through a descriptor on every access.
+    return tuple(model.model_fields)
 
 
 def _take(

@@ -328,7 +328,7 @@ def _benefit(text: str) -> KelaBenefit:
             UNKNOWN_BENEFIT_CODE,
             f"etuus {_shown(text)} is not one of {', '.join(KelaBenefit)}",
         )
-    return KelaBenefit(text)
+    return KelaBenefit.__members__[text]  # each member is named as its value
 
 
 def _date(column: str, text: str) -> dt.date:
