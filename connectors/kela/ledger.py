@@ -105,20 +105,12 @@ class Verdict(StrEnum):
 
 def fingerprint(row: PaymentDayRow, secret: bytes) -> str:
     """A keyed digest of everything the record says (its line number aside)."""
-    content = "|".join(
-        (
-            row.tapahtumatunnus,
-            row.hetu,
-            row.kotikunta,
-            _FINGERPRINT_BENEFIT[row.etuus],
-            row.jakso_alku.isoformat(),
-            row.jakso_loppu.isoformat(),
-            str(row.maksupaivat),
-            str(row.maksettu),
-            str(row.kertyma),
-            row.maksupvm.isoformat(),
-            row.korjattava or "",
-        )
+    # Dates format as their isoformat, numbers and the Decimal as their str: the text the
+    # fingerprint has always been computed over.
+    content = (
+        f"{row.tapahtumatunnus}|{row.hetu}|{row.kotikunta}|{_FINGERPRINT_BENEFIT[row.etuus]}|"
+        f"{row.jakso_alku}|{row.jakso_loppu}|{row.maksupaivat}|{row.maksettu}|{row.kertyma}|"
+        f"{row.maksupvm}|{row.korjattava or ''}"
     )
     return hmac.digest(secret, content.encode("utf-8"), hashlib.sha256).hex()
 
@@ -171,6 +163,9 @@ class BenefitLedger:
         self._secret = secret
         # Staged entries by record id: a batch sees its own earlier lines.
         self._staged: dict[str, LedgerEntry] = {}
+        # The same entries by the record they belong to: a correction sums its chain's
+        # staged entries without walking the whole batch.
+        self._staged_by_root: dict[str, dict[str, LedgerEntry]] = {}
         # Committed entries looked up ahead for the batch in hand (None: not in the ledger).
         # Rows are only ever added, so an answer stays true until the next commit, which may
         # add the ids found missing; forgotten then, so memory stays bounded by one batch.
@@ -274,8 +269,8 @@ class BenefitLedger:
                 (root, root, root),
             )
         }
-        for staged in self._staged.values():
-            if staged.belongs_to == root and staged.record_id != root:
+        for staged in self._staged_by_root.get(root, {}).values():
+            if staged.record_id != root:
                 entries[staged.record_id] = (staged.paid_days, staged.amount_paid)
         return (
             sum(days for days, _ in entries.values()),
@@ -310,7 +305,11 @@ class BenefitLedger:
             municipality=municipality or row.kotikunta,
             belongs_to=belongs_to or row.tapahtumatunnus,
         )
-        self._staged[row.tapahtumatunnus] = entry
+        previous = self._staged.get(entry.record_id)
+        if previous is not None:
+            self._staged_by_root[previous.belongs_to].pop(entry.record_id, None)
+        self._staged[entry.record_id] = entry
+        self._staged_by_root.setdefault(entry.belongs_to, {})[entry.record_id] = entry
         self._store.stage(
             "INSERT INTO kela_records (record_id, event_id, fingerprint, paid_days, "
             "amount_paid, corrects, person_ref, benefit, municipality, belongs_to, received_at) "
@@ -334,12 +333,14 @@ class BenefitLedger:
         """Make every staged record durable: call only after they are published."""
         self._store.commit()
         self._staged.clear()
+        self._staged_by_root.clear()
         self._known.clear()
 
     def rollback(self) -> None:
         """Forget every staged record: publishing them failed."""
         self._store.rollback()
         self._staged.clear()
+        self._staged_by_root.clear()
         self._known.clear()
 
     def count(self) -> int:

@@ -137,3 +137,19 @@ def test_a_dry_run_batch_sees_the_real_ledger(tmp_path: Path) -> None:
     taken = results[2]
     assert isinstance(taken, Taken)
     assert taken.event.data.home_municipality == "398"  # the corrected record's
+
+
+def test_a_correction_staged_again_counts_only_against_its_latest_record(tmp_path: Path) -> None:
+    ledger = BenefitLedger.open(tmp_path, SECRET)
+    ledger.stage(_row(_line("K1", "", 5, CODE, "398")), "e1")
+    ledger.stage(_row(_line("K2", "", 5, CODE, "398")), "e2")
+    correction = _row(_line("K3", "K1", -2, CODE, "398"))
+    ledger.stage(correction, "e3", belongs_to="K1")
+    taken_from_k1 = ledger.corrected_record("K1")
+    assert taken_from_k1 is not None
+    assert taken_from_k1.taken_days == -2
+    ledger.stage(correction, "e3", belongs_to="K2")
+    for root, days in (("K1", 0), ("K2", -2)):
+        record = ledger.corrected_record(root)
+        assert record is not None
+        assert record.taken_days == days
