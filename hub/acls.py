@@ -5,8 +5,9 @@ generate``) before they are applied, and tested without a cluster. Each partner 
 
 - ``WRITE`` and ``DESCRIBE`` on the ``in.<partner>.*`` topics of the catalogue (it produces
   them: the topic name says who sends it),
-- ``READ`` and ``DESCRIBE`` on the ``out.*`` topics its contract lists (nothing else: a partner
-  never reads another partner's topic, the canonical topics or the dead letters),
+- ``READ`` and ``DESCRIBE`` on the ``out.*`` topics its contract lists, and an authority on its
+  ``out.<authority>.municipal-share`` statements (nothing else: a partner never reads another
+  partner's topic, the canonical topics or the dead letters),
 - ``READ`` on consumer groups prefixed ``<partner>.``, so its groups cannot collide with the
   hub's or another partner's.
 
@@ -185,6 +186,18 @@ def _received_topics(book: ContractBook) -> Mapping[str, tuple[str, ...]]:
     }
 
 
+def _with_statements(
+    received: Mapping[str, tuple[str, ...]], topics: Iterable[TopicSpec]
+) -> dict[str, tuple[str, ...]]:
+    # Statements carry no personal data and no contract: the authority named in the topic reads.
+    merged = dict(received)
+    for spec in topics:
+        if spec.kind is TopicKind.OUTBOUND and spec.family == "municipal-share":
+            partner = spec.name.split(".")[1]
+            merged[partner] = (*merged.get(partner, ()), spec.name)
+    return merged
+
+
 def acl_bindings(
     book: ContractBook,
     topics: Iterable[TopicSpec] = TOPICS,
@@ -197,7 +210,7 @@ def acl_bindings(
     principals = principals or Principals()
     topics = tuple(topics)
     produced = produced_topics(topics)
-    received = _received_topics(book)
+    received = _with_statements(_received_topics(book), topics)
     hub = sorted(set(_hub_bindings(principals.hub, topics)))
     partners: list[AclBinding] = []
     for partner in sorted(set(produced) | set(received)):

@@ -49,6 +49,8 @@ from hub.projection_schema import event_type_of, projected_schema
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.runtime import contract_book_for, renderers_for, routes_for
 from hub.settings import HubSettings
+from hub.share.publication import FAMILY as STATEMENT_FAMILY
+from hub.share.publication import STATEMENT_SCHEMA, statement_message
 from hub.topics import AUDIT_TOPIC, DEADLETTER_TOPIC, TOPICS, TopicKind, TopicSpec
 from schemas.catalogue import DOCUMENT_TYPES, EVENT_TYPES
 
@@ -100,6 +102,9 @@ def build_application(connectors: Sequence[Connector], data_dir: Path) -> HubApp
     book = contract_book_for(settings, connectors)
     for topic in dict.fromkeys(receipt.topic for _, receipt in _receipts(book)):
         broker.publisher(topic, title=topic)
+    for spec in TOPICS:
+        if spec.family == STATEMENT_FAMILY:
+            broker.publisher(spec.name, title=spec.name)
     for _, aggregate in _aggregates(book):
         document = DOCUMENT_TYPES[aggregate.document]
         broker.publisher(aggregate.topic, schema=document, title=aggregate.topic)
@@ -214,18 +219,28 @@ def _messages_of(
     if spec.kind is TopicKind.AUDIT:
         return [audit_record_message(), checkpoint_anchor_message()]
     if spec.kind is TopicKind.OUTBOUND:
-        return [
-            delivery_message(
-                partner, receipt, app.renderers[receipt.format], _payload(receipt, schemas)
-            )
-            for partner, receipt in _receipts(app.book)
-            if receipt.topic == spec.name
-        ] + [
-            aggregate_message(partner, aggregate, _model_schema(aggregate, schemas))
-            for partner, aggregate in _aggregates(app.book)
-            if aggregate.topic == spec.name
-        ]
+        return _outbound_messages(spec, app, schemas)
     return []
+
+
+def _outbound_messages(
+    spec: TopicSpec, app: HubApplication, schemas: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """A partner topic's messages: statements for the finance systems, else by contract."""
+    if spec.family == STATEMENT_FAMILY:
+        schemas["MunicipalShareStatement"] = STATEMENT_SCHEMA
+        return [statement_message(spec.name)]
+    return [
+        delivery_message(
+            partner, receipt, app.renderers[receipt.format], _payload(receipt, schemas)
+        )
+        for partner, receipt in _receipts(app.book)
+        if receipt.topic == spec.name
+    ] + [
+        aggregate_message(partner, aggregate, _model_schema(aggregate, schemas))
+        for partner, aggregate in _aggregates(app.book)
+        if aggregate.topic == spec.name
+    ]
 
 
 def _model_schema(aggregate: AggregateReceipt, schemas: Mapping[str, Any]) -> str:

@@ -17,6 +17,11 @@ from hub.contracts import AggregateReceipt, Receipt
 from hub.deadletter import (
     DLQ_CONNECTOR,
     DLQ_DETAIL,
+    DLQ_ENCODING,
+    DLQ_ORIGINAL_REASON,
+    DLQ_ORIGINAL_SHA256,
+    DLQ_ORIGINAL_SIZE,
+    DLQ_QUARANTINE,
     DLQ_REASON,
     SOURCE_FILE,
     SOURCE_LINE,
@@ -156,10 +161,16 @@ def dead_letter_message() -> dict[str, Any]:
     return {
         "name": "dead-letter",
         "title": "A message the hub could not parse, validate, translate or route",
-        "summary": "The original value, unchanged; the original key is not copied.",
+        "summary": "The original value, unchanged; the original key is not copied. A dead "
+        "letter larger than the broker takes is gzip-compressed, or (reason "
+        "too-large-quarantined) its bytes are kept in the hub's quarantine store and the value "
+        "is empty (docs/operations.md, Dead letters).",
         "headers": _headers(
             {
-                DLQ_REASON: _text("Short stable reason code, e.g. malformed-json."),
+                DLQ_REASON: _text(
+                    "Short stable reason code, e.g. malformed-json; too-large-quarantined and "
+                    "retries-exhausted come from the hub itself."
+                ),
                 DLQ_DETAIL: _text("For people; identity codes masked; at most 1000 characters."),
                 DLQ_CONNECTOR: _text("The connector that gave up on it."),
                 SOURCE_TOPIC: _text(source),
@@ -167,10 +178,20 @@ def dead_letter_message() -> dict[str, Any]:
                 SOURCE_OFFSET: _text(source),
                 SOURCE_FILE: _text(source),
                 SOURCE_LINE: _text(source),
+                DLQ_ENCODING: _text("gzip when the value is the gzip of the original bytes."),
+                DLQ_ORIGINAL_SIZE: _text("Compressed or quarantined: the original size in bytes."),
+                DLQ_ORIGINAL_SHA256: _text(
+                    "Compressed or quarantined: the SHA-256 of the original bytes (hex)."
+                ),
+                DLQ_QUARANTINE: _text("Quarantined: the reference of the quarantine entry."),
+                DLQ_ORIGINAL_REASON: _text("Quarantined: the reason it was first dead-lettered."),
             },
             [DLQ_REASON, DLQ_DETAIL, DLQ_CONNECTOR],
         ),
-        "payload": {"description": "The original message value, byte for byte."},
+        "payload": {
+            "description": "The original message value, byte for byte (gzip-compressed with "
+            "hub-dlq-encoding: gzip; empty when quarantined)."
+        },
     }
 
 

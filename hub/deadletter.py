@@ -11,28 +11,54 @@ original bytes) to ``hub.deadletter.v1`` with headers that say where it came fro
 
 The original Kafka key is not copied: a partner may have put anything there, identity codes
 included. Building a dead letter never raises.
+
+A dead letter larger than the broker takes (the original bytes are about Kafka's 1 MB limit)
+has smaller forms, tried in order (``smaller_forms``):
+
+- compressed: the value is the gzip of the original bytes (``hub-dlq-encoding: gzip``), the
+  reason unchanged;
+- quarantined: the original bytes are kept in the hub's quarantine store
+  (:mod:`hub.quarantine`), the value is empty, ``hub-dlq-quarantine`` names the entry, the
+  reason is ``too-large-quarantined`` and ``hub-dlq-original-reason`` keeps the first one.
+
+Both carry ``hub-dlq-original-size`` and ``hub-dlq-original-sha256`` of the original bytes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import re
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from hub.quarantine import QuarantineEntry, QuarantineStore, sha256_of
 from hub.redaction import mask_identity_codes
 
 __all__ = [
     "DLQ_CONNECTOR",
     "DLQ_DETAIL",
+    "DLQ_ENCODING",
+    "DLQ_ORIGINAL_REASON",
+    "DLQ_ORIGINAL_SHA256",
+    "DLQ_ORIGINAL_SIZE",
+    "DLQ_QUARANTINE",
     "DLQ_REASON",
+    "RETRIES_EXHAUSTED",
     "SOURCE_FILE",
     "SOURCE_LINE",
     "SOURCE_OFFSET",
     "SOURCE_PARTITION",
     "SOURCE_TOPIC",
+    "TOO_LARGE_QUARANTINED",
     "DeadLetter",
+    "DeadLetterForm",
     "FileSource",
     "KafkaSource",
+    "compressed_form",
+    "quarantined_form",
+    "smaller_forms",
 ]
 
 DLQ_REASON: Final = "hub-dlq-reason"
@@ -43,6 +69,16 @@ SOURCE_PARTITION: Final = "hub-source-partition"
 SOURCE_OFFSET: Final = "hub-source-offset"
 SOURCE_FILE: Final = "hub-source-file"
 SOURCE_LINE: Final = "hub-source-line"
+DLQ_ENCODING: Final = "hub-dlq-encoding"
+DLQ_ORIGINAL_SIZE: Final = "hub-dlq-original-size"
+DLQ_ORIGINAL_SHA256: Final = "hub-dlq-original-sha256"
+DLQ_QUARANTINE: Final = "hub-dlq-quarantine"
+DLQ_ORIGINAL_REASON: Final = "hub-dlq-original-reason"
+
+#: The original bytes are in the quarantine store: even compressed, the broker would not take them.
+TOO_LARGE_QUARANTINED: Final = "too-large-quarantined"
+#: Handling the message failed again and again (the detail names the last error's class).
+RETRIES_EXHAUSTED: Final = "retries-exhausted"
 
 _MAX_DETAIL: Final = 1000
 _REASON_SHAPE: Final = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -91,10 +127,7 @@ class DeadLetter:
     def shown_detail(self) -> str:
         """The detail as it may be shown anywhere (header, audit): identity codes masked,
         at most 1000 characters."""
-        detail = mask_identity_codes(self.detail)
-        if len(detail) > _MAX_DETAIL:
-            detail = detail[: _MAX_DETAIL - 1] + "…"
-        return detail
+        return _bounded(mask_identity_codes(self.detail))
 
     def headers(self) -> dict[str, str]:
         """The dead-letter headers; the detail is masked and bounded, the reason normalised."""
@@ -105,3 +138,67 @@ class DeadLetter:
             DLQ_CONNECTOR: self.connector,
             **self.source.headers(),
         }
+
+
+def _bounded(detail: str) -> str:
+    return detail if len(detail) <= _MAX_DETAIL else detail[: _MAX_DETAIL - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterForm:
+    """A dead letter as it goes out: its value and headers."""
+
+    value: bytes
+    headers: Mapping[str, str]
+
+    @property
+    def summary(self) -> str:
+        """``reason: detail``, as the audit record of the dead letter carries it."""
+        return f"{self.headers.get(DLQ_REASON, '')}: {self.headers.get(DLQ_DETAIL, '')}"
+
+
+def _original(value: bytes) -> dict[str, str]:
+    return {DLQ_ORIGINAL_SIZE: str(len(value)), DLQ_ORIGINAL_SHA256: sha256_of(value)}
+
+
+def compressed_form(value: bytes, headers: Mapping[str, str]) -> DeadLetterForm:
+    """The dead letter with its value gzip-compressed (``hub-dlq-encoding: gzip``)."""
+    # mtime=0: the same bytes always compress to the same dead letter.
+    packed = gzip.compress(value, compresslevel=9, mtime=0)
+    return DeadLetterForm(packed, {**headers, DLQ_ENCODING: "gzip", **_original(value)})
+
+
+def quarantined_form(headers: Mapping[str, str], entry: QuarantineEntry) -> DeadLetterForm:
+    """The dead letter of bytes kept in quarantine: an empty value, the entry's reference,
+    size and SHA-256, reason ``too-large-quarantined`` (the first one kept beside it)."""
+    reason = headers.get(DLQ_REASON, "")
+    detail = (
+        f"{entry.size} bytes, too large for a dead letter even compressed, kept in the hub's "
+        f"quarantine store as {entry.sha256}; {reason}: {headers.get(DLQ_DETAIL, '')}"
+    )
+    return DeadLetterForm(
+        b"",
+        {
+            **headers,
+            DLQ_REASON: TOO_LARGE_QUARANTINED,
+            DLQ_DETAIL: _bounded(mask_identity_codes(detail)),
+            DLQ_ORIGINAL_REASON: reason,
+            DLQ_QUARANTINE: entry.sha256,
+            DLQ_ORIGINAL_SIZE: str(entry.size),
+            DLQ_ORIGINAL_SHA256: entry.sha256,
+        },
+    )
+
+
+async def smaller_forms(
+    value: bytes, headers: Mapping[str, str], store: QuarantineStore
+) -> AsyncIterator[DeadLetterForm]:
+    """The smaller forms of a dead letter the broker refused as it is, to try in order:
+    compressed (when that is smaller), then quarantined. The quarantine entry is written,
+    durably, only when the quarantined form is asked for: before its dead letter is sent."""
+    compressed = await asyncio.to_thread(compressed_form, value, headers)
+    if len(compressed.value) < len(value):
+        yield compressed
+    # Writing and flushing a megabyte to disk: off the event loop, heartbeats go on.
+    entry = await asyncio.to_thread(store.keep, value)
+    yield quarantined_form(headers, entry)

@@ -7,7 +7,9 @@ the second takes every line through the connector's intake and publishes in batc
 ledger is committed only after a batch is acknowledged by Kafka, so re-running a file after a
 failure publishes exactly what is missing: the rest is recognised as duplicates.
 
-Rejected lines are published to the dead-letter topic with the file name and line number.
+Rejected lines are published to the dead-letter topic with the file name and line number; a
+line too large for a dead letter goes compressed, or its bytes into the quarantine store, as on
+the streaming path.
 With an audit recorder, every line is audited as consumed (chain ``file/kela``, the line number
 as its offset) with what it became, before the batch's ledger entries are committed.
 """
@@ -19,12 +21,12 @@ import codecs
 import functools
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from pydantic import BaseModel
 
 from connectors.kela.inbound import check_header
@@ -35,9 +37,10 @@ from hub.audit.records import AuditDraft, EventFacts
 from hub.broker.bootstrap import start_producer
 from hub.broker.connection import KafkaConnection
 from hub.contracts import ContractBook
-from hub.deadletter import DeadLetter, FileSource
+from hub.deadletter import DeadLetter, FileSource, smaller_forms
 from hub.errors import BrokerUnavailableError, HubError
 from hub.pipeline import Outgoing
+from hub.quarantine import QuarantineStore
 from hub.topics import DEADLETTER_TOPIC
 from schemas.rejection import Rejection
 
@@ -306,20 +309,46 @@ def _headers(message: Outgoing) -> list[tuple[str, bytes]]:
     return headers
 
 
-def producer_publisher(producer: AIOKafkaProducer, bootstrap: str) -> Publish:
-    """Publish a batch with ``producer`` and wait until Kafka acknowledged all of it."""
+async def _send_smaller(
+    producer: AIOKafkaProducer, message: Outgoing, quarantine: QuarantineStore
+) -> tuple[Outgoing, asyncio.Future[Any]]:
+    """A dead letter the producer refused as too large, sent in a smaller form: compressed,
+    else quarantined (``hub.deadletter.smaller_forms``); the form sent and its future."""
+    async for form in smaller_forms(message.value, message.headers, quarantine):
+        smaller = replace(
+            message, value=form.value, headers=form.headers, facts=EventFacts(detail=form.summary)
+        )
+        try:
+            sent = await producer.send(
+                smaller.topic, smaller.value, key=smaller.key, headers=_headers(smaller)
+            )
+        except MessageSizeTooLargeError:
+            continue
+        return smaller, sent
+    raise MessageSizeTooLargeError  # pragma: no cover - the quarantined form is a few hundred bytes
+
+
+def producer_publisher(
+    producer: AIOKafkaProducer, bootstrap: str, quarantine: QuarantineStore | None = None
+) -> Publish:
+    """Publish a batch with ``producer`` and wait until Kafka acknowledged all of it.
+
+    A dead letter larger than the producer may send (a line of about a megabyte) goes out in
+    a smaller form when ``quarantine`` is given, and replaces its message in the batch so that
+    the audit records what was sent.
+    """
 
     async def publish(batch: list[Outgoing]) -> list[tuple[int, int]]:
         try:
-            futures = [
-                await producer.send(
-                    m.topic,
-                    m.value,
-                    key=m.key,
-                    headers=_headers(m),
-                )
-                for m in batch
-            ]
+            futures = []
+            for index, m in enumerate(batch):
+                try:
+                    sent = await producer.send(m.topic, m.value, key=m.key, headers=_headers(m))
+                except MessageSizeTooLargeError:
+                    if quarantine is None or m.topic != DEADLETTER_TOPIC:
+                        raise
+                    batch[index], sent = await _send_smaller(producer, m, quarantine)
+                futures.append(sent)
             landed = await asyncio.gather(*futures)
         except KafkaError as exc:
             raise BrokerUnavailableError(bootstrap, type(exc).__name__) from None

@@ -8,7 +8,8 @@
 - ``/healthz``: 200 while the process and its event loop answer, 503 naming the routes that
   supervision is restarting because they stalled (``hub.supervision``);
 - ``/readyz``: 200 once every route is subscribed and the broker is connected, 503 before,
-  while stopping, and while the broker does not answer.
+  while stopping, while the broker does not answer, and while a route fails on one message
+  again and again (``hub.route_failures``; the answer names the routes).
 
 Labels are route names, topics, reasons and chain names: never keys, payloads or identity
 codes.
@@ -84,8 +85,22 @@ class HubMetrics:
             ["route"],
             registry=self.registry,
         )
+        self.failing = Gauge(
+            "hub_route_failing",
+            "1 while a route fails on one message again and again",
+            ["route"],
+            registry=self.registry,
+        )
+        self.failed_attempts = Counter(
+            "hub_route_failed_attempts",
+            "Attempts at a message that failed (the message comes again)",
+            ["route", "error"],
+            registry=self.registry,
+        )
         #: Routes stalled right now (``/healthz`` names them).
         self.stalled_routes: set[str] = set()
+        #: Routes failing on a message right now (``/readyz`` names them).
+        self.failing_routes: set[str] = set()
 
     def observe(
         self,
@@ -123,8 +138,13 @@ async def _respond(metrics: HubMetrics, ready: asyncio.Event, writer: asyncio.St
             stalled) else ("200 OK", b"ok\n")  # fmt: skip
         kind = "text/plain"
     elif path == "/readyz":
-        status, body = ("200 OK", b"ready\n") if ready.is_set() else (
-            "503 Service Unavailable", b"not ready\n")  # fmt: skip
+        failing = ", ".join(sorted(metrics.failing_routes))
+        if not ready.is_set():
+            status, body = "503 Service Unavailable", b"not ready\n"
+        elif failing:
+            status, body = "503 Service Unavailable", f"not ready: failing: {failing}\n".encode()
+        else:
+            status, body = "200 OK", b"ready\n"
         kind = "text/plain"
     else:
         status, body, kind = "404 Not Found", b"not found\n", "text/plain"

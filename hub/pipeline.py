@@ -17,7 +17,12 @@ a FastStream ``KafkaBroker``:
   partner output is exactly once even when the hub is killed between publishing and settling;
 - with an audit recorder, the consumed message and everything it caused are recorded durably
   after publishing and before settling and acknowledging: a crash can repeat work, never leave
-  an output unaudited.
+  an output unaudited;
+- a dead letter the broker refuses as too large goes out in a smaller form (compressed, else
+  its bytes quarantined: ``hub.deadletter.smaller_forms``); "message dead-lettered" is logged
+  once the broker has acknowledged it;
+- with ``RouteFailures``, a message that fails again and again is reported and, after a
+  bound, dead-lettered as ``retries-exhausted`` (``hub.route_failures``).
 
 Never logs message contents; identity codes cannot reach a log line from here.
 """
@@ -28,10 +33,10 @@ import asyncio
 import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Protocol, cast
 
-from aiokafka.errors import KafkaError, KafkaTimeoutError
+from aiokafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -46,11 +51,23 @@ from tenacity import (
 
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, chain_of, drafts_for
 from hub.audit.records import EventFacts
-from hub.deadletter import DeadLetter, KafkaSource
+from hub.deadletter import (
+    DLQ_CONNECTOR,
+    DLQ_QUARANTINE,
+    DLQ_REASON,
+    SOURCE_OFFSET,
+    SOURCE_PARTITION,
+    SOURCE_TOPIC,
+    DeadLetter,
+    KafkaSource,
+    smaller_forms,
+)
 from hub.landings import Landing, Landings
 from hub.logs import get_logger
 from hub.metrics import HubMetrics
+from hub.quarantine import QuarantineStore
 from hub.redaction import mask_identity_codes
+from hub.route_failures import RouteFailures
 from hub.topics import DEADLETTER_TOPIC
 from schemas.rejection import Rejection
 
@@ -147,14 +164,6 @@ def dead_letter_for(
         source=KafkaSource(record.topic, record.partition, record.offset),
         connector=route.connector,
     )
-    log.warning(
-        "message dead-lettered",
-        connector=route.connector,
-        reason=letter.reason,
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-    )
     # The audit record reaches hub.audit.v1: the same masked detail as the header.
     facts = EventFacts(detail=f"{letter.reason}: {letter.shown_detail}")
     return Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers(), facts=facts)
@@ -182,10 +191,11 @@ async def handle_record(
     recorder: AuditRecorder | None = None,
     metrics: HubMetrics | None = None,
     landings: Landings | None = None,
+    quarantine: QuarantineStore | None = None,
 ) -> None:
     """Translate one record, publish everything it yields (outputs or a dead letter), audit
     it, then settle."""
-    await handle_batch(broker, route, (record,), recorder, metrics, landings)
+    await handle_batch(broker, route, (record,), recorder, metrics, landings, quarantine)
 
 
 async def handle_batch(
@@ -195,9 +205,11 @@ async def handle_batch(
     recorder: AuditRecorder | None = None,
     metrics: HubMetrics | None = None,
     landings: Landings | None = None,
+    quarantine: QuarantineStore | None = None,
 ) -> None:
     """Translate records in order, publish everything they yield, audit them all in one
-    transaction, then settle them in order.
+    transaction, then settle them in order. With ``quarantine``, a dead letter too large for
+    the broker goes out in a smaller form.
 
     One fetch at a time: the per-message costs (a durable commit of the audit and of each
     ledger, a thread hand-off, a wait for Kafka's acknowledgement, an offset commit) are paid
@@ -210,7 +222,7 @@ async def handle_batch(
     produced: list[list[Produced]] = [[] for _ in outcomes]
     try:
         floors = await _note_intents(outcomes, landings)
-        await _publish_all(broker, outcomes, produced, landings, floors)
+        await _publish_all(broker, outcomes, produced, landings, floors, quarantine)
     except BaseException:
         for accepted in outcomes:
             accepted.abandon()
@@ -279,6 +291,7 @@ async def _publish_all(
     produced: list[list[Produced]],
     landings: Landings | None,
     floors: Mapping[str, Mapping[int, int]] | None,
+    quarantine: QuarantineStore | None = None,
 ) -> None:
     """Publish every output of the batch, concurrently but in order per topic and key (so
     per partition, and a correction never overtakes its record); fill ``produced``."""
@@ -293,9 +306,15 @@ async def _publish_all(
             look_above = message.landed_after
             if look_above is None and floors is not None and message.topic in floors:
                 look_above = floors[message.topic]
-            landed = await _publish_once(broker, message, landings, look_above)
+            sent = message
+            if message.topic == DEADLETTER_TOPIC:
+                sent, landed = await _publish_dead_letter(
+                    broker, message, landings, look_above, quarantine
+                )
+            else:
+                landed = await _publish_once(broker, message, landings, look_above)
             produced[index][position] = Produced(
-                message.topic, message.value, landed.partition, landed.offset, message.facts
+                sent.topic, sent.value, landed.partition, landed.offset, sent.facts
             )
 
     if len(lanes) == 1:
@@ -309,6 +328,48 @@ async def _publish_all(
     except BaseExceptionGroup as failed:
         # The first failure, as a single publish would raise it (the rest were cancelled).
         raise failed.exceptions[0] from None
+
+
+async def _publish_dead_letter(
+    broker: KafkaBroker,
+    message: Outgoing,
+    landings: Landings | None,
+    look_above: Mapping[int, int] | None,
+    quarantine: QuarantineStore | None,
+) -> tuple[Outgoing, Landing]:
+    """Publish a dead letter, in a smaller form if the broker refuses it as too large; log it
+    once acknowledged. What was published, and where."""
+    try:
+        landed = await _publish_once(broker, message, landings, look_above)
+    except MessageSizeTooLargeError:
+        if quarantine is None:
+            raise
+        async for form in smaller_forms(message.value, message.headers, quarantine):
+            smaller = replace(
+                message,
+                value=form.value,
+                headers=form.headers,
+                facts=EventFacts(detail=form.summary),
+            )
+            try:
+                landed = await _publish_once(broker, smaller, landings, look_above)
+            except MessageSizeTooLargeError:
+                continue
+            message = smaller
+            break
+        else:  # pragma: no cover - the quarantined form is a few hundred bytes
+            raise
+    headers = message.headers
+    log.warning(
+        "message dead-lettered",
+        connector=headers.get(DLQ_CONNECTOR),
+        reason=headers.get(DLQ_REASON),
+        topic=headers.get(SOURCE_TOPIC),
+        partition=headers.get(SOURCE_PARTITION),
+        offset=headers.get(SOURCE_OFFSET),
+        **({"quarantined": headers[DLQ_QUARANTINE]} if DLQ_QUARANTINE in headers else {}),
+    )
+    return message, landed
 
 
 def _transient(exc: BaseException) -> bool:
@@ -437,11 +498,24 @@ def wire_route(
     landings: Landings | None = None,
     progress: Progress | None = None,
     max_batch: int = 1,
+    *,
+    quarantine: QuarantineStore | None = None,
+    failures: RouteFailures | None = None,
+    fetch: Mapping[str, int] | None = None,
 ) -> Subscription:
     """Subscribe ``route`` on ``broker``: commit only after its outputs are published (and
     audited, with a ``recorder``); with ``landings``, partner output is exactly once. With
     ``max_batch`` above 1, up to that many records of one fetch are handled (and committed)
-    together."""
+    together. ``quarantine`` takes dead letters too large for the broker; ``failures``
+    reports and bounds a message failing again and again; ``fetch`` bounds the consumer's
+    fetches (``fetch_max_bytes``, ``max_partition_fetch_bytes``)."""
+
+    async def handle(records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        await handle_batch(broker, route, records, recorder, metrics, landings, quarantine)
+
+    async def give_up(record: ConsumerRecord[bytes, bytes], rejection: Rejection) -> None:
+        gone = replace(route, translate=lambda _: rejection)
+        await handle_batch(broker, gone, (record,), recorder, metrics, landings, quarantine)
 
     async def consume(message: KafkaMessage) -> None:
         raw = message.raw_message
@@ -449,16 +523,20 @@ def wire_route(
         if progress is not None:
             progress.begin()
         try:
-            await handle_batch(broker, route, records, recorder, metrics, landings)
+            if failures is None:
+                await handle(records)
+            else:
+                await failures.run(records, handle, give_up)
         finally:
             if progress is not None:
                 progress.end()
 
-    batch: dict[str, Any] = (
+    options: dict[str, Any] = (
         {"batch": True, "max_records": max_batch, "batch_timeout_ms": _BATCH_WAIT_MS}
         if max_batch > 1
         else {}
     )
+    options.update(fetch or {})
     subscriber = broker.subscriber(
         *route.topics,
         group_id=route.consumer_group,
@@ -467,7 +545,7 @@ def wire_route(
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=max(100, session_timeout_ms // 3),
         title=f"{route.connector}:{','.join(route.topics)}",
-        **batch,
+        **options,
     )
     subscriber(consume)
     # Options passed as a mapping hide FastStream's overloads (batch or not) from mypy.

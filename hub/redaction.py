@@ -14,7 +14,9 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any, Final
 
 __all__ = [
+    "CODE_SHAPE",
     "MASK",
+    "OWN_IDENTIFIER",
     "identity_codes_in",
     "mask_identity_codes",
     "redact_identity_codes",
@@ -28,13 +30,13 @@ MASK: Final = "[hetu]"
 
 _HEX: Final = "[0-9a-fA-F]"
 #: Event ids, digests and pseudonyms: whole tokens, so a code glued to letters is not one.
-_OWN_IDENTIFIER: Final = (
+OWN_IDENTIFIER: Final = (
     rf"(?<![0-9A-Za-z]){_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
     rf"(?![0-9A-Za-z])|(?<![0-9A-Za-z]){_HEX}{{16,}}(?![0-9A-Za-z]|[-+]\d)"
 )
 #: Date, century sign, individual number, check character; any case, not inside more digits.
-_CODE_SHAPE: Final = r"(?<!\d)\d{6}[-+A-FU-Ya-fu-y]\d{3}[0-9A-Ya-y](?!\d)"
-_MASKABLE: Final = re.compile(rf"(?P<own>{_OWN_IDENTIFIER})|(?P<code>{_CODE_SHAPE})")
+CODE_SHAPE: Final = r"(?<!\d)\d{6}[-+A-FU-Ya-fu-y]\d{3}[0-9A-Ya-y](?!\d)"
+_MASKABLE: Final = re.compile(rf"(?P<own>{OWN_IDENTIFIER})|(?P<code>{CODE_SHAPE})")
 
 
 def _mask(match: re.Match[str]) -> str:

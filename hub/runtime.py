@@ -41,16 +41,28 @@ from hub.logs import get_logger
 from hub.metrics import HubMetrics, serve_http, watch_lag
 from hub.pipeline import Progress, Route, wire_route
 from hub.provisioning import provision_topics, wait_for_group_coordinators
+from hub.quarantine import QuarantineStore
 from hub.referral_tracking import referral_tracking_route
 from hub.referrals import ReferralRegister
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
+from hub.route_failures import RouteFailures
 from hub.settings import HubSettings, pseudonym_secret
+from hub.share.ledger import open_share_ledger
+from hub.share.route import share_ledger_route
+from hub.share.rules import BASIC_AMOUNT_FILE, STEP_TABLE_FILE, load_rules
 from hub.statistics.route import statistics_route
 from hub.statistics.store import open_store as open_statistics_store
 from hub.supervision import Supervised, supervise
 from hub.topics import TOPICS, TopicKind
 
-__all__ = ["HubStatus", "contract_book_for", "renderers_for", "routes_for", "serve"]
+__all__ = [
+    "HubStatus",
+    "contract_book_for",
+    "fetch_limits",
+    "renderers_for",
+    "routes_for",
+    "serve",
+]
 
 log = get_logger(__name__)
 _WATCH_INTERVAL_S = 0.5
@@ -85,6 +97,15 @@ def renderers_for(
     return renderers
 
 
+def fetch_limits(settings: HubSettings) -> dict[str, int]:
+    """What one fetch of a route's consumer may bring, in all and per partition: large
+    messages cannot take the hub's memory further than that (and one record batch)."""
+    return {
+        "fetch_max_bytes": settings.kafka_fetch_max_bytes,
+        "max_partition_fetch_bytes": settings.kafka_max_partition_fetch_bytes,
+    }
+
+
 def contract_book_for(settings: HubSettings, connectors: Sequence[Connector]) -> ContractBook:
     """The validated contracts (``ConfigurationError`` naming file and field otherwise)."""
     return load_contract_book(
@@ -105,6 +126,14 @@ def routes_for(
     return [
         *routes,
         referral_tracking_route(ReferralRegister.open(data_dir)),
+        share_ledger_route(
+            open_share_ledger(data_dir, _secret(settings.share_dsn)),
+            load_rules(
+                settings.share_step_table_file or STEP_TABLE_FILE,
+                settings.share_basic_amount_file or BASIC_AMOUNT_FILE,
+            ),
+            settings.share_alert_days,
+        ),
         statistics_route(open_statistics_store(data_dir, _secret(settings.statistics_dsn))),
         # A connection of their own: distribution reads only what the tracking route committed.
         *distribution_routes(
@@ -247,6 +276,8 @@ async def serve(
         landings = Landings(connection.client_kwargs())
         await landings.learn_ends(spec.name for spec in TOPICS if spec.kind is TopicKind.OUTBOUND)
         supervised = []
+        quarantine = QuarantineStore.in_data_dir(settings.data_dir)
+        fetch = fetch_limits(settings)
         for route in routes:
             progress = Progress()
             subscription = wire_route(
@@ -258,6 +289,9 @@ async def serve(
                 landings,
                 progress,
                 max_batch=settings.route_batch,
+                quarantine=quarantine,
+                failures=RouteFailures(route.connector, settings.route_max_attempts, metrics),
+                fetch=fetch,
             )
             supervised.append(Supervised(route.connector, subscription, progress))
         running.push_async_callback(kafka.stop)

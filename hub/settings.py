@@ -89,6 +89,20 @@ class HubSettings(BaseSettings):
         description="Consumer-group session timeout (the broker's group.min.session.timeout.ms "
         "and group.max.session.timeout.ms bound it; the local broker allows 1000 and up).",
     )
+    kafka_fetch_max_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        le=256 * 1024 * 1024,
+        description="Most bytes one fetch of a route's consumer asks for, over all its "
+        "partitions (Kafka still returns a larger single record batch, so nothing gets stuck): "
+        "bounds the memory large messages can take.",
+    )
+    kafka_max_partition_fetch_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Most bytes one fetch asks for from one partition (as above).",
+    )
     kafka_jars_dir: Path | None = Field(
         default=None,
         description="Where the local broker's Kafka jars are (make kafka puts them there). "
@@ -112,6 +126,16 @@ class HubSettings(BaseSettings):
         le=3600,
         description="A route on one message for longer than this is stalled: supervision "
         "restarts it (docs/operations.md, Supervision).",
+    )
+
+    route_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Failed attempts at one message after which a route gives it up: it is "
+        "dead-lettered as retries-exhausted and the partition moves on (docs/operations.md, "
+        "A route fails on one message). Failures of Kafka, the audit store or the disk do not "
+        "count.",
     )
 
     data_dir: Path = Field(
@@ -163,6 +187,24 @@ class HubSettings(BaseSettings):
         "correction of a record the hub never received is accepted, attributed by its own "
         "kotikunta and marked, when its period ends before this day; otherwise, and while "
         "unset, it is dead-lettered (unknown-corrected-record).",
+    )
+
+    share_dsn: SecretStr | None = Field(
+        default=None,
+        description="Share ledger DSN (postgresql://user@host/db). Unset: SQLite in data_dir.",
+    )
+    share_step_table_file: Path | None = Field(
+        default=None,
+        description="Step table of the municipal share (TOML). Unset: the packaged table.",
+    )
+    share_basic_amount_file: Path | None = Field(
+        default=None,
+        description="Basic daily amount by year (TOML). Unset: the packaged table.",
+    )
+    share_alert_days: list[int] = Field(
+        default=[80],
+        description="Days of a person's benefit counter that raise a benefit-threshold alert to "
+        "the authority (JSON list), besides every step boundary of the share.",
     )
 
     contracts_dir: Path | None = Field(

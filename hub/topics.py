@@ -89,6 +89,16 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
         "statistics",
         "monthly statistics to keha: aggregated figures per area and month, no persons",
     ),
+    *_flow("benefit-threshold", (), ("lahti", "ph")),
+    *(
+        TopicSpec(
+            f"out.{p}.municipal-share",
+            TopicKind.OUTBOUND,
+            "municipal-share",
+            f"monthly municipal-share statements to {p} (no personal data)",
+        )
+        for p in ("lahti", "ph")
+    ),
     TopicSpec(DEADLETTER_TOPIC, TopicKind.DEADLETTER, None, "messages that could not be handled"),
     TopicSpec(AUDIT_TOPIC, TopicKind.AUDIT, None, "the audit stream"),
 )

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from schemas.envelope import (
     BenefitDayEvent,
+    BenefitThresholdEvent,
     ClientStatusEvent,
     CloudEvent,
     ReferralStatusEvent,
@@ -40,7 +41,13 @@ SCHEMA_DIR: Final = Path(__file__).parent / "json"
 #: Canonical type → its envelope model. The major version is part of the type.
 EVENT_TYPES: Final[dict[str, type[CloudEvent[Any]]]] = {
     model.model_fields["type"].default: model
-    for model in (ClientStatusEvent, BenefitDayEvent, ServiceReferralEvent, ReferralStatusEvent)
+    for model in (
+        ClientStatusEvent,
+        BenefitDayEvent,
+        ServiceReferralEvent,
+        ReferralStatusEvent,
+        BenefitThresholdEvent,
+    )
 }
 
 #: Documents the hub publishes to partners that are about no person (aggregates): not

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, Field
 
 from schemas._base import CanonicalModel
 from schemas.benefit_day import BENEFIT_DAY_V1, BenefitDay
+from schemas.benefit_threshold import BENEFIT_THRESHOLD_V1, BenefitThreshold
 from schemas.client_status import CLIENT_STATUS_V1, ClientStatus
 from schemas.person_ref import PersonRef
 from schemas.referral_status import REFERRAL_STATUS_V1, ReferralStatus
@@ -21,6 +22,7 @@ from schemas.service_referral import SERVICE_REFERRAL_V1, ServiceReferral
 __all__ = [
     "CLOUDEVENTS_CONTENT_TYPE",
     "BenefitDayEvent",
+    "BenefitThresholdEvent",
     "ClientStatusEvent",
     "CloudEvent",
     "ReferralStatusEvent",
@@ -71,6 +73,12 @@ class BenefitDayEvent(CloudEvent[BenefitDay]):
     """Canonical benefit-day event (hub.benefit-day.v1)."""
 
     type: Literal["fi.paijathame.hub.benefit-day.v1"] = BENEFIT_DAY_V1
+
+
+class BenefitThresholdEvent(CloudEvent[BenefitThreshold]):
+    """Canonical benefit-threshold event (hub.benefit-threshold.v1)."""
+
+    type: Literal["fi.paijathame.hub.benefit-threshold.v1"] = BENEFIT_THRESHOLD_V1
 
 
 class ServiceReferralEvent(CloudEvent[ServiceReferral]):

@@ -22,6 +22,7 @@ from hub.audit.store import AuditStore, RecordQuery
 
 __all__ = [
     "COLUMNS",
+    "CONSOLE_TOPIC",
     "Disclosure",
     "disclosures_of",
     "render_csv",
@@ -55,7 +56,40 @@ class Disclosure:
     note: str
 
 
+#: How a disclosure in the console reads in the columns made for messages to partners.
+CONSOLE_TOPIC: Final = "console"
+_LOOK_UP: Final = "look-up by person"
+
+
+def _console_disclosure(record: AuditRecord) -> Disclosure:
+    """What an auditor saw in the console: a person's disclosure list, or a dead letter's
+    original bytes, and the reason the auditor gave."""
+    try:
+        said = orjson.loads(record.detail or "{}")
+    except orjson.JSONDecodeError:
+        said = {}
+    said = said if isinstance(said, dict) else {}
+    what = str(said.get("what", ""))
+    if what == _LOOK_UP:
+        event, kind, fields = "-", "look-up by person", ("disclosure list (no identity code)",)
+    else:
+        event, kind, fields = what, "dead letter's original bytes", ("original bytes",)
+    reason = str(said.get("reason", ""))
+    return Disclosure(
+        when=record.recorded_at,
+        partner=record.partner or "",
+        topic=CONSOLE_TOPIC,
+        event_id=event,
+        event_type=kind,
+        fields=fields,
+        legal_basis=record.legal_basis or "",
+        note=f"auditor's reason: {reason}" if reason else "no reason recorded",
+    )
+
+
 def _disclosure(record: AuditRecord) -> Disclosure:
+    if record.direction == Direction.DISCLOSED:
+        return _console_disclosure(record)
     notes = []
     if record.redelivered:
         notes.append("sent again after a redelivery")
@@ -127,7 +161,8 @@ def render_text(disclosures: Iterable[Disclosure], width: int = 80) -> str:
     """
     blocks = []
     for d in disclosures:
-        lines = [f"{d.when}  to {d.partner} on {d.topic}"]
+        where = "in the web console" if d.topic == CONSOLE_TOPIC else f"on {d.topic}"
+        lines = [f"{d.when}  to {d.partner} {where}"]
         lines += _labelled("event", d.event_id, width)
         lines += _labelled("type", d.event_type, width)
         lines += _labelled("fields", ", ".join(d.fields), width)

@@ -21,6 +21,7 @@ from hub.cli.docs_cmd import docs_app
 from hub.cli.ingest import ingest_app
 from hub.cli.referrals_cmd import referrals_app
 from hub.cli.schemas_cmd import schemas_app
+from hub.cli.share_cmd import share_app
 from hub.cli.stats_cmd import stats_app
 from hub.cli.tail_send import send, tail
 from hub.cli.topics import topics_app
@@ -49,6 +50,7 @@ app.add_typer(referrals_app, name="referrals")
 app.add_typer(acls_app, name="acls")
 app.add_typer(audit_app, name="audit")
 app.add_typer(docs_app, name="docs")
+app.add_typer(share_app, name="share")
 app.add_typer(stats_app, name="stats")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(console_app, name="console")

@@ -339,7 +339,9 @@ def recompute_command(since: FromOption = None, until: ToOption = None) -> None:
     settings = start_command()
     secret = pseudonym_secret(settings)
     with tempfile.TemporaryDirectory(prefix="hub-recompute-") as scratch, _store(settings) as store:
-        scratch_settings = settings.model_copy(update={"data_dir": Path(scratch)})
+        scratch_settings = settings.model_copy(
+            update={"data_dir": Path(scratch), "share_dsn": None}
+        )
         routes = routes_for(scratch_settings, CONNECTORS, secret)
         report = recompute(store, routes, _moment(since, "--from"), _moment(until, "--to"))
     for difference in report.differences:

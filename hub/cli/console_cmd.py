@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import signal
+import sys
 from typing import Annotated
 
 import typer
@@ -47,28 +48,42 @@ def console(ctx: typer.Context) -> None:
     out.print("console stopped")
 
 
+def _role(text: str) -> Role:
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        roles = " or ".join(role.value for role in Role)
+        raise ConfigurationError(f"--role: {text!r} is not a console role ({roles})") from None
+
+
 @users_app.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="The sign-in name.")],
-    role: Annotated[Role, typer.Option("--role", help="operator or auditor.")],
+    # A plain string: the hub's own one-line refusal instead of the parser's wording.
+    role: Annotated[str, typer.Option("--role", help="operator or auditor.")],
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin (scripts).")
     ] = False,
 ) -> None:
     """Create a local account, or set its role and password anew."""
+    chosen = _role(role)
     settings = start_command()
     if password_stdin:
         password = typer.get_text_stream("stdin").readline().rstrip("\r\n")
+    elif not sys.stdin.isatty():
+        raise ConfigurationError(
+            "no terminal to ask for the password: pipe it in with --password-stdin"
+        )
     else:
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             raise ConfigurationError("the passwords differ")
     store = UserStore.open(settings.data_dir)
     try:
-        store.add(name, role, password)
+        store.add(name, chosen, password)
     finally:
         store.close()
-    out.print(f"user {name.strip()} ({role.value}) saved", markup=False)
+    out.print(f"user {name.strip()} ({chosen.value}) saved", markup=False)
 
 
 @users_app.command("list")

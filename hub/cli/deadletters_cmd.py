@@ -12,7 +12,7 @@ import getpass
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 from rich.table import Table
@@ -25,6 +25,7 @@ from hub.console.deadletters import (
     DeadLetterId,
     QuarantinedLetter,
     State,
+    check_resubmit_target,
     close,
     dispositions,
     matching,
@@ -43,13 +44,32 @@ deadletters_app = typer.Typer(
     no_args_is_help=True,
 )
 
-IdArgument = Annotated[str, typer.Argument(help="The dead letter, PARTITION:OFFSET (see list).")]
+IdArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="PARTITION:OFFSET", help="The dead letter, PARTITION:OFFSET (see list)."
+    ),
+]
+# Optional to typer so that a missing reason is the hub's one line, not a usage box.
 ReasonOption = Annotated[
-    str, typer.Option("--reason", help="Why (required; kept in the audit log for good).")
+    str | None, typer.Option("--reason", help="Why (required; kept in the audit log for good).")
 ]
 ByOption = Annotated[
     str | None, typer.Option("--by", help="Who does it (default: your login name).")
 ]
+
+
+_COLUMNS: Final = ("id", "time", "reason", "source", "state", "detail")
+
+
+def _reason(letter_id: str, reason: str | None) -> str:
+    """The checked reason; without one, a line naming the dead letter and the option."""
+    if reason is None or not reason.strip():
+        raise ConfigurationError(
+            f"dead letter {letter_id.strip()}: a reason is required "
+            "(--reason: why; kept in the audit log for good)"
+        )
+    return required_reason(reason)
 
 
 def _moment(value: str | None, option: str) -> dt.datetime | None:
@@ -98,7 +118,7 @@ def list_(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """The dead letters, oldest first, with their reason, source and state."""
+    """The dead letters, newest first, with their reason, source and state."""
     settings = start_command()
     wanted = DeadLetterFilter(
         reason, source_topic, _moment(since, "--from"), _moment(until, "--to"), state
@@ -109,17 +129,21 @@ def list_(
         known = dispositions(store)
     finally:
         store.close()
-    selected = matching(letters, known, wanted)
+    # Newest first, as the console lists them: the latest trouble is what an operator looks for.
+    selected = list(reversed(matching(letters, known, wanted)))
+    rows = [_summary(letter, state_of(letter.id, known)) for letter in selected]
     if as_json:
-        for letter in selected:
-            typer.echo(json.dumps(_summary(letter, state_of(letter.id, known)), ensure_ascii=False))
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
         return
-    table = Table("id", "time", "reason", "source", "state", "detail")
-    for letter in selected:
-        row = _summary(letter, state_of(letter.id, known))
-        table.add_row(
-            row["id"], row["time"], row["reason"], row["source"], row["state"], row["detail"]
-        )
+    if not sys.stdout.isatty():
+        # A pipe gets whole values: a table would be cut to 80 columns.
+        for row in [dict(zip(_COLUMNS, _COLUMNS, strict=True)), *rows]:
+            typer.echo("\t".join(row[column].replace("\t", " ") for column in _COLUMNS))
+        return
+    table = Table(*_COLUMNS)
+    for row in rows:
+        table.add_row(*(row[column] for column in _COLUMNS))
     out.print(table)
     out.print(f"{len(selected)} dead letter(s)")
 
@@ -179,7 +203,7 @@ def _payload(path: str | None) -> bytes | None:
 @deadletters_app.command("resubmit")
 def resubmit_(
     letter_id: IdArgument,
-    reason: ReasonOption,
+    reason: ReasonOption = None,
     payload: Annotated[
         str | None,
         typer.Option(
@@ -189,15 +213,22 @@ def resubmit_(
         ),
     ] = None,
     to_topic: Annotated[
-        str | None, typer.Option("--to", help="Another topic (default: the source topic).")
+        str | None,
+        typer.Option(
+            "--to",
+            help="A partner's input topic (in.*) instead of the source topic (a line of a file "
+            "has none).",
+        ),
     ] = None,
     by: ByOption = None,
 ) -> None:
     """Send a dead letter (or a corrected payload) again to its source topic, recorded in
     the audit log; the dead letter itself stays."""
     settings = start_command()
-    required_reason(reason)
+    why = _reason(letter_id, reason)
     who = _who(by)
+    if to_topic is not None:
+        check_resubmit_target(to_topic)
     body = _payload(payload)
     connection = connection_for(settings)
     letter = run(read_dead_letter(connection, DeadLetterId.parse(letter_id)))
@@ -205,7 +236,7 @@ def resubmit_(
     try:
         sent = run(
             resubmit(
-                connection, recorder, letter, by=who, reason=reason, payload=body, to_topic=to_topic
+                connection, recorder, letter, by=who, reason=why, payload=body, to_topic=to_topic
             )
         )
     finally:
@@ -218,15 +249,15 @@ def resubmit_(
 
 
 @deadletters_app.command("close")
-def close_(letter_id: IdArgument, reason: ReasonOption, by: ByOption = None) -> None:
+def close_(letter_id: IdArgument, reason: ReasonOption = None, by: ByOption = None) -> None:
     """Give up on a dead letter without sending it again, recorded in the audit log."""
     settings = start_command()
-    required_reason(reason)
+    why = _reason(letter_id, reason)
     who = _who(by)
     letter = run(read_dead_letter(connection_for(settings), DeadLetterId.parse(letter_id)))
     recorder = open_recorder(settings)
     try:
-        close(recorder, letter, by=who, reason=reason)
+        close(recorder, letter, by=who, reason=why)
     finally:
         recorder.store.close()
     out.print(f"closed {letter.id}", markup=False)

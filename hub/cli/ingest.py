@@ -29,6 +29,7 @@ from hub.ingest import (
     started_producer,
 )
 from hub.provisioning import list_topics
+from hub.quarantine import QuarantineStore
 from hub.runtime import contract_book_for
 from hub.settings import pseudonym_secret
 from hub.topic_io import UnknownTopicError
@@ -126,7 +127,9 @@ def kela(
             recorder.store.close()
             raise
         try:
-            publish = producer_publisher(producer, connection.bootstrap)
+            publish = producer_publisher(
+                producer, connection.bootstrap, QuarantineStore.in_data_dir(settings.data_dir)
+            )
 
             def audit(drafts: list[AuditDraft]) -> object:
                 return recorder.record(FILE_CHAIN, drafts)

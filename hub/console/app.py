@@ -41,6 +41,7 @@ from hub.broker.connection import KafkaConnection
 from hub.console.config import ConsoleSettings
 from hub.console.deadletters import (
     DEADLETTER_CHAIN,
+    RESUBMIT_TARGETS,
     DeadLetterFilter,
     DeadLetterId,
     QuarantinedLetter,
@@ -53,7 +54,7 @@ from hub.console.deadletters import (
     resubmit,
     state_of,
 )
-from hub.console.flows import FlowView, flows_from_text, with_last_errors
+from hub.console.flows import FlowView, flows_from_text, last_error_of, with_last_errors
 from hub.console.oidc import OidcSignIn, OidcSignInError
 from hub.console.security import SecurityHeaders, csrf_token, csrf_valid, session_key
 from hub.console.users import Role, User, UserStore
@@ -229,10 +230,7 @@ class _Console:
         last: dict[str, QuarantinedLetter] = {}
         for letter in letters:
             last[letter.connector] = letter
-        errors = [
-            (name, f"{letter.reason} at {letter.timestamp:%Y-%m-%d %H:%M:%S} ({letter.id})")
-            for name, letter in last.items()
-        ]
+        errors = [(name, last_error_of(letter)) for name, letter in last.items()]
         return with_last_errors(view, errors)
 
     async def flows(self, request: Request) -> Response:
@@ -287,6 +285,7 @@ class _Console:
             decision=known.get(letter.id),
             message=request.query_params.get("message"),
             error=None,
+            targets=RESUBMIT_TARGETS,
         )
 
     async def deadletter_action(self, request: Request) -> Response:
@@ -310,6 +309,7 @@ class _Console:
                     by=user.name,
                     reason=reason,
                     payload=payload,
+                    to_topic=_text(form, "to") or None,
                 )
                 done = f"Resubmitted to {sent.topic}[{sent.partition}]@{sent.offset}."
             elif action == "close":
@@ -327,6 +327,7 @@ class _Console:
                 decision=known.get(letter.id),
                 message=None,
                 error=mask_identity_codes(str(exc)),
+                targets=RESUBMIT_TARGETS,
             )
         return RedirectResponse(f"/deadletters/{letter.id}?message={quote(done)}", 303)
 
@@ -496,6 +497,7 @@ def create_app(context: ConsoleContext) -> Starlette:
             Route("/audit/verify", pages.audit_verify, methods=["POST"]),
             Route("/audit/person", pages.audit_person, methods=["POST"]),
             Route("/referrals", pages.referrals),
+            Route("/favicon.ico", _no_icon),
             Mount("/static", StaticFiles(directory=static), name="static"),
         ],
         middleware=[
@@ -511,6 +513,11 @@ def create_app(context: ConsoleContext) -> Starlette:
         ],
         exception_handlers={HTTPException: pages.forbidden},
     )
+
+
+async def _no_icon(_request: Request) -> Response:
+    """Browsers ask for ``/favicon.ico`` unprompted; the pages name an empty inline icon."""
+    return Response(status_code=204)
 
 
 def _latest(store: AuditStore, chain: str, count: int) -> list[AuditRecord]:

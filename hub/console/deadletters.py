@@ -18,6 +18,7 @@ PostgreSQL) and tamper-evident, so no second store can disagree with it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -46,13 +47,14 @@ from hub.deadletter import (
     SOURCE_TOPIC,
 )
 from hub.errors import ConfigurationError, HubError
-from hub.redaction import MASK, identity_codes_in, mask_identity_codes
-from hub.topics import DEADLETTER_TOPIC
+from hub.redaction import CODE_SHAPE, MASK, OWN_IDENTIFIER, identity_codes_in, mask_identity_codes
+from hub.topics import DEADLETTER_TOPIC, TOPICS, TopicKind
 
 __all__ = [
     "DEADLETTER_CHAIN",
     "MAX_REASON",
     "RESUBMIT_OF",
+    "RESUBMIT_TARGETS",
     "DeadLetterFilter",
     "DeadLetterId",
     "DeadLetterStateError",
@@ -60,8 +62,10 @@ __all__ = [
     "EditedPayloadError",
     "QuarantinedLetter",
     "Resubmission",
+    "ResubmitTargetError",
     "State",
     "UnknownDeadLetterError",
+    "check_resubmit_target",
     "close",
     "dispositions",
     "matching",
@@ -77,6 +81,9 @@ __all__ = [
 DEADLETTER_CHAIN: Final = "deadletters"
 #: Header of a resubmitted message: the dead letter it was made from.
 RESUBMIT_OF: Final = "hub-resubmit-of"
+#: An identity code's place in an edited payload: the placeholder, or a code typed in its stead.
+#: Event ids and digests are matched first so that no code is read inside one (as masking does).
+_PLACE: Final = re.compile(rf"(?P<own>{OWN_IDENTIFIER})|(?P<place>{re.escape(MASK)}|{CODE_SHAPE})")
 #: Longest reason an operator may give (it is kept in the audit log for good).
 MAX_REASON: Final = 500
 
@@ -87,6 +94,10 @@ class UnknownDeadLetterError(HubError):
 
 class DeadLetterStateError(HubError):
     """The dead letter was already resubmitted or closed."""
+
+
+class ResubmitTargetError(ConfigurationError):
+    """A topic a dead letter may not be sent to."""
 
 
 class EditedPayloadError(ConfigurationError):
@@ -348,21 +359,45 @@ def required_reason(reason: str | None) -> str:
 
 def restore_identity_codes(edited: str, original: str) -> str:
     """``edited`` with each ``[hetu]`` placeholder replaced by the original's code at the same
-    position in order: an operator edits the masked text and never sees the codes."""
-    placeholders = edited.count(MASK)
-    if placeholders == 0:
+    place: an operator edits the masked text and never sees the codes.
+
+    The places are the original's identity codes in order. In the edited text each place holds
+    either ``[hetu]`` (keep the original code) or a code the operator typed in its stead (the
+    correction of a wrong code, kept as typed), so a wrong code is fixed without being seen.
+    """
+    places = [m.group("place") for m in _PLACE.finditer(edited) if m.group("place") is not None]
+    if MASK not in places:
         return edited
     codes = identity_codes_in(original)
-    if placeholders != len(codes):
+    if len(places) != len(codes):
         raise EditedPayloadError(
-            f"the edited payload has {placeholders} {MASK} placeholder(s) but the original "
-            f"has {len(codes)} identity code(s): keep them as they are"
+            f"the edited payload has {len(places)} identity code place(s) ({MASK} or a typed "
+            f"code) but the original has {len(codes)}: keep each {MASK}, or type a corrected "
+            f"code in its place"
         )
-    pieces = edited.split(MASK)
-    restored = [pieces[0]]
-    for code, piece in zip(codes, pieces[1:], strict=True):
-        restored += [code, piece]
-    return "".join(restored)
+    filled = iter(
+        code if place == MASK else place for place, code in zip(places, codes, strict=True)
+    )
+
+    def fill(match: re.Match[str]) -> str:
+        return match.group(0) if match.group("place") is None else next(filled)
+
+    return _PLACE.sub(fill, edited)
+
+
+#: Where a dead letter may be sent instead of its source: the partners' input topics only. A
+#: canonical topic is kept forever and its consumers expect canonical events, never raw bytes.
+RESUBMIT_TARGETS: Final = tuple(spec.name for spec in TOPICS if spec.kind is TopicKind.INBOUND)
+
+
+def check_resubmit_target(topic: str) -> str:
+    """``topic`` if a dead letter may be sent there instead of its source topic."""
+    if topic not in RESUBMIT_TARGETS:
+        raise ResubmitTargetError(
+            f"--to {topic!r}: a dead letter can only be sent to a partner's input topic "
+            f"(in.*): {', '.join(RESUBMIT_TARGETS)}"
+        )
+    return topic
 
 
 def _require_open(letter: QuarantinedLetter, store: AuditStore) -> None:
@@ -394,6 +429,8 @@ async def resubmit(
         )
     if target in {DEADLETTER_TOPIC}:
         raise ConfigurationError(f"a dead letter cannot be resubmitted to {DEADLETTER_TOPIC}")
+    if to_topic is not None:
+        check_resubmit_target(to_topic)
     _require_open(letter, recorder.store)
     value = letter.value
     if payload is not None:

@@ -12,7 +12,17 @@ from dataclasses import dataclass, field
 import httpx2
 from prometheus_client.parser import text_string_to_metric_families
 
-__all__ = ["FlowView", "RouteFlow", "TopicLag", "flows_from_text", "scraper", "with_last_errors"]
+from hub.console.deadletters import QuarantinedLetter
+
+__all__ = [
+    "FlowView",
+    "RouteFlow",
+    "TopicLag",
+    "flows_from_text",
+    "last_error_of",
+    "scraper",
+    "with_last_errors",
+]
 
 
 @dataclass(slots=True)
@@ -104,6 +114,16 @@ def with_last_errors(view: FlowView, last_errors: Iterable[tuple[str, str]]) -> 
         flow.last_error = text
     view.routes.sort(key=lambda r: r.route)
     return view
+
+
+def last_error_of(letter: QuarantinedLetter) -> str:
+    """A route's last error as the flows page shows it. A line of a file was dead-lettered by
+    the file ingest, not by the route's traffic: it says so, or a route with no messages would
+    seem to have failed."""
+    text = f"{letter.reason} at {letter.timestamp:%Y-%m-%d %H:%M:%S} ({letter.id})"
+    if letter.source_topic is None:
+        return f"file ingest ({letter.source}): {text}"
+    return text
 
 
 def scraper(url: str) -> Callable[[], Awaitable[str]]:

@@ -38,6 +38,7 @@ CANONICAL: Final = {
     "authorities/examples/service-referral/*.expected.json": (
         "fi.paijathame.hub.service-referral.v1"
     ),
+    "share/examples/benefit-threshold/*.json": "fi.paijathame.hub.benefit-threshold.v1",
 }
 #: Renderer inputs: a canonical event as projected for a partner's contract (the partners
 #: whose receipt of that family it fits).

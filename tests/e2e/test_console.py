@@ -139,6 +139,8 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
 ) -> None:
     url = console_hub.url
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    not_found: list[str] = []
+    page.on("response", lambda r: not_found.append(r.url) if r.status == 404 else None)
     page.goto(f"{url}/login")
     _shot(page, "login")
     page.get_by_label("Name").fill(OPERATOR[0])
@@ -276,6 +278,43 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
     expect(disclosures.filter(has_text="console:aino")).to_have_count(2)  # the reveal, the look-up
     expect(disclosures.filter(has_text="out.kela.client-status")).to_have_count(3)
     assert JOBSEEKER not in page.locator("#person").inner_text()
+
+    # A wrong check character: the error replaces the previous person's results (htmx swaps
+    # the 400 answer's fragment too).
+    wrong = JOBSEEKER[:-1] + "A"
+    assert wrong != JOBSEEKER
+    page.get_by_label("Identity code").fill(wrong)
+    page.get_by_role("button", name="Look up").last.click()
+    expect(page.locator("#person [role=alert]")).to_contain_text("Not a valid identity code")
+    expect(disclosures).to_have_count(0)
+    assert not_found == []  # every page names its icon inline: no /favicon.ico 404
+    page.get_by_role("button", name="Sign out").click()
+
+    # A wrong identity code: the operator, who never sees it, types the corrected code (as
+    # the sender gave it) in place of its [hetu]; the corrected message comes out on Kela's.
+    wrong_code = _status("m-5", "398", "02", "2025-03-05").replace(
+        JOBSEEKER.encode(), wrong.encode()
+    )
+    _off_the_loop(send_each(console_hub.bootstrap, [("in.lahti.client-status", None, wrong_code)]))
+    _sign_in(page, url, OPERATOR)
+    page.goto(f"{url}/deadletters?state=open&reason=invalid-identity-code")
+    expect(letters).to_have_count(1, timeout=60_000)
+    letters.first.locator("a").click()
+    expect(page.locator("#resubmit")).to_contain_text("type the whole corrected code")
+    assert wrong not in page.content()
+    assert payload.input_value().count("[hetu]") == 1
+    payload.fill(payload.input_value().replace("[hetu]", JOBSEEKER))
+    page.locator("#resubmit input[name=reason]").fill("check character confirmed by Lahti")
+    page.get_by_role("button", name="Resubmit to in.lahti.client-status").click()
+    expect(page.locator("#state")).to_contain_text("resubmitted by olli")
+    kela = _off_the_loop(
+        read_topic(
+            console_hub.bootstrap, "out.kela.client-status", until=lambda rs: len(rs) >= 4,
+            timeout_s=60,
+        )
+    )  # fmt: skip
+    assert len(kela) == 4
+    assert b"2025-03-05" in (kela[3].value or b"")
 
 
 def test_hub_console_beside_a_running_hub_reads_its_metrics(

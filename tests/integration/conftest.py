@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -12,11 +14,16 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
+from connectors import CONNECTORS
 from hub.audit.records import AuditDraft, AuditRecord
 from hub.audit.store import AuditStore
 from hub.broker.connection import KafkaConnection
+from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.broker.local import LocalKafka
-from hub.settings import HubSettings, load_settings
+from hub.pipeline import wire_route
+from hub.provisioning import provision_topics
+from hub.runtime import routes_for
+from hub.settings import HubSettings, load_settings, pseudonym_secret
 
 Records = list[ConsumerRecord[bytes, bytes]]
 
@@ -112,3 +119,19 @@ class FailsOnceStore(AuditStore):
 def unique(prefix: str) -> str:
     """A unique topic name under ``prefix``."""
     return f"{prefix}.{uuid.uuid4().hex[:12]}"
+
+
+@asynccontextmanager
+async def running_hub(settings: HubSettings, group: str) -> AsyncIterator[None]:
+    """The hub's routes on a FastStream broker (groups unique to the test), then stopped."""
+    connection = KafkaConnection(str(settings.kafka_bootstrap), settings)
+    await provision_topics(connection)
+    routes = routes_for(settings, CONNECTORS, pseudonym_secret(settings))
+    broker = build_kafka_broker(connection)
+    for route in routes:
+        wire_route(broker, dataclasses.replace(route, group_id=f"{group}.{route.connector}"), 3000)
+    await start_broker(broker)
+    try:
+        yield
+    finally:
+        await broker.stop()

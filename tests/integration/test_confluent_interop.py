@@ -13,14 +13,12 @@ header is its format's, and no key or header holds an identity code.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any, Final
 
 import pytest
@@ -31,15 +29,12 @@ from lxml import etree
 from connectors import CONNECTORS
 from connectors.authorities.native import REFERRAL_STATES
 from contracts import CONTRACT_DIR
-from hub.broker.connection import KafkaConnection
-from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.contracts import ContractBook, Receipt
-from hub.pipeline import wire_route
-from hub.provisioning import provision_topics
-from hub.runtime import contract_book_for, renderers_for, routes_for
+from hub.runtime import contract_book_for, renderers_for
 from hub.settings import HubSettings, pseudonym_secret
 from schemas.person_ref import person_ref_for
 from tests.identity_code_scan import identity_codes_in
+from tests.integration.conftest import running_hub
 from tests.strategies import build_identity_code
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
@@ -162,22 +157,6 @@ def _consume(bootstrap: str, topics: list[str], done: Callable[[Records], bool])
     finally:
         consumer.close()
     return records
-
-
-@asynccontextmanager
-async def running_hub(settings: HubSettings, group: str) -> AsyncIterator[None]:
-    """The hub's routes on a FastStream broker (groups unique to the test), then stopped."""
-    connection = KafkaConnection(str(settings.kafka_bootstrap), settings)
-    await provision_topics(connection)
-    routes = routes_for(settings, CONNECTORS, pseudonym_secret(settings))
-    broker = build_kafka_broker(connection)
-    for route in routes:
-        wire_route(broker, dataclasses.replace(route, group_id=f"{group}.{route.connector}"), 3000)
-    await start_broker(broker)
-    try:
-        yield
-    finally:
-        await broker.stop()
 
 
 def _receipt(book: ContractBook, topic: str, value: bytes) -> Receipt:

@@ -89,10 +89,16 @@ def test_resubmit_an_edited_dead_letter_and_close_another(
 
     listed = _listed(capsys, "--source-topic", source)
     assert [(row["id"], row["reason"], row["state"]) for row in listed] == [
+        (second_id, "malformed-json", "open"),  # newest first, as in the console
         (first_id, "bad-date", "open"),
-        (second_id, "malformed-json", "open"),
     ]
-    assert listed[0]["detail"] == "month 13 for [hetu]"
+    assert listed[1]["detail"] == "month 13 for [hetu]"
+    # Piped, the list is tab-separated and whole (a table would be cut at 80 columns).
+    assert main(["deadletters", "list", "--source-topic", source]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("\t") == ["id", "time", "reason", "source", "state", "detail"]
+    assert [line.split("\t")[0] for line in lines[1:]] == [second_id, first_id]
+    assert lines[2].split("\t")[2:] == ["bad-date", f"{source}[0]@7", "open", "month 13 for [hetu]"]
     assert [
         row["id"] for row in _listed(capsys, "--source-topic", source, "--reason", "bad-date")
     ] == [first_id]
@@ -177,6 +183,22 @@ def test_a_dead_letter_of_a_file_needs_a_topic_to_go_to(
     partition, offset = asyncio.run(_dead_letter(kafka_bootstrap, letter))
     assert main(["deadletters", "resubmit", f"{partition}:{offset}", "--reason", "retry"]) == 2
     assert "came from a file (kela.txt:3); name a topic with --to" in capsys.readouterr().err
+    # --to names a partner's input topic only: never a canonical or an output topic.
+    for topic in ("hub.client-status.v1", "out.kela.client-status", "in.nobody.client-status"):
+        assert main(["deadletters", "resubmit", f"{partition}:{offset}", "--reason", "retry",
+                     "--to", topic]) == 2  # fmt: skip
+        err = capsys.readouterr().err
+        assert err.startswith(f"hub: error: --to {topic!r}: a dead letter can only be sent to")
+        assert len(err.strip().splitlines()) == 1
+    # Without a reason: one line naming the dead letter, no usage box.
+    assert main(["deadletters", "resubmit", f"{partition}:{offset}"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == f"hub: error: dead letter {partition}:{offset}: a reason is required "
+        "(--reason: why; kept in the audit log for good)\n"
+    )
+    assert main(["deadletters", "close", f"{partition}:{offset}", "--reason", " "]) == 2
+    assert f"dead letter {partition}:{offset}: a reason is required" in capsys.readouterr().err
 
 
 def test_unknown_dead_letters_are_one_line(

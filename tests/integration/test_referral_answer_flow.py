@@ -10,48 +10,24 @@ reasons, and the answers behind them keep flowing.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import orjson
 import pytest
 
-from connectors import CONNECTORS
 from hub.broker.connection import KafkaConnection
-from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.deadletter import DLQ_REASON, SOURCE_TOPIC
 from hub.ingest import started_producer
-from hub.pipeline import wire_route
-from hub.provisioning import provision_topics
 from hub.referrals import ReferralKey, ReferralRegister
-from hub.runtime import routes_for
-from hub.settings import HubSettings, pseudonym_secret
+from hub.settings import HubSettings
 from hub.topics import DEADLETTER_TOPIC
-from tests.integration.conftest import Records, read_topic
+from tests.integration.conftest import Records, read_topic, running_hub
 from tests.support import CODE
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
-
-
-@asynccontextmanager
-async def running_hub(settings: HubSettings, group: str) -> AsyncIterator[None]:
-    """The hub's routes on a FastStream broker (groups unique to the test), then stopped."""
-    connection = KafkaConnection(str(settings.kafka_bootstrap), settings)
-    await provision_topics(connection)
-    routes = routes_for(settings, CONNECTORS, pseudonym_secret(settings))
-    broker = build_kafka_broker(connection)
-    for route in routes:
-        wire_route(broker, dataclasses.replace(route, group_id=f"{group}.{route.connector}"), 3000)
-    await start_broker(broker)
-    try:
-        yield
-    finally:
-        await broker.stop()
 
 
 def _referral(referral_id: str, sender: str, recipient: str, service: str) -> bytes:

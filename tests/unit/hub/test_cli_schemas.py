@@ -74,11 +74,11 @@ def test_release_then_check_on_a_new_folder(
 ) -> None:
     folder = tmp_path / "new"
     assert main(["schemas", "check", "--released", str(folder)]) == 1
-    # The four canonical event types and the state's statistics document.
-    assert "5 schema(s) not released: run `hub schemas release`" in capsys.readouterr().err
+    # The five canonical event types and the state's statistics document.
+    assert "6 schema(s) not released: run `hub schemas release`" in capsys.readouterr().err
 
     assert main(["schemas", "release", "--released", str(folder)]) == 0
-    assert capsys.readouterr().out.count("released ") == 5
+    assert capsys.readouterr().out.count("released ") == 6
     assert main(["schemas", "check", "--released", str(folder)]) == 0
     assert main(["schemas", "release", "--released", str(folder)]) == 0
     assert "nothing to release" in capsys.readouterr().out

@@ -60,9 +60,9 @@ def test_placeholders_take_the_original_codes_in_order() -> None:
         f'{{"a": "{CODE}", "b": "{OTHER}", "c": 1}}'
     )
     assert restore_identity_codes('{"none": 1}', original) == '{"none": 1}'
-    with pytest.raises(EditedPayloadError, match=r"1 \[hetu\] placeholder"):
+    with pytest.raises(EditedPayloadError, match=r"1 identity code place\(s\)"):
         restore_identity_codes('{"a": "[hetu]"}', original)
-    with pytest.raises(EditedPayloadError, match=r"3 \[hetu\] placeholder"):
+    with pytest.raises(EditedPayloadError, match=r"3 identity code place\(s\)"):
         restore_identity_codes("[hetu][hetu][hetu]", original)
 
 

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import os
+from pathlib import Path
+
 from hub.deadletter import (
     DLQ_CONNECTOR,
     DLQ_DETAIL,
+    DLQ_ENCODING,
+    DLQ_ORIGINAL_REASON,
+    DLQ_ORIGINAL_SHA256,
+    DLQ_ORIGINAL_SIZE,
+    DLQ_QUARANTINE,
     DLQ_REASON,
     SOURCE_FILE,
     SOURCE_LINE,
     SOURCE_OFFSET,
     SOURCE_PARTITION,
     SOURCE_TOPIC,
+    TOO_LARGE_QUARANTINED,
     DeadLetter,
     FileSource,
     KafkaSource,
+    compressed_form,
+    quarantined_form,
+    smaller_forms,
 )
+from hub.quarantine import QuarantineEntry, QuarantineStore
 
 CODE = "131052-930V"
 
@@ -61,3 +76,66 @@ def test_a_file_line_names_file_and_line_instead_of_kafka_coordinates() -> None:
     headers = letter.headers()
     assert (headers[SOURCE_FILE], headers[SOURCE_LINE]) == ("kela-2025-03.csv", "17")
     assert SOURCE_TOPIC not in headers
+
+
+# Dead letters too large for the broker: compressed, else quarantined.
+
+
+def _headers() -> dict[str, str]:
+    return _letter(detail="not JSON " + "y" * 995).headers()
+
+
+def test_the_compressed_form_decompresses_to_the_original_bytes() -> None:
+    value = b'{"hetu": "131052-930V"}' * 50_000
+    form = compressed_form(value, _headers())
+    assert gzip.decompress(form.value) == value
+    assert len(form.value) < len(value)
+    assert form.headers[DLQ_ENCODING] == "gzip"
+    assert form.headers[DLQ_REASON] == "bad-date"
+    assert form.headers[DLQ_ORIGINAL_SIZE] == str(len(value))
+    assert form.headers[DLQ_ORIGINAL_SHA256] == hashlib.sha256(value).hexdigest()
+    assert compressed_form(value, _headers()) == form  # the same bytes, the same letter
+
+
+def test_the_quarantined_form_names_the_entry_and_keeps_the_first_reason() -> None:
+    entry = QuarantineEntry("ab" * 32, 1_048_450)
+    form = quarantined_form(_headers(), entry)
+    assert form.value == b""
+    assert form.headers[DLQ_REASON] == TOO_LARGE_QUARANTINED == "too-large-quarantined"
+    assert form.headers[DLQ_ORIGINAL_REASON] == "bad-date"
+    assert form.headers[DLQ_QUARANTINE] == entry.sha256
+    assert form.headers[DLQ_ORIGINAL_SHA256] == entry.sha256
+    assert form.headers[DLQ_ORIGINAL_SIZE] == "1048450"
+    assert form.headers[SOURCE_OFFSET] == "17"
+    detail = form.headers[DLQ_DETAIL]
+    assert detail.startswith("1048450 bytes, too large for a dead letter even compressed, kept")
+    assert entry.sha256 in detail
+    assert "bad-date: not JSON" in detail
+    assert len(detail) == 1000  # bounded
+    assert form.summary == f"too-large-quarantined: {detail}"
+
+
+def test_the_quarantined_form_carries_no_identity_code() -> None:
+    headers = {**_headers(), DLQ_DETAIL: "131052-930V is wrong"}
+    form = quarantined_form(headers, QuarantineEntry("cd" * 32, 5))
+    assert CODE not in repr(form.headers)
+
+
+async def test_smaller_forms_offer_compressed_then_quarantined(tmp_path: Path) -> None:
+    store = QuarantineStore(tmp_path)
+    value = b"a" * 2_000_000
+    forms = []
+    async for form in smaller_forms(value, _headers(), store):
+        forms.append(form)
+        if form.headers.get(DLQ_ENCODING) == "gzip":
+            assert store.entries() == []  # quarantined only when that form is asked for
+    assert [f.headers[DLQ_REASON] for f in forms] == ["bad-date", "too-large-quarantined"]
+    assert store.read(forms[1].headers[DLQ_QUARANTINE]) == value
+
+
+async def test_incompressible_bytes_go_straight_to_quarantine(tmp_path: Path) -> None:
+    store = QuarantineStore(tmp_path)
+    value = os.urandom(100_000)
+    forms = [form async for form in smaller_forms(value, _headers(), store)]
+    assert [f.headers[DLQ_REASON] for f in forms] == ["too-large-quarantined"]
+    assert store.read(forms[0].headers[DLQ_QUARANTINE]) == value

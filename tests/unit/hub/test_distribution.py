@@ -91,7 +91,7 @@ def test_a_redelivered_event_reaches_each_partner_once(tmp_path: Path) -> None:
     [route] = [
         r
         for r in distribution_routes(BOOK, RENDERERS, lambda: DeliveryLog.open(tmp_path))
-        if "benefit" in r.topics[0]
+        if "benefit-day" in r.topics[0]
     ]
     value = benefit_day_event().model_dump_json().encode()
     first = route.translate(value)
@@ -105,7 +105,7 @@ def test_a_redelivered_event_reaches_each_partner_once(tmp_path: Path) -> None:
     [reopened] = [
         r
         for r in distribution_routes(BOOK, RENDERERS, lambda: DeliveryLog.open(tmp_path))
-        if "benefit" in r.topics[0]
+        if "benefit-day" in r.topics[0]
     ]
     assert reopened.translate(value).messages == []  # type: ignore[union-attr]
 
@@ -114,7 +114,7 @@ def test_an_abandoned_delivery_is_attempted_again(tmp_path: Path) -> None:
     [route] = [
         r
         for r in distribution_routes(BOOK, RENDERERS, lambda: DeliveryLog.open(tmp_path))
-        if "benefit" in r.topics[0]
+        if "benefit-day" in r.topics[0]
     ]
     value = benefit_day_event(record_id="K2025-000000777").model_dump_json().encode()
     failed = route.translate(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiokafka.structs import ConsumerRecord
+from structlog.testing import capture_logs
 
 from hub.deadletter import DLQ_DETAIL, DLQ_REASON, SOURCE_OFFSET
 from hub.pipeline import Accepted, Outgoing, Route, outcome_of
@@ -87,3 +88,10 @@ def test_the_audit_detail_of_a_dead_letter_is_masked_like_its_header() -> None:
     assert letter.facts.detail is not None
     assert CODE not in letter.facts.detail
     assert letter.facts.detail == f"conflicting-duplicate: {letter.headers[DLQ_DETAIL]}"
+
+
+def test_building_a_dead_letter_logs_nothing_it_is_logged_once_acknowledged() -> None:
+    with capture_logs() as logs:
+        accepted = outcome_of(ROUTE, _record(b""))
+    assert accepted.messages[0].topic == DEADLETTER_TOPIC
+    assert [e for e in logs if e["event"] == "message dead-lettered"] == []

@@ -174,3 +174,31 @@ def test_a_kela_data_start_that_is_not_a_date_is_one_line_naming_the_variable(
         load_settings()
     assert "HUB_KELA_DATA_START" in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_the_bounds_against_poison_have_sane_defaults() -> None:
+    settings = load_settings()
+    assert settings.route_max_attempts == 10
+    assert settings.kafka_fetch_max_bytes == 4 * 1024 * 1024
+    assert settings.kafka_max_partition_fetch_bytes == 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("variable", "lowest", "highest"),
+    [
+        ("HUB_ROUTE_MAX_ATTEMPTS", 1, 1000),
+        ("HUB_KAFKA_FETCH_MAX_BYTES", 1024, 256 * 1024 * 1024),
+        ("HUB_KAFKA_MAX_PARTITION_FETCH_BYTES", 1024, 64 * 1024 * 1024),
+    ],
+)
+def test_the_bounds_against_poison_are_checked_at_their_limits(
+    monkeypatch: pytest.MonkeyPatch, variable: str, lowest: int, highest: int
+) -> None:
+    name = variable.removeprefix("HUB_").lower()
+    for accepted in (lowest, highest):
+        monkeypatch.setenv(variable, str(accepted))
+        assert getattr(load_settings(), name) == accepted
+    for refused in (lowest - 1, highest + 1):
+        monkeypatch.setenv(variable, str(refused))
+        with pytest.raises(ConfigurationError, match=rf"^{variable}: "):
+            load_settings()

@@ -13,6 +13,8 @@ DESIGN_TABLE = {
     "out.sote.service-referral", "out.lahti.service-referral", "out.ph.service-referral",
     "in.sote.referral-status", "hub.referral-status.v1", "out.lahti.referral-status",
     "out.ph.referral-status",
+    "hub.benefit-threshold.v1", "out.lahti.benefit-threshold", "out.ph.benefit-threshold",
+    "out.lahti.municipal-share", "out.ph.municipal-share",
     # The authorities' answers to the integration training the other one referred to them.
     "in.lahti.referral-status", "in.ph.referral-status",
     "out.keha.statistics",

@@ -18,6 +18,7 @@ from schemas.catalogue import (
 )
 from schemas.envelope import (
     BenefitDayEvent,
+    BenefitThresholdEvent,
     ClientStatusEvent,
     ReferralStatusEvent,
     ServiceReferralEvent,
@@ -29,19 +30,21 @@ DESIGN_TYPES = {
     "fi.paijathame.hub.benefit-day.v1": BenefitDayEvent,
     "fi.paijathame.hub.service-referral.v1": ServiceReferralEvent,
     "fi.paijathame.hub.referral-status.v1": ReferralStatusEvent,
+    "fi.paijathame.hub.benefit-threshold.v1": BenefitThresholdEvent,
 }
 DATA_MODEL_OF = {
     "fi.paijathame.hub.client-status.v1": "ClientStatus",
     "fi.paijathame.hub.benefit-day.v1": "BenefitDay",
     "fi.paijathame.hub.service-referral.v1": "ServiceReferral",
     "fi.paijathame.hub.referral-status.v1": "ReferralStatus",
+    "fi.paijathame.hub.benefit-threshold.v1": "BenefitThreshold",
 }
 #: Every committed schema: the canonical events and the state's statistics document.
 PUBLISHED_TYPES = {*DESIGN_TYPES, "fi.paijathame.hub.monthly-statistics.v1"}
 WITH_PERSON_ID = [t for t in DESIGN_TYPES if t != "fi.paijathame.hub.referral-status.v1"]
 
 
-def test_event_types_are_exactly_the_four_of_the_design() -> None:
+def test_event_types_are_exactly_the_five_of_the_design() -> None:
     assert EVENT_TYPES == DESIGN_TYPES
 
 

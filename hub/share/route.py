@@ -1,0 +1,69 @@
+"""The share ledger's route: every ``hub.benefit-day.v1`` event into the share ledger.
+
+A record seen for the first time that carries the person's counter over an alert day or a step
+boundary publishes a ``hub.benefit-threshold.v1`` event (``hub.share.threshold``); the
+contracts then decide which authority receives it. An event that is not a valid canonical
+benefit-day event is dead-lettered (``invalid-canonical-event``) like any other bad input, and
+the events behind it keep flowing. The record is committed only once the batch is audited, so
+the audit log's recorded inputs rebuild the ledger exactly (``hub.share.rebuild``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from pydantic import ValidationError
+
+from hub.pipeline import Accepted, Outgoing, Route
+from hub.share.ledger import ShareLedger
+from hub.share.rules import ShareRules, load_rules
+from hub.share.threshold import DEFAULT_ALERT_DAYS, THRESHOLD_TOPIC, alert_days, threshold_events
+from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, BenefitDayEvent, BenefitThresholdEvent
+from schemas.rejection import Rejection
+
+__all__ = ["SHARE_CONNECTOR", "SHARE_TOPICS", "share_ledger_route"]
+
+SHARE_CONNECTOR: Final = "share-ledger"
+SHARE_TOPICS: Final = ("hub.benefit-day.v1",)
+
+
+def _invalid(exc: ValidationError) -> Rejection:
+    first = exc.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return Rejection("invalid-canonical-event", f"{where}: {first['msg']}")
+
+
+def _message(alert: BenefitThresholdEvent) -> Outgoing:
+    return Outgoing(
+        THRESHOLD_TOPIC,
+        alert.model_dump_json().encode(),
+        alert.subject.encode(),
+        {"content-type": CLOUDEVENTS_CONTENT_TYPE},
+        alert.id,
+    )
+
+
+def share_ledger_route(
+    ledger: ShareLedger,
+    rules: ShareRules | None = None,
+    configured_days: Iterable[int] = DEFAULT_ALERT_DAYS,
+) -> Route:
+    """The route that keeps ``ledger`` in step with the canonical benefit-day topic and
+    raises threshold alerts by ``rules`` (the packaged ones by default)."""
+    used = rules or load_rules()
+    days = alert_days(used, configured_days)
+
+    def translate(value: bytes) -> Accepted | Rejection:
+        try:
+            event = BenefitDayEvent.model_validate_json(value)
+        except ValidationError as exc:
+            return _invalid(exc)
+        known = ledger.holds(event.data.record_id)
+        ledger.stage(event)
+        alerts = [] if known else threshold_events(event, used, days)
+        return Accepted(
+            [_message(alert) for alert in alerts], settle=ledger.commit, abandon=ledger.rollback
+        )
+
+    return Route(SHARE_CONNECTOR, SHARE_TOPICS, translate)
