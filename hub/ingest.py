@@ -199,7 +199,8 @@ async def ingest_kela_file(
         batch = _Batch()
 
     for chunk in _chunks(_data_lines(path), _BATCH):
-        results = _take(intake, [(raw, number) for number, raw, _read in chunk])
+        # One ledger query for the whole chunk, not one per line.
+        results = intake.take_many([(raw, number) for number, raw, _read in chunk])
         for (number, raw, read), taken in zip(chunk, results, strict=True):
             summary.lines += 1
             _count(summary, book, batch, intake, path.name, number, raw, taken)
@@ -253,18 +254,6 @@ class JsonView(Mapping[str, Any]):
 def _field_names(model: type[BaseModel]) -> tuple[str, ...]:
     # Once per model class: reading model_fields goes through a descriptor on every access.
     return tuple(model.model_fields)
-
-
-def _take(
-    intake: Intake, lines: list[tuple[bytes, int | None]]
-) -> list[Taken | Duplicate | Rejection]:
-    """What each line became: one ledger query for the batch where the intake can do that
-    (``Intake.take_many``), else line by line (an intake with ``take`` only still works)."""
-    take_many = getattr(intake, "take_many", None)
-    if take_many is None:
-        return [intake.take(raw, number) for raw, number in lines]
-    results: list[Taken | Duplicate | Rejection] = take_many(lines)
-    return results
 
 
 def _chunks(
