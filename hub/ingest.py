@@ -27,7 +27,7 @@ from aiokafka.errors import KafkaError
 
 from connectors.kela.inbound import check_header
 from connectors.kela.intake import Duplicate, Intake
-from connectors.kela.wiring import canonical_message
+from connectors.kela.wiring import canonical_messages
 from hub.audit.recorder import Consumed, Produced, drafts_for
 from hub.audit.records import AuditDraft, EventFacts
 from hub.broker.bootstrap import start_producer
@@ -207,17 +207,30 @@ async def ingest_kela_file(
         else:
             summary.accepted += 1
             summary.corrections += taken.is_correction
-            partners = book.disclosures_for("benefit-day", taken.event.data.model_dump(mode="json"))
+            messages = canonical_messages(taken.event)
+            data = taken.event.data.model_dump(mode="json")
+            # Each partner receives the record on the major version its contract names.
+            partners = [
+                disclosure
+                for message in messages
+                for disclosure in book.disclosures_for(
+                    "benefit-day", data, version=_major(message.topic)
+                )
+            ]
             for disclosure in partners or ():
                 summary.recipients[disclosure.partner.value] += 1
             if not partners:
                 summary.recipients[NOT_ROUTED] += 1
-            batch.add(number, raw, [canonical_message(taken.event)])
+            batch.add(number, raw, messages)
         if len(batch.lines) >= _BATCH:
             await flush()
             progress(read)
     await flush()
     return summary
+
+
+def _major(topic: str) -> int:
+    return int(topic.rpartition(".v")[2])
 
 
 def _headers(message: Outgoing) -> list[tuple[str, bytes]]:

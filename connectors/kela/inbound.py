@@ -46,8 +46,8 @@ from connectors.kela.native import (
     KelaBenefit,
     PaymentDayRow,
 )
-from schemas.benefit_day import BENEFIT_DAY_V1, BenefitDay
-from schemas.envelope import BenefitDayEvent, dataschema_for
+from schemas.benefit_day import BENEFIT_DAY_V2, BenefitDayV2
+from schemas.envelope import BenefitDayV2Event, dataschema_for
 from schemas.identity_code import IdentityCodeError, validate_identity_code
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
@@ -76,7 +76,6 @@ __all__ = [
     "WRONG_COLUMN_COUNT",
     "Attribution",
     "MissingAttributionError",
-    "NoCanonicalBenefitError",
     "check_header",
     "decode_line",
     "event_id_for",
@@ -387,38 +386,33 @@ class MissingAttributionError(ValueError):
     """``to_event`` was given a correction without its ``Attribution`` (a programming error)."""
 
 
-class NoCanonicalBenefitError(ValueError):
-    """The record's benefit has no value in ``hub.benefit-day.v1`` (general support, YLT)."""
-
-
 def to_event(
     row: PaymentDayRow, secret: bytes, attribution: Attribution | None = None
-) -> BenefitDayEvent:
-    """The canonical benefit-day event of ``row``; the person reference is keyed by ``secret``.
+) -> BenefitDayV2Event:
+    """The canonical ``benefit-day.v2`` event of ``row`` (every benefit, general support too;
+    ``connectors.kela.versions.as_v1`` gives the v1 event of the records v1 can carry); the
+    person reference is keyed by ``secret``.
 
     A correction needs its ``attribution`` (``connectors.kela.corrections``): it is financed
     by the municipality of the record it corrects, whatever its own kotikunta says.
     Deterministic: the same row, secret and attribution give a byte-identical
     ``model_dump_json()``. The event's time is the payment date at 00:00 in Helsinki.
     """
-    benefit = BENEFIT_CODES[row.etuus]
-    if benefit is None:
-        raise NoCanonicalBenefitError(f"etuus {row.etuus} has no canonical benefit in v1")
     if row.korjattava is None:
         attribution = None  # a record that corrects nothing is financed by its own kotikunta
     elif attribution is None:
         raise MissingAttributionError("a correction needs the attribution of its record")
-    return BenefitDayEvent(
+    return BenefitDayV2Event(
         id=event_id_for(row.tapahtumatunnus),
         source=SOURCE,
         subject=person_ref_for(row.hetu, secret),
         time=dt.datetime.combine(row.maksupvm, dt.time(), tzinfo=_HELSINKI),
-        dataschema=dataschema_for(BENEFIT_DAY_V1),
-        data=BenefitDay(
+        dataschema=dataschema_for(BENEFIT_DAY_V2),
+        data=BenefitDayV2(
             record_id=row.tapahtumatunnus,
             person_id=row.hetu,
             home_municipality=row.kotikunta if attribution is None else attribution.municipality,
-            benefit=benefit,
+            benefit=BENEFIT_CODES[row.etuus],
             period_start=row.jakso_alku,
             period_end=row.jakso_loppu,
             paid_days=row.maksupaivat,

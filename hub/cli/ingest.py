@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+from connectors.kela.versions import BENEFIT_DAY_TOPIC, BENEFIT_DAY_V2_TOPIC
 from hub.audit import open_recorder
 from hub.audit.records import AuditDraft
 from hub.broker.connection import connection_for
@@ -105,7 +106,7 @@ def kela(
             return await ingest_kela_file(file, intake, book, None, progress)
         connection = connection_for(settings)
         existing = await list_topics(connection)
-        for topic in ("hub.benefit-day.v1", DEADLETTER_TOPIC):
+        for topic in (BENEFIT_DAY_V2_TOPIC, BENEFIT_DAY_TOPIC, DEADLETTER_TOPIC):
             if topic not in existing:
                 raise UnknownTopicError(topic)
         # The recorder first: a missing signing key then stops the command before any client
