@@ -2,9 +2,10 @@
 
 ``contracts/kela/examples/benefit-day/NAME.csv`` holds one data line (a Kafka message value)
 and ``NAME.json`` the canonical event it must become on ``hub.benefit-day.v1``; ``v2/NAME.csv``
-and ``v2/NAME.json`` the same for ``hub.benefit-day.v2`` (general support, ``YLT``, only there); ``rejected/NAME.csv`` holds lines of
-which the last must be rejected with the reason in ``rejected/NAME.reason`` and every earlier
-one accepted (the records a correction or a redelivery is checked against).
+and ``v2/NAME.json`` the same for ``hub.benefit-day.v2`` (general support, ``YLT``, only there);
+``rejected/NAME.csv`` holds lines of which the last must be rejected with the reason in
+``rejected/NAME.reason`` and every earlier one accepted (the records a correction or a
+redelivery is checked against).
 
 Every example goes through the connector's intake (the code both paths share) on a fresh
 ledger. The accepted examples are taken together, corrections after the records they correct;
