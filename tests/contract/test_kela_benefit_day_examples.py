@@ -50,7 +50,7 @@ def intake(tmp_path: Path) -> Intake:
 
 def test_examples_exist() -> None:
     assert len(ACCEPTED) >= 6
-    assert len(REJECTED) >= 24
+    assert len(REJECTED) >= 23  # one per reason a data line can show, some more than one
 
 
 def test_accepted_examples_become_their_committed_events(intake: Intake) -> None:
