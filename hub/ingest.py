@@ -33,7 +33,7 @@ from pydantic import BaseModel
 
 from connectors.kela.inbound import check_header
 from connectors.kela.intake import Duplicate, Intake, Taken
-from connectors.kela.wiring import canonical_message
+from connectors.kela.wiring import canonical_messages
 from hub.audit.recorder import Consumed, Produced, drafts_for
 from hub.audit.records import AuditDraft, EventFacts
 from hub.broker.bootstrap import start_producer
@@ -296,12 +296,25 @@ def _count(
     else:
         summary.accepted += 1
         summary.corrections += taken.is_correction
-        partners = book.disclosures_for("benefit-day", JsonView(taken.event.data))
-        for disclosure in partners or ():
+        messages = canonical_messages(taken.event)
+        data = JsonView(taken.event.data)
+        # Each partner receives the record on the major version its contract names.
+        partners = [
+            disclosure
+            for message in messages
+            for disclosure in book.disclosures_for(
+                "benefit-day", data, version=_major(message.topic)
+            )
+        ]
+        for disclosure in partners:
             summary.recipients[disclosure.partner.value] += 1
         if not partners:
             summary.recipients[NOT_ROUTED] += 1
-        batch.add(number, raw, [canonical_message(taken.event)])
+        batch.add(number, raw, messages)
+
+
+def _major(topic: str) -> int:
+    return int(topic.rpartition(".v")[2])
 
 
 def _headers(message: Outgoing) -> list[tuple[str, bytes]]:

@@ -47,8 +47,8 @@ from connectors.kela.native import (
     PaymentDayRow,
 )
 from schemas._base import trusted
-from schemas.benefit_day import BENEFIT_DAY_V1, BenefitDay
-from schemas.envelope import BenefitDayEvent, dataschema_for
+from schemas.benefit_day import BENEFIT_DAY_V2, BenefitDayV2
+from schemas.envelope import BenefitDayV2Event, dataschema_for
 from schemas.identity_code import IdentityCodeError, validate_identity_code
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
@@ -77,7 +77,6 @@ __all__ = [
     "WRONG_COLUMN_COUNT",
     "Attribution",
     "MissingAttributionError",
-    "NoCanonicalBenefitError",
     "check_header",
     "decode_line",
     "event_id_for",
@@ -138,7 +137,7 @@ EVENT_ID_NAMESPACE: Final = uuid.UUID("8cf5d775-28bb-59fc-949d-eda5724095e6")
 
 _EVENT_ID_PREFIX: Final = "kela.benefit-day:"
 _NAMESPACE_BYTES: Final = EVENT_ID_NAMESPACE.bytes
-_DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V1)
+_DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V2)
 _HELSINKI: Final = ZoneInfo("Europe/Helsinki")
 _BOM: Final = "\ufeff"
 _BLANKS: Final = " \t"
@@ -418,17 +417,15 @@ class MissingAttributionError(ValueError):
     """``to_event`` was given a correction without its ``Attribution`` (a programming error)."""
 
 
-class NoCanonicalBenefitError(ValueError):
-    """The record's benefit has no value in ``hub.benefit-day.v1`` (general support, YLT)."""
-
-
 def to_event(
     row: PaymentDayRow,
     secret: bytes,
     attribution: Attribution | None = None,
     person_ref: str | None = None,
-) -> BenefitDayEvent:
-    """The canonical benefit-day event of ``row``; the person reference is keyed by ``secret``.
+) -> BenefitDayV2Event:
+    """The canonical ``benefit-day.v2`` event of ``row`` (every benefit, general support too;
+    ``connectors.kela.versions.as_v1`` gives the v1 event of the records v1 can carry); the
+    person reference is keyed by ``secret``.
 
     A correction needs its ``attribution`` (``connectors.kela.corrections``): it is financed
     by the municipality of the record it corrects, whatever its own kotikunta says.
@@ -440,20 +437,17 @@ def to_event(
     3-digit municipalities, the period in order, days and euros in range), so it is not
     validated a second time.
     """
-    benefit = BENEFIT_CODES[row.etuus]
-    if benefit is None:
-        raise NoCanonicalBenefitError(f"etuus {row.etuus} has no canonical benefit in v1")
     if row.korjattava is None:
         attribution = None  # a record that corrects nothing is financed by its own kotikunta
     elif attribution is None:
         raise MissingAttributionError("a correction needs the attribution of its record")
     data = trusted(
-        BenefitDay,
+        BenefitDayV2,
         {
             "record_id": row.tapahtumatunnus,
             "person_id": row.hetu,
             "home_municipality": row.kotikunta if attribution is None else attribution.municipality,
-            "benefit": benefit,
+            "benefit": BENEFIT_CODES[row.etuus],
             "period_start": row.jakso_alku,
             "period_end": row.jakso_loppu,
             "paid_days": row.maksupaivat,
@@ -467,7 +461,7 @@ def to_event(
         },
     )
     return trusted(
-        BenefitDayEvent,
+        BenefitDayV2Event,
         {
             "specversion": "1.0",
             "id": event_id_for(row.tapahtumatunnus),
@@ -477,6 +471,6 @@ def to_event(
             "datacontenttype": "application/json",
             "dataschema": _DATASCHEMA,
             "data": data,
-            "type": BENEFIT_DAY_V1,
+            "type": BENEFIT_DAY_V2,
         },
     )

@@ -20,22 +20,24 @@ from connectors.kela.corrections import attribute
 from connectors.kela.inbound import REASONS as LINE_REASONS
 from connectors.kela.inbound import decode_line, parse_line, to_event
 from connectors.kela.ledger import BenefitLedger, Verdict
-from connectors.kela.native import BENEFIT_CODES, PaymentDayRow
-from schemas.envelope import BenefitDayEvent
+from connectors.kela.native import PaymentDayRow
+from schemas.envelope import BenefitDayV2Event
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
 
-__all__ = ["BENEFIT_NOT_IN_CANONICAL_SCHEMA", "REASONS", "Duplicate", "Intake", "Taken"]
+__all__ = ["REASONS", "RETIRED_REASONS", "Duplicate", "Intake", "Taken"]
 
-BENEFIT_NOT_IN_CANONICAL_SCHEMA: Final = "benefit-not-in-canonical-schema"
+#: Reasons no longer given, kept so old dead letters still read: ``YLT`` was dead-lettered as
+#: ``benefit-not-in-canonical-schema`` until ``hub.benefit-day.v2`` carried it.
+RETIRED_REASONS: Final[dict[str, str]] = {
+    "benefit-not-in-canonical-schema": "retired: etuus was YLT before hub.benefit-day.v2; such "
+    "a dead letter is sent again and now goes through",
+}
 
 #: Every reason a record can be rejected for, on either path: the line's own (``inbound``),
 #: the ledger's, and the corrections' (``corrections``).
 REASONS: Final[dict[str, str]] = {
     **LINE_REASONS,
-    BENEFIT_NOT_IN_CANONICAL_SCHEMA: "etuus is YLT (general support): a valid code, but "
-    "hub.benefit-day.v1 cannot carry it; the line is kept in the dead letters until "
-    "benefit-day v2",
     Verdict.CONFLICTING_DUPLICATE.value: "the record id was received before with different content",
     **corrections.REASONS,
 }
@@ -43,9 +45,10 @@ REASONS: Final[dict[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    """A new record: its canonical event, staged in the ledger, to be published."""
+    """A new record: its canonical event (``benefit-day.v2``; ``connectors.kela.versions``
+    gives what goes to v1 as well), staged in the ledger, to be published."""
 
-    event: BenefitDayEvent
+    event: BenefitDayV2Event
 
     @property
     def is_correction(self) -> bool:
@@ -140,15 +143,8 @@ class Intake:
 
 
 def _row(raw: bytes, line_number: int | None) -> PaymentDayRow | Rejection:
-    """The line as a row the canonical model can carry, or why not."""
+    """The line as a row, or why not."""
     text = decode_line(raw, line_number)
     if isinstance(text, Rejection):
         return text
-    row = parse_line(text, line_number)
-    if isinstance(row, Rejection) or BENEFIT_CODES[row.etuus] is not None:
-        return row
-    return Rejection(
-        BENEFIT_NOT_IN_CANONICAL_SCHEMA,
-        f"etuus {row.etuus} has no value in hub.benefit-day.v1 yet",
-        line_number,
-    )
+    return parse_line(text, line_number)

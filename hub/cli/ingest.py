@@ -94,6 +94,10 @@ def kela(
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
     from connectors.kela.intake import Intake  # noqa: PLC0415
     from connectors.kela.ledger import BenefitLedger  # noqa: PLC0415
+    from connectors.kela.versions import (  # noqa: PLC0415
+        BENEFIT_DAY_TOPIC,
+        BENEFIT_DAY_V2_TOPIC,
+    )
     from hub.audit import open_recorder  # noqa: PLC0415 - heavy.
     from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
     from hub.ingest import (  # noqa: PLC0415 - heavy.
@@ -122,7 +126,7 @@ def kela(
             return await ingest_kela_file(file, intake, book, None, progress)
         connection = connection_for(settings)
         existing = await list_topics(connection)
-        for topic in ("hub.benefit-day.v1", DEADLETTER_TOPIC):
+        for topic in (BENEFIT_DAY_V2_TOPIC, BENEFIT_DAY_TOPIC, DEADLETTER_TOPIC):
             if topic not in existing:
                 raise UnknownTopicError(topic)
         # The recorder first: a missing signing key then stops the command before any client

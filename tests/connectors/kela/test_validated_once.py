@@ -20,9 +20,10 @@ from connectors.kela.inbound import (
     parse_line,
     to_event,
 )
-from connectors.kela.native import BENEFIT_CODES, PaymentDayRow
-from schemas.benefit_day import BenefitDay
-from schemas.envelope import BenefitDayEvent
+from connectors.kela.native import PaymentDayRow
+from connectors.kela.versions import as_v1
+from schemas.benefit_day import BenefitDay, BenefitDayV2
+from schemas.envelope import BenefitDayEvent, BenefitDayV2Event
 from schemas.person_ref import person_ref_for
 from tests.connectors.kela.test_inbound import _render, valid_rows
 from tests.support import CODE, SECRET
@@ -43,8 +44,6 @@ def test_what_the_parser_lets_through_the_models_accept_unchanged(
     assert again == row
     assert again.model_dump() == row.model_dump()
     assert type(again.etuus) is type(row.etuus)
-    if BENEFIT_CODES[row.etuus] is None:
-        return
     corrects = values["korjattava"]
     attribution = (
         None
@@ -52,10 +51,14 @@ def test_what_the_parser_lets_through_the_models_accept_unchanged(
         else Attribution(municipality, None if unseen else event_id_for(corrects), unseen)
     )
     event = to_event(row, SECRET, attribution)
-    validated = BenefitDayEvent.model_validate(event.model_dump())
+    validated = BenefitDayV2Event.model_validate(event.model_dump())
     assert validated == event
     assert validated.model_dump_json() == event.model_dump_json()
-    assert BenefitDayEvent.model_validate_json(event.model_dump_json()) == event
+    assert BenefitDayV2Event.model_validate_json(event.model_dump_json()) == event
+    older = as_v1(event)  # the v1 copy is built without validation too
+    if older is not None:
+        assert BenefitDayEvent.model_validate(older.model_dump()) == older
+        assert BenefitDayEvent.model_validate_json(older.model_dump_json()) == older
 
 
 def test_a_given_person_reference_is_the_one_computed() -> None:
@@ -71,10 +74,14 @@ def test_the_event_carries_the_canonical_model_itself() -> None:
     row = parse_line(f"K1;{CODE};398;PPR;01.03.2025;31.03.2025;21;737,55;1021;05.04.2025;", 2)
     assert isinstance(row, PaymentDayRow)
     event = to_event(row, SECRET)
-    assert type(event.data) is BenefitDay
+    assert type(event.data) is BenefitDayV2
     assert event.time == dt.datetime(2025, 4, 5, tzinfo=event.time.tzinfo)
     assert event.specversion == "1.0"
-    assert event.type == "fi.paijathame.hub.benefit-day.v1"
+    assert event.type == "fi.paijathame.hub.benefit-day.v2"
+    older = as_v1(event)
+    assert older is not None
+    assert type(older.data) is BenefitDay
+    assert older.type == "fi.paijathame.hub.benefit-day.v1"
 
 
 @settings(max_examples=300)
