@@ -97,7 +97,7 @@ def build_application(connectors: Sequence[Connector], data_dir: Path) -> HubApp
         wire_route(broker, route)
     for spec in TOPICS:
         if spec.kind is TopicKind.CANONICAL and spec.family is not None:
-            model = EVENT_TYPES[event_type_of(spec.family)]
+            model = EVENT_TYPES[event_type_of(spec.family, spec.major)]
             broker.publisher(spec.name, schema=model, title=spec.name)
     book = contract_book_for(settings, connectors)
     for topic in dict.fromkeys(receipt.topic for _, receipt in _receipts(book)):
@@ -207,11 +207,11 @@ def _messages_of(
     spec: TopicSpec, app: HubApplication, schemas: dict[str, Any]
 ) -> list[dict[str, Any]]:
     if spec.kind is TopicKind.CANONICAL and spec.family is not None:
-        model = EVENT_TYPES[event_type_of(spec.family)]
+        model = EVENT_TYPES[event_type_of(spec.family, spec.major)]
         name = model.__name__
         if name not in schemas:
             raise LookupError(f"FastStream described no schema {name} for {spec.name}")
-        return [canonical_message(event_type_of(spec.family), name)]
+        return [canonical_message(event_type_of(spec.family, spec.major), name)]
     if spec.kind is TopicKind.INBOUND:
         return [inbound_message(spec)]
     if spec.kind is TopicKind.DEADLETTER:

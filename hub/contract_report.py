@@ -37,6 +37,10 @@ CONDITION_TEXT: Final[dict[Condition, str]] = {
 }
 
 
+def _versions(family: str) -> int:
+    return sum(1 for event_type in EVENT_TYPES if event_type.split(".")[-2] == family)
+
+
 def _descriptions(family: str) -> dict[str, str]:
     for event_type, model in EVENT_TYPES.items():
         if event_type.split(".")[-2] == family:
@@ -53,6 +57,8 @@ class ReceiptReport:
     family: str
     topic: str
     format: str
+    #: The canonical topic (so the major version) the disclosures are taken from.
+    source: str
     condition: str
     notice: str | None
     fields: tuple[tuple[str, str], ...]
@@ -76,6 +82,7 @@ def contract_report(book: ContractBook, partner: Partner) -> tuple[str, list[Rec
                 family=receipt.family,
                 topic=receipt.topic,
                 format=receipt.format,
+                source=f"hub.{receipt.family}.v{receipt.version}",
                 condition=CONDITION_TEXT[receipt.when],
                 notice=receipt.notice,
                 fields=tuple((name, descriptions.get(name, "")) for name in receipt.fields),
@@ -127,6 +134,9 @@ def contract_markdown(book: ContractBook, partner: Partner) -> str:
             f"- Format: `{report.format}`",
             f"- When: {report.condition}",
         ]
+        if _versions(report.family) > 1:
+            # Only where two major versions run side by side is the choice worth a line.
+            lines.append(f"- From: `{report.source}` (the major version this contract names)")
         if report.notice:
             lines.append(f"- Marked as notice: `hubnotice: {report.notice}`")
         confirmed = "" if report.confirmed else " (awaiting confirmation)"

@@ -133,6 +133,9 @@ class Receipt(BaseModel):
     model_config = _CONTRACT_CONFIG
 
     family: str
+    #: The major version of the canonical family the partner receives (``hub.<family>.v<N>``):
+    #: one per family, so nobody gets a record twice while two versions run side by side.
+    version: int = Field(default=1, ge=1)
     topic: str
     format: str
     when: Condition
@@ -186,6 +189,10 @@ class ContractBook:
         """Every family at least one partner receives."""
         return frozenset(r.family for c in self.contracts.values() for r in c.receives)
 
+    def sources(self) -> frozenset[tuple[str, int]]:
+        """Every (family, major version) at least one partner receives."""
+        return frozenset((r.family, r.version) for c in self.contracts.values() for r in c.receives)
+
     def disclosures_for(
         self,
         family: str,
@@ -193,8 +200,10 @@ class ContractBook:
         subject: str | None = None,
         relationships: Relationships | None = None,
         time: dt.datetime | None = None,
+        version: int | None = None,
     ) -> list[Disclosure]:
-        """The recipients of an event of ``family`` with canonical ``data`` (JSON mode).
+        """The recipients of an event of ``family`` with canonical ``data`` (JSON mode), on
+        the topic of major ``version`` (``None``: whichever version each partner receives).
 
         ``subject``, ``time`` (the event's) and ``relationships`` answer
         ``open-referral-with-partner``; without them that condition never holds.
@@ -202,8 +211,12 @@ class ContractBook:
         found = []
         for partner, contract in self.contracts.items():
             for receipt in contract.receives:
-                if receipt.family == family and self._holds(
-                    receipt.when, partner.value, data, (subject, time, relationships)
+                if (
+                    receipt.family == family
+                    and version in {None, receipt.version}
+                    and self._holds(
+                        receipt.when, partner.value, data, (subject, time, relationships)
+                    )
                 ):
                     found.append(Disclosure(partner, receipt))
         return found
@@ -312,6 +325,11 @@ def _check_receipt(
             raise ConfigurationError(
                 f"{where}.fields[{position}]: {name!r} is not a field of {receipt.family}"
             )
+    canonical = f"hub.{receipt.family}.v{receipt.version}"
+    if canonical not in {t.name for t in TOPICS}:
+        raise ConfigurationError(
+            f"{where}.version: {receipt.version} has no canonical topic {canonical!r}"
+        )
     expected_topic = f"out.{partner.value}.{receipt.family}"
     if receipt.topic != expected_topic or receipt.topic not in {t.name for t in TOPICS}:
         raise ConfigurationError(
@@ -340,8 +358,16 @@ def load_contract(path: Path, formats: Iterable[str]) -> Contract:
             f"{path}: partner: {contract.partner.value!r} in a file named {path.name}"
         )
     formats = tuple(formats)
+    versions: dict[str, int] = {}
     for index, receipt in enumerate(contract.receives):
         _check_receipt(path, contract.partner, index, receipt, formats)
+        named = versions.setdefault(receipt.family, receipt.version)
+        if named != receipt.version:
+            # Receipts of two versions of one family would deliver a record twice.
+            raise ConfigurationError(
+                f"{path}: receives[{index}].version: {receipt.family} is received as "
+                f"version {named} already; a contract names one version of a family"
+            )
     for index, aggregate in enumerate(contract.aggregates):
         _check_aggregate(path, contract.partner, index, aggregate, formats)
     return contract

@@ -1,6 +1,7 @@
 """From canonical topics to partner topics, through the contracts and nothing else.
 
-For every canonical family some partner receives, one route consumes ``hub.<family>.v1`` and,
+For every canonical family and major version some partner receives, one route consumes
+``hub.<family>.v<N>`` and,
 for each event: validates it against its canonical model, asks the contract book who may
 receive it, projects it for each recipient, renders it in the recipient's format and publishes
 it to the recipient's topic, keyed by the person reference. An event nobody may receive (a
@@ -46,9 +47,11 @@ def route_event(
     family: str,
     value: bytes,
     relationships: Relationships | None = None,
+    version: int = 1,
 ) -> list[Outgoing] | Rejection:
-    """Every partner message one canonical event yields (possibly none). Pure but for logs
-    (and the read-only ``relationships`` lookup)."""
+    """Every partner message one canonical event of major ``version`` yields (possibly none):
+    only partners whose contract names that version receive it. Pure but for logs (and the
+    read-only ``relationships`` lookup)."""
     try:
         raw = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
@@ -56,7 +59,10 @@ def route_event(
     if not isinstance(raw, dict):
         return Rejection("malformed-canonical-event", "not a JSON object")
     model = EVENT_TYPES.get(str(raw.get("type")))
-    if model is None or model.model_fields["type"].default.split(".")[-2] != family:
+    if model is None or model.model_fields["type"].default.split(".")[-2:] != [
+        family,
+        f"v{version}",
+    ]:
         return Rejection("unexpected-event-type", f"type {raw.get('type')!r} on the {family} topic")
     try:
         event = model.model_validate(raw).model_dump(mode="json")
@@ -70,6 +76,7 @@ def route_event(
         event["subject"],
         relationships,
         dt.datetime.fromisoformat(event["time"]),
+        version,
     )
     if not disclosures:
         NOT_ROUTED[family] += 1
@@ -137,11 +144,11 @@ def distribution_routes(
     not yet published deliveries durable.
     """
 
-    def translation(family: str) -> Any:
+    def translation(family: str, version: int) -> Any:
         deliveries = open_deliveries()
 
         def translate(value: bytes) -> Accepted | Rejection:
-            routed = route_event(book, renderers, family, value, relationships)
+            routed = route_event(book, renderers, family, value, relationships, version)
             if isinstance(routed, Rejection):
                 return routed
             if not routed:
@@ -150,7 +157,12 @@ def distribution_routes(
 
         return translate
 
+    # v1 keeps its route name (and so its consumer group); a later version gets its own.
     return [
-        Route(f"distribution.{family}", (f"hub.{family}.v1",), translation(family))
-        for family in sorted(book.families())
+        Route(
+            f"distribution.{family}" + ("" if version == 1 else f".v{version}"),
+            (f"hub.{family}.v{version}",),
+            translation(family, version),
+        )
+        for family, version in sorted(book.sources())
     ]

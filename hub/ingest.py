@@ -20,18 +20,20 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import functools
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from pydantic import BaseModel
 
 from connectors.kela.inbound import check_header
-from connectors.kela.intake import Duplicate, Intake
-from connectors.kela.wiring import canonical_message
+from connectors.kela.intake import Duplicate, Intake, Taken
+from connectors.kela.wiring import canonical_messages
 from hub.audit.recorder import Consumed, Produced, drafts_for
 from hub.audit.records import AuditDraft, EventFacts
 from hub.broker.bootstrap import start_producer
@@ -49,6 +51,7 @@ __all__ = [
     "NOT_ROUTED",
     "FileUnusableError",
     "IngestSummary",
+    "JsonView",
     "check_file",
     "ingest_kela_file",
 ]
@@ -57,6 +60,8 @@ NOT_ROUTED: Final = "not routed"
 _BATCH: Final = 1000
 _KEPT_REJECTIONS: Final = 100
 _BOM: Final = b"\xef\xbb\xbf"
+#: Types whose JSON form is the value itself (exactly these: an enum or a bool subclass is not).
+_JSON_AS_IS: Final = frozenset({str, int, bool})
 
 
 class FileUnusableError(HubError):
@@ -193,47 +198,123 @@ async def ingest_kela_file(
         intake.ledger.commit()
         batch = _Batch()
 
-    for number, raw, read in _data_lines(path):
-        summary.lines += 1
-        taken = intake.take(raw, number)
-        if isinstance(taken, Rejection):
-            summary.reject(taken)
-            if intake.ledger.was_dead_lettered(path.name, number, raw):
-                # An earlier run of this file put it in the dead-letter topic already.
-                summary.already_dead_lettered += 1
-                batch.add(number, raw, [])
-            else:
-                intake.ledger.stage_dead_letter(path.name, number, raw)
-                batch.add(number, raw, [_dead_letter(path, number, raw, taken)])
-        elif isinstance(taken, Duplicate):
-            summary.duplicates += 1
-            batch.add(number, raw, [])
-        else:
-            summary.accepted += 1
-            summary.corrections += taken.is_correction
-            partners = book.disclosures_for("benefit-day", taken.event.data.model_dump(mode="json"))
-            for disclosure in partners or ():
-                summary.recipients[disclosure.partner.value] += 1
-            if not partners:
-                summary.recipients[NOT_ROUTED] += 1
-            batch.add(number, raw, [canonical_message(taken.event)])
-        if len(batch.lines) >= _BATCH:
-            await flush()
-            progress(read)
+    for chunk in _chunks(_data_lines(path), _BATCH):
+        # One ledger query for the whole chunk, not one per line.
+        results = intake.take_many([(raw, number) for number, raw, _read in chunk])
+        for (number, raw, read), taken in zip(chunk, results, strict=True):
+            summary.lines += 1
+            _count(summary, book, batch, intake, path.name, number, raw, taken)
+            if len(batch.lines) >= _BATCH:
+                await flush()
+                progress(read)
     await flush()
     return summary
 
 
-def _dead_letter(path: Path, number: int, raw: bytes, rejection: Rejection) -> Outgoing:
+def _dead_letter(file_name: str, number: int, raw: bytes, rejection: Rejection) -> Outgoing:
     letter = DeadLetter(
         raw.rstrip(b"\r\n"),
         rejection.reason,
         rejection.detail,
-        FileSource(path.name, number),
+        FileSource(file_name, number),
         "kela",
     )
     facts = EventFacts(detail=f"{rejection.reason}: {letter.shown_detail}")
     return Outgoing(DEADLETTER_TOPIC, letter.value, None, letter.headers(), facts=facts)
+
+
+class JsonView(Mapping[str, Any]):
+    """A model's fields as ``model_dump(mode="json")`` gives them, each converted when read.
+
+    What ``ContractBook.disclosures_for`` needs per line: its conditions read one or two
+    fields, so dumping the whole model for every line would be wasted.
+    """
+
+    __slots__ = ("_model",)
+
+    def __init__(self, model: BaseModel) -> None:
+        self._model = model
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _field_names(type(self._model)):
+            raise KeyError(key)
+        value = getattr(self._model, key)
+        if value is None or type(value) in _JSON_AS_IS:
+            return value
+        return self._model.model_dump(mode="json", include={key})[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_field_names(type(self._model)))
+
+    def __len__(self) -> int:
+        return len(_field_names(type(self._model)))
+
+
+@functools.cache
+def _field_names(model: type[BaseModel]) -> tuple[str, ...]:
+    # Once per model class: reading model_fields goes through a descriptor on every access.
+    return tuple(model.model_fields)
+
+
+def _chunks(
+    lines: Iterator[tuple[int, bytes, int]], size: int
+) -> Iterator[list[tuple[int, bytes, int]]]:
+    """``lines`` in lists of ``size`` (the last one shorter): one batch at a time in memory."""
+    chunk: list[tuple[int, bytes, int]] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _count(
+    summary: IngestSummary,
+    book: ContractBook,
+    batch: _Batch,
+    intake: Intake,
+    file_name: str,
+    number: int,
+    raw: bytes,
+    taken: Taken | Duplicate | Rejection,
+) -> None:
+    """Count what line ``number`` became and add its outputs to ``batch``."""
+    if isinstance(taken, Rejection):
+        summary.reject(taken)
+        if intake.ledger.was_dead_lettered(file_name, number, raw):
+            # An earlier run of this file put it in the dead-letter topic already.
+            summary.already_dead_lettered += 1
+            batch.add(number, raw, [])
+        else:
+            intake.ledger.stage_dead_letter(file_name, number, raw)
+            batch.add(number, raw, [_dead_letter(file_name, number, raw, taken)])
+    elif isinstance(taken, Duplicate):
+        summary.duplicates += 1
+        batch.add(number, raw, [])
+    else:
+        summary.accepted += 1
+        summary.corrections += taken.is_correction
+        messages = canonical_messages(taken.event)
+        data = JsonView(taken.event.data)
+        # Each partner receives the record on the major version its contract names.
+        partners = [
+            disclosure
+            for message in messages
+            for disclosure in book.disclosures_for(
+                "benefit-day", data, version=_major(message.topic)
+            )
+        ]
+        for disclosure in partners:
+            summary.recipients[disclosure.partner.value] += 1
+        if not partners:
+            summary.recipients[NOT_ROUTED] += 1
+        batch.add(number, raw, messages)
+
+
+def _major(topic: str) -> int:
+    return int(topic.rpartition(".v")[2])
 
 
 def _headers(message: Outgoing) -> list[tuple[str, bytes]]:

@@ -23,15 +23,16 @@ _NOTICE_DESCRIPTION: Final = (
 )
 
 
-def event_type_of(family: str) -> str:
-    """The canonical type of a family (``client-status`` → ``fi.….client-status.v1``)."""
-    (event_type,) = (t for t in EVENT_TYPES if t.split(".")[-2] == family)
+def event_type_of(family: str, version: int = 1) -> str:
+    """The canonical type of a family's major version (``client-status`` →
+    ``fi.….client-status.v1``)."""
+    (event_type,) = (t for t in EVENT_TYPES if t.split(".")[-2:] == [family, f"v{version}"])
     return event_type
 
 
 def projected_schema(receipt: Receipt) -> dict[str, Any]:
     """The canonical schema of the receipt's family, cut to what ``project`` leaves."""
-    schema = copy.deepcopy(json_schema_for(event_type_of(receipt.family)))
+    schema = copy.deepcopy(json_schema_for(event_type_of(receipt.family, receipt.version)))
     kept = {*ENVELOPE_ATTRIBUTES, "data"}
     schema["properties"] = {k: v for k, v in schema["properties"].items() if k in kept}
     schema["required"] = [name for name in schema["required"] if name in kept]

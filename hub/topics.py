@@ -50,6 +50,12 @@ class TopicSpec:
         """Canonical, dead-letter and audit topics are never deleted by retention."""
         return self.kind in {TopicKind.CANONICAL, TopicKind.DEADLETTER, TopicKind.AUDIT}
 
+    @property
+    def major(self) -> int:
+        """The major version a ``hub.<family>.v<major>`` topic carries; 1 for other topics."""
+        head, _, version = self.name.rpartition(".v")
+        return int(version) if head and version.isdigit() else 1
+
 
 def _flow(family: str, sources: tuple[str, ...], receivers: tuple[str, ...]) -> list[TopicSpec]:
     return [
@@ -78,6 +84,13 @@ def _single_partition(specs: list[TopicSpec], name: str) -> list[TopicSpec]:
 #: correction never overtakes its record.
 TOPICS: Final[tuple[TopicSpec, ...]] = (
     *_single_partition(_flow("benefit-day", ("kela",), ("lahti", "ph")), "in.kela.benefit-day"),
+    # benefit-day v2 adds general support (YLT); v1 runs beside it while contracts name it.
+    TopicSpec(
+        "hub.benefit-day.v2",
+        TopicKind.CANONICAL,
+        "benefit-day",
+        "canonical benefit-day events, major version 2 (general support too)",
+    ),
     *_flow("client-status", ("lahti", "ph"), ("kela", "lahti", "ph", "sote")),
     *_flow("service-referral", ("lahti", "ph"), ("sote", "lahti", "ph")),
     # Päijät-Sote answers the referrals sent to it; each authority answers the integration

@@ -1,24 +1,31 @@
-"""``fi.paijathame.hub.benefit-day.v1``: Kela paid (or took back) benefit days."""
+"""``fi.paijathame.hub.benefit-day.v1`` and ``.v2``: Kela paid (or took back) benefit days.
+
+v2 is v1 with general support (``YLT``) among the benefits, nothing else changed: one generic
+model, so the two can never drift apart in anything but the benefit.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from pydantic import Field, model_validator
 
 from schemas._base import CanonicalModel, MunicipalityCode
-from schemas.codes import Benefit
+from schemas.codes import Benefit, BenefitV2
 from schemas.identity_code import PersonalIdentityCode
 
-__all__ = ["BENEFIT_DAY_V1", "BenefitDay"]
+__all__ = ["BENEFIT_DAY_V1", "BENEFIT_DAY_V2", "BenefitDay", "BenefitDayV2"]
 
 BENEFIT_DAY_V1: Final = "fi.paijathame.hub.benefit-day.v1"
+BENEFIT_DAY_V2: Final = "fi.paijathame.hub.benefit-day.v2"
+
+BenefitT = TypeVar("BenefitT", Benefit, BenefitV2)
 
 
-class BenefitDay(CanonicalModel):
-    """One Kela payment-day record (maksupäivätieto), or a correction of an earlier one."""
+class _BenefitDayRecord(CanonicalModel, Generic[BenefitT]):
+    """The fields of every major version; the benefit's enum is the version's."""
 
     record_id: str = Field(
         min_length=1, max_length=50, description="Kela's record id (tapahtumatunnus)."
@@ -29,7 +36,7 @@ class BenefitDay(CanonicalModel):
         "on the payment date (kotikunta); for a correction, that of the record it corrects "
         "(the correction's own kotikunta is in stated_home_municipality)."
     )
-    benefit: Benefit = Field(description="The benefit paid (etuus).")
+    benefit: BenefitT = Field(description="The benefit paid (etuus).")
     period_start: dt.date = Field(description="First day of the payment period (jakso_alku).")
     period_end: dt.date = Field(description="Last day of the payment period (jakso_loppu).")
     paid_days: int = Field(
@@ -66,7 +73,15 @@ class BenefitDay(CanonicalModel):
     )
 
     @model_validator(mode="after")
-    def _period_in_order(self) -> BenefitDay:
+    def _period_in_order(self) -> _BenefitDayRecord[BenefitT]:
         if self.period_end < self.period_start:
             raise ValueError("period end is before period start")
         return self
+
+
+class BenefitDay(_BenefitDayRecord[Benefit]):
+    """One Kela payment-day record (maksupäivätieto), or a correction of an earlier one."""
+
+
+class BenefitDayV2(_BenefitDayRecord[BenefitV2]):
+    """One Kela payment-day record (maksupäivätieto), or a correction of an earlier one."""

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from schemas.envelope import (
     BenefitDayEvent,
+    BenefitDayV2Event,
     BenefitThresholdEvent,
     ClientStatusEvent,
     CloudEvent,
@@ -44,6 +45,7 @@ EVENT_TYPES: Final[dict[str, type[CloudEvent[Any]]]] = {
     for model in (
         ClientStatusEvent,
         BenefitDayEvent,
+        BenefitDayV2Event,
         ServiceReferralEvent,
         ReferralStatusEvent,
         BenefitThresholdEvent,

@@ -13,6 +13,7 @@ from typing import Final
 __all__ = [
     "Authority",
     "Benefit",
+    "BenefitV2",
     "EmploymentStatus",
     "Partner",
     "ReferralService",
@@ -108,6 +109,19 @@ class Benefit(StrEnum):
     LABOUR_MARKET_SUBSIDY = "labour_market_subsidy"  # TMT työmarkkinatuki
     BASIC_ALLOWANCE = "basic_allowance"  # PPR peruspäiväraha
     EARNINGS_RELATED_BASIC_PART = "earnings_related_basic_part"  # APR ansiopäivärahan perusosa
+
+
+class BenefitV2(StrEnum):
+    """The benefits of ``benefit-day.v2``: those of ``Benefit`` and general support.
+
+    A separate enum, not a fourth ``Benefit`` value: ``benefit-day.v1`` is released with three
+    values, and a consumer of that release would reject a fourth.
+    """
+
+    LABOUR_MARKET_SUBSIDY = "labour_market_subsidy"  # TMT työmarkkinatuki
+    BASIC_ALLOWANCE = "basic_allowance"  # PPR peruspäiväraha
+    EARNINGS_RELATED_BASIC_PART = "earnings_related_basic_part"  # APR ansiopäivärahan perusosa
+    GENERAL_SUPPORT = "general_support"  # YLT yleistuki, from 1 May 2026
 
 
 class ReferralService(StrEnum):

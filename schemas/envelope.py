@@ -12,7 +12,7 @@ from typing import Final, Generic, Literal, TypeVar
 from pydantic import AwareDatetime, Field
 
 from schemas._base import CanonicalModel
-from schemas.benefit_day import BENEFIT_DAY_V1, BenefitDay
+from schemas.benefit_day import BENEFIT_DAY_V1, BENEFIT_DAY_V2, BenefitDay, BenefitDayV2
 from schemas.benefit_threshold import BENEFIT_THRESHOLD_V1, BenefitThreshold
 from schemas.client_status import CLIENT_STATUS_V1, ClientStatus
 from schemas.person_ref import PersonRef
@@ -21,7 +21,9 @@ from schemas.service_referral import SERVICE_REFERRAL_V1, ServiceReferral
 
 __all__ = [
     "CLOUDEVENTS_CONTENT_TYPE",
+    "AnyBenefitDayEvent",
     "BenefitDayEvent",
+    "BenefitDayV2Event",
     "BenefitThresholdEvent",
     "ClientStatusEvent",
     "CloudEvent",
@@ -73,6 +75,16 @@ class BenefitDayEvent(CloudEvent[BenefitDay]):
     """Canonical benefit-day event (hub.benefit-day.v1)."""
 
     type: Literal["fi.paijathame.hub.benefit-day.v1"] = BENEFIT_DAY_V1
+
+
+class BenefitDayV2Event(CloudEvent[BenefitDayV2]):
+    """Canonical benefit-day event, major version 2 (hub.benefit-day.v2): general support too."""
+
+    type: Literal["fi.paijathame.hub.benefit-day.v2"] = BENEFIT_DAY_V2
+
+
+#: A benefit-day event of either major version (the hub's own consumers read both topics).
+AnyBenefitDayEvent = BenefitDayEvent | BenefitDayV2Event
 
 
 class BenefitThresholdEvent(CloudEvent[BenefitThreshold]):

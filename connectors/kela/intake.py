@@ -11,6 +11,7 @@ be, or hide, an identity code (the dead letter keeps the original line for peopl
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -19,22 +20,24 @@ from connectors.kela.corrections import attribute
 from connectors.kela.inbound import REASONS as LINE_REASONS
 from connectors.kela.inbound import decode_line, parse_line, to_event
 from connectors.kela.ledger import BenefitLedger, Verdict
-from connectors.kela.native import BENEFIT_CODES, PaymentDayRow
-from schemas.envelope import BenefitDayEvent
+from connectors.kela.native import PaymentDayRow
+from schemas.envelope import BenefitDayV2Event
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
 
-__all__ = ["BENEFIT_NOT_IN_CANONICAL_SCHEMA", "REASONS", "Duplicate", "Intake", "Taken"]
+__all__ = ["REASONS", "RETIRED_REASONS", "Duplicate", "Intake", "Taken"]
 
-BENEFIT_NOT_IN_CANONICAL_SCHEMA: Final = "benefit-not-in-canonical-schema"
+#: Reasons no longer given, kept so old dead letters still read: ``YLT`` was dead-lettered as
+#: ``benefit-not-in-canonical-schema`` until ``hub.benefit-day.v2`` carried it.
+RETIRED_REASONS: Final[dict[str, str]] = {
+    "benefit-not-in-canonical-schema": "retired: etuus was YLT before hub.benefit-day.v2; such "
+    "a dead letter is sent again and now goes through",
+}
 
 #: Every reason a record can be rejected for, on either path: the line's own (``inbound``),
 #: the ledger's, and the corrections' (``corrections``).
 REASONS: Final[dict[str, str]] = {
     **LINE_REASONS,
-    BENEFIT_NOT_IN_CANONICAL_SCHEMA: "etuus is YLT (general support): a valid code, but "
-    "hub.benefit-day.v1 cannot carry it; the line is kept in the dead letters until "
-    "benefit-day v2",
     Verdict.CONFLICTING_DUPLICATE.value: "the record id was received before with different content",
     **corrections.REASONS,
 }
@@ -42,9 +45,10 @@ REASONS: Final[dict[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    """A new record: its canonical event, staged in the ledger, to be published."""
+    """A new record: its canonical event (``benefit-day.v2``; ``connectors.kela.versions``
+    gives what goes to v1 as well), staged in the ledger, to be published."""
 
-    event: BenefitDayEvent
+    event: BenefitDayV2Event
 
     @property
     def is_correction(self) -> bool:
@@ -78,6 +82,34 @@ class Intake:
         row = _row(raw, line_number)
         if isinstance(row, Rejection):
             return row
+        return self._take_row(row, line_number)
+
+    def take_many(
+        self, lines: Sequence[tuple[bytes, int | None]]
+    ) -> list[Taken | Duplicate | Rejection]:
+        """``take`` of each (raw line, line number) in order, the ledger asked once for all.
+
+        Every line is checked on its own first; the record ids (and the ids corrections name)
+        of the lines that pass are then looked up in the ledger together, so a batch costs one
+        query instead of one per line. Use it between two commits of the ledger: the answers
+        hold until the next one.
+        """
+        rows = [_row(raw, line_number) for raw, line_number in lines]
+        self.ledger.prefetch(
+            record_id
+            for row in rows
+            if not isinstance(row, Rejection)
+            for record_id in (row.tapahtumatunnus, row.korjattava)
+            if record_id is not None
+        )
+        return [
+            row if isinstance(row, Rejection) else self._take_row(row, line_number)
+            for row, (_raw, line_number) in zip(rows, lines, strict=True)
+        ]
+
+    def _take_row(
+        self, row: PaymentDayRow, line_number: int | None
+    ) -> Taken | Duplicate | Rejection:
         match self.ledger.verdict(row):
             case Verdict.DUPLICATE:
                 return Duplicate(row.tapahtumatunnus, line_number)
@@ -87,38 +119,32 @@ class Intake:
                     "tapahtumatunnus was received before with different content",
                     line_number,
                 )
-        if row.korjattava is None:
-            event = to_event(row, self.secret)
-            self.ledger.stage(row, event.id)
-            return Taken(event)
-        return self._correction(row, row.korjattava)
-
-    def _correction(self, row: PaymentDayRow, corrects: str) -> Taken | Rejection:
-        corrected = self.ledger.corrected_record(corrects)
         person = person_ref_for(row.hetu, self.secret)
+        if row.korjattava is None:
+            event = to_event(row, self.secret, person_ref=person)
+            self.ledger.stage(row, event.id, person_ref=person)
+            return Taken(event)
+        return self._correction(row, row.korjattava, person)
+
+    def _correction(self, row: PaymentDayRow, corrects: str, person: str) -> Taken | Rejection:
+        corrected = self.ledger.corrected_record(corrects)
         attribution = attribute(row, person, corrected, self.data_start)
         if isinstance(attribution, Rejection):
             return attribution
-        event = to_event(row, self.secret, attribution)
+        event = to_event(row, self.secret, attribution, person)
         self.ledger.stage(
             row,
             event.id,
             municipality=attribution.municipality,
             belongs_to=corrects if corrected is None else corrected.belongs_to,
+            person_ref=person,
         )
         return Taken(event)
 
 
 def _row(raw: bytes, line_number: int | None) -> PaymentDayRow | Rejection:
-    """The line as a row the canonical model can carry, or why not."""
+    """The line as a row, or why not."""
     text = decode_line(raw, line_number)
     if isinstance(text, Rejection):
         return text
-    row = parse_line(text, line_number)
-    if isinstance(row, Rejection) or BENEFIT_CODES[row.etuus] is not None:
-        return row
-    return Rejection(
-        BENEFIT_NOT_IN_CANONICAL_SCHEMA,
-        f"etuus {row.etuus} has no value in hub.benefit-day.v1 yet",
-        line_number,
-    )
+    return parse_line(text, line_number)

@@ -31,12 +31,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from connectors.kela.corrections import CorrectedRecord
 from connectors.kela.native import KelaBenefit, PaymentDayRow
@@ -75,6 +76,17 @@ _ADDED_COLUMNS: Final = {
     "belongs_to": "TEXT",
 }
 _INDEXES: Final = "CREATE INDEX IF NOT EXISTS kela_records_belongs_to ON kela_records (belongs_to)"
+_ENTRY: Final = (
+    "SELECT record_id, event_id, fingerprint, paid_days, amount_paid, corrects, "
+    "person_ref, benefit, municipality, belongs_to FROM {schema}.kela_records "
+    "WHERE record_id = ?"
+)
+#: The ids come as one JSON array parameter: no limit on the number of SQL variables.
+_ENTRIES: Final = (
+    "SELECT record_id, event_id, fingerprint, paid_days, amount_paid, corrects, "
+    "person_ref, benefit, municipality, belongs_to FROM {schema}.kela_records "
+    "WHERE record_id IN (SELECT value FROM json_each(?))"
+)
 
 #: The benefit as the fingerprint has always spelt it (the canonical value), so that records
 #: taken before YLT existed keep their fingerprints and a redelivery stays a duplicate.
@@ -97,32 +109,24 @@ class Verdict(StrEnum):
 
 def fingerprint(row: PaymentDayRow, secret: bytes) -> str:
     """A keyed digest of everything the record says (its line number aside)."""
-    content = "|".join(
-        str(value)
-        for value in (
-            row.tapahtumatunnus,
-            row.hetu,
-            row.kotikunta,
-            _FINGERPRINT_BENEFIT[row.etuus],
-            row.jakso_alku.isoformat(),
-            row.jakso_loppu.isoformat(),
-            row.maksupaivat,
-            row.maksettu,
-            row.kertyma,
-            row.maksupvm.isoformat(),
-            row.korjattava or "",
-        )
+    # Dates format as their isoformat, numbers and the Decimal as their str: the text the
+    # fingerprint has always been computed over.
+    content = (
+        f"{row.tapahtumatunnus}|{row.hetu}|{row.kotikunta}|{_FINGERPRINT_BENEFIT[row.etuus]}|"
+        f"{row.jakso_alku}|{row.jakso_loppu}|{row.maksupaivat}|{row.maksettu}|{row.kertyma}|"
+        f"{row.maksupvm}|{row.korjattava or ''}"
     )
-    return hmac.new(secret, content.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, content.encode("utf-8"), hashlib.sha256).hex()
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
+class LedgerEntry(NamedTuple):
     """One record as the ledger keeps it (no identity code: ``person_ref`` is the pseudonym).
 
     ``belongs_to`` is the record the entry counts against: its own id, or for a correction the
     record the corrected one belongs to. ``person_ref``, ``benefit`` and ``municipality`` are
-    ``None`` in entries written before the ledger remembered them.
+    ``None`` in entries written before the ledger remembered them. A named tuple: immutable
+    like a frozen dataclass, and built without ten ``object.__setattr__`` calls (one per
+    record staged).
     """
 
     record_id: str
@@ -164,6 +168,13 @@ class BenefitLedger:
         # Staged entries by record id: a batch sees its own earlier lines.
         self._staged: dict[str, LedgerEntry] = {}
         self._staged_dead_letters: set[str] = set()
+        # The same entries by the record they belong to: a correction sums its chain's
+        # staged entries without walking the whole batch.
+        self._staged_by_root: dict[str, dict[str, LedgerEntry]] = {}
+        # Committed entries looked up ahead for the batch in hand (None: not in the ledger).
+        # Rows are only ever added, so an answer stays true until the next commit, which may
+        # add the ids found missing; forgotten then, so memory stays bounded by one batch.
+        self._known: dict[str, LedgerEntry | None] = {}
 
     @classmethod
     def open(cls, data_dir: Path, secret: bytes) -> BenefitLedger:
@@ -196,13 +207,32 @@ class BenefitLedger:
         """What the ledger holds of ``record_id`` (staged or committed), if anything."""
         if record_id in self._staged:
             return self._staged[record_id]
+        if record_id in self._known:
+            return self._known[record_id]
         found = self._store.first(
-            "SELECT record_id, event_id, fingerprint, paid_days, amount_paid, corrects, "
-            "person_ref, benefit, municipality, belongs_to "
-            "FROM {schema}.kela_records WHERE record_id = ?",
+            _ENTRY,
             (record_id,),
         )
         return None if found is None else _entry(found)
+
+    def prefetch(self, record_ids: Iterable[str]) -> None:
+        """Look up the committed entries of ``record_ids`` at once (one query per schema).
+
+        The lookups of the batch in hand (``entry``, ``verdict``) then answer from memory
+        instead of one query per record; the answers are forgotten at the next ``commit`` or
+        ``rollback``. The first schema that holds an id wins, as in ``entry``.
+        """
+        wanted = [i for i in dict.fromkeys(record_ids) if i not in self._known]
+        if not wanted:
+            return
+        found: dict[str, LedgerEntry] = {}
+        for row in self._store.everywhere(
+            _ENTRIES,
+            (json.dumps(wanted),),
+        ):
+            found.setdefault(str(row[0]), _entry(row))
+        for record_id in wanted:
+            self._known[record_id] = found.get(record_id)
 
     def verdict(self, row: PaymentDayRow) -> Verdict:
         """NEW, a duplicate (same content), a conflicting duplicate, or an unknown correction."""
@@ -244,8 +274,8 @@ class BenefitLedger:
                 (root, root, root),
             )
         }
-        for staged in self._staged.values():
-            if staged.belongs_to == root and staged.record_id != root:
+        for staged in self._staged_by_root.get(root, {}).values():
+            if staged.record_id != root:
                 entries[staged.record_id] = (staged.paid_days, staged.amount_paid)
         return (
             sum(days for days, _ in entries.values()),
@@ -259,12 +289,14 @@ class BenefitLedger:
         *,
         municipality: str | None = None,
         belongs_to: str | None = None,
+        person_ref: str | None = None,
     ) -> None:
         """Remember ``row``; durable with the next ``commit``.
 
         ``municipality`` is the one that finances it (the corrected record's, for a
         correction) and ``belongs_to`` the record it counts against; by default the row's own
-        kotikunta and its own id.
+        kotikunta and its own id. ``person_ref`` is the row's person reference when the caller
+        has computed it already.
         """
         entry = LedgerEntry(
             record_id=row.tapahtumatunnus,
@@ -273,12 +305,16 @@ class BenefitLedger:
             paid_days=row.maksupaivat,
             amount_paid=row.maksettu,
             corrects=row.korjattava,
-            person_ref=person_ref_for(row.hetu, self._secret),
+            person_ref=person_ref_for(row.hetu, self._secret) if person_ref is None else person_ref,
             benefit=row.etuus.value,
             municipality=municipality or row.kotikunta,
             belongs_to=belongs_to or row.tapahtumatunnus,
         )
-        self._staged[row.tapahtumatunnus] = entry
+        previous = self._staged.get(entry.record_id)
+        if previous is not None:
+            self._staged_by_root[previous.belongs_to].pop(entry.record_id, None)
+        self._staged[entry.record_id] = entry
+        self._staged_by_root.setdefault(entry.belongs_to, {})[entry.record_id] = entry
         self._store.stage(
             "INSERT INTO kela_records (record_id, event_id, fingerprint, paid_days, "
             "amount_paid, corrects, person_ref, benefit, municipality, belongs_to, received_at) "
@@ -330,12 +366,16 @@ class BenefitLedger:
         self._store.commit()
         self._staged.clear()
         self._staged_dead_letters.clear()
+        self._staged_by_root.clear()
+        self._known.clear()
 
     def rollback(self) -> None:
         """Forget every staged record: publishing them failed."""
         self._store.rollback()
         self._staged.clear()
         self._staged_dead_letters.clear()
+        self._staged_by_root.clear()
+        self._known.clear()
 
     def count(self) -> int:
         """How many records the ledger holds (committed or staged)."""

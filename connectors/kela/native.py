@@ -16,7 +16,7 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.codes import Benefit
+from schemas.codes import BenefitV2
 from schemas.identity_code import PersonalIdentityCode
 
 __all__ = [
@@ -59,14 +59,13 @@ class KelaBenefit(StrEnum):
     YLT = "YLT"  # yleistuki, general support: replaced TMT and PPR for periods from 1 May 2026
 
 
-#: Kela's benefit codes and the canonical benefit each one is. ``YLT`` has none yet: the
-#: released ``hub.benefit-day.v1`` lists three benefits, and a fourth value would break its
-#: consumers (docs/canonical-events.md), so general support needs ``benefit-day.v2``.
-BENEFIT_CODES: Final[dict[KelaBenefit, Benefit | None]] = {
-    KelaBenefit.TMT: Benefit.LABOUR_MARKET_SUBSIDY,
-    KelaBenefit.PPR: Benefit.BASIC_ALLOWANCE,
-    KelaBenefit.APR: Benefit.EARNINGS_RELATED_BASIC_PART,
-    KelaBenefit.YLT: None,
+#: Kela's benefit codes and the canonical benefit each one is (in ``benefit-day.v2``; which of
+#: them ``benefit-day.v1`` can carry is ``connectors.kela.versions``).
+BENEFIT_CODES: Final[dict[KelaBenefit, BenefitV2]] = {
+    KelaBenefit.TMT: BenefitV2.LABOUR_MARKET_SUBSIDY,
+    KelaBenefit.PPR: BenefitV2.BASIC_ALLOWANCE,
+    KelaBenefit.APR: BenefitV2.EARNINGS_RELATED_BASIC_PART,
+    KelaBenefit.YLT: BenefitV2.GENERAL_SUPPORT,
 }
 
 #: "0-25 for a normal record"; a correction takes back at most as many.

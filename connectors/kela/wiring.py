@@ -1,7 +1,8 @@
 """Which topics the Kela connector consumes and which format it renders: the only file of the
 connector that knows about the broker.
 
-In: ``in.kela.benefit-day`` (one CSV data line per message) → ``hub.benefit-day.v1``, keyed by
+In: ``in.kela.benefit-day`` (one CSV data line per message) → ``hub.benefit-day.v2``, and
+``hub.benefit-day.v1`` for the benefits v1 can carry (``connectors.kela.versions``), keyed by
 the person reference. Out: Kela's labour-policy XML, rendered by the contract-driven
 distribution from ``hub.client-status.v1`` to ``out.kela.client-status``.
 """
@@ -14,17 +15,24 @@ from typing import Any, Final
 from connectors.kela.intake import Duplicate, Intake
 from connectors.kela.ledger import BenefitLedger
 from connectors.kela.outbound import render_statement
+from connectors.kela.versions import BENEFIT_DAY_TOPIC, BENEFIT_DAY_V2_TOPIC, published
 from hub.connector import ConnectorContext
 from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.rendering import Renderer
-from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, BenefitDayEvent
+from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, BenefitDayV2Event
 from schemas.rejection import Rejection
 
-__all__ = ["BENEFIT_DAY_TOPIC", "IN_TOPIC", "STATEMENT_XML", "build_routes", "canonical_message"]
+__all__ = [
+    "BENEFIT_DAY_TOPIC",
+    "BENEFIT_DAY_V2_TOPIC",
+    "IN_TOPIC",
+    "STATEMENT_XML",
+    "build_routes",
+    "canonical_messages",
+]
 
 IN_TOPIC: Final = "in.kela.benefit-day"
-BENEFIT_DAY_TOPIC: Final = "hub.benefit-day.v1"
 
 log = get_logger(__name__)
 
@@ -37,15 +45,20 @@ def _render(projected: Mapping[str, Any]) -> bytes:
 STATEMENT_XML: Final = Renderer("kela-tvpt-xml", "application/xml", _render)
 
 
-def canonical_message(event: BenefitDayEvent) -> Outgoing:
-    """The Kafka message of a canonical benefit-day event: CloudEvents JSON, keyed by person."""
-    return Outgoing(
-        BENEFIT_DAY_TOPIC,
-        event.model_dump_json().encode(),
-        event.subject.encode(),
-        {"content-type": CLOUDEVENTS_CONTENT_TYPE},
-        event.id,
-    )
+def canonical_messages(event: BenefitDayV2Event) -> list[Outgoing]:
+    """The Kafka messages of one record's canonical event: CloudEvents JSON keyed by person,
+    on ``hub.benefit-day.v2`` and, when v1 can carry it, on ``hub.benefit-day.v1`` with the
+    same event id."""
+    return [
+        Outgoing(
+            topic,
+            shown.model_dump_json().encode(),
+            shown.subject.encode(),
+            {"content-type": CLOUDEVENTS_CONTENT_TYPE},
+            shown.id,
+        )
+        for topic, shown in published(event)
+    ]
 
 
 def build_routes(context: ConnectorContext) -> Sequence[Route]:
@@ -64,7 +77,7 @@ def build_routes(context: ConnectorContext) -> Sequence[Route]:
             log.info("duplicate record accepted once", connector="kela", record_id=taken.record_id)
             return Accepted([])
         return Accepted(
-            [canonical_message(taken.event)],
+            canonical_messages(taken.event),
             settle=intake.ledger.commit,
             abandon=intake.ledger.rollback,
         )

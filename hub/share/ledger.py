@@ -1,4 +1,4 @@
-"""The share ledger: every payment-day record of ``hub.benefit-day.v1``, as the share needs it.
+"""The share ledger: every payment-day record of ``hub.benefit-day``, as the share needs it.
 
 Holds records, not computed shares: a statement splits them with the rules it prints, so a
 new version of the step table never leaves stale euros behind, and the ledger is exactly
@@ -28,8 +28,8 @@ from typing import Any, Final, Protocol
 from hub.errors import HubError
 from hub.share.split import ShareRecord
 from hub.store_connections import durable_sqlite, postgres_connection
-from schemas.codes import Benefit
-from schemas.envelope import BenefitDayEvent
+from schemas.codes import Benefit, BenefitV2
+from schemas.envelope import AnyBenefitDayEvent
 
 __all__ = [
     "BENEFIT_CODES",
@@ -49,7 +49,7 @@ BENEFIT_CODES: Final[dict[str, str]] = {
     Benefit.LABOUR_MARKET_SUBSIDY.value: "TMT",
     Benefit.BASIC_ALLOWANCE.value: "PPR",
     Benefit.EARNINGS_RELATED_BASIC_PART.value: "APR",
-    "general_support": "YLT",
+    BenefitV2.GENERAL_SUPPORT.value: "YLT",
 }
 
 _SCHEMA: Final = (
@@ -122,7 +122,7 @@ class PersonCounter:
     euros_per_day: Decimal
 
 
-def stored_record(event: BenefitDayEvent) -> tuple[Any, ...]:
+def stored_record(event: AnyBenefitDayEvent) -> tuple[Any, ...]:
     """The ledger row of ``event`` (the canonical benefit-day event)."""
     data = event.data
     return (
@@ -193,7 +193,7 @@ class ShareLedger:
             # Driver messages may quote a row's values (an identity code): never pass them on.
             raise ShareLedgerError(f"share ledger {self.name}: {type(exc).__name__}") from None
 
-    def stage(self, event: BenefitDayEvent) -> None:
+    def stage(self, event: AnyBenefitDayEvent) -> None:
         """Remember ``event``'s record; durable with the next ``commit``."""
         self._staged.append(stored_record(event))
 

@@ -1,10 +1,10 @@
 """Rebuilding the share ledger from the audit log.
 
-The share route's recorded inputs (every consumed ``hub.benefit-day.v1`` message, in the order
-recorded) are fed through the same route into a ledger; since the ledger holds exactly what
-those inputs said, the rebuilt ledger equals the live one (``ShareLedger.digest``). An input
-whose payload the audit retention already pruned cannot be fed: it is counted, and the
-rebuild is then incomplete.
+The share route's recorded inputs (every consumed ``hub.benefit-day.v1`` and ``.v2`` message,
+in the order recorded) are fed through the same route into a ledger; since the ledger holds
+exactly what those inputs said, the rebuilt ledger equals the live one
+(``ShareLedger.digest``). An input whose payload the audit retention already pruned cannot be
+fed: it is counted, and the rebuild is then incomplete.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""The share ledger's route: every ``hub.benefit-day.v1`` event into the share ledger.
+"""The share ledger's route: every benefit-day event, of either major version, into the ledger.
+
+The route reads ``hub.benefit-day.v1`` and ``hub.benefit-day.v2``: while both run, the Kela
+connector publishes a record v1 can carry on both with the same event id, and the ledger keeps
+a record once by Kela's record id (``ShareLedger.holds``), so it is counted, and alerted on,
+once. General support (``YLT``) arrives on v2 only.
 
 A record seen for the first time that carries the person's counter over an alert day or a step
 boundary publishes a ``hub.benefit-threshold.v1`` event (``hub.share.threshold``); the
@@ -11,21 +16,30 @@ the audit log's recorded inputs rebuild the ledger exactly (``hub.share.rebuild`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final
+from typing import Annotated, Final
 
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.share.ledger import ShareLedger
 from hub.share.rules import ShareRules, load_rules
 from hub.share.threshold import DEFAULT_ALERT_DAYS, THRESHOLD_TOPIC, alert_days, threshold_events
-from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, BenefitDayEvent, BenefitThresholdEvent
+from schemas.envelope import (
+    CLOUDEVENTS_CONTENT_TYPE,
+    AnyBenefitDayEvent,
+    BenefitThresholdEvent,
+)
 from schemas.rejection import Rejection
 
 __all__ = ["SHARE_CONNECTOR", "SHARE_TOPICS", "share_ledger_route"]
 
 SHARE_CONNECTOR: Final = "share-ledger"
-SHARE_TOPICS: Final = ("hub.benefit-day.v1",)
+SHARE_TOPICS: Final = ("hub.benefit-day.v1", "hub.benefit-day.v2")
+
+#: Either version, told apart by the CloudEvents ``type``.
+_EVENTS: Final[TypeAdapter[AnyBenefitDayEvent]] = TypeAdapter(
+    Annotated[AnyBenefitDayEvent, Field(discriminator="type")]
+)
 
 
 def _invalid(exc: ValidationError) -> Rejection:
@@ -56,7 +70,7 @@ def share_ledger_route(
 
     def translate(value: bytes) -> Accepted | Rejection:
         try:
-            event = BenefitDayEvent.model_validate_json(value)
+            event = _EVENTS.validate_json(value)
         except ValidationError as exc:
             return _invalid(exc)
         known = ledger.holds(event.data.record_id)

@@ -16,7 +16,7 @@ from typing import Final
 
 from hub.share.rules import ShareRules
 from schemas.benefit_threshold import BENEFIT_THRESHOLD_V1, BenefitThreshold
-from schemas.envelope import BenefitDayEvent, BenefitThresholdEvent, dataschema_for
+from schemas.envelope import AnyBenefitDayEvent, BenefitThresholdEvent, dataschema_for
 
 __all__ = ["DEFAULT_ALERT_DAYS", "SOURCE", "THRESHOLD_TOPIC", "alert_days", "threshold_events"]
 
@@ -32,7 +32,7 @@ def alert_days(rules: ShareRules, configured: Iterable[int]) -> tuple[int, ...]:
 
 
 def threshold_events(
-    event: BenefitDayEvent, rules: ShareRules, days: Iterable[int]
+    event: AnyBenefitDayEvent, rules: ShareRules, days: Iterable[int]
 ) -> list[BenefitThresholdEvent]:
     """The alerts ``event``'s record raises: one per day of ``days`` it crosses."""
     data = event.data

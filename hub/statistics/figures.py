@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from schemas.codes import Benefit, EmploymentStatus, ReferralService, ReferralState
+from schemas.codes import BenefitV2, EmploymentStatus, ReferralService, ReferralState
 
 __all__ = [
     "COUNTER_THRESHOLDS",
@@ -150,7 +150,7 @@ class PaymentFact:
     seq: int
     person: str
     area: str | None
-    benefit: Benefit
+    benefit: BenefitV2
     days: int
     euros: Decimal
     cumulative_days: int
@@ -268,9 +268,9 @@ def _referral_figures(
 def _payment_figures(
     payments: Sequence[PaymentFact], month: Month, area: str
 ) -> tuple[dict[str, BenefitFigures], dict[int, int]]:
-    persons: dict[Benefit, set[str]] = defaultdict(set)
-    days: dict[Benefit, int] = defaultdict(int)
-    euros: dict[Benefit, Decimal] = defaultdict(Decimal)
+    persons: dict[BenefitV2, set[str]] = defaultdict(set)
+    days: dict[BenefitV2, int] = defaultdict(int)
+    euros: dict[BenefitV2, Decimal] = defaultdict(Decimal)
     last: dict[str, PaymentFact] = {}
     for payment in payments:
         if payment.area == area and payment.payment_date in month:
@@ -286,7 +286,7 @@ def _payment_figures(
                 last[payment.person] = payment
     benefits = {
         b.value: BenefitFigures(len(persons[b]), days[b], euros[b].quantize(Decimal("0.01")))
-        for b in Benefit
+        for b in BenefitV2
     }
     counter = {
         threshold: sum(1 for p in last.values() if p.area == area and p.cumulative_days > threshold)

@@ -16,10 +16,12 @@ from pydantic import ValidationError
 from hub.pipeline import Accepted, Route
 from hub.statistics.figures import HELSINKI, OUTCOME_STATES
 from hub.statistics.store import StatisticsStore
-from schemas.benefit_day import BENEFIT_DAY_V1
+from schemas.benefit_day import BENEFIT_DAY_V1, BENEFIT_DAY_V2
 from schemas.client_status import CLIENT_STATUS_V1
+from schemas.codes import BenefitV2
 from schemas.envelope import (
     BenefitDayEvent,
+    BenefitDayV2Event,
     ClientStatusEvent,
     ReferralStatusEvent,
     ServiceReferralEvent,
@@ -34,7 +36,10 @@ STATISTICS_CONNECTOR: Final = "statistics"
 #: The canonical topics the figures are counted from.
 STATISTICS_SOURCES: Final = (
     "hub.client-status.v1",
+    # Both benefit-day versions: a record v1 can carry comes on both with one event id, and
+    # the store keeps a payment once by event id; general support (YLT) comes on v2 only.
     "hub.benefit-day.v1",
+    "hub.benefit-day.v2",
     "hub.service-referral.v1",
     "hub.referral-status.v1",
 )
@@ -71,14 +76,15 @@ def take_event(store: StatisticsStore, value: bytes) -> Rejection | None:
                 data.changed_at,
                 data.home_municipality,
             )
-        elif kind == BENEFIT_DAY_V1:
-            paid = BenefitDayEvent.model_validate_json(value)
+        elif kind in {BENEFIT_DAY_V1, BENEFIT_DAY_V2}:
+            model = BenefitDayEvent if kind == BENEFIT_DAY_V1 else BenefitDayV2Event
+            paid = model.model_validate_json(value)
             record = paid.data
             store.stage_payment(
                 paid.id,
                 paid.subject,
                 record.home_municipality,
-                record.benefit,
+                BenefitV2(record.benefit.value),
                 record.paid_days,
                 record.amount_paid,
                 record.cumulative_days,

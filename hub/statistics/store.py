@@ -32,7 +32,7 @@ from hub.statistics.figures import (
     StatusFact,
 )
 from hub.store_connections import durable_sqlite, postgres_connection
-from schemas.codes import Benefit, EmploymentStatus, ReferralService, ReferralState
+from schemas.codes import BenefitV2, EmploymentStatus, ReferralService, ReferralState
 
 __all__ = ["SQLITE_FILE", "SentVersion", "StatisticsStore", "StatisticsStoreError", "open_store"]
 
@@ -201,7 +201,7 @@ class StatisticsStore:
         event_id: str,
         person: str,
         municipality: str,
-        benefit: Benefit,
+        benefit: BenefitV2,
         days: int,
         euros: Decimal,
         cumulative: int,
@@ -283,7 +283,7 @@ class StatisticsStore:
                 int(seq),
                 person,
                 municipalities.get(municipality),
-                Benefit(benefit),
+                BenefitV2(benefit),
                 int(days),
                 Decimal(euros),
                 int(cumulative),

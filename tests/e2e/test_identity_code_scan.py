@@ -24,10 +24,10 @@ Left out of the scan, and why:
   copy it);
 * the values of ``hub.deadletter.v1``: the original bytes, unchanged, by design (DESIGN §3);
   its keys and headers (reason, detail, source) are scanned;
-* ``data`` of the canonical events on ``hub.benefit-day.v1``, ``hub.client-status.v1`` and
-  ``hub.service-referral.v1``: the identity code appears only inside ``data`` (DESIGN §3);
-  the envelope (id, source, subject, type, time, ...) is scanned. ``hub.referral-status.v1``
-  carries no person in ``data`` and is scanned whole;
+* ``data`` of the canonical events on ``hub.benefit-day.v1`` and ``.v2``,
+  ``hub.client-status.v1`` and ``hub.service-referral.v1``: the identity code appears only
+  inside ``data`` (DESIGN §3); the envelope (id, source, subject, type, time, ...) is
+  scanned. ``hub.referral-status.v1`` carries no person in ``data`` and is scanned whole;
 * in partner messages, exactly the field their contract discloses the person by:
   ``data.person_id`` of the CloudEvents on ``out.lahti.*``, ``out.ph.*`` and
   ``out.sote.client-status``, ``<Henkilotunnus>`` of Kela's XML on ``out.kela.client-status``,
@@ -271,6 +271,7 @@ def _get(port: int, path: str) -> str:
 
 _CANONICAL_WITH_PERSON: Final = {
     "hub.benefit-day.v1",
+    "hub.benefit-day.v2",
     "hub.client-status.v1",
     "hub.service-referral.v1",
 }

@@ -18,7 +18,6 @@ from connectors.kela.inbound import (
     SOURCE,
     Attribution,
     MissingAttributionError,
-    NoCanonicalBenefitError,
     check_header,
     decode_line,
     event_id_for,
@@ -26,8 +25,8 @@ from connectors.kela.inbound import (
     to_event,
 )
 from connectors.kela.native import BENEFIT_CODES, COLUMNS, HEADER, KelaBenefit, PaymentDayRow
-from schemas.codes import Benefit
-from schemas.envelope import BenefitDayEvent
+from schemas.codes import BenefitV2
+from schemas.envelope import BenefitDayV2Event
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
 from tests.strategies import build_identity_code, identity_codes
@@ -195,23 +194,20 @@ def test_each_documented_benefit_code_is_parsed(code: str) -> None:
 
 
 @pytest.mark.parametrize(("code", "benefit"), [(k.value, v) for k, v in BENEFIT_CODES.items()])
-def test_each_benefit_code_maps_to_its_canonical_benefit(code: str, benefit: Benefit) -> None:
+def test_each_benefit_code_maps_to_its_canonical_benefit(code: str, benefit: BenefitV2) -> None:
     row = parsed(line_with(etuus=code))
-    if benefit is None:
-        with pytest.raises(NoCanonicalBenefitError):
-            to_event(row, SECRET)
-    else:
-        assert to_event(row, SECRET).data.benefit is benefit
+    event = to_event(row, SECRET)
+    assert event.data.benefit is benefit
+    assert event.type == "fi.paijathame.hub.benefit-day.v2"
 
 
 def test_benefit_codes_are_exactly_the_documented_four() -> None:
-    # YLT has no canonical value: adding one to the released hub.benefit-day.v1 would break
-    # its consumers (a new enum value is forward-incompatible), so it waits for v2.
+    # YLT is general support, a value of benefit-day.v2 only (v1 is released with three).
     assert BENEFIT_CODES == {
-        KelaBenefit.TMT: Benefit.LABOUR_MARKET_SUBSIDY,
-        KelaBenefit.PPR: Benefit.BASIC_ALLOWANCE,
-        KelaBenefit.APR: Benefit.EARNINGS_RELATED_BASIC_PART,
-        KelaBenefit.YLT: None,
+        KelaBenefit.TMT: BenefitV2.LABOUR_MARKET_SUBSIDY,
+        KelaBenefit.PPR: BenefitV2.BASIC_ALLOWANCE,
+        KelaBenefit.APR: BenefitV2.EARNINGS_RELATED_BASIC_PART,
+        KelaBenefit.YLT: BenefitV2.GENERAL_SUPPORT,
     }
 
 
@@ -542,11 +538,11 @@ def test_rejection_carries_the_line_number_given(line_number: int | None) -> Non
 
 def test_valid_line_gives_the_expected_event() -> None:
     event = to_event(parsed(line_with()), SECRET)
-    assert isinstance(event, BenefitDayEvent)
+    assert isinstance(event, BenefitDayV2Event)
     assert event.id == event_id_for("K2025-000123456")
     assert event.source == SOURCE == "urn:fi:paijathame:hub:connector:kela"
-    assert event.type == "fi.paijathame.hub.benefit-day.v1"
-    assert event.dataschema == "urn:fi:paijathame:hub:schema:fi.paijathame.hub.benefit-day.v1"
+    assert event.type == "fi.paijathame.hub.benefit-day.v2"
+    assert event.dataschema == "urn:fi:paijathame:hub:schema:fi.paijathame.hub.benefit-day.v2"
     assert event.subject == person_ref_for(CODE, SECRET)
     assert event.data.model_dump(mode="json") == {
         "record_id": "K2025-000123456",
@@ -793,10 +789,6 @@ def test_valid_generated_rows_parse_back_to_the_same_values(
     assert row.model_dump() == values | {"line": line_number}
     corrects = values["korjattava"]
     attribution = None if corrects is None else Attribution("398", event_id_for(corrects))
-    if BENEFIT_CODES[row.etuus] is None:
-        with pytest.raises(NoCanonicalBenefitError):
-            to_event(row, SECRET, attribution)
-        return
     event = to_event(row, SECRET, attribution)
     assert event.data.record_id == values["tapahtumatunnus"]
     assert event.data.amount_paid == values["maksettu"]

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Final
 
 from connectors import CONNECTORS
+from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
 from connectors.kela.native import HEADER
 from connectors.kela.wiring import build_routes
 from hub.connector import ConnectorContext
-from hub.ingest import IngestSummary, ingest_kela_file
-from hub.pipeline import Accepted
+from hub.ingest import NOT_ROUTED, IngestSummary, ingest_kela_file
+from hub.pipeline import Accepted, Outgoing
 from hub.runtime import contract_book_for
 from hub.settings import HubSettings, load_settings
 from schemas.envelope import BenefitDayEvent
@@ -57,8 +58,10 @@ def test_the_route_applies_the_rules(tmp_path: Path) -> None:
             continue
         assert isinstance(result, Accepted)
         result.settle()
-        [message] = result.messages
-        event = BenefitDayEvent.model_validate_json(message.value)
+        v2, v1 = result.messages
+        assert (v2.topic, v1.topic) == ("hub.benefit-day.v2", "hub.benefit-day.v1")
+        assert v2.event_id == v1.event_id
+        event = BenefitDayEvent.model_validate_json(v1.value)
         outcomes.append(event.data.home_municipality)
     assert outcomes == OUTCOMES
 
@@ -108,3 +111,29 @@ def test_a_file_and_the_topic_share_one_ledger(tmp_path: Path) -> None:
     ledger.close()
     assert summary.accepted == 1
     assert [r.reason for r in summary.rejections] == ["over-correction"]
+
+
+def test_a_general_support_line_in_a_file_is_published_on_v2_only(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "data")
+    path = tmp_path / "kela.csv"
+    ylt = f"K2026-000000001;{CODE};398;YLT;04.05.2026;29.05.2026;20;744,20;210;02.06.2026;"
+    path.write_text("\n".join([HEADER, ylt, RECORD]) + "\n", encoding="utf-8")
+    ledger = BenefitLedger.open(settings.data_dir, SECRET)
+    published: list[tuple[str, str | None]] = []
+
+    async def publish(messages: list[Outgoing]) -> list[tuple[int, int]]:
+        published.extend((m.topic, m.event_id) for m in messages)
+        return [(0, n) for n in range(len(messages))]
+
+    book = contract_book_for(settings, CONNECTORS)
+    summary = asyncio.run(ingest_kela_file(path, Intake(ledger, SECRET), book, publish))
+    ledger.close()
+    assert (summary.accepted, summary.rejected) == (2, 0)
+    ylt_id, tmt_id = event_id_for("K2026-000000001"), event_id_for("K2025-000000001")
+    assert published == [
+        ("hub.benefit-day.v2", ylt_id),
+        ("hub.benefit-day.v2", tmt_id),
+        ("hub.benefit-day.v1", tmt_id),
+    ]
+    # Lahti's contract names v1: it receives the TMT record, and the YLT one not yet.
+    assert summary.recipients == {"lahti": 1, NOT_ROUTED: 1}

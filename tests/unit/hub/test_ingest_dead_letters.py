@@ -38,8 +38,11 @@ class QuotingIntake:
 
     ledger = _NoLedger()
 
-    def take(self, _raw: bytes, number: int) -> Rejection:
-        return Rejection("unknown-correction", f"line {number}: korjattava {CODE} not found")
+    def take_many(self, lines: list[tuple[bytes, int | None]]) -> list[Rejection]:
+        return [
+            Rejection("unknown-correction", f"line {number}: korjattava {CODE} not found")
+            for _raw, number in lines
+        ]
 
 
 async def test_a_rejected_lines_detail_is_masked_in_the_header_and_the_audit(

@@ -6,6 +6,8 @@ from hub.topics import AUDIT_TOPIC, DEADLETTER_TOPIC, TOPICS, TopicKind, topic_c
 
 DESIGN_TABLE = {
     "in.kela.benefit-day", "hub.benefit-day.v1", "out.lahti.benefit-day", "out.ph.benefit-day",
+    # benefit-day v2 (general support too) beside v1 while contracts name v1.
+    "hub.benefit-day.v2",
     "in.lahti.client-status", "in.ph.client-status", "hub.client-status.v1",
     "out.kela.client-status", "out.lahti.client-status", "out.ph.client-status",
     "out.sote.client-status",
@@ -39,7 +41,7 @@ def test_names_follow_the_convention_of_their_kind() -> None:
         }[spec.kind]
         assert spec.name.startswith(prefix), spec.name
         if spec.kind is TopicKind.CANONICAL:
-            assert spec.name == f"hub.{spec.family}.v1"
+            assert spec.name == f"hub.{spec.family}.v{spec.major}"
 
 
 def test_canonical_deadletter_and_audit_topics_keep_data_forever() -> None:
@@ -59,3 +61,10 @@ def test_kela_input_is_one_partition_so_corrections_never_overtake_their_record(
     assert {name for name, count in partitions.items() if count is not None} == {
         "in.kela.benefit-day"
     }
+
+
+def test_the_major_version_of_a_canonical_topic() -> None:
+    majors = {spec.name: spec.major for spec in TOPICS}
+    assert majors["hub.benefit-day.v1"] == 1
+    assert majors["hub.benefit-day.v2"] == 2
+    assert majors["out.lahti.benefit-day"] == 1

@@ -18,6 +18,7 @@ from schemas.catalogue import (
 )
 from schemas.envelope import (
     BenefitDayEvent,
+    BenefitDayV2Event,
     BenefitThresholdEvent,
     ClientStatusEvent,
     ReferralStatusEvent,
@@ -28,6 +29,7 @@ from schemas.envelope import (
 DESIGN_TYPES = {
     "fi.paijathame.hub.client-status.v1": ClientStatusEvent,
     "fi.paijathame.hub.benefit-day.v1": BenefitDayEvent,
+    "fi.paijathame.hub.benefit-day.v2": BenefitDayV2Event,
     "fi.paijathame.hub.service-referral.v1": ServiceReferralEvent,
     "fi.paijathame.hub.referral-status.v1": ReferralStatusEvent,
     "fi.paijathame.hub.benefit-threshold.v1": BenefitThresholdEvent,
@@ -35,6 +37,7 @@ DESIGN_TYPES = {
 DATA_MODEL_OF = {
     "fi.paijathame.hub.client-status.v1": "ClientStatus",
     "fi.paijathame.hub.benefit-day.v1": "BenefitDay",
+    "fi.paijathame.hub.benefit-day.v2": "BenefitDayV2",
     "fi.paijathame.hub.service-referral.v1": "ServiceReferral",
     "fi.paijathame.hub.referral-status.v1": "ReferralStatus",
     "fi.paijathame.hub.benefit-threshold.v1": "BenefitThreshold",
