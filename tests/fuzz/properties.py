@@ -19,7 +19,7 @@ input meets the same state and a failing input reproduces.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 from hub.pipeline import Accepted, Route
@@ -60,11 +60,11 @@ def _check_rejection(
 
 
 def _check_accepted(
-    accepted: Accepted, topic: str, event_type: type[CloudEvent[Any]], planted: frozenset[str]
+    accepted: Accepted, canonical: Mapping[str, type[CloudEvent[Any]]], planted: frozenset[str]
 ) -> None:
     for message in accepted.messages:
-        assert message.topic == topic
-        event = event_type.model_validate_json(message.value)
+        assert message.topic in canonical, message.topic
+        event = canonical[message.topic].model_validate_json(message.value)
         assert message.key == event.subject.encode()
         outside_data = " ".join([message.key.decode(), *message.headers, *message.headers.values()])
         assert not identity_codes_in(outside_data, planted), outside_data
@@ -75,18 +75,19 @@ def translated(
     route: Route,
     fuzz: FuzzInput,
     reasons: frozenset[str],
-    canonical: tuple[str, type[CloudEvent[Any]]],
+    canonical: Mapping[str, type[CloudEvent[Any]]],
     then: Callable[[Translated], None] = lambda _outcome: None,
 ) -> Translated:
     """Translate ``fuzz.raw`` on ``route``, check the answer (module docstring), run ``then``
-    on it, and abandon it. ``canonical`` is the route's topic and event model."""
+    on it, and abandon it. ``canonical`` maps each topic the route may publish to its event
+    model."""
     outcome = answer(parser, lambda: route.translate(fuzz.raw), label_of)
     assert isinstance(outcome, Accepted | Rejection), outcome
     if isinstance(outcome, Rejection):
         _check_rejection(outcome, reasons, fuzz.planted)
         return outcome
     try:
-        _check_accepted(outcome, *canonical, fuzz.planted)
+        _check_accepted(outcome, canonical, fuzz.planted)
         then(outcome)
     finally:
         outcome.abandon()

@@ -103,7 +103,7 @@ def test_every_input_gets_an_answer(
     data: st.DataObject,
 ) -> None:
     fuzz = data.draw(_inputs(family, kind), label=kind)
-    canonical = (f"hub.{family}.v1", EVENTS[family])
+    canonical = {f"hub.{family}.v1": EVENTS[family]}
     translated(
         _parser(family), routes[authority, family], fuzz, REASONS_OF_ROUTE[family], canonical
     )

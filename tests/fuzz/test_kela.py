@@ -28,14 +28,15 @@ from hypothesis import strategies as st
 from connectors import CONNECTORS
 from connectors.kela.intake import REASONS, Intake
 from connectors.kela.ledger import BenefitLedger
-from connectors.kela.wiring import BENEFIT_DAY_TOPIC, build_routes
+from connectors.kela.versions import BENEFIT_DAY_TOPIC, BENEFIT_DAY_V2_TOPIC
+from connectors.kela.wiring import build_routes
 from hub.connector import ConnectorContext
 from hub.contracts import ContractBook, load_contract_book
 from hub.ingest import FileUnusableError, IngestSummary, check_file, ingest_kela_file
 from hub.pipeline import Accepted, Route
 from hub.runtime import renderers_for
 from hub.settings import load_settings
-from schemas.envelope import BenefitDayEvent
+from schemas.envelope import BenefitDayEvent, BenefitDayV2Event
 from tests.fuzz.corpus import codes_in_seeds, kela_file_seeds, kela_seeds
 from tests.fuzz.hostile_values import FuzzInput
 from tests.fuzz.kela_lines import broken_lines, kela_files
@@ -51,7 +52,7 @@ pytestmark = pytest.mark.fuzz
 LINE: Final = "kela line (in.kela.benefit-day)"
 FILE: Final = "kela file (hub ingest kela)"
 REASONS_OF_ROUTE: Final = known_reasons(REASONS)
-CANONICAL: Final = (BENEFIT_DAY_TOPIC, BenefitDayEvent)
+CANONICAL: Final = {BENEFIT_DAY_V2_TOPIC: BenefitDayV2Event, BENEFIT_DAY_TOPIC: BenefitDayEvent}
 FILE_CODES: Final = codes_in_seeds(kela_file_seeds())
 
 

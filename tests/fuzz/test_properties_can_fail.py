@@ -31,7 +31,7 @@ pytestmark = pytest.mark.fuzz
 PLANTED: Final = build_identity_code(dt.date(1985, 6, 15), 951)
 UNPLANTED: Final = build_identity_code(dt.date(2004, 2, 29), 987)
 REASONS: Final = frozenset({"bad-date"})
-CANONICAL: Final = ("hub.referral-status.v1", ReferralStatusEvent)
+CANONICAL: Final = {"hub.referral-status.v1": ReferralStatusEvent}
 PARSER: Final = "self-check"
 
 
@@ -100,7 +100,7 @@ def _status_message(headers: dict[str, str], key: bytes | None = None) -> Outgoi
     )
     event = status_event(update, person_ref_for(PLANTED, SECRET), Authority.LAHTI)
     value = event.model_dump_json().encode()
-    return Outgoing(CANONICAL[0], value, key or event.subject.encode(), headers)
+    return Outgoing("hub.referral-status.v1", value, key or event.subject.encode(), headers)
 
 
 def test_a_clean_accepted_message_passes() -> None:

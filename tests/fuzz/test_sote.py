@@ -47,7 +47,7 @@ PARSER: Final = "sote FHIR Task (in.sote.referral-status)"
 REASONS_OF_ROUTE: Final = known_reasons(
     REASONS, "unknown-referral", "ambiguous-referral", "illegal-transition"
 )
-CANONICAL: Final = ("hub.referral-status.v1", ReferralStatusEvent)
+CANONICAL: Final = {"hub.referral-status.v1": ReferralStatusEvent}
 
 #: Referral id → (recipient, the states it went through after it was sent).
 REFERRALS: Final[dict[str, tuple[str, tuple[ReferralState, ...]]]] = {
