@@ -31,7 +31,11 @@ from hub.errors import HubError
 
 __all__ = ["AclApplyError", "apply_acls", "create_acls_request"]
 
-RESOURCE_TYPE_CODES: Final = {ResourceType.TOPIC: 2, ResourceType.GROUP: 3}
+RESOURCE_TYPE_CODES: Final = {
+    ResourceType.TOPIC: 2,
+    ResourceType.GROUP: 3,
+    ResourceType.TRANSACTIONAL_ID: 5,
+}
 PATTERN_TYPE_CODES: Final = {PatternType.LITERAL: 3, PatternType.PREFIXED: 4}
 OPERATION_CODES: Final = {
     Operation.READ: 3,

@@ -14,7 +14,9 @@ generate``) before they are applied, and tested without a cluster. Each partner 
 The hub gets ``READ`` on ``in.*`` and ``hub.*``, ``WRITE`` on ``hub.*`` (canonical, dead letters,
 audit) and ``out.*``, ``DESCRIBE`` and ``CREATE`` on every catalogue topic (``hub up`` and
 ``hub topics provision`` create missing topics; literal names, so it cannot create others) and
-``READ`` on consumer groups prefixed ``hub.``. Every binding allows; nothing here denies, since
+``READ`` on consumer groups prefixed ``hub.``, and ``WRITE`` and ``DESCRIBE`` on transactional
+ids prefixed ``hub.`` (each route's producer commits its batches in a transaction named after
+its group). Every binding allows; nothing here denies, since
 Kafka denies what no ACL allows (``allow.everyone.if.no.acl.found=false``).
 
 Principal names are a deployment choice: by default ``User:<partner>`` and ``User:hub``, which
@@ -69,6 +71,7 @@ class ResourceType(StrEnum):
 
     TOPIC = "TOPIC"
     GROUP = "GROUP"
+    TRANSACTIONAL_ID = "TRANSACTIONAL_ID"
 
 
 class PatternType(StrEnum):
@@ -159,6 +162,17 @@ def _hub_bindings(principal: str, topics: Iterable[TopicSpec]) -> list[AclBindin
             operations.append(Operation.WRITE)
         bindings += _topic(principal, spec.name, *operations)
     bindings.append(_group_prefix(principal, HUB_GROUP_PREFIX))
+    # A route's transactional id is its consumer group plus the instance (hub.transactions).
+    bindings += [
+        AclBinding(
+            principal,
+            ResourceType.TRANSACTIONAL_ID,
+            PatternType.PREFIXED,
+            HUB_GROUP_PREFIX,
+            operation,
+        )
+        for operation in (Operation.WRITE, Operation.DESCRIBE)
+    ]
     return bindings
 
 

@@ -5,8 +5,9 @@ For every canonical family and major version some partner receives, one route co
 for each event: validates it against its canonical model, asks the contract book who may
 receive it, projects it for each recipient, renders it in the recipient's format and publishes
 it to the recipient's topic, keyed by the person reference. An event nobody may receive (a
-home municipality outside Päijät-Häme, say) is logged and counted as not routed. The delivery
-log suppresses what a redelivered event would send a second time.
+home municipality outside Päijät-Häme, say) is logged and counted as not routed. Each route's
+outputs and offsets commit in one Kafka transaction (``hub.transactions``); the delivery log
+suppresses a canonical event that reaches the route twice (published twice upstream).
 
 Never logs identity codes or payloads: only event ids, types, partners and reasons.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any, Final
 
 import orjson
@@ -115,20 +115,17 @@ def route_event(
 
 
 def _first_deliveries(deliveries: DeliveryLog, messages: list[Outgoing]) -> Accepted:
-    """Drop what was delivered before; stage the rest, committed once published. What an
-    earlier, unsettled attempt may have published is marked to be looked for first."""
+    """Drop what was delivered before (the same canonical event published twice upstream);
+    stage the rest, committed once their Kafka transaction is."""
     fresh = []
     for message in messages:
         event_id = str(message.event_id)
         if deliveries.delivered(message.topic, event_id):
             log.info("redelivered event not sent again", topic=message.topic, event_id=event_id)
             continue
-        floors = deliveries.intended(message.topic, event_id)
         deliveries.stage(message.topic, event_id)
-        fresh.append(message if floors is None else replace(message, landed_after=floors))
-    return Accepted(
-        fresh, settle=deliveries.commit, abandon=deliveries.rollback, intend=deliveries.intend
-    )
+        fresh.append(message)
+    return Accepted(fresh, settle=deliveries.commit, abandon=deliveries.rollback)
 
 
 def distribution_routes(

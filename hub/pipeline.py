@@ -2,25 +2,24 @@
 
 A connector describes its inbound side as a ``Route``: the topics it consumes and a
 ``translate(bytes) -> Accepted | list[Outgoing] | Rejection``. ``wire_route`` subscribes it on
-a FastStream ``KafkaBroker``:
+a FastStream ``KafkaBroker`` and handles what one fetch returns as a batch:
 
-- a ``Rejection`` goes to the dead-letter topic with its reason, and the message is
-  acknowledged, so the messages behind it keep flowing;
+- a ``Rejection`` goes to the dead-letter topic with its reason, and the messages behind it
+  keep flowing;
 - an exception escaping a translation is a bug, not a reason to stop: it is dead-lettered as
   ``internal-error`` with the exception's class and masked text;
-- ``Accepted.settle`` runs once every output is published (durable state such as a
-  deduplication ledger is committed only then); if publishing fails, ``Accepted.abandon``
-  runs and the message is not acknowledged, so it is redelivered: at least once, never lost;
-- ``Accepted.intend`` runs before anything is published, with the partner topics' floors
-  (:mod:`hub.landings`); an output marked ``landed_after`` (an earlier attempt may have
-  published it) is first looked for on its topic and published only if it is not there:
-  partner output is exactly once even when the hub is killed between publishing and settling;
-- with an audit recorder, the consumed message and everything it caused are recorded durably
-  after publishing and before settling and acknowledging: a crash can repeat work, never leave
-  an output unaudited;
+- every output of the batch and the consumed records' offsets are committed in one Kafka
+  transaction (``hub.transactions``): consumers reading committed data see each output once,
+  even when the hub is killed mid-batch and the batch comes again;
+- the consumed messages and everything they caused are audited durably before that commit: a
+  crash can repeat work, never leave an output unaudited;
+- ``Accepted.settle`` commits a connector's ledgers after the Kafka commit (a batch whose
+  transaction aborted must not count as seen); a batch caught between the two commits is
+  settled at the next start (``hub.in_doubt``). If anything fails before the Kafka commit,
+  ``Accepted.abandon`` runs, the transaction is aborted and the batch is redelivered;
 - a dead letter the broker refuses as too large goes out in a smaller form (compressed, else
   its bytes quarantined: ``hub.deadletter.smaller_forms``); "message dead-lettered" is logged
-  once the broker has acknowledged it;
+  once its transaction committed;
 - with ``RouteFailures``, a message that fails again and again is reported and, after a
   bound, dead-lettered as ``retries-exhausted`` (``hub.route_failures``).
 
@@ -30,24 +29,17 @@ Never logs message contents; identity codes cannot reach a log line from here.
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Protocol, cast
 
-from aiokafka.errors import KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
-from aiokafka.structs import ConsumerRecord
+from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_delay,
-    wait_exponential,
-)
 
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, chain_of, drafts_for
 from hub.audit.records import EventFacts
@@ -62,13 +54,14 @@ from hub.deadletter import (
     KafkaSource,
     smaller_forms,
 )
-from hub.landings import Landing, Landings
+from hub.in_doubt import InDoubt, Position, batch_positions
 from hub.logs import get_logger
 from hub.metrics import HubMetrics
 from hub.quarantine import QuarantineStore
 from hub.redaction import mask_identity_codes
 from hub.route_failures import RouteFailures
 from hub.topics import DEADLETTER_TOPIC
+from hub.transactions import CORRELATION_HEADER, BrokerPublisher, Publisher
 from schemas.rejection import Rejection
 
 __all__ = [
@@ -81,25 +74,21 @@ __all__ = [
     "handle_batch",
     "handle_record",
     "outcome_of",
+    "settler_of",
     "wire_route",
 ]
 
 log = get_logger(__name__)
 
-#: How long a publish is retried while Kafka is away before the message is given up (and
-#: redelivered later, since it is not acknowledged).
-PUBLISH_RETRY_S: Final = 120.0
 #: How long a batch subscriber waits for records when none are buffered (and, FastStream
 #: adds, sleeps after an empty fetch): bounds the delay a first message after a pause sees.
 _BATCH_WAIT_MS: Final = 100
-#: The first wait before a failed publish is tried again; each next one doubles, up to 5 s.
-_FIRST_RETRY_S: Final = 0.2
 
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message a translation wants published; ``event_id`` names the canonical event it
-    carries, when it carries one (delivery deduplication and audit use it)."""
+    carries, when it carries one (its ``correlation_id`` header, and the audit, use it)."""
 
     topic: str
     value: bytes
@@ -108,16 +97,9 @@ class Outgoing:
     event_id: str | None = None
     #: What the message discloses, for the audit (set where a contract allowed it).
     facts: EventFacts | None = None
-    #: Set when an earlier attempt may have published this message (the hub died before
-    #: settling): per partition, the offset it lies above if it landed.
-    landed_after: Mapping[int, int] | None = None
 
 
 def _nothing() -> None:
-    return None
-
-
-def _no_intent(floors: Mapping[str, Mapping[int, int]]) -> None:
     return None
 
 
@@ -130,9 +112,6 @@ class Accepted:
     abandon: Callable[[], None] = _nothing
     #: A valid event that no contract lets anybody receive (audited as "not routed").
     not_routed: bool = False
-    #: Called before publishing with each output topic's floors, to note durably what is
-    #: about to be published (see ``hub.delivery_log``).
-    intend: Callable[[Mapping[str, Mapping[int, int]]], None] = _no_intent
 
 
 Translation = Callable[[bytes], "Accepted | list[Outgoing] | Rejection"]
@@ -185,75 +164,73 @@ def outcome_of(route: Route, record: ConsumerRecord[bytes, bytes]) -> Accepted:
 
 
 async def handle_record(
-    broker: KafkaBroker,
+    publisher: Publisher | KafkaBroker,
     route: Route,
     record: ConsumerRecord[bytes, bytes],
     recorder: AuditRecorder | None = None,
     metrics: HubMetrics | None = None,
-    landings: Landings | None = None,
     quarantine: QuarantineStore | None = None,
 ) -> None:
     """Translate one record, publish everything it yields (outputs or a dead letter), audit
     it, then settle."""
-    await handle_batch(broker, route, (record,), recorder, metrics, landings, quarantine)
+    await handle_batch(publisher, route, (record,), recorder, metrics, quarantine)
 
 
 async def handle_batch(
-    broker: KafkaBroker,
+    publisher: Publisher | KafkaBroker,
     route: Route,
     records: Sequence[ConsumerRecord[bytes, bytes]],
     recorder: AuditRecorder | None = None,
     metrics: HubMetrics | None = None,
-    landings: Landings | None = None,
     quarantine: QuarantineStore | None = None,
+    in_doubt: InDoubt | None = None,
 ) -> None:
-    """Translate records in order, publish everything they yield, audit them all in one
-    transaction, then settle them in order. With ``quarantine``, a dead letter too large for
-    the broker goes out in a smaller form.
+    """Translate records in order, publish everything they yield and audit them all in one
+    transaction; commit the Kafka transaction (outputs and the records' offsets); then settle
+    the ledgers. With ``quarantine``, a dead letter too large for the broker goes out in a
+    smaller form.
 
-    One fetch at a time: the per-message costs (a durable commit of the audit and of each
-    ledger, a thread hand-off, a wait for Kafka's acknowledgement, an offset commit) are paid
-    once per batch. Translations see what earlier records of the batch staged, as the file
-    ingest's do. If anything fails, every record of the batch is abandoned and none is
-    acknowledged: the batch is redelivered.
+    The ledgers commit last, after Kafka: a Kafka transaction that never committed must leave
+    them untouched, since its records come again. A hub dying between the two commits leaves
+    the batch noted in ``in_doubt``, and the next start settles it (``hub.in_doubt``). If
+    anything fails before the Kafka commit, the transaction is aborted, every record of the
+    batch is abandoned, and the exception propagates: the batch is redelivered.
     """
+    if isinstance(publisher, KafkaBroker):
+        publisher = BrokerPublisher(publisher.publish)
     started = time.perf_counter()
     outcomes = [outcome_of(route, record) for record in records]
     produced: list[list[Produced]] = [[] for _ in outcomes]
+    positions = batch_positions(route.consumer_group, records)
+    note = in_doubt is not None and publisher.transactional and _has_ledgers(outcomes)
     try:
-        floors = await _note_intents(outcomes, landings)
-        await _publish_all(broker, outcomes, produced, landings, floors, quarantine)
+        await publisher.begin()
+        dead = await _publish_all(publisher, outcomes, produced, quarantine)
+        await asyncio.to_thread(
+            _audit_and_note,
+            route,
+            records,
+            outcomes,
+            produced,
+            recorder,
+            metrics,
+            in_doubt if note else None,
+            positions,
+        )
+        await publisher.commit(
+            {TopicPartition(p.topic, p.partition): p.last + 1 for p in positions},
+            route.consumer_group,
+        )
     except BaseException:
+        await publisher.abort()
         for accepted in outcomes:
             accepted.abandon()
         raise
-
-    def audit_then_settle() -> None:
-        if recorder is not None:
-            entries = [
-                (chain_of(route.consumer_group, record.topic, record.partition), draft)
-                for record, accepted, outputs in zip(records, outcomes, produced, strict=True)
-                for draft in drafts_for(
-                    Consumed(record.topic, record.partition, record.offset, record.value or b""),
-                    outputs,
-                    not_routed=accepted.not_routed,
-                )
-            ]
-            try:
-                placed = recorder.record_all(entries)
-            except BaseException:
-                for accepted in outcomes:
-                    accepted.abandon()
-                raise
-            if metrics is not None:
-                for chain, seq in {r.chain: r.seq for r in placed}.items():
-                    metrics.audit_chain_length.labels(chain).set(seq)
-        for accepted in outcomes:
-            accepted.settle()
-
-    # Auditing and settling commit durable state (fsyncs): off the event loop, so a slow disk
-    # cannot starve the consumer's heartbeats and cost a rebalance.
-    await asyncio.to_thread(audit_then_settle)
+    for message in dead:
+        _log_dead_letter(message)
+    # Settling commits durable state (fsyncs): off the event loop, so a slow disk cannot
+    # starve the consumer's heartbeats and cost a rebalance.
+    await asyncio.to_thread(_settle, route, outcomes, in_doubt if note else None, positions)
     if metrics is not None:
         elapsed = time.perf_counter() - started
         for accepted, outputs in zip(outcomes, produced, strict=True):
@@ -265,100 +242,134 @@ async def handle_batch(
             )
 
 
-async def _note_intents(
-    outcomes: Sequence[Accepted], landings: Landings | None
-) -> dict[str, dict[int, int]] | None:
-    """Note the delivery intents of the batch (once per ledger) with the output topics'
-    floors, before anything is published; the floors, or None if nothing intends."""
-    intents: list[Callable[[Mapping[str, Mapping[int, int]]], None]] = []
-    topics: set[str] = set()
-    for accepted in outcomes:
-        if accepted.intend is not _no_intent and accepted.messages:
-            topics.update(m.topic for m in accepted.messages)
-            if accepted.intend not in intents:  # one bound method per ledger: equal, not same
-                intents.append(accepted.intend)
-    if not intents:
-        return None
-    floors = {topic: landings.floors(topic) if landings is not None else {} for topic in topics}
-    for intend in intents:
-        await asyncio.to_thread(intend, floors)
-    return floors
+def settler_of(route: Route) -> Callable[[Sequence[ConsumerRecord[bytes, bytes]]], None]:
+    """What settles a batch of ``route`` in doubt after a restart: its records translated
+    again, in order, and their ledgers committed; outputs are dropped (they are on Kafka)."""
+
+    def settle(records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        outcomes = [outcome_of(route, record) for record in records]
+        for accepted in outcomes:
+            accepted.settle()
+
+    return settle
+
+
+def _has_ledgers(outcomes: Sequence[Accepted]) -> bool:
+    return any(accepted.settle is not _nothing for accepted in outcomes)
+
+
+def _audit_and_note(
+    route: Route,
+    records: Sequence[ConsumerRecord[bytes, bytes]],
+    outcomes: Sequence[Accepted],
+    produced: Sequence[Sequence[Produced]],
+    recorder: AuditRecorder | None,
+    metrics: HubMetrics | None,
+    in_doubt: InDoubt | None,
+    positions: Sequence[Position],
+) -> None:
+    """Audit the batch durably (before Kafka commits: an output is never unaudited), and
+    note it in doubt when it has ledgers to settle after Kafka."""
+    if recorder is not None:
+        entries = [
+            (chain_of(route.consumer_group, record.topic, record.partition), draft)
+            for record, accepted, outputs in zip(records, outcomes, produced, strict=True)
+            for draft in drafts_for(
+                Consumed(record.topic, record.partition, record.offset, record.value or b""),
+                outputs,
+                not_routed=accepted.not_routed,
+            )
+        ]
+        placed = recorder.record_all(entries)
+        if metrics is not None:
+            for chain, seq in {r.chain: r.seq for r in placed}.items():
+                metrics.audit_chain_length.labels(chain).set(seq)
+    if in_doubt is not None:
+        in_doubt.note(positions)
+
+
+def _settle(
+    route: Route,
+    outcomes: Sequence[Accepted],
+    in_doubt: InDoubt | None,
+    positions: Sequence[Position],
+) -> None:
+    """Commit the ledgers of a batch Kafka has committed; never raises, since the batch must
+    not come again: a ledger that fails now is settled at the next start."""
+    try:
+        for accepted in outcomes:
+            accepted.settle()
+    except Exception as exc:  # noqa: BLE001 - the records' offsets are committed already.
+        log.error(
+            "ledgers not settled after the Kafka commit; settled at the next start",
+            route=route.connector,
+            error=type(exc).__name__,
+        )
+        for accepted in outcomes:
+            accepted.abandon()
+        return
+    if in_doubt is not None:
+        in_doubt.clear(positions)
 
 
 async def _publish_all(
-    broker: KafkaBroker,
+    publisher: Publisher,
     outcomes: Sequence[Accepted],
     produced: list[list[Produced]],
-    landings: Landings | None,
-    floors: Mapping[str, Mapping[int, int]] | None,
     quarantine: QuarantineStore | None = None,
-) -> None:
-    """Publish every output of the batch, concurrently but in order per topic and key (so
-    per partition, and a correction never overtakes its record); fill ``produced``."""
-    lanes: dict[tuple[str, bytes | None], list[tuple[int, int, Outgoing]]] = {}
+) -> list[Outgoing]:
+    """Hand every output of the batch to the producer in order (so a correction never
+    overtakes its record in a partition), then wait until all have landed; fill
+    ``produced``. The dead letters, as published."""
+    pending: list[tuple[int, int, Outgoing, Awaitable[RecordMetadata]]] = []
+    dead: list[Outgoing] = []
     for index, accepted in enumerate(outcomes):
         produced[index] = [Produced(m.topic, m.value) for m in accepted.messages]
         for position, message in enumerate(accepted.messages):
-            lanes.setdefault((message.topic, message.key), []).append((index, position, message))
-
-    async def publish_lane(lane: list[tuple[int, int, Outgoing]]) -> None:
-        for index, position, message in lane:
-            look_above = message.landed_after
-            if look_above is None and floors is not None and message.topic in floors:
-                look_above = floors[message.topic]
             sent = message
             if message.topic == DEADLETTER_TOPIC:
-                sent, landed = await _publish_dead_letter(
-                    broker, message, landings, look_above, quarantine
-                )
+                sent, landing = await _enqueue_dead_letter(publisher, message, quarantine)
+                dead.append(sent)
             else:
-                landed = await _publish_once(broker, message, landings, look_above)
-            produced[index][position] = Produced(
-                sent.topic, sent.value, landed.partition, landed.offset, sent.facts
-            )
+                landing = await _enqueue(publisher, message)
+            pending.append((index, position, sent, landing))
+    landed = await asyncio.gather(*(landing for *_, landing in pending))
+    for (index, position, sent, _), metadata in zip(pending, landed, strict=True):
+        produced[index][position] = Produced(
+            sent.topic, sent.value, metadata.partition, metadata.offset, sent.facts
+        )
+    return dead
 
-    if len(lanes) == 1:
-        [lane] = lanes.values()
-        await publish_lane(lane)
-        return
+
+async def _enqueue(publisher: Publisher, message: Outgoing) -> Awaitable[RecordMetadata]:
+    # Every message carries a ``correlation_id``: the event id where there is one, so a
+    # redelivery carries the same one and partners can trace it.
+    headers = {**message.headers, CORRELATION_HEADER: message.event_id or uuid.uuid4().hex}
+    return await publisher.enqueue(message.topic, message.value, message.key, headers)
+
+
+async def _enqueue_dead_letter(
+    publisher: Publisher, message: Outgoing, quarantine: QuarantineStore | None
+) -> tuple[Outgoing, Awaitable[RecordMetadata]]:
+    """Hand a dead letter to the producer, in a smaller form if it is too large for it."""
     try:
-        async with asyncio.TaskGroup() as group:
-            for lane in lanes.values():
-                group.create_task(publish_lane(lane))
-    except BaseExceptionGroup as failed:
-        # The first failure, as a single publish would raise it (the rest were cancelled).
-        raise failed.exceptions[0] from None
-
-
-async def _publish_dead_letter(
-    broker: KafkaBroker,
-    message: Outgoing,
-    landings: Landings | None,
-    look_above: Mapping[int, int] | None,
-    quarantine: QuarantineStore | None,
-) -> tuple[Outgoing, Landing]:
-    """Publish a dead letter, in a smaller form if the broker refuses it as too large; log it
-    once acknowledged. What was published, and where."""
-    try:
-        landed = await _publish_once(broker, message, landings, look_above)
+        return message, await _enqueue(publisher, message)
     except MessageSizeTooLargeError:
         if quarantine is None:
             raise
-        async for form in smaller_forms(message.value, message.headers, quarantine):
-            smaller = replace(
-                message,
-                value=form.value,
-                headers=form.headers,
-                facts=EventFacts(detail=form.summary),
-            )
-            try:
-                landed = await _publish_once(broker, smaller, landings, look_above)
-            except MessageSizeTooLargeError:
-                continue
-            message = smaller
-            break
-        else:  # pragma: no cover - the quarantined form is a few hundred bytes
-            raise
+    async for form in smaller_forms(message.value, message.headers, quarantine):
+        smaller = replace(
+            message, value=form.value, headers=form.headers, facts=EventFacts(detail=form.summary)
+        )
+        try:
+            return smaller, await _enqueue(publisher, smaller)
+        except MessageSizeTooLargeError:
+            continue
+    raise AssertionError("unreachable: the quarantined form is a few hundred bytes")
+
+
+def _log_dead_letter(message: Outgoing) -> None:
+    """Once the broker has the dead letter (its transaction committed)."""
     headers = message.headers
     log.warning(
         "message dead-lettered",
@@ -369,87 +380,6 @@ async def _publish_dead_letter(
         offset=headers.get(SOURCE_OFFSET),
         **({"quarantined": headers[DLQ_QUARANTINE]} if DLQ_QUARANTINE in headers else {}),
     )
-    return message, landed
-
-
-def _transient(exc: BaseException) -> bool:
-    return isinstance(exc, KafkaTimeoutError) or (
-        isinstance(exc, KafkaError) and bool(exc.retriable)
-    )
-
-
-def _warn_retry(attempt: int, next_try_in_s: float | None, error: BaseException | None) -> None:
-    log.warning(
-        "publish failed, retrying",
-        attempt=attempt,
-        next_try_in_s=next_try_in_s,
-        error=type(error).__name__,
-    )
-
-
-def _log_retry(state: RetryCallState, tried_before: int = 0) -> None:
-    _warn_retry(
-        state.attempt_number + tried_before,
-        round(state.next_action.sleep, 1) if state.next_action else None,
-        state.outcome.exception() if state.outcome is not None else None,
-    )
-
-
-async def _send(broker: KafkaBroker, message: Outgoing, landings: Landings | None) -> Landing:
-    # FastStream always sets a ``correlation_id`` header; make it the event id, so a
-    # redelivery carries the same one and partners can trace it, instead of a random one.
-    metadata = await broker.publish(
-        message.value,
-        topic=message.topic,
-        key=message.key,
-        headers=dict(message.headers),
-        correlation_id=message.event_id,
-    )
-    if landings is not None:
-        landings.note(message.topic, metadata.partition, metadata.offset)
-    return Landing(metadata.partition, metadata.offset)
-
-
-async def _publish_once(
-    broker: KafkaBroker,
-    message: Outgoing,
-    landings: Landings | None,
-    look_above: Mapping[int, int] | None,
-) -> Landing:
-    """Publish ``message``, unless an earlier attempt already put it on its topic.
-
-    Kafka being away is retried with backoff for ``PUBLISH_RETRY_S``, then the message is
-    given up (not acknowledged: redelivered later). ``look_above`` (the floors of a delivery
-    intent) makes every attempt after a failed or unsettled one look for it first: a publish
-    that timed out may still have landed.
-    """
-    tried = 0
-    if message.landed_after is None:
-        # The first attempt outside tenacity: a retry context per message costs more CPU
-        # than the publish itself takes when, as almost always, nothing fails.
-        try:
-            return await _send(broker, message, landings)
-        except Exception as exc:
-            if not _transient(exc):
-                raise
-            tried = 1
-            _warn_retry(tried, _FIRST_RETRY_S, exc)
-            await asyncio.sleep(_FIRST_RETRY_S)
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception(_transient),
-        wait=wait_exponential(multiplier=_FIRST_RETRY_S, max=5),
-        stop=stop_after_delay(PUBLISH_RETRY_S),
-        before_sleep=functools.partial(_log_retry, tried_before=tried),
-        reraise=True,
-    ):
-        with attempt:
-            # Every attempt here comes after one that failed or was never settled.
-            if landings is not None and look_above is not None and message.event_id:
-                found = await landings.find(message.topic, message.event_id, look_above)
-                if found is not None:
-                    return found
-            return await _send(broker, message, landings)
-    raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
 
 def _reason(message: Produced) -> str:
@@ -495,31 +425,42 @@ def wire_route(
     session_timeout_ms: int = 10_000,
     recorder: AuditRecorder | None = None,
     metrics: HubMetrics | None = None,
-    landings: Landings | None = None,
     progress: Progress | None = None,
     max_batch: int = 1,
     *,
+    publisher: Publisher | None = None,
+    in_doubt: InDoubt | None = None,
     quarantine: QuarantineStore | None = None,
     failures: RouteFailures | None = None,
     fetch: Mapping[str, int] | None = None,
 ) -> Subscription:
-    """Subscribe ``route`` on ``broker``: commit only after its outputs are published (and
-    audited, with a ``recorder``); with ``landings``, partner output is exactly once. With
-    ``max_batch`` above 1, up to that many records of one fetch are handled (and committed)
-    together. ``quarantine`` takes dead letters too large for the broker; ``failures``
-    reports and bounds a message failing again and again; ``fetch`` bounds the consumer's
-    fetches (``fetch_max_bytes``, ``max_partition_fetch_bytes``)."""
-
-    async def handle(records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-        await handle_batch(broker, route, records, recorder, metrics, landings, quarantine)
-
-    async def give_up(record: ConsumerRecord[bytes, bytes], rejection: Rejection) -> None:
-        gone = replace(route, translate=lambda _: rejection)
-        await handle_batch(broker, gone, (record,), recorder, metrics, landings, quarantine)
+    """Subscribe ``route`` on ``broker``, reading committed data only. With a transactional
+    ``publisher`` (``hub.transactions.RouteProducer``), each batch's outputs and offsets
+    commit together; otherwise (the broker's own producer when ``publisher`` is None) the
+    records are acknowledged after their outputs are published and audited. Up to
+    ``max_batch`` records of one fetch are handled together. ``in_doubt`` notes batches
+    whose ledgers settle after Kafka's commit; ``quarantine`` takes dead letters too large
+    for the broker; ``failures`` reports and bounds a message failing again and again;
+    ``fetch`` bounds the consumer's fetches (``fetch_max_bytes``,
+    ``max_partition_fetch_bytes``)."""
+    out: Publisher = publisher if publisher is not None else BrokerPublisher(broker.publish)
 
     async def consume(message: KafkaMessage) -> None:
         raw = message.raw_message
         records = raw if isinstance(raw, tuple) else (raw,)
+        #: Per partition, the offset after the last record whose batch committed.
+        done: dict[TopicPartition, int] = {}
+
+        async def handle(batch: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+            await handle_batch(out, route, batch, recorder, metrics, quarantine, in_doubt)
+            for record in batch:
+                done[TopicPartition(record.topic, record.partition)] = record.offset + 1
+
+        async def give_up(record: ConsumerRecord[bytes, bytes], rejection: Rejection) -> None:
+            gone = replace(route, translate=lambda _: rejection)
+            await handle_batch(out, gone, (record,), recorder, metrics, quarantine, in_doubt)
+            done[TopicPartition(record.topic, record.partition)] = record.offset + 1
+
         if progress is not None:
             progress.begin()
         try:
@@ -527,9 +468,14 @@ def wire_route(
                 await handle(records)
             else:
                 await failures.run(records, handle, give_up)
+        except BaseException:
+            _rewind(message, records, done)
+            raise
         finally:
             if progress is not None:
                 progress.end()
+        if not out.transactional:
+            await message.ack()
 
     options: dict[str, Any] = (
         {"batch": True, "max_records": max_batch, "batch_timeout_ms": _BATCH_WAIT_MS}
@@ -541,7 +487,9 @@ def wire_route(
         *route.topics,
         group_id=route.consumer_group,
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        # Offsets are committed by the transaction (or by ``consume`` without one).
+        ack_policy=AckPolicy.MANUAL,
+        isolation_level="read_committed",
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=max(100, session_timeout_ms // 3),
         title=f"{route.connector}:{','.join(route.topics)}",
@@ -550,3 +498,19 @@ def wire_route(
     subscriber(consume)
     # Options passed as a mapping hide FastStream's overloads (batch or not) from mypy.
     return cast("Subscription", subscriber)
+
+
+def _rewind(
+    message: KafkaMessage,
+    records: Sequence[ConsumerRecord[bytes, bytes]],
+    done: Mapping[TopicPartition, int],
+) -> None:
+    """Seek each partition of a failed fetch back to its first record not committed, so it
+    comes again; what committed before the failure must not."""
+    earliest: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        if tp not in earliest or record.offset < earliest[tp]:
+            earliest[tp] = record.offset
+    for tp, offset in earliest.items():
+        message.consumer.seek(tp, max(offset, done.get(tp, offset)))

@@ -16,10 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from faststream.kafka import KafkaBroker
 from pydantic import SecretStr
 
 from contracts import CONTRACT_DIR, MUNICIPALITIES_FILE
 from hub.audit import open_recorder
+from hub.audit.recorder import AuditRecorder
 from hub.audit.stream import audit_topic_sender, housekeeping
 from hub.broker.connection import (
     LOCAL_STATE_FILE,
@@ -36,10 +38,10 @@ from hub.contracts import ContractBook, load_contract_book
 from hub.delivery_log import DeliveryLog
 from hub.distribution import distribution_routes
 from hub.errors import ConfigurationError, LocalBrokerError
-from hub.landings import Landings
+from hub.in_doubt import InDoubt, settle_in_doubt
 from hub.logs import get_logger
 from hub.metrics import HubMetrics, serve_http, watch_lag
-from hub.pipeline import Progress, Route, wire_route
+from hub.pipeline import Progress, Route, settler_of, wire_route
 from hub.provisioning import provision_topics, wait_for_group_coordinators
 from hub.quarantine import QuarantineStore
 from hub.referral_tracking import referral_tracking_route
@@ -53,7 +55,8 @@ from hub.share.rules import BASIC_AMOUNT_FILE, STEP_TABLE_FILE, load_rules
 from hub.statistics.route import statistics_route
 from hub.statistics.store import open_store as open_statistics_store
 from hub.supervision import Supervised, supervise
-from hub.topics import TOPICS, TopicKind
+from hub.topics import TOPICS
+from hub.transactions import RouteProducer, default_instance_id, transactional_id
 
 __all__ = [
     "HubStatus",
@@ -233,6 +236,65 @@ async def _watchers(
     running.push_async_callback(_finish, lag_watch, stop)
 
 
+async def _wire_routes(
+    running: contextlib.AsyncExitStack,
+    settings: HubSettings,
+    connection: KafkaConnection,
+    kafka: KafkaBroker,
+    routes: Sequence[Route],
+    recorder: AuditRecorder,
+    metrics: HubMetrics,
+) -> list[Supervised]:
+    """Settle what a previous run left in doubt, then subscribe every route with a producer
+    of its own (transactional unless ``HUB_KAFKA_TRANSACTIONS=false``)."""
+    quarantine = QuarantineStore.in_data_dir(settings.data_dir)
+    in_doubt = InDoubt.open(settings.data_dir)
+    running.callback(in_doubt.close)
+    # Before any route consumes: a batch Kafka committed before its ledgers did.
+    await settle_in_doubt(
+        in_doubt, connection.client_kwargs(), {r.consumer_group: settler_of(r) for r in routes}
+    )
+    instance = settings.instance_id or default_instance_id(settings.data_dir)
+    # Together: each start is a round trip to the transaction coordinator.
+    started = await asyncio.gather(
+        *(
+            RouteProducer.started(
+                connection,
+                transactional_id(route.consumer_group, instance)
+                if settings.kafka_transactions
+                else None,
+            )
+            for route in routes
+        ),
+        return_exceptions=True,
+    )
+    producers = [p for p in started if isinstance(p, RouteProducer)]
+    for producer in producers:
+        running.push_async_callback(producer.stop)
+    for failure in started:
+        if isinstance(failure, BaseException):
+            raise failure
+    supervised = []
+    for route, producer in zip(routes, producers, strict=True):
+        progress = Progress()
+        subscription = wire_route(
+            kafka,
+            route,
+            settings.kafka_session_timeout_ms,
+            recorder,
+            metrics,
+            progress,
+            max_batch=settings.route_batch,
+            publisher=producer,
+            in_doubt=in_doubt,
+            quarantine=quarantine,
+            failures=RouteFailures(route.connector, settings.route_max_attempts, metrics),
+            fetch=fetch_limits(settings),
+        )
+        supervised.append(Supervised(route.connector, subscription, progress))
+    return supervised
+
+
 async def serve(
     settings: HubSettings,
     connectors: Sequence[Connector],
@@ -272,28 +334,9 @@ async def serve(
         if settings.metrics_port is not None:
             server = await serve_http(metrics, ready, settings.metrics_host, settings.metrics_port)
             running.push_async_callback(_close_server, server)
-        # Partner topics' end offsets before anything runs: the floors of delivery intents.
-        landings = Landings(connection.client_kwargs())
-        await landings.learn_ends(spec.name for spec in TOPICS if spec.kind is TopicKind.OUTBOUND)
-        supervised = []
-        quarantine = QuarantineStore.in_data_dir(settings.data_dir)
-        fetch = fetch_limits(settings)
-        for route in routes:
-            progress = Progress()
-            subscription = wire_route(
-                kafka,
-                route,
-                settings.kafka_session_timeout_ms,
-                recorder,
-                metrics,
-                landings,
-                progress,
-                max_batch=settings.route_batch,
-                quarantine=quarantine,
-                failures=RouteFailures(route.connector, settings.route_max_attempts, metrics),
-                fetch=fetch,
-            )
-            supervised.append(Supervised(route.connector, subscription, progress))
+        supervised = await _wire_routes(
+            running, settings, connection, kafka, routes, recorder, metrics
+        )
         running.push_async_callback(kafka.stop)
         await start_broker(kafka, connection)
         readiness = Readiness(ready, metrics)

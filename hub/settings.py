@@ -82,6 +82,19 @@ class HubSettings(BaseSettings):
         description="Idempotent producers (acks=all always). Turn off only for a broker that "
         "refuses InitProducerId.",
     )
+    kafka_transactions: bool = Field(
+        default=True,
+        description="Each batch's outputs and consumer offsets commit in one Kafka transaction "
+        "(exactly once for read_committed consumers). Off: at least once, for a cluster that "
+        "refuses transactions.",
+    )
+    instance_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,100}$",
+        description="This hub instance's name in its Kafka transactional ids. Unset: the host "
+        "name and a hash of the data directory. Set it per process when several hubs share "
+        "one host and data directory; keep it across restarts.",
+    )
     kafka_client_id: str = Field(default="paijathame-hub", description="Kafka client id.")
     kafka_session_timeout_ms: int = Field(
         default=10_000,
@@ -113,13 +126,12 @@ class HubSettings(BaseSettings):
         default=30.0, gt=0, le=600, description="How long to wait for Kafka to answer at start."
     )
     route_batch: int = Field(
-        default=1,
+        default=100,
         ge=1,
         le=1000,
-        description="Records of one fetch a route handles together: one audit transaction, "
-        "one commit of each ledger and one offset commit for all of them (bench/README.md, "
-        "Partner flows). 100 makes the hub 5-10x faster; 1 by default until batches are "
-        "proven under every fault test.",
+        description="Records of one fetch a route handles together: one Kafka transaction, "
+        "one audit transaction and one commit of each ledger for all of them "
+        "(bench/README.md, Partner flows). A failing record is then retried alone.",
     )
     stall_timeout_s: float = Field(
         default=120.0,

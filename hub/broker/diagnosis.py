@@ -111,6 +111,10 @@ def start_refusal(
             f"{_who(connection)} needs WRITE on a topic or IDEMPOTENT_WRITE on the cluster "
             "(`hub acls generate`), or set HUB_KAFKA_IDEMPOTENCE=false",
         )
+    if isinstance(exc, TransactionalIdAuthorizationFailed):
+        return KafkaAuthorizationError(
+            bootstrap, _who(connection), "to use the transactional ids hub.* of its routes", kind
+        )
     if isinstance(exc, AUTHORIZATION_ERRORS):
         return KafkaAuthorizationError(bootstrap, _who(connection), "to start a client", kind)
     if idempotent_producer and isinstance(exc, BrokerResponseError | IncompatibleBrokerVersion):

@@ -32,7 +32,7 @@ async def send_all(bootstrap: str, inputs: Sequence[Input], key: bytes | None = 
 
 
 async def end_offsets(
-    bootstrap: str, topics: Iterable[str], isolation_level: str = "read_uncommitted"
+    bootstrap: str, topics: Iterable[str], isolation_level: str = "read_committed"
 ) -> dict[TopicPartition, int]:
     """The end offset of every partition of ``topics`` (with ``read_committed``: the end of
     what is committed)."""
@@ -48,7 +48,7 @@ async def end_offsets(
 
 
 async def read_to_end(
-    bootstrap: str, topic: str, idle_s: float = 5.0, isolation_level: str = "read_uncommitted"
+    bootstrap: str, topic: str, idle_s: float = 5.0, isolation_level: str = "read_committed"
 ) -> Records:
     """Every record of ``topic`` up to its current end, partition by partition in order; what
     was read so far once nothing more comes for ``idle_s`` (a broker that reports an end it
@@ -67,39 +67,55 @@ async def read_to_end(
         consumer.assign(wanted)
         await consumer.seek_to_beginning(*wanted)
         last = time.monotonic()
-        while len(records) < sum(ends[tp] for tp in wanted):
+        # To each partition's end by position: a transaction's commit marker takes an offset
+        # but is no record.
+        open_ = set(wanted)
+        while open_:
             if time.monotonic() - last > idle_s:
                 break
-            batch = await consumer.getmany(timeout_ms=500)
+            batch = await consumer.getmany(*open_, timeout_ms=500)
             for tp, part in batch.items():
                 records.extend(r for r in part if r.offset < ends[tp])
                 last = time.monotonic()
+            for tp in list(open_):
+                if await consumer.position(tp) >= ends[tp]:
+                    open_.discard(tp)
     finally:
         await consumer.stop()
     return records
 
 
 def wait_outputs(
-    bootstrap: str, at_least: int, timeout_s: float, isolation_level: str = "read_uncommitted"
+    bootstrap: str, at_least: int, timeout_s: float, isolation_level: str = "read_committed"
 ) -> int:
     """How many partner outputs there are, once there are ``at_least`` or ``timeout_s`` ran
-    out."""
+    out. Records are counted, not offsets: a transaction's commit marker takes an offset."""
+    return asyncio.run(_count_outputs(bootstrap, at_least, timeout_s, isolation_level))
 
-    def so_far() -> int:
-        return sum(
-            asyncio.run(end_offsets(bootstrap, OUTPUT_TOPICS.values(), isolation_level)).values()
-        )
 
-    deadline = time.monotonic() + timeout_s
-    count = so_far()
-    while count < at_least and time.monotonic() < deadline:
-        time.sleep(0.2)
-        count = so_far()
-    return count
+async def _count_outputs(
+    bootstrap: str, at_least: int, timeout_s: float, isolation_level: str
+) -> int:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level=isolation_level
+    )
+    await consumer.start()
+    try:
+        partitions = await partitions_of(consumer, OUTPUT_TOPICS.values())
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        count = 0
+        deadline = time.monotonic() + timeout_s
+        while count < at_least and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            count += sum(len(records) for records in batch.values())
+        return count
+    finally:
+        await consumer.stop()
 
 
 def partner_outputs(
-    bootstrap: str, isolation_level: str = "read_uncommitted"
+    bootstrap: str, isolation_level: str = "read_committed"
 ) -> dict[str, Counter[str]]:
     """Per partner topic, how often each output id is on it."""
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 import uuid
@@ -24,6 +25,7 @@ from hub.pipeline import wire_route
 from hub.provisioning import provision_topics
 from hub.runtime import routes_for
 from hub.settings import HubSettings, load_settings, pseudonym_secret
+from hub.transactions import RouteProducer
 
 Records = list[ConsumerRecord[bytes, bytes]]
 
@@ -80,8 +82,11 @@ async def read_topic(
     until: Callable[[Records], bool],
     timeout_s: float = 30.0,
 ) -> Records:
-    """Read ``topic`` from the beginning until ``until(records)`` holds or the time is up."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    """Read ``topic`` from the beginning until ``until(records)`` holds or the time is up:
+    committed records only, as partners read."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     await consumer.start()
     records: Records = []
     try:
@@ -128,10 +133,18 @@ async def running_hub(settings: HubSettings, group: str) -> AsyncIterator[None]:
     await provision_topics(connection)
     routes = routes_for(settings, CONNECTORS, pseudonym_secret(settings))
     broker = build_kafka_broker(connection)
+    producers = []
     for route in routes:
-        wire_route(broker, dataclasses.replace(route, group_id=f"{group}.{route.connector}"), 3000)
+        mine = dataclasses.replace(route, group_id=f"{group}.{route.connector}")
+        # As ``hub up`` does: each route's outputs and offsets in one transaction.
+        producer = RouteProducer(connection.producer_kwargs(), f"{mine.consumer_group}.test")
+        producers.append(producer)
+        wire_route(broker, mine, 3000, publisher=producer)
+    await asyncio.gather(*(producer.start() for producer in producers))
     await start_broker(broker)
     try:
         yield
     finally:
         await broker.stop()
+        for producer in producers:
+            await producer.stop()

@@ -428,11 +428,27 @@ def test_without_idempotence_the_missing_write_acl_is_named(
     assert code == 2
 
 
-def test_hub_up_names_a_refused_idempotent_producer(
+@pytest.mark.parametrize(
+    ("transactions", "expected"),
+    [
+        (
+            "true",
+            "does not allow user 'hub' to use the transactional ids hub.* of its routes "
+            "(TransactionalIdAuthorizationFailed)",
+        ),
+        (
+            "false",
+            "refused an idempotent producer (InitProducerId: ClusterAuthorizationFailedError)",
+        ),
+    ],
+)
+def test_hub_up_names_a_refused_producer(
     broker: Broker,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
+    transactions: str,
+    expected: str,
 ) -> None:
     load_or_create_signing_key(None, tmp_path / "keys", may_generate=True)
     code, line, _ = _hub(
@@ -442,12 +458,10 @@ def test_hub_up_names_a_refused_idempotent_producer(
         HUB_KAFKA_BOOTSTRAP=f"{HOST}:{broker.sasl}",
         HUB_AUDIT_SIGNING_KEY_FILE=str(tmp_path / "keys" / PRIVATE_KEY_FILE),
         HUB_PSEUDONYM_SECRET="connection-errors-test-secret-0123456789",
+        HUB_KAFKA_TRANSACTIONS=transactions,
         **_sasl(),
     )
-    assert line.startswith(
-        f"hub: error: Kafka at {HOST}:{broker.sasl} refused an idempotent producer "
-        "(InitProducerId: ClusterAuthorizationFailedError)"
-    ), line
+    assert line.startswith(f"hub: error: Kafka at {HOST}:{broker.sasl} {expected}"), line
     assert code == 2
 
 

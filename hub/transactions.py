@@ -1,0 +1,198 @@
+"""A route's producer: its outputs and its consumer offsets committed in one Kafka transaction.
+
+Each route publishes through a producer of its own whose ``transactional.id`` is the route's
+consumer group plus the hub instance (``HUB_INSTANCE_ID``). A batch of consumed records is
+handled in one transaction: every output (partner messages, canonical events, dead letters)
+and the offsets of the records that caused them become visible together, to consumers reading
+with ``isolation.level=read_committed``, or not at all. A hub killed mid-batch leaves an open
+transaction; the same instance starting again fences it (same ``transactional.id``), Kafka
+aborts it, and the records come again: nobody reading committed data ever sees the first try.
+
+With ``HUB_KAFKA_TRANSACTIONS=false`` (a cluster that refuses transactions) the same producer
+is idempotent only, offsets are committed after publishing, and delivery is at least once:
+the delivery log suppresses what a redelivered event would send twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata, TopicPartition
+
+from hub.broker.bootstrap import start_client
+from hub.broker.connection import KafkaConnection
+
+__all__ = [
+    "CORRELATION_HEADER",
+    "TRANSACTION_TIMEOUT_MS",
+    "BrokerPublisher",
+    "Publisher",
+    "RouteProducer",
+    "default_instance_id",
+    "transactional_id",
+]
+
+#: The header every message the hub publishes carries its event id in (a random id when the
+#: message carries no event).
+CORRELATION_HEADER: Final = "correlation_id"
+
+#: How long an open transaction may last before the coordinator aborts it. A batch takes
+#: milliseconds; the bound matters when a hub dies and comes back under another instance id:
+#: read-committed consumers of its partitions wait at most this long for the abort.
+TRANSACTION_TIMEOUT_MS: Final = 30_000
+
+
+class Publisher(Protocol):
+    """What the pipeline publishes through: a transaction per batch, where there is one."""
+
+    @property
+    def transactional(self) -> bool:
+        """True if ``commit`` commits the consumer offsets with the outputs."""
+
+    async def begin(self) -> None:
+        """Open the batch's transaction (nothing without transactions)."""
+
+    async def enqueue(
+        self, topic: str, value: bytes, key: bytes | None, headers: Mapping[str, str]
+    ) -> Awaitable[RecordMetadata]:
+        """Hand one message to the producer; the awaitable gives where it landed. Raises
+        ``MessageSizeTooLargeError`` at once for a message larger than the producer takes."""
+
+    async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
+        """Commit the transaction with ``offsets`` for ``group`` (without transactions:
+        nothing; the caller acknowledges)."""
+
+    async def abort(self) -> None:
+        """Abort the open transaction, if there is one; never raises."""
+
+
+def default_instance_id(data_dir: Path) -> str:
+    """This host and data directory: stable across restarts of one hub (so a restarted hub
+    fences its own unfinished transactions), different for two hubs on one host."""
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
+    return f"{socket.gethostname()}-{digest}"
+
+
+def transactional_id(group: str, instance: str) -> str:
+    """The ``transactional.id`` of a route's producer: its group, then the instance (so the
+    ACL prefix of the hub's groups covers it)."""
+    return f"{group}.{instance}"
+
+
+class RouteProducer:
+    """One route's aiokafka producer: transactional, or idempotent only."""
+
+    def __init__(self, producer_kwargs: Mapping[str, Any], transactional_id: str | None) -> None:
+        options: dict[str, Any] = {"linger_ms": 1}
+        if transactional_id is not None:
+            options |= {
+                "transactional_id": transactional_id,
+                "transaction_timeout_ms": TRANSACTION_TIMEOUT_MS,
+                "enable_idempotence": True,
+            }
+        self._producer = AIOKafkaProducer(**{**producer_kwargs, **options})
+        self._transactional = transactional_id is not None
+        self._open = False
+
+    @classmethod
+    async def started(
+        cls, connection: KafkaConnection, transactional_id: str | None
+    ) -> RouteProducer:
+        """A started producer for ``connection``; a refusal (an ACL on the transactional
+        id, ``InitProducerId``) raises the hub's ``KafkaRefusedError`` naming its cause."""
+        return await start_client(
+            connection,
+            lambda: cls(connection.producer_kwargs(), transactional_id),
+            cls.start,
+            cls.stop,
+            idempotent_producer=True,
+        )
+
+    @property
+    def transactional(self) -> bool:
+        """True if outputs and offsets commit together."""
+        return self._transactional
+
+    async def start(self) -> None:
+        """Connect (and, transactional, fence an earlier producer of the same id)."""
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        """Abort an open transaction and disconnect."""
+        await self.abort()
+        await self._producer.stop()
+
+    async def begin(self) -> None:
+        """Open the batch's transaction."""
+        if self._transactional:
+            await self._producer.begin_transaction()
+            self._open = True
+
+    async def enqueue(
+        self, topic: str, value: bytes, key: bytes | None, headers: Mapping[str, str]
+    ) -> Awaitable[RecordMetadata]:
+        """Hand one message to the producer (in order per partition)."""
+        future: asyncio.Future[RecordMetadata] = await self._producer.send(
+            topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()]
+        )
+        return future
+
+    async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
+        """Add ``offsets`` to the transaction and commit it."""
+        if not self._transactional:
+            await self._producer.flush()
+            return
+        await self._producer.send_offsets_to_transaction(dict(offsets), group)
+        await self._producer.commit_transaction()
+        self._open = False
+
+    async def abort(self) -> None:
+        """Abort the open transaction; a producer that cannot (fenced, broker away) is left
+        to the coordinator, which aborts it on timeout or when the id starts again."""
+        if not self._open:
+            return
+        self._open = False
+        # The batch is redelivered either way.
+        with contextlib.suppress(Exception):
+            await self._producer.abort_transaction()
+
+
+class BrokerPublisher:
+    """Publishing through a FastStream broker, without transactions: for wiring a route on a
+    broker alone (FastStream's test broker, the AsyncAPI description)."""
+
+    transactional = False
+
+    def __init__(self, publish: Callable[..., Awaitable[Any]]) -> None:
+        self._publish = publish
+
+    async def begin(self) -> None:
+        """Nothing to open."""
+
+    async def enqueue(
+        self, topic: str, value: bytes, key: bytes | None, headers: Mapping[str, str]
+    ) -> Awaitable[RecordMetadata]:
+        """Publish now; the awaitable is already done."""
+        metadata = await self._publish(
+            value,
+            topic=topic,
+            key=key,
+            headers=dict(headers),
+            correlation_id=headers.get(CORRELATION_HEADER),
+        )
+        done: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
+        done.set_result(metadata)
+        return done
+
+    async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
+        """Nothing to commit: the caller acknowledges."""
+
+    async def abort(self) -> None:
+        """Nothing to abort."""
