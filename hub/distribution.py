@@ -28,6 +28,7 @@ from hub.delivery_log import DeliveryLog
 from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.rendering import Renderer
+from hub.topics import canonical_topic
 from schemas.catalogue import EVENT_TYPES
 from schemas.rejection import Rejection
 
@@ -161,7 +162,7 @@ def distribution_routes(
     return [
         Route(
             f"distribution.{family}" + ("" if version == 1 else f".v{version}"),
-            (f"hub.{family}.v{version}",),
+            (canonical_topic(family, version),),
             translation(family, version),
         )
         for family, version in sorted(book.sources())

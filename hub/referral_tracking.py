@@ -14,12 +14,13 @@ from pydantic import ValidationError
 
 from hub.pipeline import Accepted, Route
 from hub.referrals import ReferralKey, ReferralRegister
+from hub.topics import canonical_topic
 from schemas.envelope import ReferralStatusEvent, ServiceReferralEvent
 from schemas.rejection import Rejection
 
 __all__ = ["REFERRAL_TOPICS", "referral_tracking_route"]
 
-REFERRAL_TOPICS = ("hub.service-referral.v1", "hub.referral-status.v1")
+REFERRAL_TOPICS = (canonical_topic("service-referral"), canonical_topic("referral-status"))
 
 
 def _invalid(exc: ValidationError) -> Rejection:

@@ -40,6 +40,7 @@ from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.referrals import ReferralKey, ReferralRecord, ReferralRegister, Transition, transition
 from hub.rendering import Renderer
+from hub.topics import canonical_topic, inbound_topic
 from schemas.client_status import ClientStatus
 from schemas.codes import Authority, ReferralService
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, CloudEvent
@@ -88,7 +89,7 @@ def _publish(
     """Publish ``event``; the message id is recorded durably once it is out."""
     state.stage_seen(family, message_id, fingerprint)
     message = Outgoing(
-        f"hub.{family}.v1",
+        canonical_topic(family),
         event.model_dump_json().encode(),
         event.subject.encode(),
         {"content-type": CLOUDEVENTS_CONTENT_TYPE},
@@ -202,7 +203,7 @@ def answer_translation(
         # against this state even before the canonical event has gone round.
         register.stage_state(record.key, answer.state, answer.at)
         message = Outgoing(
-            "hub.referral-status.v1",
+            canonical_topic("referral-status"),
             event.model_dump_json().encode(),
             event.subject.encode(),
             {"content-type": CLOUDEVENTS_CONTENT_TYPE},
@@ -228,14 +229,14 @@ def build_routes(context: ConnectorContext) -> Sequence[Route]:
             routes.append(
                 Route(
                     f"{authority.value}.{family}",
-                    (f"in.{authority.value}.{family}",),
+                    (inbound_topic(authority.value, family),),
                     translation(authority, state, secret),
                 )
             )
         routes.append(
             Route(
                 f"{authority.value}.referral-status",
-                (f"in.{authority.value}.referral-status",),
+                (inbound_topic(authority.value, "referral-status"),),
                 answer_translation(authority, ReferralRegister.open(data_dir)),
             )
         )

@@ -20,6 +20,7 @@ from hub.connector import ConnectorContext
 from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.rendering import Renderer
+from hub.topics import inbound_topic
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, BenefitDayV2Event
 from schemas.rejection import Rejection
 
@@ -32,7 +33,7 @@ __all__ = [
     "canonical_messages",
 ]
 
-IN_TOPIC: Final = "in.kela.benefit-day"
+IN_TOPIC: Final = inbound_topic("kela", "benefit-day")
 
 log = get_logger(__name__)
 

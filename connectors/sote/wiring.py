@@ -27,6 +27,7 @@ from hub.pipeline import Accepted, Outgoing, Route
 from hub.referrals import ReferralRecord, ReferralRegister, Transition, transition
 from hub.rendering import Renderer
 from hub.settings import HubSettings
+from hub.topics import canonical_topic, inbound_topic
 from schemas.codes import Authority, Partner
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
 from schemas.rejection import Rejection
@@ -41,7 +42,7 @@ __all__ = [
     "task_translation",
 ]
 
-IN_TOPIC: Final = "in.sote.referral-status"
+IN_TOPIC: Final = inbound_topic("sote", "referral-status")
 
 log = get_logger(__name__)
 
@@ -127,7 +128,7 @@ def task_translation(
         # this state even before the canonical event has gone round.
         register.stage_state(record.key, update.state, update.at)
         message = Outgoing(
-            "hub.referral-status.v1",
+            canonical_topic("referral-status"),
             event.model_dump_json().encode(),
             event.subject.encode(),
             {"content-type": CLOUDEVENTS_CONTENT_TYPE},

@@ -24,6 +24,7 @@ from hub.pipeline import Accepted, Outgoing, Route
 from hub.share.ledger import ShareLedger
 from hub.share.rules import ShareRules, load_rules
 from hub.share.threshold import DEFAULT_ALERT_DAYS, THRESHOLD_TOPIC, alert_days, threshold_events
+from hub.topics import canonical_topic
 from schemas.envelope import (
     CLOUDEVENTS_CONTENT_TYPE,
     AnyBenefitDayEvent,
@@ -34,7 +35,7 @@ from schemas.rejection import Rejection
 __all__ = ["SHARE_CONNECTOR", "SHARE_TOPICS", "share_ledger_route"]
 
 SHARE_CONNECTOR: Final = "share-ledger"
-SHARE_TOPICS: Final = ("hub.benefit-day.v1", "hub.benefit-day.v2")
+SHARE_TOPICS: Final = (canonical_topic("benefit-day"), canonical_topic("benefit-day", 2))
 
 #: Either version, told apart by the CloudEvents ``type``.
 _EVENTS: Final[TypeAdapter[AnyBenefitDayEvent]] = TypeAdapter(
