@@ -21,6 +21,7 @@ from typing import Annotated, Final
 from pydantic import Field, TypeAdapter, ValidationError
 
 from hub.pipeline import Accepted, Outgoing, Route
+from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
 from hub.share.ledger import ShareLedger
 from hub.share.rules import ShareRules, load_rules
 from hub.share.threshold import DEFAULT_ALERT_DAYS, THRESHOLD_TOPIC, alert_days, threshold_events
@@ -41,12 +42,6 @@ SHARE_TOPICS: Final = (canonical_topic("benefit-day"), canonical_topic("benefit-
 _EVENTS: Final[TypeAdapter[AnyBenefitDayEvent]] = TypeAdapter(
     Annotated[AnyBenefitDayEvent, Field(discriminator="type")]
 )
-
-
-def _invalid(exc: ValidationError) -> Rejection:
-    first = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return Rejection("invalid-canonical-event", f"{where}: {first['msg']}")
 
 
 def _message(alert: BenefitThresholdEvent) -> Outgoing:
@@ -73,7 +68,7 @@ def share_ledger_route(
         try:
             event = _EVENTS.validate_json(value)
         except ValidationError as exc:
-            return _invalid(exc)
+            return rejection_from(exc, INVALID_CANONICAL_EVENT)
         known = ledger.holds(event.data.record_id)
         ledger.stage(event)
         alerts = [] if known else threshold_events(event, used, days)

@@ -14,6 +14,7 @@ import orjson
 from pydantic import ValidationError
 
 from hub.pipeline import Accepted, Route
+from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
 from hub.statistics.figures import HELSINKI, OUTCOME_STATES
 from hub.statistics.store import StatisticsStore
 from hub.topics import canonical_topic
@@ -44,12 +45,6 @@ STATISTICS_SOURCES: Final = (
     canonical_topic("service-referral"),
     canonical_topic("referral-status"),
 )
-
-
-def _invalid(exc: ValidationError) -> Rejection:
-    first = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return Rejection("invalid-canonical-event", f"{where}: {first['msg']}")
 
 
 def _event_type(value: bytes) -> str | None:
@@ -110,9 +105,9 @@ def take_event(store: StatisticsStore, value: bytes) -> Rejection | None:
                     update.at.astimezone(HELSINKI).date(),
                 )
         else:
-            return Rejection("invalid-canonical-event", "not a canonical event the figures use")
+            return Rejection(INVALID_CANONICAL_EVENT, "not a canonical event the figures use")
     except ValidationError as exc:
-        return _invalid(exc)
+        return rejection_from(exc, INVALID_CANONICAL_EVENT)
     return None
 
 
