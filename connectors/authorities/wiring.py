@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Final
 
 from connectors.authorities.inbound import (
     parse_referral,
@@ -35,15 +35,15 @@ from connectors.authorities.referral_answer import (
     parse_answer,
 )
 from connectors.authorities.state import AuthorityState, Seen
+from hub.canonical_outgoing import CanonicalEvent, canonical_outgoing
 from hub.connector import ConnectorContext
 from hub.logs import get_logger
-from hub.pipeline import Accepted, Outgoing, Route
+from hub.pipeline import Accepted, Route
 from hub.referrals import ReferralKey, ReferralRecord, ReferralRegister, Transition, transition
 from hub.rendering import Renderer
-from hub.topics import canonical_topic, inbound_topic
+from hub.topics import inbound_topic
 from schemas.client_status import ClientStatus
 from schemas.codes import Authority, ReferralService
-from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, CloudEvent
 from schemas.rejection import Rejection
 
 __all__ = [
@@ -84,17 +84,11 @@ def _repeat(
 
 
 def _publish(
-    state: AuthorityState, family: str, message_id: str, fingerprint: str, event: CloudEvent[Any]
+    state: AuthorityState, family: str, message_id: str, fingerprint: str, event: CanonicalEvent
 ) -> Accepted:
     """Publish ``event``; the message id is recorded durably once it is out."""
     state.stage_seen(family, message_id, fingerprint)
-    message = Outgoing(
-        canonical_topic(family),
-        event.model_dump_json().encode(),
-        event.subject.encode(),
-        {"content-type": CLOUDEVENTS_CONTENT_TYPE},
-        event.id,
-    )
+    message = canonical_outgoing(event)
     return Accepted([message], settle=state.commit, abandon=state.rollback)
 
 
@@ -202,13 +196,7 @@ def answer_translation(
         # Recorded here as well as by the tracking route, so the next answer is checked
         # against this state even before the canonical event has gone round.
         register.stage_state(record.key, answer.state, answer.at)
-        message = Outgoing(
-            canonical_topic("referral-status"),
-            event.model_dump_json().encode(),
-            event.subject.encode(),
-            {"content-type": CLOUDEVENTS_CONTENT_TYPE},
-            event.id,
-        )
+        message = canonical_outgoing(event)
         return Accepted([message], settle=register.commit, abandon=register.rollback)
 
     return translate

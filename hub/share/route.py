@@ -20,14 +20,14 @@ from typing import Annotated, Final
 
 from pydantic import Field, TypeAdapter, ValidationError
 
+from hub.canonical_outgoing import canonical_outgoing
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
 from hub.share.ledger import ShareLedger
 from hub.share.rules import ShareRules, load_rules
-from hub.share.threshold import DEFAULT_ALERT_DAYS, THRESHOLD_TOPIC, alert_days, threshold_events
+from hub.share.threshold import DEFAULT_ALERT_DAYS, alert_days, threshold_events
 from hub.topics import canonical_topic
 from schemas.envelope import (
-    CLOUDEVENTS_CONTENT_TYPE,
     AnyBenefitDayEvent,
     BenefitThresholdEvent,
 )
@@ -45,13 +45,7 @@ _EVENTS: Final[TypeAdapter[AnyBenefitDayEvent]] = TypeAdapter(
 
 
 def _message(alert: BenefitThresholdEvent) -> Outgoing:
-    return Outgoing(
-        THRESHOLD_TOPIC,
-        alert.model_dump_json().encode(),
-        alert.subject.encode(),
-        {"content-type": CLOUDEVENTS_CONTENT_TYPE},
-        alert.id,
-    )
+    return canonical_outgoing(alert)
 
 
 def share_ledger_route(
