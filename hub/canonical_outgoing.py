@@ -64,12 +64,11 @@ def topic_of_type(event_type: str) -> str:
     """The canonical topic of CloudEvents type ``event_type``; raises
     ``NotACanonicalTypeError`` for a type outside ``fi.paijathame.hub.<family>.v<major>``."""
     rest = event_type.removeprefix(CANONICAL_TYPE_PREFIX)
-    family, dot, version = rest.rpartition(".")
+    family, dot, version = rest.partition(".")
     if (
         rest == event_type
         or not dot
         or not family
-        or "." in family
         or not version.startswith("v")
         or not version[1:].isdecimal()
         or not version[1:].isascii()

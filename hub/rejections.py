@@ -97,8 +97,9 @@ def rejection_from(
     """The rejection of input a model refused with ``error``: ``reason`` as given, the first
     error as the detail (see the module). ``inputs`` is the parsed input, when there is one,
     whose strings no message may quote; ``root`` names a location of the whole input."""
-    errors = error.errors(include_input=False, include_url=False, include_context=False)
-    if not errors:  # pragma: no cover - pydantic never raises an empty ValidationError.
+    # Only each error's location, type and message are read, never its input.
+    errors = error.errors()
+    if not errors:  # pydantic never raises one, but from_exception_data can make one
         return Rejection(reason, f"{root}: refused by its model")
     first = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

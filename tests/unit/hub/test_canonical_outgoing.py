@@ -58,7 +58,7 @@ def test_the_topic_is_the_one_the_type_names(event_type: str, topic: str) -> Non
     ],
 )
 def test_a_type_outside_the_rule_names_no_topic(event_type: str) -> None:
-    with pytest.raises(NotACanonicalTypeError):
+    with pytest.raises(NotACanonicalTypeError, match="is not a canonical event type"):
         topic_of_type(event_type)
 
 

@@ -99,6 +99,13 @@ def test_a_key_shaped_like_an_identity_code_is_not_shown() -> None:
     )
 
 
+def test_an_error_without_errors_is_still_a_rejection() -> None:
+    empty = ValidationError.from_exception_data("Empty", [])
+    assert rejection_from(empty, "r", root="(resource)") == Rejection(
+        "r", "(resource): refused by its model"
+    )
+
+
 def test_a_whole_input_refused_is_named_by_root() -> None:
     error = _error([1])
     assert rejection_from(error, "r").detail.startswith("(root): ")
@@ -118,7 +125,7 @@ def _refused_with(message: str) -> ValidationError:
     [
         (f"bad {CODE}", True),
         (f"bad {CODE.lower()}x", True),
-        ("the input secret was wrong", True),  # quotes a string of the input
+        ("the input secre was wrong", True),  # quotes a string of the input (five characters)
         ("the input secr was wrong", False),  # four characters: too short to look for
         ("just wrong", False),
         ("line\nbreak", False),
@@ -126,7 +133,7 @@ def _refused_with(message: str) -> ValidationError:
 )
 def test_a_message_that_could_quote_the_input_is_withheld(message: str, withheld: bool) -> None:
     error = _refused_with(message)
-    detail = rejection_from(error, "r", inputs={"a": ["secret", "secr"]}).detail
+    detail = rejection_from(error, "r", inputs={"a": ["secre", "secr"]}).detail
     assert ("withheld" in detail) is withheld
     assert CODE not in detail
     assert "\n" not in detail

@@ -44,6 +44,7 @@ def test_every_catalogued_topic_has_the_kind_its_name_says() -> None:
     [
         ("in.kela.benefit-day", TopicKind.INBOUND, "kela"),
         ("out.lahti.share-reveal", TopicKind.OUTBOUND, "lahti"),
+        ("out.lahti.a.b", TopicKind.OUTBOUND, "lahti"),
         ("hub.client-status.v1", TopicKind.CANONICAL, None),
         (DEADLETTER_TOPIC, TopicKind.DEADLETTER, None),
         (AUDIT_TOPIC, TopicKind.AUDIT, None),
