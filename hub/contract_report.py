@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from hub.contracts import AggregateReceipt, Condition, ContractBook
+from hub.topics import canonical_topic
 from schemas.catalogue import EVENT_TYPES
 from schemas.codes import Partner
 
@@ -82,7 +83,7 @@ def contract_report(book: ContractBook, partner: Partner) -> tuple[str, list[Rec
                 family=receipt.family,
                 topic=receipt.topic,
                 format=receipt.format,
-                source=f"hub.{receipt.family}.v{receipt.version}",
+                source=canonical_topic(receipt.family, receipt.version),
                 condition=CONDITION_TEXT[receipt.when],
                 notice=receipt.notice,
                 fields=tuple((name, descriptions.get(name, "")) for name in receipt.fields),

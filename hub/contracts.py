@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contracts import CONTRACT_DIR, MUNICIPALITIES_FILE
 from hub.errors import ConfigurationError
-from hub.topics import TOPICS
+from hub.topics import TOPICS, canonical_topic, outbound_topic, partner_of
 from schemas.catalogue import DOCUMENT_TYPES, EVENT_TYPES
 from schemas.codes import Authority, Partner
 
@@ -325,12 +325,12 @@ def _check_receipt(
             raise ConfigurationError(
                 f"{where}.fields[{position}]: {name!r} is not a field of {receipt.family}"
             )
-    canonical = f"hub.{receipt.family}.v{receipt.version}"
+    canonical = canonical_topic(receipt.family, receipt.version)
     if canonical not in {t.name for t in TOPICS}:
         raise ConfigurationError(
             f"{where}.version: {receipt.version} has no canonical topic {canonical!r}"
         )
-    expected_topic = f"out.{partner.value}.{receipt.family}"
+    expected_topic = outbound_topic(partner.value, receipt.family)
     if receipt.topic != expected_topic or receipt.topic not in {t.name for t in TOPICS}:
         raise ConfigurationError(
             f"{where}.topic: {receipt.topic!r} must be {expected_topic!r}, a provisioned topic"
@@ -382,7 +382,7 @@ def _check_aggregate(
             f"{where}.document: {aggregate.document!r} is not a published document type "
             f"({', '.join(sorted(DOCUMENT_TYPES))})"
         )
-    if not aggregate.topic.startswith(f"out.{partner.value}.") or aggregate.topic not in {
+    if partner_of(aggregate.topic) != partner.value or aggregate.topic not in {
         t.name for t in TOPICS
     }:
         raise ConfigurationError(

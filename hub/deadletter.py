@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from hub.quarantine import QuarantineEntry, QuarantineStore, sha256_of
-from hub.redaction import mask_identity_codes
+from hub.redaction import shown_detail
 
 __all__ = [
     "DLQ_CONNECTOR",
@@ -80,7 +80,6 @@ TOO_LARGE_QUARANTINED: Final = "too-large-quarantined"
 #: Handling the message failed again and again (the detail names the last error's class).
 RETRIES_EXHAUSTED: Final = "retries-exhausted"
 
-_MAX_DETAIL: Final = 1000
 _REASON_SHAPE: Final = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
@@ -127,7 +126,7 @@ class DeadLetter:
     def shown_detail(self) -> str:
         """The detail as it may be shown anywhere (header, audit): identity codes masked,
         at most 1000 characters."""
-        return _bounded(mask_identity_codes(self.detail))
+        return shown_detail(self.detail)
 
     def headers(self) -> dict[str, str]:
         """The dead-letter headers; the detail is masked and bounded, the reason normalised."""
@@ -138,10 +137,6 @@ class DeadLetter:
             DLQ_CONNECTOR: self.connector,
             **self.source.headers(),
         }
-
-
-def _bounded(detail: str) -> str:
-    return detail if len(detail) <= _MAX_DETAIL else detail[: _MAX_DETAIL - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +176,7 @@ def quarantined_form(headers: Mapping[str, str], entry: QuarantineEntry) -> Dead
         {
             **headers,
             DLQ_REASON: TOO_LARGE_QUARANTINED,
-            DLQ_DETAIL: _bounded(mask_identity_codes(detail)),
+            DLQ_DETAIL: shown_detail(detail),
             DLQ_ORIGINAL_REASON: reason,
             DLQ_QUARANTINE: entry.sha256,
             DLQ_ORIGINAL_SIZE: str(entry.size),

@@ -27,7 +27,9 @@ from hub.contracts import ContractBook, Relationships, project
 from hub.delivery_log import DeliveryLog
 from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
+from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
 from hub.rendering import Renderer
+from hub.topics import canonical_topic
 from schemas.catalogue import EVENT_TYPES
 from schemas.rejection import Rejection
 
@@ -67,9 +69,7 @@ def route_event(
     try:
         event = model.model_validate(raw).model_dump(mode="json")
     except ValidationError as exc:
-        first = exc.errors(include_input=False, include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return Rejection("invalid-canonical-event", f"{where}: {first['msg']}")
+        return rejection_from(exc, INVALID_CANONICAL_EVENT)
     disclosures = book.disclosures_for(
         family,
         event["data"],
@@ -158,7 +158,7 @@ def distribution_routes(
     return [
         Route(
             f"distribution.{family}" + ("" if version == 1 else f".v{version}"),
-            (f"hub.{family}.v{version}",),
+            (canonical_topic(family, version),),
             translation(family, version),
         )
         for family, version in sorted(book.sources())

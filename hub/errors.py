@@ -10,14 +10,18 @@
     │       ├── KafkaIdempotenceRefusedError  InitProducerId of an idempotent producer
     │       └── KafkaAuthorizationError     an operation the ACLs do not allow
     ├── LocalBrokerError          the local Apache Kafka could not be fetched, started or kept
-    ├── TransientError            worth retrying (tenacity): broker away, timeouts
-    │   └── BrokerUnavailableError
-    └── PermanentError            retrying cannot help: the message is dead-lettered
-        └── RejectedMessageError  partner bytes that do not parse, validate or route
+    └── TransientError            worth retrying: the surroundings, not the message, failed
+        └── BrokerUnavailableError    the bootstrap servers could not be reached
 
 Messages of these exceptions never contain a personal identity code nor a password: they end
 up in logs, dead-letter headers and CLI output. Expected failures of partner input are modelled
-as data (``schemas.rejection.Rejection``); these classes are for what is not expected.
+as data (``schemas.rejection.Rejection``, dead-lettered by the routing layer), never raised:
+there is no exception class for them. These classes are for what is not expected.
+
+Every class here is raised somewhere in ``hub`` or ``connectors``; a category that is never
+raised itself (``TransientError``) is caught where it decides something: a route treats a
+``TransientError`` as a failure of its surroundings, never as a reason to give up a message
+(``hub.route_failures.is_environmental``). ``tests/unit/hub/test_error_tree.py`` keeps it so.
 """
 
 from __future__ import annotations
@@ -34,8 +38,6 @@ __all__ = [
     "KafkaSecurityProtocolError",
     "KafkaTlsError",
     "LocalBrokerError",
-    "PermanentError",
-    "RejectedMessageError",
     "TransientError",
 ]
 
@@ -143,29 +145,3 @@ class BrokerUnavailableError(TransientError):
     def __init__(self, bootstrap: str, detail: str) -> None:
         super().__init__(f"Kafka at {bootstrap} is not reachable: {detail}")
         self.bootstrap = bootstrap
-
-
-class PermanentError(HubError):
-    """A failure that retrying cannot fix; the message goes to the dead-letter topic."""
-
-
-class RejectedMessageError(PermanentError):
-    """A consumed message was rejected; carries where it came from and why."""
-
-    def __init__(
-        self,
-        reason: str,
-        detail: str,
-        *,
-        topic: str,
-        partition: int,
-        offset: int,
-        connector: str,
-    ) -> None:
-        super().__init__(f"{reason}: {detail} ({topic}[{partition}]@{offset}, {connector})")
-        self.reason = reason
-        self.detail = detail
-        self.topic = topic
-        self.partition = partition
-        self.offset = offset
-        self.connector = connector

@@ -14,18 +14,14 @@ from pydantic import ValidationError
 
 from hub.pipeline import Accepted, Route
 from hub.referrals import ReferralKey, ReferralRegister
+from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
+from hub.topics import canonical_topic
 from schemas.envelope import ReferralStatusEvent, ServiceReferralEvent
 from schemas.rejection import Rejection
 
 __all__ = ["REFERRAL_TOPICS", "referral_tracking_route"]
 
-REFERRAL_TOPICS = ("hub.service-referral.v1", "hub.referral-status.v1")
-
-
-def _invalid(exc: ValidationError) -> Rejection:
-    first = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return Rejection("invalid-canonical-event", f"{where}: {first['msg']}")
+REFERRAL_TOPICS = (canonical_topic("service-referral"), canonical_topic("referral-status"))
 
 
 def referral_tracking_route(register: ReferralRegister) -> Route:
@@ -38,7 +34,7 @@ def referral_tracking_route(register: ReferralRegister) -> Route:
             try:
                 status = ReferralStatusEvent.model_validate_json(value)
             except ValidationError:
-                return _invalid(referral_error)
+                return rejection_from(referral_error, INVALID_CANONICAL_EVENT)
             data = status.data
             register.stage_state(
                 ReferralKey(data.referral_sender, data.referral_id), data.state, data.at

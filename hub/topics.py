@@ -4,6 +4,9 @@ Naming: ``in.<partner>.<family>`` (raw partner bytes in), ``hub.<family>.v<major
 (canonical CloudEvents), ``out.<partner>.<family>`` (partner bytes out), plus
 ``hub.deadletter.v1`` and ``hub.audit.v1``. Canonical, dead-letter and audit topics keep data
 forever: they are the evidence auditors replay.
+
+Every topic name the hub and its connectors use is made here (``inbound_topic``,
+``canonical_topic``, ``outbound_topic`` and the constants): the naming rule has one place.
 """
 
 from __future__ import annotations
@@ -18,11 +21,31 @@ __all__ = [
     "TOPICS",
     "TopicKind",
     "TopicSpec",
+    "canonical_topic",
+    "inbound_topic",
+    "kind_of",
+    "outbound_topic",
+    "partner_of",
     "topic_configs",
 ]
 
 DEADLETTER_TOPIC: Final = "hub.deadletter.v1"
 AUDIT_TOPIC: Final = "hub.audit.v1"
+
+
+def inbound_topic(partner: str, family: str) -> str:
+    """``in.<partner>.<family>``: the native bytes ``partner`` sends of ``family``."""
+    return f"in.{partner}.{family}"
+
+
+def canonical_topic(family: str, major: int = 1) -> str:
+    """``hub.<family>.v<major>``: the canonical CloudEvents of ``family`` at a major version."""
+    return f"hub.{family}.v{major}"
+
+
+def outbound_topic(partner: str, family: str) -> str:
+    """``out.<partner>.<family>``: the bytes ``partner`` receives of ``family``."""
+    return f"out.{partner}.{family}"
 
 
 class TopicKind(StrEnum):
@@ -33,6 +56,32 @@ class TopicKind(StrEnum):
     OUTBOUND = "out"
     DEADLETTER = "deadletter"
     AUDIT = "audit"
+
+
+_PREFIXES: Final = {
+    "in": TopicKind.INBOUND,
+    "hub": TopicKind.CANONICAL,
+    "out": TopicKind.OUTBOUND,
+}
+
+
+def kind_of(name: str) -> TopicKind | None:
+    """What topic ``name`` carries by the naming rule, catalogued or not; None for a name
+    outside the rule."""
+    if name == DEADLETTER_TOPIC:
+        return TopicKind.DEADLETTER
+    if name == AUDIT_TOPIC:
+        return TopicKind.AUDIT
+    prefix, dot, rest = name.partition(".")
+    return _PREFIXES.get(prefix) if dot and rest else None
+
+
+def partner_of(name: str) -> str | None:
+    """The partner an ``in.<partner>.*`` or ``out.<partner>.*`` topic is of; None otherwise."""
+    if kind_of(name) not in {TopicKind.INBOUND, TopicKind.OUTBOUND}:
+        return None
+    partner, dot, _ = name.split(".", 1)[1].partition(".")
+    return partner if dot and partner else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +109,16 @@ class TopicSpec:
 def _flow(family: str, sources: tuple[str, ...], receivers: tuple[str, ...]) -> list[TopicSpec]:
     return [
         *(
-            TopicSpec(f"in.{p}.{family}", TopicKind.INBOUND, family, f"{family} from {p} (native)")
+            TopicSpec(
+                inbound_topic(p, family), TopicKind.INBOUND, family, f"{family} from {p} (native)"
+            )
             for p in sources
         ),
-        TopicSpec(f"hub.{family}.v1", TopicKind.CANONICAL, family, f"canonical {family} events"),
+        TopicSpec(
+            canonical_topic(family), TopicKind.CANONICAL, family, f"canonical {family} events"
+        ),
         *(
-            TopicSpec(f"out.{p}.{family}", TopicKind.OUTBOUND, family, f"{family} to {p}")
+            TopicSpec(outbound_topic(p, family), TopicKind.OUTBOUND, family, f"{family} to {p}")
             for p in receivers
         ),
     ]
@@ -83,10 +136,12 @@ def _single_partition(specs: list[TopicSpec], name: str) -> list[TopicSpec]:
 #: partition (the only common value is the identity code), so only total order guarantees a
 #: correction never overtakes its record.
 TOPICS: Final[tuple[TopicSpec, ...]] = (
-    *_single_partition(_flow("benefit-day", ("kela",), ("lahti", "ph")), "in.kela.benefit-day"),
+    *_single_partition(
+        _flow("benefit-day", ("kela",), ("lahti", "ph")), inbound_topic("kela", "benefit-day")
+    ),
     # benefit-day v2 adds general support (YLT); v1 runs beside it while contracts name it.
     TopicSpec(
-        "hub.benefit-day.v2",
+        canonical_topic("benefit-day", 2),
         TopicKind.CANONICAL,
         "benefit-day",
         "canonical benefit-day events, major version 2 (general support too)",
@@ -97,7 +152,7 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
     # training the other one referred to it.
     *_flow("referral-status", ("sote", "lahti", "ph"), ("lahti", "ph")),
     TopicSpec(
-        "out.keha.statistics",
+        outbound_topic("keha", "statistics"),
         TopicKind.OUTBOUND,
         "statistics",
         "monthly statistics to keha: aggregated figures per area and month, no persons",
@@ -105,7 +160,7 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
     *_flow("benefit-threshold", (), ("lahti", "ph")),
     *(
         TopicSpec(
-            f"out.{p}.municipal-share",
+            outbound_topic(p, "municipal-share"),
             TopicKind.OUTBOUND,
             "municipal-share",
             f"monthly municipal-share statements to {p} (no personal data)",

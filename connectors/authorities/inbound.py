@@ -14,8 +14,9 @@ Pure: no broker, no database, no clock, no logging. Things this module must neve
   stable ``reason`` (see ``REASONS``);
 * put an identity code or free text (``muistiinpano``, ``vastuuvirkailija``, ``perustelu``)
   into a rejection ``detail``. Details name fields, expected types and code lists; the value
-  of a code field is quoted only when it looks like a code (see ``_shown``); identifiers,
-  identity codes, free text and timestamps are never quoted;
+  of a code field is quoted only when it looks like a code (the hub's one rule,
+  ``hub.redaction.shown_value``); identifiers, identity codes, free text and timestamps are
+  never quoted;
 * guess: an unknown code, a key the document does not show, a missing offset is a rejection.
 
 Decisions beyond the interface document:
@@ -79,6 +80,8 @@ from connectors.authorities.native import (
     ServiceReferralMessage,
     StatusChangeNotification,
 )
+from hub.redaction import shown_value
+from hub.rejections import rejection_from
 from schemas.client_status import CLIENT_STATUS_V1, ClientStatus, ServicePeriod
 from schemas.codes import (
     Authority,
@@ -234,19 +237,6 @@ _IDENTIFIER: Final = re.compile(r"[!-~]+")
 _SERVICE_CODES: Final = {code.value: code for code in ServiceCode}
 _PARTNERS: Final = {partner.value: partner for partner in Partner}
 
-#: A raw value is quoted only when it looks like a code: visible ASCII without spaces (never
-#: a sentence of free text), short, and with fewer digits than an identity code has (nine).
-_QUOTABLE: Final = re.compile(r"[!-~]{0,32}")
-_IDENTITY_CODE_DIGITS: Final = 9
-
-
-def _shown(text: str) -> str:
-    """``text`` quoted for a detail, or only its length when it could be personal data."""
-    if _QUOTABLE.fullmatch(text) and sum(c.isdigit() for c in text) < _IDENTITY_CODE_DIGITS:
-        return f"'{text}'"
-    return f"<{len(text)} characters, not shown>"
-
-
 # --- bytes → JSON object -------------------------------------------------------------------
 
 
@@ -260,7 +250,7 @@ def _check_keys(
         if key not in fields:
             refuse(
                 UNKNOWN_FIELD,
-                f"{where}{_shown(key)} is not a field of the interface "
+                f"{where}{shown_value(key)} is not a field of the interface "
                 f"(expected: {', '.join(fields)})",
             )
 
@@ -312,7 +302,7 @@ def _identity_code(obj: Mapping[str, object]) -> str:
 def _municipality(obj: Mapping[str, object]) -> str:
     text = _string(obj, "kotikunta")
     if not _MUNICIPALITY.fullmatch(text):
-        refuse(BAD_MUNICIPALITY_CODE, f"kotikunta {_shown(text)} is not a 3-digit code")
+        refuse(BAD_MUNICIPALITY_CODE, f"kotikunta {shown_value(text)} is not a 3-digit code")
     return text
 
 
@@ -324,7 +314,7 @@ def _employment_status_code(obj: Mapping[str, object]) -> str:
         retired = " (06 is retired)" if text == "06" else ""
         refuse(
             UNKNOWN_EMPLOYMENT_STATUS_CODE,
-            f"tyollisyystilanne {_shown(text)} is not in the national code list "
+            f"tyollisyystilanne {shown_value(text)} is not in the national code list "
             f"00-05, 07-09{retired}",
         )
     return text
@@ -334,12 +324,12 @@ def _date(obj: Mapping[str, object], name: str, where: str = "") -> dt.date:
     text = _string(obj, name, where)
     match = _DATE.fullmatch(text)
     if match is None:
-        refuse(BAD_DATE, f"{where}{name} {_shown(text)} is not a date in the form YYYY-MM-DD")
+        refuse(BAD_DATE, f"{where}{name} {shown_value(text)} is not a date in the form YYYY-MM-DD")
     year, month, day = (int(part) for part in match.groups())
     try:
         return dt.date(year, month, day)
     except ValueError:
-        refuse(BAD_DATE, f"{where}{name} {_shown(text)} is not a date")
+        refuse(BAD_DATE, f"{where}{name} {shown_value(text)} is not a date")
 
 
 def _optional_date(obj: Mapping[str, object], name: str, where: str) -> dt.date | None:
@@ -383,7 +373,7 @@ def _notified_service(obj: Mapping[str, object]) -> NotifiedService | None:
     if code is None:
         refuse(
             UNKNOWN_SERVICE_CODE,
-            f"palvelu.koodi {_shown(code_text)} is not one of {', '.join(_SERVICE_CODES)}",
+            f"palvelu.koodi {shown_value(code_text)} is not one of {', '.join(_SERVICE_CODES)}",
         )
     return NotifiedService(
         koodi=code,
@@ -455,26 +445,19 @@ def to_client_status(notification: StatusChangeNotification, authority: Authorit
     )
 
 
-def _failed_checks(error: ValidationError) -> Rejection:
-    # The explicit checks leave the models nothing to refuse; if they ever drift apart the
-    # message is still rejected, not raised. hide_input_in_errors keeps values out.
-    where = ", ".join(
-        ".".join(str(part) for part in e["loc"]) for e in error.errors(include_input=False)
-    )
-    return Rejection(INVALID_MESSAGE, f"the message fails the model's checks at: {where}")
-
-
 def parse_status_change(value: bytes, authority: Authority) -> ClientStatus | Rejection:
     """A change notification from ``in.<authority>.client-status`` as a canonical status."""
     try:
         notification = _notification_from(
-            json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=_shown)
+            json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=shown_value)
         )
         return to_client_status(notification, authority)
     except Refusal as refusal:
         return Rejection(refusal.reason, refusal.detail)
     except ValidationError as error:
-        return _failed_checks(error)
+        # The explicit checks leave the models nothing to refuse; if they ever drift apart
+        # the message is still rejected, not raised.
+        return rejection_from(error, INVALID_MESSAGE)
 
 
 # --- service referral ----------------------------------------------------------------------
@@ -494,7 +477,7 @@ def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceRefer
     if sender_text != authority.value:
         refuse(
             SENDER_MISMATCH,
-            f"lahettaja {_shown(sender_text)} is not '{authority.value}', whose topic the "
+            f"lahettaja {shown_value(sender_text)} is not '{authority.value}', whose topic the "
             "referral came on",
         )
     recipient_text = _string(obj, "vastaanottaja")
@@ -502,7 +485,7 @@ def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceRefer
     if recipient is None:
         refuse(
             WRONG_RECIPIENT,
-            f"vastaanottaja {_shown(recipient_text)} is not a partner of the hub "
+            f"vastaanottaja {shown_value(recipient_text)} is not a partner of the hub "
             f"({', '.join(_PARTNERS)})",
         )
     service_text = _string(obj, "palvelu")
@@ -510,7 +493,7 @@ def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceRefer
     if service is None:
         refuse(
             UNKNOWN_REFERRAL_SERVICE,
-            f"palvelu {_shown(service_text)} is not one of {', '.join(REFERRAL_SERVICES)}",
+            f"palvelu {shown_value(service_text)} is not one of {', '.join(REFERRAL_SERVICES)}",
         )
     reason = _string(obj, "perustelu")
     urgency_text = _string(obj, "kiireellisyys")
@@ -518,7 +501,7 @@ def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceRefer
     if urgency is None:
         refuse(
             UNKNOWN_URGENCY,
-            f"kiireellisyys {_shown(urgency_text)} is not one of {', '.join(URGENCY)}",
+            f"kiireellisyys {shown_value(urgency_text)} is not one of {', '.join(URGENCY)}",
         )
     requested_start = _date(obj, "toivottu_alku")
     consent = _boolean(obj, "suostumus")
@@ -568,13 +551,15 @@ def parse_referral(value: bytes, authority: Authority) -> ServiceReferral | Reje
     try:
         return to_service_referral(
             _referral_from(
-                json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=_shown), authority
+                json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=shown_value), authority
             )
         )
     except Refusal as refusal:
         return Rejection(refusal.reason, refusal.detail)
     except ValidationError as error:
-        return _failed_checks(error)
+        # The explicit checks leave the models nothing to refuse; if they ever drift apart
+        # the message is still rejected, not raised.
+        return rejection_from(error, INVALID_MESSAGE)
 
 
 # --- canonical events ----------------------------------------------------------------------

@@ -57,12 +57,12 @@ from connectors.authorities.inbound import (
     _check_keys,
     _identifier,
     _optional_string,
-    _shown,
     _string,
     _timestamp,
     source_for,
 )
 from connectors.authorities.native import REFERRAL_ID_MAX_LENGTH, REFERRAL_STATES
+from hub.redaction import shown_value
 from schemas.codes import Authority, Partner, ReferralState
 from schemas.envelope import ReferralStatusEvent, dataschema_for
 from schemas.referral_status import REFERRAL_STATUS_V1, ReferralStatus
@@ -145,7 +145,9 @@ def _state(obj: Mapping[str, object]) -> ReferralState:
     text = _string(obj, "tila")
     state = _STATES.get(text)
     if state is None:
-        refuse(UNKNOWN_REFERRAL_STATE, f"tila {_shown(text)} is not one of {', '.join(_STATES)}")
+        refuse(
+            UNKNOWN_REFERRAL_STATE, f"tila {shown_value(text)} is not one of {', '.join(_STATES)}"
+        )
     return state
 
 
@@ -161,7 +163,7 @@ def _answer_from(obj: dict[str, object]) -> Answer:
 def parse_answer(value: bytes) -> Answer | Rejection:
     """An answer from ``in.<authority>.referral-status``, or why it is rejected."""
     try:
-        return _answer_from(json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=_shown))
+        return _answer_from(json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=shown_value))
     except Refusal as refusal:
         return Rejection(refusal.reason, refusal.detail)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Final
 
 from connectors.authorities.inbound import (
     parse_referral,
@@ -35,14 +35,15 @@ from connectors.authorities.referral_answer import (
     parse_answer,
 )
 from connectors.authorities.state import AuthorityState, Seen
+from hub.canonical_outgoing import CanonicalEvent, canonical_outgoing
 from hub.connector import ConnectorContext
 from hub.logs import get_logger
-from hub.pipeline import Accepted, Outgoing, Route
+from hub.pipeline import Accepted, Route
 from hub.referrals import ReferralKey, ReferralRecord, ReferralRegister, Transition, transition
 from hub.rendering import Renderer
+from hub.topics import inbound_topic
 from schemas.client_status import ClientStatus
 from schemas.codes import Authority, ReferralService
-from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, CloudEvent
 from schemas.rejection import Rejection
 
 __all__ = [
@@ -83,17 +84,11 @@ def _repeat(
 
 
 def _publish(
-    state: AuthorityState, family: str, message_id: str, fingerprint: str, event: CloudEvent[Any]
+    state: AuthorityState, family: str, message_id: str, fingerprint: str, event: CanonicalEvent
 ) -> Accepted:
     """Publish ``event``; the message id is recorded durably once it is out."""
     state.stage_seen(family, message_id, fingerprint)
-    message = Outgoing(
-        f"hub.{family}.v1",
-        event.model_dump_json().encode(),
-        event.subject.encode(),
-        {"content-type": CLOUDEVENTS_CONTENT_TYPE},
-        event.id,
-    )
+    message = canonical_outgoing(event)
     return Accepted([message], settle=state.commit, abandon=state.rollback)
 
 
@@ -201,13 +196,7 @@ def answer_translation(
         # Recorded here as well as by the tracking route, so the next answer is checked
         # against this state even before the canonical event has gone round.
         register.stage_state(record.key, answer.state, answer.at)
-        message = Outgoing(
-            "hub.referral-status.v1",
-            event.model_dump_json().encode(),
-            event.subject.encode(),
-            {"content-type": CLOUDEVENTS_CONTENT_TYPE},
-            event.id,
-        )
+        message = canonical_outgoing(event)
         return Accepted([message], settle=register.commit, abandon=register.rollback)
 
     return translate
@@ -228,14 +217,14 @@ def build_routes(context: ConnectorContext) -> Sequence[Route]:
             routes.append(
                 Route(
                     f"{authority.value}.{family}",
-                    (f"in.{authority.value}.{family}",),
+                    (inbound_topic(authority.value, family),),
                     translation(authority, state, secret),
                 )
             )
         routes.append(
             Route(
                 f"{authority.value}.referral-status",
-                (f"in.{authority.value}.referral-status",),
+                (inbound_topic(authority.value, "referral-status"),),
                 answer_translation(authority, ReferralRegister.open(data_dir)),
             )
         )

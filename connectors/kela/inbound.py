@@ -9,8 +9,9 @@ Pure: no broker, no database, no clock, no logging. Two things this module must 
 * raise on partner bytes: every line becomes a ``PaymentDayRow`` or a ``Rejection`` with a
   stable ``reason`` (see ``REASONS``) and the line number;
 * put an identity code into a rejection ``detail``: the identity-code message never quotes
-  the code, and any other raw field is quoted only when it cannot contain one (printable
-  ASCII with fewer than nine digits, as an identity code has nine).
+  the code, and any other raw field is quoted only when it cannot contain one (the hub's one
+  rule, ``hub.redaction.shown_value``: visible ASCII with fewer than nine digits, as an
+  identity code has nine).
 
 Parsing decisions beyond the interface document: spaces and tabs around each field are
 stripped (Kela's file is machine-written, so they carry no meaning); there is no CSV quoting;
@@ -46,6 +47,7 @@ from connectors.kela.native import (
     KelaBenefit,
     PaymentDayRow,
 )
+from hub.redaction import shown_value
 from schemas._base import trusted
 from schemas.benefit_day import BENEFIT_DAY_V2, BenefitDayV2
 from schemas.envelope import BenefitDayV2Event, dataschema_for
@@ -151,21 +153,6 @@ _MUNICIPALITY: Final = re.compile(r"[0-9]{3}")
 _RECORD_ID: Final = re.compile(r"[!-~]{1,50}")
 _MAX_INTEGER_DIGITS: Final = 10  # BenefitDay.amount_paid: 12 digits, 2 of them decimals.
 
-#: Printable ASCII of modest length: the only raw text a detail may quote (see ``_shown``).
-_QUOTABLE: Final = re.compile(r"[ -~]{0,40}")
-_IDENTITY_CODE_DIGITS: Final = 9
-
-
-def _shown(text: str) -> str:
-    """``text`` quoted for a detail, or only its length when it could hold an identity code.
-
-    An identity code has nine ASCII digits; printable ASCII with fewer cannot contain one.
-    Everything else (long, non-ASCII, control characters, many digits) is withheld.
-    """
-    if _QUOTABLE.fullmatch(text) and sum(c.isdigit() for c in text) < _IDENTITY_CODE_DIGITS:
-        return f"'{text}'"
-    return f"<{len(text)} characters, not shown>"
-
 
 def _strip_line(text: str) -> str:
     return text.removeprefix(_BOM).rstrip("\r\n")
@@ -194,7 +181,7 @@ def check_header(line: str) -> Rejection | None:
         if got != expected:
             return Rejection(
                 BAD_HEADER,
-                f"header column {position} must be '{expected}', got {_shown(got)}",
+                f"header column {position} must be '{expected}', got {shown_value(got)}",
                 line=1,
             )
     return Rejection(
@@ -317,7 +304,7 @@ def _identity_code(text: str) -> str:
 
 def _municipality(text: str) -> str:
     if not _MUNICIPALITY.fullmatch(text):
-        refuse(BAD_MUNICIPALITY_CODE, f"kotikunta {_shown(text)} is not a 3-digit code")
+        refuse(BAD_MUNICIPALITY_CODE, f"kotikunta {shown_value(text)} is not a 3-digit code")
     return text
 
 
@@ -325,7 +312,7 @@ def _benefit(text: str) -> KelaBenefit:
     if text not in KelaBenefit.__members__:
         refuse(
             UNKNOWN_BENEFIT_CODE,
-            f"etuus {_shown(text)} is not one of {', '.join(KelaBenefit)}",
+            f"etuus {shown_value(text)} is not one of {', '.join(KelaBenefit)}",
         )
     return KelaBenefit.__members__[text]  # each member is named as its value
 
@@ -334,9 +321,9 @@ def _date(column: str, text: str) -> dt.date:
     try:
         date = _calendar_date(text)
     except ValueError:
-        refuse(BAD_DATE, f"{column} {_shown(text)} is not a date")
+        refuse(BAD_DATE, f"{column} {shown_value(text)} is not a date")
     if date is None:
-        refuse(BAD_DATE, f"{column} {_shown(text)} is not a date in the form dd.mm.yyyy")
+        refuse(BAD_DATE, f"{column} {shown_value(text)} is not a date in the form dd.mm.yyyy")
     return date
 
 
@@ -356,7 +343,7 @@ def _calendar_date(text: str) -> dt.date | None:
 
 def _integer(column: str, text: str) -> int:
     if not _INTEGER.fullmatch(text):
-        refuse(BAD_INTEGER, f"{column} {_shown(text)} is not an integer")
+        refuse(BAD_INTEGER, f"{column} {shown_value(text)} is not an integer")
     return int(text)
 
 
@@ -366,12 +353,12 @@ def _amount(text: str) -> Decimal:
         if _AMOUNT_WITH_POINT.fullmatch(text):
             refuse(
                 DECIMAL_POINT_NOT_COMMA,
-                f"maksettu {_shown(text)} has a decimal point; Kela writes a decimal comma",
+                f"maksettu {shown_value(text)} has a decimal point; Kela writes a decimal comma",
             )
-        refuse(BAD_AMOUNT, f"maksettu {_shown(text)} is not an amount like 737,55")
+        refuse(BAD_AMOUNT, f"maksettu {shown_value(text)} is not an amount like 737,55")
     whole, cents = match.groups()
     if cents is not None and len(cents) > 2:
-        refuse(BAD_AMOUNT, f"maksettu {_shown(text)} has more than 2 decimals")
+        refuse(BAD_AMOUNT, f"maksettu {shown_value(text)} has more than 2 decimals")
     if len(whole) > _MAX_INTEGER_DIGITS:
         refuse(BAD_AMOUNT, f"maksettu has {len(whole)} digits before the comma, at most 10")
     amount = Decimal(text.replace(",", ".")).quantize(_CENT)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from hub.topics import canonical_topic
 from schemas._base import trusted
 from schemas.benefit_day import BENEFIT_DAY_V1, BenefitDay
 from schemas.codes import Benefit
@@ -17,8 +18,8 @@ from schemas.envelope import BenefitDayEvent, BenefitDayV2Event, dataschema_for
 
 __all__ = ["BENEFIT_DAY_TOPIC", "BENEFIT_DAY_V2_TOPIC", "PublishedEvent", "as_v1", "published"]
 
-BENEFIT_DAY_TOPIC: Final = "hub.benefit-day.v1"
-BENEFIT_DAY_V2_TOPIC: Final = "hub.benefit-day.v2"
+BENEFIT_DAY_TOPIC: Final = canonical_topic("benefit-day")
+BENEFIT_DAY_V2_TOPIC: Final = canonical_topic("benefit-day", 2)
 
 PublishedEvent = BenefitDayEvent | BenefitDayV2Event
 

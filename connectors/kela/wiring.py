@@ -16,11 +16,13 @@ from connectors.kela.intake import Duplicate, Intake
 from connectors.kela.ledger import BenefitLedger
 from connectors.kela.outbound import render_statement
 from connectors.kela.versions import BENEFIT_DAY_TOPIC, BENEFIT_DAY_V2_TOPIC, published
+from hub.canonical_outgoing import canonical_outgoing
 from hub.connector import ConnectorContext
 from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.rendering import Renderer
-from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, BenefitDayV2Event
+from hub.topics import inbound_topic
+from schemas.envelope import BenefitDayV2Event
 from schemas.rejection import Rejection
 
 __all__ = [
@@ -32,7 +34,7 @@ __all__ = [
     "canonical_messages",
 ]
 
-IN_TOPIC: Final = "in.kela.benefit-day"
+IN_TOPIC: Final = inbound_topic("kela", "benefit-day")
 
 log = get_logger(__name__)
 
@@ -49,16 +51,7 @@ def canonical_messages(event: BenefitDayV2Event) -> list[Outgoing]:
     """The Kafka messages of one record's canonical event: CloudEvents JSON keyed by person,
     on ``hub.benefit-day.v2`` and, when v1 can carry it, on ``hub.benefit-day.v1`` with the
     same event id."""
-    return [
-        Outgoing(
-            topic,
-            shown.model_dump_json().encode(),
-            shown.subject.encode(),
-            {"content-type": CLOUDEVENTS_CONTENT_TYPE},
-            shown.id,
-        )
-        for topic, shown in published(event)
-    ]
+    return [canonical_outgoing(shown) for _, shown in published(event)]
 
 
 def build_routes(context: ConnectorContext) -> Sequence[Route]:

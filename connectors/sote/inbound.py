@@ -23,9 +23,10 @@ Pure: no broker, no database, no clock, no logging. Things this module must neve
   with a stable ``reason`` (see :data:`REASONS`);
 * put an identity code or free text into a rejection ``detail``. Details name elements,
   expected values and JSON types; a value is quoted only when it looks like a code (visible
-  ASCII without spaces, at most 64 characters, fewer digits than an identity code has, see
-  ``_shown``); identifiers and timestamps are never quoted. The FHIR library's messages are
-  used with input values excluded, and withheld when they could still quote the input;
+  ASCII without spaces, at most 64 characters, fewer digits than an identity code has: the
+  hub's one rule, ``hub.redaction.shown_value``); identifiers and timestamps are never
+  quoted. The FHIR library's messages are used with input values excluded, and withheld when
+  they could still quote the input (``hub.rejections.rejection_from``);
 * guess: a FHIR status outside the interface, a lastModified without a time zone, a referral
   named under another identifier system is a rejection.
 
@@ -79,11 +80,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, NoReturn
+from typing import Final
 
 from fhir.resources.R4B.task import Task
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 from connectors._refusal import Refusal, refuse
 from connectors._strict_json import (
@@ -93,9 +93,10 @@ from connectors._strict_json import (
     json_type,
 )
 from connectors.sote.outbound import DEFAULT_ORGANISATIONS, REFERRAL_SYSTEM, Organisations
+from hub.redaction import shown_value
+from hub.rejections import error_location, rejection_from
 from schemas.codes import Authority, Partner, ReferralState
 from schemas.envelope import ReferralStatusEvent, dataschema_for
-from schemas.identity_code import IDENTITY_CODE_SHAPE
 from schemas.referral_status import REFERRAL_STATUS_V1, ReferralStatus
 from schemas.rejection import Rejection
 
@@ -184,22 +185,10 @@ EVENT_ID_NAMESPACE: Final = uuid.UUID("cbc31b36-ae0a-5530-836b-6c6b2ff59150")
 _EVENT_ID_PREFIX: Final = "sote.referral-status:"
 _TASK: Final = "Task"
 
-#: A raw value is quoted only when it looks like a code: visible ASCII without spaces (never
-#: a sentence of free text), short, and with fewer digits than an identity code has (nine).
-_QUOTABLE: Final = re.compile(r"[!-~]{0,64}")
-_IDENTITY_CODE_DIGITS: Final = 9
-#: A location part (a key of the partner's JSON) is shown when it looks like an element name.
-_ELEMENT_NAME: Final = re.compile(r"_?[A-Za-z][A-Za-z0-9_]{0,63}")
-#: Input strings at least this long are looked for in the library's messages.
-_SECRET_MIN_LENGTH: Final = 5
-#: Error types whose messages are known to quote the input.
-_QUOTING_ERROR_TYPES: Final = frozenset(
-    {"fhir-validation-wrong-resource-type", "union_tag_invalid", "union_tag_not_found"}
-)
 #: Keys ``fhir.resources`` accepts by their Python names although they are not FHIR JSON
 #: (``status__ext`` for ``_status``, ``for_fhir`` for ``for``, ``resource_type``, ...).
 _LIBRARY_NAME: Final = re.compile(r"resource_type|fhir_comments|.+__ext|.+_fhir")
-_ESCAPES: Final = str.maketrans({"\r": "\\r", "\n": "\\n", "\t": "\\t"})
+_RESOURCE: Final = "(resource)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,35 +206,7 @@ class TaskUpdate:
     requester: Authority | None = None
 
 
-def _looks_like_code(text: str) -> bool:
-    return bool(_QUOTABLE.fullmatch(text)) and (
-        sum(c.isdigit() for c in text) < _IDENTITY_CODE_DIGITS
-    )
-
-
-def _shown(text: str) -> str:
-    """``text`` quoted for a detail, or only its length when it could be personal data."""
-    if _looks_like_code(text):
-        return f"'{text}'"
-    return f"<{len(text)} characters, not shown>"
-
-
 # --- bytes → JSON object -------------------------------------------------------------------
-
-
-def _strings_in(value: object) -> set[str]:
-    """Every string value (not key) in a parsed JSON value, without recursion."""
-    found: set[str] = set()
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            found.add(item)
-        elif isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return found
 
 
 # --- JSON object → FHIR Task ---------------------------------------------------------------
@@ -258,43 +219,7 @@ def _check_resource_type(obj: Mapping[str, object]) -> None:
     if not isinstance(resource_type, str):
         refuse(NOT_A_TASK, f"resourceType must be a string, got {json_type(resource_type)}")
     if resource_type != _TASK:
-        refuse(NOT_A_TASK, f"resourceType {_shown(resource_type)} is not Task")
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    """A FHIR-path-like location, with any key that does not look like an element hidden."""
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif _ELEMENT_NAME.fullmatch(part) and _looks_like_code(part):
-            text += f".{part}" if text else part
-        else:
-            text += ".<key not shown>" if text else "<key not shown>"
-    return text or "(resource)"
-
-
-def _message(error: ErrorDetails, secrets: set[str]) -> str:
-    message = error["msg"].translate(_ESCAPES)
-    if (
-        error["type"] in _QUOTING_ERROR_TYPES
-        or IDENTITY_CODE_SHAPE.search(message)
-        or any(secret in message for secret in secrets if len(secret) >= _SECRET_MIN_LENGTH)
-    ):
-        return f"{error['type']} (the message is withheld: it could quote the input)"
-    return message
-
-
-def _invalid(error: ValidationError, obj: Mapping[str, object]) -> NoReturn:
-    errors = error.errors(include_input=False, include_url=False, include_context=False)
-    if not errors:  # pragma: no cover - pydantic never raises an empty ValidationError.
-        refuse(INVALID_FHIR, "the resource is not a valid FHIR Task")
-    first = errors[0]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    refuse(
-        INVALID_FHIR,
-        f"{_location(first['loc'])}: {_message(first, _strings_in(obj))}{more}",
-    )
+        refuse(NOT_A_TASK, f"resourceType {shown_value(resource_type)} is not Task")
 
 
 def _check_element_names(obj: dict[str, object]) -> None:
@@ -307,7 +232,7 @@ def _check_element_names(obj: dict[str, object]) -> None:
                 if _LIBRARY_NAME.fullmatch(key):
                     refuse(
                         INVALID_FHIR,
-                        f"{_location((*path, key))}: not a FHIR JSON element name",
+                        f"{error_location((*path, key))}: not a FHIR JSON element name",
                     )
                 pending.append(((*path, key), child))
         elif isinstance(item, list):
@@ -319,7 +244,8 @@ def _task(obj: dict[str, object]) -> Task:
     try:
         return Task.model_validate(obj)
     except ValidationError as error:
-        _invalid(error, obj)
+        rejection = rejection_from(error, INVALID_FHIR, inputs=obj, root=_RESOURCE)
+        refuse(rejection.reason, rejection.detail)
     except (KeyError, TypeError):
         # fhir.resources looks up a contained resource's resourceType in its type table
         # without a guard: an unknown name raises KeyError, a non-string TypeError.
@@ -348,7 +274,7 @@ def _referral_id(task: Task) -> str:
     if system is not None and system != REFERRAL_SYSTEM:
         refuse(
             WRONG_REFERRAL_SYSTEM,
-            f"basedOn[0].identifier.system {_shown(system)} is not {REFERRAL_SYSTEM}",
+            f"basedOn[0].identifier.system {shown_value(system)} is not {REFERRAL_SYSTEM}",
         )
     if not 1 <= len(value) <= REFERRAL_ID_MAX_LENGTH:
         # Never quoted: an identifier is long enough to be (or hide) an identity code.
@@ -375,7 +301,7 @@ def _state(task: Task) -> ReferralState:
             )
         refuse(
             UNKNOWN_TASK_STATUS,
-            f"status {_shown(status)} is not one of {expected}",
+            f"status {shown_value(status)} is not one of {expected}",
         )
     return state
 
@@ -422,7 +348,7 @@ def _requester(task: Task, organisations: Organisations) -> Authority | None:
     if authority is None:
         refuse(
             UNKNOWN_REQUESTER,
-            f"requester.identifier.value {_shown(value)} names neither authority "
+            f"requester.identifier.value {shown_value(value)} names neither authority "
             "(lahti, ph or the urn:oid: of its organisation)",
         )
     return authority
@@ -446,7 +372,7 @@ def parse_task(
     ``organisations`` are the OIDs the hub's ServiceRequests name as requester.
     """
     try:
-        obj = json_object(value, duplicate_reason=MALFORMED_JSON, shown=_shown)
+        obj = json_object(value, duplicate_reason=MALFORMED_JSON, shown=shown_value)
         _check_resource_type(obj)
         return _update_from(_task(obj), organisations)
     except Refusal as refusal:

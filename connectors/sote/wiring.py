@@ -21,14 +21,15 @@ from typing import Any, Final
 
 from connectors.sote.inbound import TaskUpdate, parse_task, status_event
 from connectors.sote.outbound import DEFAULT_ORGANISATIONS, Organisations, render_service_request
+from hub.canonical_outgoing import canonical_outgoing
 from hub.connector import ConnectorContext
 from hub.logs import get_logger
-from hub.pipeline import Accepted, Outgoing, Route
+from hub.pipeline import Accepted, Route
 from hub.referrals import ReferralRecord, ReferralRegister, Transition, transition
 from hub.rendering import Renderer
 from hub.settings import HubSettings
+from hub.topics import inbound_topic
 from schemas.codes import Authority, Partner
-from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
 from schemas.rejection import Rejection
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
     "task_translation",
 ]
 
-IN_TOPIC: Final = "in.sote.referral-status"
+IN_TOPIC: Final = inbound_topic("sote", "referral-status")
 
 log = get_logger(__name__)
 
@@ -126,13 +127,7 @@ def task_translation(
         # Recorded here as well as by the tracking route, so the next Task is checked against
         # this state even before the canonical event has gone round.
         register.stage_state(record.key, update.state, update.at)
-        message = Outgoing(
-            "hub.referral-status.v1",
-            event.model_dump_json().encode(),
-            event.subject.encode(),
-            {"content-type": CLOUDEVENTS_CONTENT_TYPE},
-            event.id,
-        )
+        message = canonical_outgoing(event)
         return Accepted([message], settle=register.commit, abandon=register.rollback)
 
     return translate

@@ -19,6 +19,7 @@ import orjson
 
 from hub.audit.records import AuditRecord, Direction
 from hub.audit.store import AuditStore, RecordQuery
+from hub.topics import TopicKind, kind_of
 
 __all__ = [
     "COLUMNS",
@@ -115,7 +116,10 @@ def disclosures_of(store: AuditStore, person_ref: str) -> Iterator[Disclosure]:
         if record.partner is None:
             continue
         # Shown through the console (an auditor's look-up) is a disclosure as well.
-        if record.direction == Direction.DISCLOSED or (record.topic or "").startswith("out."):
+        if (
+            record.direction == Direction.DISCLOSED
+            or kind_of(record.topic or "") is TopicKind.OUTBOUND
+        ):
             yield _disclosure(record)
 
 

@@ -12,6 +12,7 @@ from typing import Final
 import orjson
 
 from hub.audit.records import EventFacts
+from hub.topics import TopicKind, kind_of, partner_of
 
 __all__ = ["canonical_facts", "source_partner"]
 
@@ -38,7 +39,4 @@ def canonical_facts(value: bytes) -> EventFacts | None:
 
 def source_partner(topic: str) -> str | None:
     """The partner that produces a native inbound topic (``in.<partner>.<family>``)."""
-    kind, _, rest = topic.partition(".")
-    if kind != "in":
-        return None
-    return rest.partition(".")[0] or None
+    return partner_of(topic) if kind_of(topic) is TopicKind.INBOUND else None

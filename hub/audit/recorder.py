@@ -27,7 +27,7 @@ from hub.audit.records import AuditDraft, AuditRecord, Direction, EventFacts, fo
 from hub.audit.signing import CheckpointBody, fingerprint, previous_link, sign_checkpoint
 from hub.audit.store import AuditStore, ChainHead
 from hub.logs import get_logger
-from hub.topics import DEADLETTER_TOPIC
+from hub.topics import DEADLETTER_TOPIC, TopicKind, kind_of
 
 __all__ = ["AuditRecorder", "Consumed", "Produced", "chain_of", "drafts_for"]
 
@@ -71,7 +71,9 @@ def drafts_for(
 ) -> list[AuditDraft]:
     """The records of one handled message: consumed, then each output, then "not routed"."""
     now = format_time(dt.datetime.now(dt.UTC))
-    facts = canonical_facts(consumed.value) if consumed.topic.startswith("hub.") else None
+    facts = (
+        canonical_facts(consumed.value) if kind_of(consumed.topic) is TopicKind.CANONICAL else None
+    )
     if facts is None:
         # A native message: the event it became names the person; the topic names the partner.
         first = next(

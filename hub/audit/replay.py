@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from hub.audit.recorder import AuditRecorder
 from hub.audit.records import AuditDraft, AuditRecord, Direction, EventFacts
 from hub.audit.store import RecordQuery
-from hub.topics import AUDIT_TOPIC, DEADLETTER_TOPIC
+from hub.topics import TopicKind, kind_of, partner_of
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
 
 __all__ = ["REPLAY_CHAIN", "ReplaySummary", "replay", "replayable"]
@@ -52,7 +52,7 @@ def replayable(recorder: AuditRecorder, query: RecordQuery) -> Iterator[AuditRec
     )
     for record in recorder.store.select(selected):
         topic = record.topic or ""
-        if not topic.startswith("hub.") or topic in {DEADLETTER_TOPIC, AUDIT_TOPIC}:
+        if kind_of(topic) is not TopicKind.CANONICAL:
             continue
         if record.event_id is None or record.event_id in seen:
             continue
@@ -76,7 +76,7 @@ async def replay(
     replayed = pruned = 0
     batch: list[tuple[AuditRecord, asyncio.Future[object]]] = []
     # A replay to a partner's topic is a disclosure: it is listed as one.
-    partner = to_topic.split(".")[1] if to_topic.startswith("out.") else None
+    partner = partner_of(to_topic) if kind_of(to_topic) is TopicKind.OUTBOUND else None
 
     async def flush() -> None:
         drafts = []

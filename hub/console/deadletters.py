@@ -47,7 +47,14 @@ from hub.deadletter import (
     SOURCE_TOPIC,
 )
 from hub.errors import ConfigurationError, HubError
-from hub.redaction import CODE_SHAPE, MASK, OWN_IDENTIFIER, identity_codes_in, mask_identity_codes
+from hub.redaction import (
+    CODE_SHAPE,
+    MASK,
+    OWN_IDENTIFIER,
+    identity_codes_in,
+    mask_identity_codes,
+    shown_detail,
+)
 from hub.topics import DEADLETTER_TOPIC, TOPICS, TopicKind
 
 __all__ = [
@@ -145,7 +152,7 @@ class QuarantinedLetter:
     @property
     def detail(self) -> str:
         """The detail as the header shows it (identity codes already masked there)."""
-        return mask_identity_codes(self.headers.get(DLQ_DETAIL, ""))
+        return shown_detail(self.headers.get(DLQ_DETAIL, ""))
 
     @property
     def connector(self) -> str:

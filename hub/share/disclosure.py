@@ -16,6 +16,7 @@ import orjson
 
 from hub.audit.recorder import AuditRecorder, chain_of
 from hub.audit.records import AuditDraft, Direction, EventFacts
+from hub.topics import outbound_topic
 
 __all__ = ["LEGAL_BASIS", "REVEAL_EVENT_TYPE", "RevealedLine", "record_reveal", "reveal_topic"]
 
@@ -32,7 +33,7 @@ RevealedLine = tuple[str, str, Mapping[str, str]]
 
 def reveal_topic(authority: str) -> str:
     """The topic name a reveal to ``authority`` is recorded under (never published)."""
-    return f"out.{authority}.share-reveal"
+    return outbound_topic(authority, "share-reveal")
 
 
 def record_reveal(

@@ -17,6 +17,7 @@ import orjson
 
 from hub.share.rules import ShareRules
 from hub.share.statement import STATEMENT_COLUMNS, StatementRow
+from hub.topics import outbound_topic
 
 __all__ = [
     "FAMILY",
@@ -71,7 +72,7 @@ _FINLAND: Final = dt.timezone(dt.timedelta(hours=2))
 
 def statement_topic(authority: str) -> str:
     """The topic the finance systems of ``authority`` read."""
-    return f"out.{authority}.{FAMILY}"
+    return outbound_topic(authority, FAMILY)
 
 
 def statement_key(authority: str, month: str) -> bytes:

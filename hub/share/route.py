@@ -20,12 +20,14 @@ from typing import Annotated, Final
 
 from pydantic import Field, TypeAdapter, ValidationError
 
+from hub.canonical_outgoing import canonical_outgoing
 from hub.pipeline import Accepted, Outgoing, Route
+from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
 from hub.share.ledger import ShareLedger
 from hub.share.rules import ShareRules, load_rules
-from hub.share.threshold import DEFAULT_ALERT_DAYS, THRESHOLD_TOPIC, alert_days, threshold_events
+from hub.share.threshold import DEFAULT_ALERT_DAYS, alert_days, threshold_events
+from hub.topics import canonical_topic
 from schemas.envelope import (
-    CLOUDEVENTS_CONTENT_TYPE,
     AnyBenefitDayEvent,
     BenefitThresholdEvent,
 )
@@ -34,7 +36,7 @@ from schemas.rejection import Rejection
 __all__ = ["SHARE_CONNECTOR", "SHARE_TOPICS", "share_ledger_route"]
 
 SHARE_CONNECTOR: Final = "share-ledger"
-SHARE_TOPICS: Final = ("hub.benefit-day.v1", "hub.benefit-day.v2")
+SHARE_TOPICS: Final = (canonical_topic("benefit-day"), canonical_topic("benefit-day", 2))
 
 #: Either version, told apart by the CloudEvents ``type``.
 _EVENTS: Final[TypeAdapter[AnyBenefitDayEvent]] = TypeAdapter(
@@ -42,20 +44,8 @@ _EVENTS: Final[TypeAdapter[AnyBenefitDayEvent]] = TypeAdapter(
 )
 
 
-def _invalid(exc: ValidationError) -> Rejection:
-    first = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return Rejection("invalid-canonical-event", f"{where}: {first['msg']}")
-
-
 def _message(alert: BenefitThresholdEvent) -> Outgoing:
-    return Outgoing(
-        THRESHOLD_TOPIC,
-        alert.model_dump_json().encode(),
-        alert.subject.encode(),
-        {"content-type": CLOUDEVENTS_CONTENT_TYPE},
-        alert.id,
-    )
+    return canonical_outgoing(alert)
 
 
 def share_ledger_route(
@@ -72,7 +62,7 @@ def share_ledger_route(
         try:
             event = _EVENTS.validate_json(value)
         except ValidationError as exc:
-            return _invalid(exc)
+            return rejection_from(exc, INVALID_CANONICAL_EVENT)
         known = ledger.holds(event.data.record_id)
         ledger.stage(event)
         alerts = [] if known else threshold_events(event, used, days)

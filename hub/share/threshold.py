@@ -15,12 +15,13 @@ from collections.abc import Iterable
 from typing import Final
 
 from hub.share.rules import ShareRules
+from hub.topics import canonical_topic
 from schemas.benefit_threshold import BENEFIT_THRESHOLD_V1, BenefitThreshold
 from schemas.envelope import AnyBenefitDayEvent, BenefitThresholdEvent, dataschema_for
 
 __all__ = ["DEFAULT_ALERT_DAYS", "SOURCE", "THRESHOLD_TOPIC", "alert_days", "threshold_events"]
 
-THRESHOLD_TOPIC: Final = "hub.benefit-threshold.v1"
+THRESHOLD_TOPIC: Final = canonical_topic("benefit-threshold")
 SOURCE: Final = "urn:fi:paijathame:hub:share"
 DEFAULT_ALERT_DAYS: Final = (80,)
 

@@ -14,8 +14,10 @@ import orjson
 from pydantic import ValidationError
 
 from hub.pipeline import Accepted, Route
+from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
 from hub.statistics.figures import HELSINKI, OUTCOME_STATES
 from hub.statistics.store import StatisticsStore
+from hub.topics import canonical_topic
 from schemas.benefit_day import BENEFIT_DAY_V1, BENEFIT_DAY_V2
 from schemas.client_status import CLIENT_STATUS_V1
 from schemas.codes import BenefitV2
@@ -35,20 +37,14 @@ __all__ = ["STATISTICS_CONNECTOR", "STATISTICS_SOURCES", "statistics_route", "ta
 STATISTICS_CONNECTOR: Final = "statistics"
 #: The canonical topics the figures are counted from.
 STATISTICS_SOURCES: Final = (
-    "hub.client-status.v1",
+    canonical_topic("client-status"),
     # Both benefit-day versions: a record v1 can carry comes on both with one event id, and
     # the store keeps a payment once by event id; general support (YLT) comes on v2 only.
-    "hub.benefit-day.v1",
-    "hub.benefit-day.v2",
-    "hub.service-referral.v1",
-    "hub.referral-status.v1",
+    canonical_topic("benefit-day"),
+    canonical_topic("benefit-day", 2),
+    canonical_topic("service-referral"),
+    canonical_topic("referral-status"),
 )
-
-
-def _invalid(exc: ValidationError) -> Rejection:
-    first = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return Rejection("invalid-canonical-event", f"{where}: {first['msg']}")
 
 
 def _event_type(value: bytes) -> str | None:
@@ -109,9 +105,9 @@ def take_event(store: StatisticsStore, value: bytes) -> Rejection | None:
                     update.at.astimezone(HELSINKI).date(),
                 )
         else:
-            return Rejection("invalid-canonical-event", "not a canonical event the figures use")
+            return Rejection(INVALID_CANONICAL_EVENT, "not a canonical event the figures use")
     except ValidationError as exc:
-        return _invalid(exc)
+        return rejection_from(exc, INVALID_CANONICAL_EVENT)
     return None
 
 

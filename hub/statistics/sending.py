@@ -19,6 +19,7 @@ from hub.errors import HubError
 from hub.statistics.document import Correction, build_event, figures_of
 from hub.statistics.figures import HELSINKI, Month, month_figures
 from hub.statistics.store import SentVersion, StatisticsStore
+from hub.topics import outbound_topic
 from schemas.codes import Authority
 from schemas.monthly_statistics import MonthlyStatisticsEvent
 
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 #: Where the state reads the documents.
-STATISTICS_TOPIC: Final = "out.keha.statistics"
+STATISTICS_TOPIC: Final = outbound_topic("keha", "statistics")
 
 
 class MonthNotEndedError(HubError):
