@@ -20,6 +20,7 @@ from hub.connector import ConnectorContext
 from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.rendering import Renderer
+from hub.route_description import RouteDescription
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, BenefitDayV2Event
 from schemas.rejection import Rejection
 
@@ -27,12 +28,17 @@ __all__ = [
     "BENEFIT_DAY_TOPIC",
     "BENEFIT_DAY_V2_TOPIC",
     "IN_TOPIC",
+    "ROUTE",
     "STATEMENT_XML",
     "build_routes",
     "canonical_messages",
 ]
 
 IN_TOPIC: Final = "in.kela.benefit-day"
+#: The streaming route: Kela's records in, each record's event on both benefit-day versions.
+ROUTE: Final = RouteDescription(
+    "kela", (IN_TOPIC,), produces=(BENEFIT_DAY_V2_TOPIC, BENEFIT_DAY_TOPIC)
+)
 
 log = get_logger(__name__)
 
@@ -82,4 +88,4 @@ def build_routes(context: ConnectorContext) -> Sequence[Route]:
             abandon=intake.ledger.rollback,
         )
 
-    return [Route("kela", (IN_TOPIC,), translate)]
+    return [ROUTE.route(translate)]

@@ -26,6 +26,7 @@ from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.referrals import ReferralRecord, ReferralRegister, Transition, transition
 from hub.rendering import Renderer
+from hub.route_description import RouteDescription
 from hub.settings import HubSettings
 from schemas.codes import Authority, Partner
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
@@ -33,6 +34,7 @@ from schemas.rejection import Rejection
 
 __all__ = [
     "IN_TOPIC",
+    "ROUTE",
     "SERVICE_REQUEST_JSON",
     "build_routes",
     "configured_renderers",
@@ -42,6 +44,8 @@ __all__ = [
 ]
 
 IN_TOPIC: Final = "in.sote.referral-status"
+#: Päijät-Sote's Tasks in, referral-status events out.
+ROUTE: Final = RouteDescription("sote", (IN_TOPIC,), ("hub.referral-status.v1",))
 
 log = get_logger(__name__)
 
@@ -141,4 +145,4 @@ def task_translation(
 def build_routes(context: ConnectorContext) -> Sequence[Route]:
     """Päijät-Sote's Task topic."""
     register = ReferralRegister.open(context.settings.data_dir)
-    return [Route("sote", (IN_TOPIC,), task_translation(register, organisations(context.settings)))]
+    return [ROUTE.route(task_translation(register, organisations(context.settings)))]

@@ -21,6 +21,7 @@ from typing import Annotated, Final
 from pydantic import Field, TypeAdapter, ValidationError
 
 from hub.pipeline import Accepted, Outgoing, Route
+from hub.route_description import RouteDescription
 from hub.share.ledger import ShareLedger
 from hub.share.rules import ShareRules, load_rules
 from hub.share.threshold import DEFAULT_ALERT_DAYS, THRESHOLD_TOPIC, alert_days, threshold_events
@@ -31,10 +32,12 @@ from schemas.envelope import (
 )
 from schemas.rejection import Rejection
 
-__all__ = ["SHARE_CONNECTOR", "SHARE_TOPICS", "share_ledger_route"]
+__all__ = ["SHARE_CONNECTOR", "SHARE_LEDGER", "SHARE_TOPICS", "share_ledger_route"]
 
 SHARE_CONNECTOR: Final = "share-ledger"
 SHARE_TOPICS: Final = ("hub.benefit-day.v1", "hub.benefit-day.v2")
+#: The route, described: threshold alerts are all it publishes.
+SHARE_LEDGER: Final = RouteDescription(SHARE_CONNECTOR, SHARE_TOPICS, (THRESHOLD_TOPIC,))
 
 #: Either version, told apart by the CloudEvents ``type``.
 _EVENTS: Final[TypeAdapter[AnyBenefitDayEvent]] = TypeAdapter(
@@ -80,4 +83,4 @@ def share_ledger_route(
             [_message(alert) for alert in alerts], settle=ledger.commit, abandon=ledger.rollback
         )
 
-    return Route(SHARE_CONNECTOR, SHARE_TOPICS, translate)
+    return SHARE_LEDGER.route(translate)

@@ -14,6 +14,7 @@ import orjson
 from pydantic import ValidationError
 
 from hub.pipeline import Accepted, Route
+from hub.route_description import RouteDescription
 from hub.statistics.figures import HELSINKI, OUTCOME_STATES
 from hub.statistics.store import StatisticsStore
 from schemas.benefit_day import BENEFIT_DAY_V1, BENEFIT_DAY_V2
@@ -30,7 +31,13 @@ from schemas.referral_status import REFERRAL_STATUS_V1
 from schemas.rejection import Rejection
 from schemas.service_referral import SERVICE_REFERRAL_V1
 
-__all__ = ["STATISTICS_CONNECTOR", "STATISTICS_SOURCES", "statistics_route", "take_event"]
+__all__ = [
+    "STATISTICS",
+    "STATISTICS_CONNECTOR",
+    "STATISTICS_SOURCES",
+    "statistics_route",
+    "take_event",
+]
 
 STATISTICS_CONNECTOR: Final = "statistics"
 #: The canonical topics the figures are counted from.
@@ -43,6 +50,8 @@ STATISTICS_SOURCES: Final = (
     "hub.service-referral.v1",
     "hub.referral-status.v1",
 )
+#: The route, described: it publishes nothing (documents go out by ``hub stats send``).
+STATISTICS: Final = RouteDescription(STATISTICS_CONNECTOR, STATISTICS_SOURCES)
 
 
 def _invalid(exc: ValidationError) -> Rejection:
@@ -124,4 +133,4 @@ def statistics_route(store: StatisticsStore) -> Route:
             return refused
         return Accepted([], settle=store.commit, abandon=store.rollback)
 
-    return Route(STATISTICS_CONNECTOR, STATISTICS_SOURCES, translate)
+    return STATISTICS.route(translate)
