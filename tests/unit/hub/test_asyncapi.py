@@ -10,16 +10,23 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Annotated, Any, Final, Literal
 
 import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jsonschema import Draft202012Validator
+from pydantic import BaseModel, Field, create_model
 
 from connectors import CONNECTORS
 from contracts import CONTRACT_DIR
-from hub.asyncapi import asyncapi_document, asyncapi_drift, render_asyncapi
+from hub.asyncapi import (
+    SchemaNameClashError,
+    _add_model,
+    asyncapi_document,
+    asyncapi_drift,
+    render_asyncapi,
+)
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, drafts_for
 from hub.audit.records import EventFacts
 from hub.audit.store import open_audit_store
@@ -314,3 +321,46 @@ def test_what_the_audit_stream_anchors_is_the_documented_checkpoint_anchor(
     [(key, value)] = sent
     assert list(Draft202012Validator(message["payload"]).iter_errors(orjson.loads(value))) == []
     assert key.decode() == message["bindings"]["kafka"]["key"]["const"]
+
+
+class _Left(BaseModel):
+    kind: Literal["left"]
+
+
+class _Right(BaseModel):
+    kind: Literal["right"]
+
+
+def _holder(inner: type[BaseModel]) -> type[BaseModel]:
+    return create_model(
+        "Holder",
+        inner=(inner, ...),
+        choice=(Annotated[_Left | _Right, Field(discriminator="kind")], ...),
+    )
+
+
+_INNER: Final = create_model("Inner", value=(int, ...))
+#: Another model of the same name.
+_OTHER_INNER: Final = create_model("Inner", other=(str, ...))
+
+
+def test_a_model_becomes_components_with_rebased_refs_and_a_plain_discriminator() -> None:
+    schemas: dict[str, Any] = {}
+
+    assert _add_model(_holder(_INNER), schemas) == "Holder"
+
+    assert set(schemas) == {"Holder", "Inner", "_Left", "_Right"}
+    holder = schemas["Holder"]
+    assert holder["properties"]["inner"] == {"$ref": "#/components/schemas/Inner"}
+    assert holder["properties"]["choice"]["discriminator"] == "kind"
+    assert "$defs" not in holder
+    assert not [ref for ref in refs_in(schemas) if not ref.startswith("#/components/schemas/")]
+
+
+def test_one_name_for_the_same_schema_twice_is_one_component_and_for_two_is_refused() -> None:
+    schemas: dict[str, Any] = {}
+    _add_model(_holder(_INNER), schemas)
+    assert _add_model(_holder(_INNER), schemas) == "Holder"
+
+    with pytest.raises(SchemaNameClashError, match="'Inner'"):
+        _add_model(_holder(_OTHER_INNER), schemas)
