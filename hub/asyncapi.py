@@ -1,13 +1,16 @@
 """The hub's AsyncAPI 3.0 document, built from what describes the hub: nothing is started.
 
-The sources are descriptions only: the topic catalogue (``hub.topics.TOPICS``: one channel per
-topic), the routes as their ``RouteDescription`` declares them (``hub.runtime.
-route_descriptions``: a receive operation per consumed topic, naming the consumer group, and a
-send operation for every topic a route publishes to), the contract book (which partner topic
-gets which projection of which canonical schema, in which format) and the canonical models
-(their JSON Schemas, nested models included, are the components). The messages themselves
-(payload, headers, Kafka key) come from ``hub.asyncapi_messages``.
+The sources are descriptions only:
 
+- the topic catalogue (``hub.topics.TOPICS``): one channel per topic;
+- the routes, as ``hub.runtime.route_descriptions`` lists their declarations: a receive
+  operation per consumed topic, naming the consumer group, and a send operation for every
+  topic a route publishes to (and for what the hub publishes beside its routes);
+- the contract book: which partner topic gets which projection of which canonical schema, in
+  which format;
+- the canonical models: their JSON Schemas, nested models included, are the components.
+
+The messages themselves (payload, headers, Kafka key) come from ``hub.asyncapi_messages``.
 No store is opened, no pseudonym secret is needed, no broker object is built: describing the
 hub cannot touch its data directory. ``docs/asyncapi.yaml`` is the committed copy; ``hub
 schemas check --asyncapi FILE`` fails when it differs from what the code generates.

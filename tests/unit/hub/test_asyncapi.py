@@ -331,11 +331,15 @@ class _Right(BaseModel):
     kind: Literal["right"]
 
 
+_NOT_A_REF: Final = "text that only looks like a reference: #/$defs/Inner"
+
+
 def _holder(inner: type[BaseModel]) -> type[BaseModel]:
     return create_model(
         "Holder",
         inner=(inner, ...),
         choice=(Annotated[_Left | _Right, Field(discriminator="kind")], ...),
+        note=(str, Field(description=_NOT_A_REF)),
     )
 
 
@@ -355,6 +359,15 @@ def test_a_model_becomes_components_with_rebased_refs_and_a_plain_discriminator(
     assert holder["properties"]["choice"]["discriminator"] == "kind"
     assert "$defs" not in holder
     assert not [ref for ref in refs_in(schemas) if not ref.startswith("#/components/schemas/")]
+    assert holder["properties"]["note"]["description"] == _NOT_A_REF
+
+
+def test_a_model_without_nested_models_is_one_component() -> None:
+    schemas: dict[str, Any] = {}
+
+    assert _add_model(_Left, schemas) == "_Left"
+
+    assert schemas == {"_Left": _Left.model_json_schema()}
 
 
 def test_one_name_for_the_same_schema_twice_is_one_component_and_for_two_is_refused() -> None:
