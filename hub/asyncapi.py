@@ -1,35 +1,33 @@
-"""The hub's AsyncAPI 3.0 document, generated from the FastStream application it runs.
+"""The hub's AsyncAPI 3.0 document, built from what describes the hub: nothing is started.
 
-``asyncapi_document`` builds the application ``hub up`` runs: the same routes
-(``hub.runtime.routes_for``) subscribed through the same ``hub.pipeline.wire_route`` on a
-``KafkaBroker`` that is never connected, plus the publishers those routes write to (canonical
-topics with their CloudEvents models, the partner topics the contracts name, the dead-letter
-topic). FastStream describes it; its JSON Schemas of the canonical models (nested ``data``
-models included) become the components. What FastStream cannot know is completed from the
-hub's own catalogue: raw handlers carry no message schema, so every topic of
-``hub.topics.TOPICS`` becomes one channel with its messages (payload, CloudEvents headers,
-Kafka key), and every receive operation names its consumer group.
+The sources are descriptions only:
 
-``docs/asyncapi.yaml`` is the committed copy; ``hub schemas check --asyncapi FILE`` fails when
-it differs from what the code generates. Never connects to Kafka; the routes' stores are
-opened in a temporary directory that is removed.
+- the topic catalogue (``hub.topics.TOPICS``): one channel per topic;
+- the routes, as ``hub.runtime.route_descriptions`` lists their declarations: a receive
+  operation per consumed topic, naming the consumer group, and a send operation for every
+  topic a route publishes to (and for what the hub publishes beside its routes);
+- the contract book: which partner topic gets which projection of which canonical schema, in
+  which format;
+- the canonical models: their JSON Schemas, nested models included, are the components.
+
+The messages themselves (payload, headers, Kafka key) come from ``hub.asyncapi_messages``.
+No store is opened, no pseudonym secret is needed, no broker object is built: describing the
+hub cannot touch its data directory. ``docs/asyncapi.yaml`` is the committed copy; ``hub
+schemas check --asyncapi FILE`` fails when it differs from what the code generates.
 """
 
 from __future__ import annotations
 
 import difflib
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
-from faststream.kafka import KafkaBroker
-from faststream.kafka.publisher.usecase import LogicPublisher
-from faststream.kafka.subscriber.usecase import LogicSubscriber
-from faststream.specification import AsyncAPI
+from pydantic import BaseModel
 
+from contracts import CONTRACT_DIR
 from hub import __version__
 from hub.asyncapi_messages import (
     BINDING_VERSION,
@@ -42,20 +40,27 @@ from hub.asyncapi_messages import (
     inbound_message,
 )
 from hub.connector import Connector
-from hub.contracts import AggregateReceipt, ContractBook, Receipt
+from hub.contracts import AggregateReceipt, ContractBook, Receipt, load_contract_book
 from hub.json_refs import reachable
-from hub.pipeline import Route, wire_route
 from hub.projection_schema import event_type_of, projected_schema
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
-from hub.runtime import contract_book_for, renderers_for, routes_for
-from hub.settings import HubSettings
+from hub.route_description import RouteDescription
+from hub.runtime import renderers_for, route_descriptions
 from hub.share.publication import FAMILY as STATEMENT_FAMILY
 from hub.share.publication import STATEMENT_SCHEMA, statement_message
 from hub.topics import AUDIT_TOPIC, DEADLETTER_TOPIC, TOPICS, TopicKind, TopicSpec
 from schemas.catalogue import DOCUMENT_TYPES, EVENT_TYPES
 
-__all__ = ["HubApplication", "asyncapi_document", "asyncapi_drift", "render_asyncapi"]
+__all__ = [
+    "HubDescription",
+    "SchemaNameClashError",
+    "asyncapi_document",
+    "asyncapi_drift",
+    "describe_hub",
+    "render_asyncapi",
+]
 
+_ASYNCAPI_VERSION: Final = "3.0.0"
 _TITLE: Final = "Päijät-Häme employment data hub"
 _DESCRIPTION: Final = (
     "Kafka topics of the hub: partners' own messages in (in.*), canonical CloudEvents "
@@ -72,63 +77,71 @@ _SERVER: Final = {
         "variables": {"bootstrap": {"description": "HUB_KAFKA_BOOTSTRAP: host:port of a broker."}},
     }
 }
-#: A broker address for the application object only: it is never connected.
-_UNCONNECTED: Final = "localhost:9092"
-#: Secret for building routes whose translations never run.
-_UNUSED_SECRET: Final = b"asyncapi-document-never-translates"
+_COMPONENT_SCHEMAS: Final = "#/components/schemas/"
+
+
+class SchemaNameClashError(ValueError):
+    """Two different schemas would be one component: the document would describe one wrongly."""
 
 
 @dataclass(frozen=True, slots=True)
-class HubApplication:
-    """The hub's FastStream application, unconnected, with what describes its outputs."""
+class HubDescription:
+    """What the document is made from: the hub's routes, contracts and formats, described."""
 
-    broker: KafkaBroker
-    routes: list[Route]
+    routes: tuple[RouteDescription, ...]
     book: ContractBook
     renderers: Mapping[str, Renderer]
 
 
-def build_application(connectors: Sequence[Connector], data_dir: Path) -> HubApplication:
-    """The routes ``hub up`` runs, wired on an unconnected broker, and their publishers."""
-    settings = HubSettings.model_construct(data_dir=data_dir)
-    routes = routes_for(settings, connectors, _UNUSED_SECRET)
-    broker = KafkaBroker(_UNCONNECTED)
-    for route in routes:
-        wire_route(broker, route)
-    for spec in TOPICS:
-        if spec.kind is TopicKind.CANONICAL and spec.family is not None:
-            model = EVENT_TYPES[event_type_of(spec.family, spec.major)]
-            broker.publisher(spec.name, schema=model, title=spec.name)
-    book = contract_book_for(settings, connectors)
-    for topic in dict.fromkeys(receipt.topic for _, receipt in _receipts(book)):
-        broker.publisher(topic, title=topic)
-    for spec in TOPICS:
-        if spec.family == STATEMENT_FAMILY:
-            broker.publisher(spec.name, title=spec.name)
-    for _, aggregate in _aggregates(book):
-        document = DOCUMENT_TYPES[aggregate.document]
-        broker.publisher(aggregate.topic, schema=document, title=aggregate.topic)
-    broker.publisher(DEADLETTER_TOPIC, title=DEADLETTER_TOPIC)
-    broker.publisher(AUDIT_TOPIC, title=AUDIT_TOPIC)
-    return HubApplication(broker, routes, book, renderers_for(connectors))
+def describe_hub(
+    connectors: Sequence[Connector], contracts_dir: Path = CONTRACT_DIR
+) -> HubDescription:
+    """The routes ``hub up`` runs with ``connectors`` and the contracts in ``contracts_dir``,
+    described: no store opened, no secret read."""
+    renderers = renderers_for(connectors)
+    book = load_contract_book(renderers, contracts_dir)
+    return HubDescription(tuple(route_descriptions(connectors, book)), book, renderers)
 
 
-def asyncapi_document(connectors: Sequence[Connector] | None = None) -> dict[str, Any]:
-    """The AsyncAPI 3.0 document of the hub running ``connectors`` (default: all of them)."""
+def asyncapi_document(
+    connectors: Sequence[Connector] | None = None, contracts_dir: Path = CONTRACT_DIR
+) -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of the hub running ``connectors`` (default: all of them)
+    under the contracts in ``contracts_dir`` (default: the packaged ones)."""
     if connectors is None:
         from connectors import CONNECTORS  # noqa: PLC0415 - hub must not import connectors at load.
 
         connectors = CONNECTORS
-    with tempfile.TemporaryDirectory(prefix="hub-asyncapi-") as data_dir:
-        app = build_application(connectors, Path(data_dir))
-        generated = AsyncAPI(
-            app.broker,
-            title=_TITLE,
-            version=__version__,
-            description=_DESCRIPTION,
-            schema_version="3.0.0",
-        ).to_specification()
-        return _complete(generated.to_jsonable(), app)
+    hub = describe_hub(connectors, contracts_dir)
+    schemas: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    channels: dict[str, Any] = {}
+    for spec in TOPICS:
+        keys = []
+        for message in _messages_of(spec, hub, schemas):
+            messages[message["name"]] = message
+            keys.append(message["name"])
+        channels[spec.name] = {
+            "address": spec.name,
+            "description": _channel_description(spec),
+            "servers": [{"$ref": "#/servers/hub"}],
+            "messages": {key: {"$ref": f"#/components/messages/{key}"} for key in keys},
+            "bindings": {"kafka": {"topic": spec.name, "bindingVersion": BINDING_VERSION}},
+        }
+    used = reachable(messages, schemas, _COMPONENT_SCHEMAS)
+    operations = _operations(hub, channels)
+    return {
+        "asyncapi": _ASYNCAPI_VERSION,
+        "info": {"title": _TITLE, "version": __version__, "description": _DESCRIPTION},
+        "defaultContentType": "application/json",
+        "servers": _SERVER,
+        "channels": channels,
+        "operations": {key: operations[key] for key in sorted(operations)},
+        "components": {
+            "messages": messages,
+            "schemas": {name: schemas[name] for name in sorted(used)},
+        },
+    }
 
 
 def render_asyncapi(document: Mapping[str, Any]) -> str:
@@ -162,41 +175,6 @@ def _aggregates(book: ContractBook) -> Iterator[tuple[str, AggregateReceipt]]:
             yield partner.value, aggregate
 
 
-def _complete(generated: Mapping[str, Any], app: HubApplication) -> dict[str, Any]:
-    """FastStream's document, with one channel per topic and the messages it cannot know."""
-    schemas = dict(generated["components"]["schemas"])
-    messages: dict[str, Any] = {}
-    channels: dict[str, Any] = {}
-    for spec in TOPICS:
-        keys = []
-        for message in _messages_of(spec, app, schemas):
-            messages[message["name"]] = message
-            keys.append(message["name"])
-        channels[spec.name] = {
-            "address": spec.name,
-            "description": _channel_description(spec),
-            "servers": [{"$ref": "#/servers/hub"}],
-            "messages": {key: {"$ref": f"#/components/messages/{key}"} for key in keys},
-            "bindings": {"kafka": {"topic": spec.name, "bindingVersion": BINDING_VERSION}},
-        }
-    # Raw handlers' placeholder payloads are referred to by nothing now, and go.
-    used = reachable(messages, schemas, "#/components/schemas/")
-    operations = _operations(app.broker, channels)
-    return {
-        "asyncapi": generated["asyncapi"],
-        "info": generated["info"],
-        "defaultContentType": "application/json",
-        "servers": _SERVER,
-        "channels": channels,
-        # FastStream keeps subscribers and publishers in no stable order: sort what it gave.
-        "operations": {key: operations[key] for key in sorted(operations)},
-        "components": {
-            "messages": messages,
-            "schemas": {name: schemas[name] for name in sorted(used)},
-        },
-    }
-
-
 def _channel_description(spec: TopicSpec) -> str:
     kept = "kept forever" if spec.keeps_forever else "kept for HUB_TOPIC_RETENTION_MS"
     partitions = "; one partition (total order)" if spec.partitions == 1 else ""
@@ -204,14 +182,11 @@ def _channel_description(spec: TopicSpec) -> str:
 
 
 def _messages_of(
-    spec: TopicSpec, app: HubApplication, schemas: dict[str, Any]
+    spec: TopicSpec, hub: HubDescription, schemas: dict[str, Any]
 ) -> list[dict[str, Any]]:
     if spec.kind is TopicKind.CANONICAL and spec.family is not None:
-        model = EVENT_TYPES[event_type_of(spec.family, spec.major)]
-        name = model.__name__
-        if name not in schemas:
-            raise LookupError(f"FastStream described no schema {name} for {spec.name}")
-        return [canonical_message(event_type_of(spec.family, spec.major), name)]
+        event_type = event_type_of(spec.family, spec.major)
+        return [canonical_message(event_type, _add_model(EVENT_TYPES[event_type], schemas))]
     if spec.kind is TopicKind.INBOUND:
         return [inbound_message(spec)]
     if spec.kind is TopicKind.DEADLETTER:
@@ -219,35 +194,70 @@ def _messages_of(
     if spec.kind is TopicKind.AUDIT:
         return [audit_record_message(), checkpoint_anchor_message()]
     if spec.kind is TopicKind.OUTBOUND:
-        return _outbound_messages(spec, app, schemas)
+        return _outbound_messages(spec, hub, schemas)
     return []
 
 
 def _outbound_messages(
-    spec: TopicSpec, app: HubApplication, schemas: dict[str, Any]
+    spec: TopicSpec, hub: HubDescription, schemas: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """A partner topic's messages: statements for the finance systems, else by contract."""
     if spec.family == STATEMENT_FAMILY:
-        schemas["MunicipalShareStatement"] = STATEMENT_SCHEMA
+        _add(schemas, "MunicipalShareStatement", STATEMENT_SCHEMA)
         return [statement_message(spec.name)]
     return [
         delivery_message(
-            partner, receipt, app.renderers[receipt.format], _payload(receipt, schemas)
+            partner, receipt, hub.renderers[receipt.format], _payload(receipt, schemas)
         )
-        for partner, receipt in _receipts(app.book)
+        for partner, receipt in _receipts(hub.book)
         if receipt.topic == spec.name
     ] + [
-        aggregate_message(partner, aggregate, _model_schema(aggregate, schemas))
-        for partner, aggregate in _aggregates(app.book)
+        aggregate_message(
+            partner, aggregate, _add_model(DOCUMENT_TYPES[aggregate.document], schemas)
+        )
+        for partner, aggregate in _aggregates(hub.book)
         if aggregate.topic == spec.name
     ]
 
 
-def _model_schema(aggregate: AggregateReceipt, schemas: Mapping[str, Any]) -> str:
-    name = DOCUMENT_TYPES[aggregate.document].__name__
-    if name not in schemas:
-        raise LookupError(f"FastStream described no schema {name} for {aggregate.topic}")
+def _add(schemas: dict[str, Any], name: str, schema: Mapping[str, Any]) -> None:
+    """``schema`` as the component ``name``; the same schema twice is one component."""
+    known = schemas.setdefault(name, schema)
+    if known != schema:
+        raise SchemaNameClashError(f"two different schemas are named {name!r}")
+
+
+def _add_model(model: type[BaseModel], schemas: dict[str, Any]) -> str:
+    """The model's JSON Schema and its nested models' as components; the model's name.
+
+    Pydantic's ``$defs`` become components of their own (refs rebased), the way code
+    generators and AsyncAPI tools expect to find them.
+    """
+    schema = _to_components(model.model_json_schema(mode="validation"))
+    for name, definition in schema.pop("$defs", {}).items():
+        _add(schemas, name, definition)
+    name = model.__name__
+    _add(schemas, name, schema)
     return name
+
+
+def _to_components(node: Any) -> Any:
+    """``#/$defs/X`` → ``#/components/schemas/X``; an OpenAPI-style discriminator object →
+    its property name, which is what an AsyncAPI Schema Object's ``discriminator`` holds."""
+    if isinstance(node, Mapping):
+        moved = {
+            key: value.replace("#/$defs/", _COMPONENT_SCHEMAS)
+            if key == "$ref" and isinstance(value, str)
+            else _to_components(value)
+            for key, value in node.items()
+        }
+        discriminator = moved.get("discriminator")
+        if isinstance(discriminator, Mapping) and "propertyName" in discriminator:
+            moved["discriminator"] = discriminator["propertyName"]
+        return moved
+    if isinstance(node, list):
+        return [_to_components(item) for item in node]
+    return node
 
 
 def _payload(receipt: Receipt, schemas: dict[str, Any]) -> dict[str, Any]:
@@ -262,16 +272,16 @@ def _payload(receipt: Receipt, schemas: dict[str, Any]) -> dict[str, Any]:
     definitions = projected.pop("$defs")
     projected.pop("$schema", None)
     for name, definition in definitions.items():
-        schemas[prefix + name] = _rebase(definition, prefix)
-    schemas[prefix + "event"] = _rebase(projected, prefix)
-    return {"$ref": f"#/components/schemas/{prefix}event"}
+        _add(schemas, prefix + name, _rebase(definition, prefix))
+    _add(schemas, prefix + "event", _rebase(projected, prefix))
+    return {"$ref": f"{_COMPONENT_SCHEMAS}{prefix}event"}
 
 
 def _rebase(node: Any, prefix: str) -> Any:
     """``#/$defs/X`` → ``#/components/schemas/<prefix>X``."""
     if isinstance(node, Mapping):
         return {
-            key: f"#/components/schemas/{prefix}{value.rsplit('/', 1)[-1]}"
+            key: f"{_COMPONENT_SCHEMAS}{prefix}{value.rsplit('/', 1)[-1]}"
             if key == "$ref"
             else _rebase(value, prefix)
             for key, value in node.items()
@@ -281,8 +291,23 @@ def _rebase(node: Any, prefix: str) -> Any:
     return node
 
 
-def _operations(broker: KafkaBroker, channels: Mapping[str, Any]) -> dict[str, Any]:
-    """Receive operations of the real subscribers (with their groups), then the sends."""
+def _sent_topics(hub: HubDescription) -> set[str]:
+    """Every topic the hub writes: what its routes publish, the dead letters any route may
+    write, and what the hub publishes outside routes."""
+    return {
+        *(topic for route in hub.routes for topic in route.produces),
+        DEADLETTER_TOPIC,
+        # The audit stream (records and checkpoint anchors) beside the routes.
+        AUDIT_TOPIC,
+        # `hub share publish`: the finance systems' statements.
+        *(spec.name for spec in TOPICS if spec.family == STATEMENT_FAMILY),
+        # `hub stats send`: the aggregated documents the contracts name.
+        *(aggregate.topic for _, aggregate in _aggregates(hub.book)),
+    }
+
+
+def _operations(hub: HubDescription, channels: Mapping[str, Any]) -> dict[str, Any]:
+    """A receive operation per route and consumed topic (with its group), then the sends."""
 
     def operation(action: str, topic: str, title: str) -> dict[str, Any]:
         return {
@@ -296,11 +321,9 @@ def _operations(broker: KafkaBroker, channels: Mapping[str, Any]) -> dict[str, A
         }
 
     operations: dict[str, Any] = {}
-    for subscriber in broker.subscribers:
-        if not isinstance(subscriber, LogicSubscriber):
-            raise TypeError(f"not a Kafka subscriber: {subscriber!r}")
-        group = str(subscriber.group_id)
-        for topic in subscriber.topic_names:
+    for route in hub.routes:
+        group = route.consumer_group
+        for topic in route.topics:
             receive = operation("receive", topic, f"{group} consumes {topic}")
             receive["bindings"] = {
                 "kafka": {
@@ -309,9 +332,6 @@ def _operations(broker: KafkaBroker, channels: Mapping[str, Any]) -> dict[str, A
                 }
             }
             operations[f"{group}.{topic}"] = receive
-    for publisher in broker.publishers:
-        if not isinstance(publisher, LogicPublisher):
-            raise TypeError(f"not a Kafka publisher: {publisher!r}")
-        topic = publisher.topic
+    for topic in _sent_topics(hub):
         operations[f"hub.send.{topic}"] = operation("send", topic, f"the hub writes {topic}")
     return operations

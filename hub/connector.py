@@ -1,4 +1,5 @@
-"""What a connector is to the runtime: a name, the routes it consumes, the formats it renders."""
+"""What a connector is to the runtime: a name, the routes it consumes (built and described), the
+formats it renders."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from hub.pipeline import Route
 from hub.rendering import Renderer
+from hub.route_description import RouteDescription
 from hub.settings import HubSettings
 
 __all__ = ["Connector", "ConnectorContext"]
@@ -31,10 +33,12 @@ class Connector:
     ``build_routes`` is called once at start-up; ``renderers`` are the partner-native formats
     its contract may name. ``configure_renderers``, when given, returns the same formats
     rendered with the running hub's settings (organisation identifiers, say); the running
-    hub uses those.
+    hub uses those. ``routes`` describes what ``build_routes`` builds, without building it
+    (the AsyncAPI document is made from it); each route is built from its description.
     """
 
     name: str
     build_routes: Callable[[ConnectorContext], Sequence[Route]] = _no_routes
     renderers: tuple[Renderer, ...] = ()
     configure_renderers: Callable[[HubSettings], tuple[Renderer, ...]] | None = None
+    routes: tuple[RouteDescription, ...] = ()

@@ -29,11 +29,12 @@ from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
 from hub.rendering import Renderer
+from hub.route_description import RouteDescription
 from hub.topics import canonical_topic
 from schemas.catalogue import EVENT_TYPES
 from schemas.rejection import Rejection
 
-__all__ = ["NOT_ROUTED", "distribution_routes", "route_event"]
+__all__ = ["NOT_ROUTED", "distribution_descriptions", "distribution_routes", "route_event"]
 
 log = get_logger(__name__)
 
@@ -128,6 +129,27 @@ def _first_deliveries(deliveries: DeliveryLog, messages: list[Outgoing]) -> Acce
     return Accepted(fresh, settle=deliveries.commit, abandon=deliveries.rollback)
 
 
+def distribution_descriptions(book: ContractBook) -> list[RouteDescription]:
+    """The distribution routes ``book`` calls for, described: one per canonical family and
+    major version some partner receives, publishing to the topics of its receipts."""
+    # v1 keeps its route name (and so its consumer group); a later version gets its own.
+    return [
+        RouteDescription(
+            f"distribution.{family}" + ("" if version == 1 else f".v{version}"),
+            (canonical_topic(family, version),),
+            tuple(
+                dict.fromkeys(
+                    receipt.topic
+                    for contract in book.contracts.values()
+                    for receipt in contract.receives
+                    if (receipt.family, receipt.version) == (family, version)
+                )
+            ),
+        )
+        for family, version in sorted(book.sources())
+    ]
+
+
 def distribution_routes(
     book: ContractBook,
     renderers: Mapping[str, Renderer],
@@ -154,12 +176,9 @@ def distribution_routes(
 
         return translate
 
-    # v1 keeps its route name (and so its consumer group); a later version gets its own.
     return [
-        Route(
-            f"distribution.{family}" + ("" if version == 1 else f".v{version}"),
-            (canonical_topic(family, version),),
-            translation(family, version),
+        described.route(translation(family, version))
+        for (family, version), described in zip(
+            sorted(book.sources()), distribution_descriptions(book), strict=True
         )
-        for family, version in sorted(book.sources())
     ]

@@ -10,18 +10,23 @@ dead-lettered like any other bad input.
 
 from __future__ import annotations
 
+from typing import Final
+
 from pydantic import ValidationError
 
 from hub.pipeline import Accepted, Route
 from hub.referrals import ReferralKey, ReferralRegister
 from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
+from hub.route_description import RouteDescription
 from hub.topics import canonical_topic
 from schemas.envelope import ReferralStatusEvent, ServiceReferralEvent
 from schemas.rejection import Rejection
 
-__all__ = ["REFERRAL_TOPICS", "referral_tracking_route"]
+__all__ = ["REFERRAL_TOPICS", "REFERRAL_TRACKING", "referral_tracking_route"]
 
 REFERRAL_TOPICS = (canonical_topic("service-referral"), canonical_topic("referral-status"))
+#: The route, described: it publishes nothing.
+REFERRAL_TRACKING: Final = RouteDescription("referral-register", REFERRAL_TOPICS)
 
 
 def referral_tracking_route(register: ReferralRegister) -> Route:
@@ -51,4 +56,4 @@ def referral_tracking_route(register: ReferralRegister) -> Route:
             )
         return Accepted([], settle=register.commit, abandon=register.rollback)
 
-    return Route("referral-register", REFERRAL_TOPICS, translate)
+    return REFERRAL_TRACKING.route(translate)

@@ -36,7 +36,7 @@ from hub.broker.watch import Readiness, watch_broker
 from hub.connector import Connector, ConnectorContext
 from hub.contracts import ContractBook, load_contract_book
 from hub.delivery_log import DeliveryLog
-from hub.distribution import distribution_routes
+from hub.distribution import distribution_descriptions, distribution_routes
 from hub.errors import ConfigurationError, LocalBrokerError
 from hub.in_doubt import InDoubt, settle_in_doubt
 from hub.logs import get_logger
@@ -44,15 +44,16 @@ from hub.metrics import HubMetrics, serve_http, watch_lag
 from hub.pipeline import Progress, Route, settler_of, wire_route
 from hub.provisioning import provision_topics, wait_for_group_coordinators
 from hub.quarantine import QuarantineStore
-from hub.referral_tracking import referral_tracking_route
+from hub.referral_tracking import REFERRAL_TRACKING, referral_tracking_route
 from hub.referrals import ReferralRegister
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
+from hub.route_description import RouteDescription
 from hub.route_failures import RouteFailures
 from hub.settings import HubSettings, pseudonym_secret
 from hub.share.ledger import open_share_ledger
-from hub.share.route import share_ledger_route
+from hub.share.route import SHARE_LEDGER, share_ledger_route
 from hub.share.rules import BASIC_AMOUNT_FILE, STEP_TABLE_FILE, load_rules
-from hub.statistics.route import statistics_route
+from hub.statistics.route import STATISTICS, statistics_route
 from hub.statistics.store import open_store as open_statistics_store
 from hub.supervision import Supervised, supervise
 from hub.topics import TOPICS
@@ -63,6 +64,7 @@ __all__ = [
     "contract_book_for",
     "fetch_limits",
     "renderers_for",
+    "route_descriptions",
     "routes_for",
     "serve",
 ]
@@ -145,6 +147,19 @@ def routes_for(
             lambda: DeliveryLog.open(data_dir),
             ReferralRegister.open(data_dir),
         ),
+    ]
+
+
+def route_descriptions(
+    connectors: Sequence[Connector], book: ContractBook
+) -> list[RouteDescription]:
+    """What ``routes_for`` builds, in its order, described: nothing is opened, no secret used."""
+    return [
+        *(described for c in connectors for described in c.routes),
+        REFERRAL_TRACKING,
+        SHARE_LEDGER,
+        STATISTICS,
+        *distribution_descriptions(book),
     ]
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from connectors.authorities.wiring import REFERRAL_STATUS_JSON, build_routes
+from connectors.authorities.wiring import REFERRAL_STATUS_JSON, ROUTES, build_routes
 from hub.connector import Connector
 
 __all__ = ["CONNECTOR"]
 
 CONNECTOR: Final = Connector(
-    "authorities", build_routes=build_routes, renderers=(REFERRAL_STATUS_JSON,)
+    "authorities", build_routes=build_routes, renderers=(REFERRAL_STATUS_JSON,), routes=ROUTES
 )

@@ -41,13 +41,14 @@ from hub.logs import get_logger
 from hub.pipeline import Accepted, Route
 from hub.referrals import ReferralKey, ReferralRecord, ReferralRegister, Transition, transition
 from hub.rendering import Renderer
-from hub.topics import inbound_topic
+from hub.route_description import RouteDescription
 from schemas.client_status import ClientStatus
 from schemas.codes import Authority, ReferralService
 from schemas.rejection import Rejection
 
 __all__ = [
     "REFERRAL_STATUS_JSON",
+    "ROUTES",
     "answer_translation",
     "build_routes",
     "client_status_translation",
@@ -202,6 +203,21 @@ def answer_translation(
     return translate
 
 
+def _described(authority: Authority, family: str) -> RouteDescription:
+    """One authority's route of one family: its own topic in, the canonical topic out."""
+    return RouteDescription(
+        f"{authority.value}.{family}", (f"in.{authority.value}.{family}",), (f"hub.{family}.v1",)
+    )
+
+
+#: Every route of the connector, in the order ``build_routes`` builds them.
+ROUTES: Final = tuple(
+    _described(authority, family)
+    for authority in Authority
+    for family in ("client-status", "service-referral", "referral-status")
+)
+
+
 def build_routes(context: ConnectorContext) -> Sequence[Route]:
     """Both authorities' client-status, referral and referral-status topics; each route its
     own state."""
@@ -215,17 +231,11 @@ def build_routes(context: ConnectorContext) -> Sequence[Route]:
         ):
             state = AuthorityState.open(data_dir, secret)
             routes.append(
-                Route(
-                    f"{authority.value}.{family}",
-                    (inbound_topic(authority.value, family),),
-                    translation(authority, state, secret),
-                )
+                _described(authority, family).route(translation(authority, state, secret))
             )
         routes.append(
-            Route(
-                f"{authority.value}.referral-status",
-                (inbound_topic(authority.value, "referral-status"),),
-                answer_translation(authority, ReferralRegister.open(data_dir)),
+            _described(authority, "referral-status").route(
+                answer_translation(authority, ReferralRegister.open(data_dir))
             )
         )
     return routes

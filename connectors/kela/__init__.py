@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from connectors.kela.wiring import STATEMENT_XML, build_routes
+from connectors.kela.wiring import ROUTE, STATEMENT_XML, build_routes
 from hub.connector import Connector
 
 __all__ = ["CONNECTOR"]
 
-CONNECTOR: Final = Connector("kela", build_routes=build_routes, renderers=(STATEMENT_XML,))
+CONNECTOR: Final = Connector(
+    "kela", build_routes=build_routes, renderers=(STATEMENT_XML,), routes=(ROUTE,)
+)

@@ -21,6 +21,7 @@ from hub.connector import ConnectorContext
 from hub.logs import get_logger
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.rendering import Renderer
+from hub.route_description import RouteDescription
 from hub.topics import inbound_topic
 from schemas.envelope import BenefitDayV2Event
 from schemas.rejection import Rejection
@@ -29,12 +30,17 @@ __all__ = [
     "BENEFIT_DAY_TOPIC",
     "BENEFIT_DAY_V2_TOPIC",
     "IN_TOPIC",
+    "ROUTE",
     "STATEMENT_XML",
     "build_routes",
     "canonical_messages",
 ]
 
 IN_TOPIC: Final = inbound_topic("kela", "benefit-day")
+#: The streaming route: Kela's records in, each record's event on both benefit-day versions.
+ROUTE: Final = RouteDescription(
+    "kela", (IN_TOPIC,), produces=(BENEFIT_DAY_V2_TOPIC, BENEFIT_DAY_TOPIC)
+)
 
 log = get_logger(__name__)
 
@@ -75,4 +81,4 @@ def build_routes(context: ConnectorContext) -> Sequence[Route]:
             abandon=intake.ledger.rollback,
         )
 
-    return [Route("kela", (IN_TOPIC,), translate)]
+    return [ROUTE.route(translate)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from connectors.sote.wiring import SERVICE_REQUEST_JSON, build_routes, configured_renderers
+from connectors.sote.wiring import ROUTE, SERVICE_REQUEST_JSON, build_routes, configured_renderers
 from hub.connector import Connector
 
 __all__ = ["CONNECTOR"]
@@ -19,4 +19,5 @@ CONNECTOR: Final = Connector(
     build_routes=build_routes,
     renderers=(SERVICE_REQUEST_JSON,),
     configure_renderers=configured_renderers,
+    routes=(ROUTE,),
 )

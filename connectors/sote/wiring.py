@@ -27,13 +27,15 @@ from hub.logs import get_logger
 from hub.pipeline import Accepted, Route
 from hub.referrals import ReferralRecord, ReferralRegister, Transition, transition
 from hub.rendering import Renderer
+from hub.route_description import RouteDescription
 from hub.settings import HubSettings
-from hub.topics import inbound_topic
+from hub.topics import canonical_topic, inbound_topic
 from schemas.codes import Authority, Partner
 from schemas.rejection import Rejection
 
 __all__ = [
     "IN_TOPIC",
+    "ROUTE",
     "SERVICE_REQUEST_JSON",
     "build_routes",
     "configured_renderers",
@@ -43,6 +45,8 @@ __all__ = [
 ]
 
 IN_TOPIC: Final = inbound_topic("sote", "referral-status")
+#: Päijät-Sote's Tasks in, referral-status events out.
+ROUTE: Final = RouteDescription("sote", (IN_TOPIC,), (canonical_topic("referral-status"),))
 
 log = get_logger(__name__)
 
@@ -136,4 +140,4 @@ def task_translation(
 def build_routes(context: ConnectorContext) -> Sequence[Route]:
     """Päijät-Sote's Task topic."""
     register = ReferralRegister.open(context.settings.data_dir)
-    return [Route("sote", (IN_TOPIC,), task_translation(register, organisations(context.settings)))]
+    return [ROUTE.route(task_translation(register, organisations(context.settings)))]

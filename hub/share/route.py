@@ -23,9 +23,10 @@ from pydantic import Field, TypeAdapter, ValidationError
 from hub.canonical_outgoing import canonical_outgoing
 from hub.pipeline import Accepted, Outgoing, Route
 from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
+from hub.route_description import RouteDescription
 from hub.share.ledger import ShareLedger
 from hub.share.rules import ShareRules, load_rules
-from hub.share.threshold import DEFAULT_ALERT_DAYS, alert_days, threshold_events
+from hub.share.threshold import DEFAULT_ALERT_DAYS, THRESHOLD_TOPIC, alert_days, threshold_events
 from hub.topics import canonical_topic
 from schemas.envelope import (
     AnyBenefitDayEvent,
@@ -33,10 +34,12 @@ from schemas.envelope import (
 )
 from schemas.rejection import Rejection
 
-__all__ = ["SHARE_CONNECTOR", "SHARE_TOPICS", "share_ledger_route"]
+__all__ = ["SHARE_CONNECTOR", "SHARE_LEDGER", "SHARE_TOPICS", "share_ledger_route"]
 
 SHARE_CONNECTOR: Final = "share-ledger"
 SHARE_TOPICS: Final = (canonical_topic("benefit-day"), canonical_topic("benefit-day", 2))
+#: The route, described: threshold alerts are all it publishes.
+SHARE_LEDGER: Final = RouteDescription(SHARE_CONNECTOR, SHARE_TOPICS, (THRESHOLD_TOPIC,))
 
 #: Either version, told apart by the CloudEvents ``type``.
 _EVENTS: Final[TypeAdapter[AnyBenefitDayEvent]] = TypeAdapter(
@@ -70,4 +73,4 @@ def share_ledger_route(
             [_message(alert) for alert in alerts], settle=ledger.commit, abandon=ledger.rollback
         )
 
-    return Route(SHARE_CONNECTOR, SHARE_TOPICS, translate)
+    return SHARE_LEDGER.route(translate)

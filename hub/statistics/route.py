@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from hub.pipeline import Accepted, Route
 from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
+from hub.route_description import RouteDescription
 from hub.statistics.figures import HELSINKI, OUTCOME_STATES
 from hub.statistics.store import StatisticsStore
 from hub.topics import canonical_topic
@@ -32,7 +33,13 @@ from schemas.referral_status import REFERRAL_STATUS_V1
 from schemas.rejection import Rejection
 from schemas.service_referral import SERVICE_REFERRAL_V1
 
-__all__ = ["STATISTICS_CONNECTOR", "STATISTICS_SOURCES", "statistics_route", "take_event"]
+__all__ = [
+    "STATISTICS",
+    "STATISTICS_CONNECTOR",
+    "STATISTICS_SOURCES",
+    "statistics_route",
+    "take_event",
+]
 
 STATISTICS_CONNECTOR: Final = "statistics"
 #: The canonical topics the figures are counted from.
@@ -45,6 +52,8 @@ STATISTICS_SOURCES: Final = (
     canonical_topic("service-referral"),
     canonical_topic("referral-status"),
 )
+#: The route, described: it publishes nothing (documents go out by ``hub stats send``).
+STATISTICS: Final = RouteDescription(STATISTICS_CONNECTOR, STATISTICS_SOURCES)
 
 
 def _event_type(value: bytes) -> str | None:
@@ -120,4 +129,4 @@ def statistics_route(store: StatisticsStore) -> Route:
             return refused
         return Accepted([], settle=store.commit, abandon=store.rollback)
 
-    return Route(STATISTICS_CONNECTOR, STATISTICS_SOURCES, translate)
+    return STATISTICS.route(translate)

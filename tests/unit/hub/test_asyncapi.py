@@ -1,35 +1,46 @@
-"""The AsyncAPI document: built from the routes ``hub up`` runs, complete, and committed."""
+"""The AsyncAPI document: built from the descriptions of what ``hub up`` runs (routes,
+contracts, topics, models) without building any of it, complete, and committed."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Annotated, Any, Final, Literal
 
 import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jsonschema import Draft202012Validator
+from pydantic import BaseModel, Field, create_model
 
 from connectors import CONNECTORS
-from hub.asyncapi import asyncapi_document, asyncapi_drift, render_asyncapi
+from contracts import CONTRACT_DIR
+from hub.asyncapi import (
+    SchemaNameClashError,
+    _add_model,
+    asyncapi_document,
+    asyncapi_drift,
+    render_asyncapi,
+)
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, drafts_for
 from hub.audit.records import EventFacts
 from hub.audit.store import open_audit_store
 from hub.audit.stream import anchor_round, publish_pending
 from hub.cli import main
-from hub.connector import Connector, ConnectorContext
+from hub.connector import Connector
 from hub.contracts import load_contract_book
 from hub.json_refs import refs_in
-from hub.pipeline import Route
+from hub.route_description import RouteDescription
 from hub.runtime import renderers_for, routes_for
 from hub.settings import HubSettings
 from hub.topics import AUDIT_TOPIC, DEADLETTER_TOPIC, TOPICS, TopicKind
 from schemas.catalogue import EVENT_TYPES, json_schema_for
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
-from schemas.rejection import Rejection
 
 COMMITTED: Final = Path(__file__).parents[3] / "docs" / "asyncapi.yaml"
 
@@ -157,22 +168,100 @@ def test_the_hub_sends_to_every_canonical_partner_and_dead_letter_topic(
             assert spec.name not in sent, spec.name
 
 
-def _reject(_value: bytes) -> Rejection:
-    return Rejection("probe", "never runs")
+def test_a_new_route_shows_up_with_its_group_and_what_it_publishes(
+    document: dict[str, Any],
+) -> None:
+    # An inbound topic is one the hub never writes, so only the probe's declaration can send it.
+    described = RouteDescription("probe", (AUDIT_TOPIC,), ("in.kela.benefit-day",), "probes")
+    probe = Connector("probe", routes=(described,))
+    assert "hub.send.in.kela.benefit-day" not in document["operations"]
 
+    probed = asyncapi_document((*CONNECTORS, probe))
 
-def _probe_routes(_context: ConnectorContext) -> list[Route]:
-    return [Route("probe", ("hub.audit.v1",), _reject)]
-
-
-def test_a_new_route_shows_up() -> None:
-    probe = Connector("probe", build_routes=_probe_routes)
-
-    document = asyncapi_document((*CONNECTORS, probe))
-
-    operation = document["operations"]["hub.probe.hub.audit.v1"]
+    operation = probed["operations"]["probes.hub.audit.v1"]
     assert operation["action"] == "receive"
     assert operation["channel"] == {"$ref": "#/channels/hub.audit.v1"}
+    assert operation["bindings"]["kafka"]["groupId"]["enum"] == ["probes"]
+    sent = probed["operations"]["hub.send.in.kela.benefit-day"]
+    assert sent["action"] == "send"
+    assert sent["channel"] == {"$ref": "#/channels/in.kela.benefit-day"}
+    assert set(probed["operations"]) - set(document["operations"]) == {
+        "probes.hub.audit.v1",
+        "hub.send.in.kela.benefit-day",
+    }
+
+
+def test_a_changed_contract_shows_up(document: dict[str, Any], tmp_path: Path) -> None:
+    for contract in CONTRACT_DIR.glob("*.yaml"):
+        shutil.copy(contract, tmp_path)
+    lahti = tmp_path / "lahti.yaml"
+    text = lahti.read_text(encoding="utf-8")
+    v1 = "version: 1\n    topic: out.lahti.benefit-day"
+    assert v1 in text
+    lahti.write_text(text.replace(v1, v1.replace("1", "2", 1)), encoding="utf-8")
+
+    changed = asyncapi_document(contracts_dir=tmp_path)
+
+    # Lahti reads version 2 now: a distribution route of its own consumes it.
+    added = set(changed["operations"]) - set(document["operations"])
+    assert added == {"hub.distribution.benefit-day.v2.hub.benefit-day.v2"}
+    schemas = changed["components"]["schemas"]
+    event = schemas["out.lahti.benefit-day.event"]
+    assert event["properties"]["type"]["const"] == "fi.paijathame.hub.benefit-day.v2"
+    ph_event = schemas["out.ph.benefit-day.event"]
+    assert ph_event["properties"]["type"]["const"] == "fi.paijathame.hub.benefit-day.v1"
+    assert changed["channels"] == document["channels"]
+
+
+_NO_STORE_PROBE: Final = """
+import os, sys
+seen = []
+_WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+def watch(event, args):
+    if event == "sqlite3.connect":
+        seen.append(f"sqlite3.connect {args[0]}")
+    elif event in {"os.mkdir", "os.rename", "os.remove", "shutil.rmtree"}:
+        seen.append(f"{event} {args[0]}")
+    elif event == "open" and isinstance(args[2], int) and args[2] & _WRITING:
+        seen.append(f"open for writing {args[0]}")
+
+
+sys.addaudithook(watch)
+from hub.cli import main
+
+code = main(["schemas", "asyncapi"])
+sys.stderr.write("\\n".join(["seen:", *seen]))
+sys.exit(code)
+"""
+
+
+def test_generating_the_document_opens_no_store_and_needs_no_secret(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    data_dir = locked / "data"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HUB_")}
+    # A real cluster, no pseudonym secret, a data directory that cannot even be created: a
+    # hub that started its routes would fail on each.
+    env |= {"HUB_KAFKA_BOOTSTRAP": "kafka.invalid:9092", "HUB_DATA_DIR": str(data_dir)}
+    locked.chmod(0o500)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-B", "-c", _NO_STORE_PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+    finally:
+        locked.chmod(0o700)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == COMMITTED.read_text(encoding="utf-8")
+    assert done.stderr.splitlines()[-1:] == ["seen:"], done.stderr
+    assert not data_dir.exists()
 
 
 def test_what_the_audit_stream_publishes_is_the_documented_audit_record(
@@ -232,3 +321,59 @@ def test_what_the_audit_stream_anchors_is_the_documented_checkpoint_anchor(
     [(key, value)] = sent
     assert list(Draft202012Validator(message["payload"]).iter_errors(orjson.loads(value))) == []
     assert key.decode() == message["bindings"]["kafka"]["key"]["const"]
+
+
+class _Left(BaseModel):
+    kind: Literal["left"]
+
+
+class _Right(BaseModel):
+    kind: Literal["right"]
+
+
+_NOT_A_REF: Final = "text that only looks like a reference: #/$defs/Inner"
+
+
+def _holder(inner: type[BaseModel]) -> type[BaseModel]:
+    return create_model(
+        "Holder",
+        inner=(inner, ...),
+        choice=(Annotated[_Left | _Right, Field(discriminator="kind")], ...),
+        note=(str, Field(description=_NOT_A_REF)),
+    )
+
+
+_INNER: Final = create_model("Inner", value=(int, ...))
+#: Another model of the same name.
+_OTHER_INNER: Final = create_model("Inner", other=(str, ...))
+
+
+def test_a_model_becomes_components_with_rebased_refs_and_a_plain_discriminator() -> None:
+    schemas: dict[str, Any] = {}
+
+    assert _add_model(_holder(_INNER), schemas) == "Holder"
+
+    assert set(schemas) == {"Holder", "Inner", "_Left", "_Right"}
+    holder = schemas["Holder"]
+    assert holder["properties"]["inner"] == {"$ref": "#/components/schemas/Inner"}
+    assert holder["properties"]["choice"]["discriminator"] == "kind"
+    assert "$defs" not in holder
+    assert not [ref for ref in refs_in(schemas) if not ref.startswith("#/components/schemas/")]
+    assert holder["properties"]["note"]["description"] == _NOT_A_REF
+
+
+def test_a_model_without_nested_models_is_one_component() -> None:
+    schemas: dict[str, Any] = {}
+
+    assert _add_model(_Left, schemas) == "_Left"
+
+    assert schemas == {"_Left": _Left.model_json_schema()}
+
+
+def test_one_name_for_the_same_schema_twice_is_one_component_and_for_two_is_refused() -> None:
+    schemas: dict[str, Any] = {}
+    _add_model(_holder(_INNER), schemas)
+    assert _add_model(_holder(_INNER), schemas) == "Holder"
+
+    with pytest.raises(SchemaNameClashError, match="'Inner'"):
+        _add_model(_holder(_OTHER_INNER), schemas)
