@@ -42,6 +42,7 @@ from hub.pipeline import Accepted, Route
 from hub.referrals import ReferralKey, ReferralRecord, ReferralRegister, Transition, transition
 from hub.rendering import Renderer
 from hub.route_description import RouteDescription
+from hub.topics import canonical_topic, inbound_topic
 from schemas.client_status import ClientStatus
 from schemas.codes import Authority, ReferralService
 from schemas.rejection import Rejection
@@ -206,7 +207,9 @@ def answer_translation(
 def _described(authority: Authority, family: str) -> RouteDescription:
     """One authority's route of one family: its own topic in, the canonical topic out."""
     return RouteDescription(
-        f"{authority.value}.{family}", (f"in.{authority.value}.{family}",), (f"hub.{family}.v1",)
+        f"{authority.value}.{family}",
+        (inbound_topic(authority.value, family),),
+        (canonical_topic(family),),
     )
 
 
