@@ -23,6 +23,7 @@ import asyncio
 import datetime as dt
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -94,6 +95,26 @@ async def _fill(bootstrap: str, count: int) -> None:
         await producer.stop()
 
 
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """The route's own ledger, and a mark of the time each message settled."""
+
+    outcome: Accepted
+    count: int
+    done: asyncio.Event
+    marks: list[float]
+    loop: asyncio.AbstractEventLoop
+
+    def commit(self) -> None:
+        self.outcome.settle()
+        self.marks.append(time.perf_counter())
+        if len(self.marks) >= self.count:
+            self.loop.call_soon_threadsafe(self.done.set)
+
+    def rollback(self) -> None:
+        self.outcome.abandon()
+
+
 def _counted(route: Route, count: int, done: asyncio.Event, marks: list[float]) -> Route:
     loop = asyncio.get_running_loop()
 
@@ -102,13 +123,9 @@ def _counted(route: Route, count: int, done: asyncio.Event, marks: list[float]) 
         if not isinstance(outcome, Accepted):
             return outcome  # type: ignore[return-value]
 
-        def settle() -> None:
-            outcome.settle()
-            marks.append(time.perf_counter())
-            if len(marks) >= count:
-                loop.call_soon_threadsafe(done.set)
-
-        return Accepted(outcome.messages, settle, outcome.abandon, outcome.not_routed)
+        return Accepted(
+            outcome.messages, _Counted(outcome, count, done, marks, loop), outcome.not_routed
+        )
 
     return Route(route.connector, route.topics, translate, route.group_id)  # type: ignore[arg-type]
 

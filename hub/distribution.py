@@ -126,7 +126,7 @@ def _first_deliveries(deliveries: DeliveryLog, messages: list[Outgoing]) -> Acce
             continue
         deliveries.stage(message.topic, event_id)
         fresh.append(message)
-    return Accepted(fresh, settle=deliveries.commit, abandon=deliveries.rollback)
+    return Accepted(fresh, ledger=deliveries)
 
 
 def distribution_descriptions(book: ContractBook) -> list[RouteDescription]:

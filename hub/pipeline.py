@@ -13,10 +13,10 @@ a FastStream ``KafkaBroker`` and handles what one fetch returns as a batch:
   even when the hub is killed mid-batch and the batch comes again;
 - the consumed messages and everything they caused are audited durably before that commit: a
   crash can repeat work, never leave an output unaudited;
-- ``Accepted.settle`` commits a connector's ledgers after the Kafka commit (a batch whose
+- an ``Accepted``'s ledger commits after the Kafka commit, once per batch (a batch whose
   transaction aborted must not count as seen); a batch caught between the two commits is
   settled at the next start (``hub.in_doubt``). If anything fails before the Kafka commit,
-  ``Accepted.abandon`` runs, the transaction is aborted and the batch is redelivered;
+  the ledgers roll back, the transaction is aborted and the batch is redelivered;
 - a dead letter the broker refuses as too large goes out in a smaller form (compressed, else
   its bytes quarantined: ``hub.deadletter.smaller_forms``); "message dead-lettered" is logged
   once its transaction committed;
@@ -66,6 +66,7 @@ from schemas.rejection import Rejection
 
 __all__ = [
     "Accepted",
+    "Ledger",
     "Outgoing",
     "Progress",
     "Route",
@@ -99,19 +100,35 @@ class Outgoing:
     facts: EventFacts | None = None
 
 
-def _nothing() -> None:
-    return None
+class Ledger(Protocol):
+    """A connector's durable state that a message stages into: committed once the message's
+    outputs are committed on Kafka, rolled back when they are not (it comes again)."""
+
+    def commit(self) -> None:
+        """Make what was staged durable."""
+
+    def rollback(self) -> None:
+        """Forget what was staged."""
 
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """A translated message: what to publish, and what to do once it is (or is not) out."""
+    """A translated message: what to publish, and the ledger its translation staged into."""
 
     messages: list[Outgoing]
-    settle: Callable[[], None] = _nothing
-    abandon: Callable[[], None] = _nothing
+    ledger: Ledger | None = None
     #: A valid event that no contract lets anybody receive (audited as "not routed").
     not_routed: bool = False
+
+    def settle(self) -> None:
+        """Commit the ledger (the outputs are out)."""
+        if self.ledger is not None:
+            self.ledger.commit()
+
+    def abandon(self) -> None:
+        """Roll the ledger back (the outputs are not out)."""
+        if self.ledger is not None:
+            self.ledger.rollback()
 
 
 Translation = Callable[[bytes], "Accepted | list[Outgoing] | Rejection"]
@@ -223,8 +240,8 @@ async def handle_batch(
         )
     except BaseException:
         await publisher.abort()
-        for accepted in outcomes:
-            accepted.abandon()
+        for ledger in _ledgers(outcomes):
+            ledger.rollback()
         raise
     for message in dead:
         _log_dead_letter(message)
@@ -247,15 +264,19 @@ def settler_of(route: Route) -> Callable[[Sequence[ConsumerRecord[bytes, bytes]]
     again, in order, and their ledgers committed; outputs are dropped (they are on Kafka)."""
 
     def settle(records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-        outcomes = [outcome_of(route, record) for record in records]
-        for accepted in outcomes:
-            accepted.settle()
+        for ledger in _ledgers([outcome_of(route, record) for record in records]):
+            ledger.commit()
 
     return settle
 
 
 def _has_ledgers(outcomes: Sequence[Accepted]) -> bool:
-    return any(accepted.settle is not _nothing for accepted in outcomes)
+    return any(accepted.ledger is not None for accepted in outcomes)
+
+
+def _ledgers(outcomes: Sequence[Accepted]) -> list[Ledger]:
+    """The batch's ledgers, each once, in the order the records first staged into them."""
+    return list({id(a.ledger): a.ledger for a in outcomes if a.ledger is not None}.values())
 
 
 def _audit_and_note(
@@ -296,17 +317,18 @@ def _settle(
 ) -> None:
     """Commit the ledgers of a batch Kafka has committed; never raises, since the batch must
     not come again: a ledger that fails now is settled at the next start."""
+    ledgers = _ledgers(outcomes)
     try:
-        for accepted in outcomes:
-            accepted.settle()
+        for ledger in ledgers:
+            ledger.commit()
     except Exception as exc:  # noqa: BLE001 - the records' offsets are committed already.
         log.error(
             "ledgers not settled after the Kafka commit; settled at the next start",
             route=route.connector,
             error=type(exc).__name__,
         )
-        for accepted in outcomes:
-            accepted.abandon()
+        for ledger in ledgers:
+            ledger.rollback()
         return
     if in_doubt is not None:
         in_doubt.clear(positions)

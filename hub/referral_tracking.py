@@ -54,6 +54,6 @@ def referral_tracking_route(register: ReferralRegister) -> Route:
                 sent.service,
                 sent.sent_at,
             )
-        return Accepted([], settle=register.commit, abandon=register.rollback)
+        return Accepted([], ledger=register)
 
     return REFERRAL_TRACKING.route(translate)

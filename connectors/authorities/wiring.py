@@ -91,7 +91,7 @@ def _publish(
     """Publish ``event``; the message id is recorded durably once it is out."""
     state.stage_seen(family, message_id, fingerprint)
     message = canonical_outgoing(event)
-    return Accepted([message], settle=state.commit, abandon=state.rollback)
+    return Accepted([message], ledger=state)
 
 
 def client_status_translation(
@@ -199,7 +199,7 @@ def answer_translation(
         # against this state even before the canonical event has gone round.
         register.stage_state(record.key, answer.state, answer.at)
         message = canonical_outgoing(event)
-        return Accepted([message], settle=register.commit, abandon=register.rollback)
+        return Accepted([message], ledger=register)
 
     return translate
 

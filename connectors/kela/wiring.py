@@ -77,8 +77,7 @@ def build_routes(context: ConnectorContext) -> Sequence[Route]:
             return Accepted([])
         return Accepted(
             canonical_messages(taken.event),
-            settle=intake.ledger.commit,
-            abandon=intake.ledger.rollback,
+            ledger=intake.ledger,
         )
 
     return [ROUTE.route(translate)]

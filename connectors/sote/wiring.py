@@ -132,7 +132,7 @@ def task_translation(
         # this state even before the canonical event has gone round.
         register.stage_state(record.key, update.state, update.at)
         message = canonical_outgoing(event)
-        return Accepted([message], settle=register.commit, abandon=register.rollback)
+        return Accepted([message], ledger=register)
 
     return translate
 

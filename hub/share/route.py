@@ -69,8 +69,6 @@ def share_ledger_route(
         known = ledger.holds(event.data.record_id)
         ledger.stage(event)
         alerts = [] if known else threshold_events(event, used, days)
-        return Accepted(
-            [_message(alert) for alert in alerts], settle=ledger.commit, abandon=ledger.rollback
-        )
+        return Accepted([_message(alert) for alert in alerts], ledger=ledger)
 
     return SHARE_LEDGER.route(translate)

@@ -127,6 +127,6 @@ def statistics_route(store: StatisticsStore) -> Route:
         refused = take_event(store, value)
         if refused is not None:
             return refused
-        return Accepted([], settle=store.commit, abandon=store.rollback)
+        return Accepted([], ledger=store)
 
     return STATISTICS.route(translate)

@@ -8,6 +8,7 @@ broker, real SQLite store; the fault is injected by a store that refuses its fir
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import orjson
 import pytest
@@ -33,15 +34,26 @@ async def _topics_and_failing_store(
     return in_topic, out_topic, FailsOnceStore(base._db, postgres=False, name=base.name)
 
 
+@dataclass(frozen=True, slots=True)
+class _Noting:
+    """A ledger that notes the id of each message it settles."""
+
+    settled: list[str]
+    event_id: str
+
+    def commit(self) -> None:
+        self.settled.append(self.event_id)
+
+    def rollback(self) -> None:
+        return None
+
+
 def _echo(out_topic: str, settled: list[str]) -> Callable[[bytes], Accepted]:
     """Each input {"id": …} to ``out_topic`` as it is; settling notes its id."""
 
     def translate(value: bytes) -> Accepted:
         event_id = orjson.loads(value)["id"]
-        return Accepted(
-            [Outgoing(out_topic, value, event_id=event_id)],
-            settle=lambda: settled.append(event_id),
-        )
+        return Accepted([Outgoing(out_topic, value, event_id=event_id)], _Noting(settled, event_id))
 
     return translate
 

@@ -56,8 +56,7 @@ def _route(in_topic: str, out_topic: str, deliveries: DeliveryLog, group: str) -
         deliveries.stage(out_topic, event_id)
         return Accepted(
             [Outgoing(out_topic, value, b"k", event_id=event_id)],
-            settle=deliveries.commit,
-            abandon=deliveries.rollback,
+            deliveries,
         )
 
     return Route("once", (in_topic,), translate, group)

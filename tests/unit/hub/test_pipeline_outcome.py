@@ -69,14 +69,26 @@ def test_consumer_group_defaults_to_the_connector_name() -> None:
     assert Route("x", ("t",), _upper, group_id="g").consumer_group == "g"
 
 
-def test_accepted_outcome_keeps_its_settle_and_abandon_hooks() -> None:
-    calls: list[str] = []
-    accepted = Accepted([], settle=lambda: calls.append("settle"))
+class _Calls(list[str]):
+    """A ledger that lists the calls it gets."""
+
+    def commit(self) -> None:
+        self.append("commit")
+
+    def rollback(self) -> None:
+        self.append("rollback")
+
+
+def test_accepted_outcome_keeps_its_ledger() -> None:
+    calls = _Calls()
+    accepted = Accepted([], calls)
     route = Route("test", ("in.test",), lambda _value: accepted)
     outcome = outcome_of(route, _record(b"x"))
     outcome.settle()
     outcome.abandon()
-    assert calls == ["settle"]
+    assert calls == ["commit", "rollback"]
+    Accepted([]).settle()  # no ledger: nothing to do
+    Accepted([]).abandon()
 
 
 def test_the_audit_detail_of_a_dead_letter_is_masked_like_its_header() -> None:
