@@ -8,14 +8,17 @@ it to the recipient's topic, keyed by the person reference. An event nobody may 
 home municipality outside Päijät-Häme, say) is logged and counted as not routed. The delivery
 log suppresses what a redelivered event would send a second time.
 
-Never logs identity codes or payloads: only event ids, types, partners and reasons.
+Never logs identity codes or payloads: only event ids, types, partners and reasons. A
+rejection's detail quotes nothing of the input but known event types and field names: a
+stray ``type`` or an unknown key may be an identity code.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final
 
@@ -37,6 +40,19 @@ log = get_logger(__name__)
 
 #: Events nobody may receive, by family: what ``hub up`` reports (and metrics will export).
 NOT_ROUTED: Final[Counter[str]] = Counter()
+
+#: A field name of the canonical models; an identity code (six digits first) never is one.
+_FIELD_NAME: Final = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _where(location: Sequence[int | str]) -> str:
+    """A validation error's location with any key that is not a field name left out: an
+    unknown key is the input's own text."""
+    return ".".join(
+        str(part) if isinstance(part, int) or _FIELD_NAME.fullmatch(part) else "<key>"
+        for part in location
+    )
+
 
 _CONTENT_TYPE: Final = "content-type"
 
@@ -63,13 +79,13 @@ def route_event(
         family,
         f"v{version}",
     ]:
-        return Rejection("unexpected-event-type", f"type {raw.get('type')!r} on the {family} topic")
+        shown = f"type {raw['type']!r}" if model is not None else "a type that is no event type"
+        return Rejection("unexpected-event-type", f"{shown} on the {family} topic")
     try:
         event = model.model_validate(raw).model_dump(mode="json")
     except ValidationError as exc:
         first = exc.errors(include_input=False, include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return Rejection("invalid-canonical-event", f"{where}: {first['msg']}")
+        return Rejection("invalid-canonical-event", f"{_where(first['loc'])}: {first['msg']}")
     disclosures = book.disclosures_for(
         family,
         event["data"],

@@ -4,8 +4,9 @@ Whatever bytes a partner sends, a route's ``translate`` (what ``hub up`` runs fo
 message) returns and never raises. A ``Rejection`` gives a reason from the route's documented
 set (model drift excluded: ``tests.fuzz.properties``) and a detail without an identity code;
 an ``Accepted`` publishes valid canonical events to the route's canonical topics, keyed by the
-pseudonymous subject, with keys and headers free of identity codes. The partners' valid
-examples are accepted and published.
+pseudonymous subject, with keys and headers free of identity codes (a route that publishes
+partner messages, such as distribution, checks them in its own ``check_published``). The
+valid examples are accepted and published.
 
 A subclass names the routes and their inputs; the base class holds the properties:
 
@@ -92,6 +93,11 @@ class ConnectorContract:
                 if isinstance(outcome, Accepted):
                     outcome.settle()
 
+    def check_published(self, accepted: Accepted, planted: frozenset[str]) -> None:
+        """What an accepted input publishes is right: by default valid canonical events
+        (``tests.fuzz.properties.check_accepted``)."""
+        check_accepted(accepted, self.canonical, planted)
+
     def after_accepted(self, route: Route, raw: bytes) -> Callable[[Translated], None]:
         """A further check of an accepted ``raw``, run before it is abandoned."""
         return lambda _outcome: None
@@ -123,7 +129,9 @@ class ConnectorContract:
     def _answer(self, routes: dict[str, Route], data: st.DataObject, fuzz: FuzzInput) -> None:
         route = routes[data.draw(st.sampled_from(sorted(routes)), label="route")]
         then = self.after_accepted(route, fuzz.raw)
-        translated(self.parser, route, fuzz, self.reasons, self.canonical, then)
+        translated(
+            self.parser, route, fuzz, self.reasons, self.canonical, then, self.check_published
+        )
 
     # --- the properties ------------------------------------------------------------------------
 
@@ -163,5 +171,5 @@ class ConnectorContract:
             outcome = routes[connector].translate(raw)
             assert isinstance(outcome, Accepted), (connector, raw, outcome)
             assert outcome.messages, (connector, raw, "published nothing")
-            check_accepted(outcome, self.canonical, codes_in_seeds((raw,)))
+            self.check_published(outcome, codes_in_seeds((raw,)))
             outcome.settle()
