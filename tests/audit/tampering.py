@@ -9,8 +9,7 @@ through the hub's store object; a whole record is written by the store's column 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,21 +47,6 @@ class Insider:
     def rows(self, query: str, *parameters: object) -> list[tuple[Any, ...]]:
         """Every row ``query`` (``?`` placeholders) returns."""
         return [tuple(row) for row in self._execute(query, parameters).fetchall()]
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Several statements as one transaction."""
-        if self.postgres:
-            with self._db.transaction():
-                yield
-            return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def insert(self, record: AuditRecord, leave_out: Iterable[Column] = ()) -> None:
         """Write ``record`` as a new row of ``audit_records`` (without the ``leave_out``

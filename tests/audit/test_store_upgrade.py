@@ -68,7 +68,7 @@ def _first_release_store(data_dir: Path, dsn: str | None, key: Ed25519PrivateKey
     store = open_audit_store(data_dir, dsn)
     blob, serial = ("BYTEA", "BIGSERIAL") if dsn is not None else ("BLOB", "INTEGER")
     previous = GENESIS_HASH
-    with Insider(data_dir, dsn) as old, old.transaction():
+    with Insider(data_dir, dsn) as old:
         for table in ("audit_records", "audit_chains", "audit_checkpoints"):
             old.sql(f"DROP TABLE {table}")
         for statement in _FIRST_SCHEMA.format(blob=blob, serial=serial).split(";"):

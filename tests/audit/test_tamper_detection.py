@@ -273,14 +273,12 @@ def _format_one(insider: Insider, chain: str, records: int) -> list[AuditRecord]
             AuditRecord.place(draft, chain, seq, previous, redelivered=False), format=1
         )
         old = placed.with_hash(record_hash(placed))
-        with insider.transaction():
-            insider.insert(old)
-            insider.sql(
-                "INSERT INTO audit_chains (chain, seq, head_hash) VALUES (?, ?, ?) "
-                "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, "
-                "head_hash = excluded.head_hash",
-                chain, seq, old.record_hash,
-            )  # fmt: skip
+        insider.insert(old)
+        insider.sql(
+            "INSERT INTO audit_chains (chain, seq, head_hash) VALUES (?, ?, ?) "
+            "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, head_hash = excluded.head_hash",
+            chain, seq, old.record_hash,
+        )  # fmt: skip
         written.append(old)
         previous = old.record_hash
     return written
