@@ -7,7 +7,7 @@
 #                PostgreSQL, and the console's tests in a real browser)
 #   make kafka - only the Java runtime, Maven and the pinned Kafka jars
 #   make fhir-validator - only the JDK, Maven and the HAPI FHIR validator the tests use
-#   make fuzz  - the fuzz tests of tests/fuzz at 10,000 inputs per test (about 15 minutes)
+#   make fuzz  - the fuzz tests of tests/fuzz at 10,000 inputs per test (about half an hour)
 #   make bench - the benchmarks of bench/ and the fuzzing (long: see bench/README.md)
 
 PYTHON ?= python3

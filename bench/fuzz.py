@@ -2,9 +2,10 @@
 
 The same tests ``make test`` runs with a moderate count (hypothesis profile
 ``hub-fuzz-suite``) run here under the profile ``hub-fuzz``: pytest in this process, so the
-tests' tally (``tests.fuzz.outcomes``) can be read afterwards. Every parser has two or three
-tests (arbitrary bytes, structure-aware documents, byte-level mutations of the examples), so
-each parser gets two or three times ``--examples`` inputs: at least 10,000 by default.
+tests' tally (``tests.fuzz.outcomes``) can be read afterwards. Every parser has two to five
+tests (arbitrary bytes, structure-aware inputs of one to three kinds, byte-level mutations of
+the examples), so each parser gets two to five times ``--examples`` inputs: at least 10,000 by
+default.
 
 Prints one row per parser: the tests that fed it, the inputs it answered, how many distinct
 outcomes (accepted, or each rejection reason) it gave, how many inputs raised (must be 0), and

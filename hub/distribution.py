@@ -9,7 +9,9 @@ home municipality outside Päijät-Häme, say) is logged and counted as not rout
 outputs and offsets commit in one Kafka transaction (``hub.transactions``); the delivery log
 suppresses a canonical event that reaches the route twice (published twice upstream).
 
-Never logs identity codes or payloads: only event ids, types, partners and reasons.
+Never logs identity codes or payloads: only event ids, types, partners and reasons. A
+rejection's detail quotes nothing of the input but known event types and field names: a
+stray ``type`` or an unknown key may be an identity code.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def route_event(
         family,
         f"v{version}",
     ]:
-        return Rejection("unexpected-event-type", f"type {raw.get('type')!r} on the {family} topic")
+        shown = f"type {raw['type']!r}" if model is not None else "a type that is no event type"
+        return Rejection("unexpected-event-type", f"{shown} on the {family} topic")
     try:
         event = model.model_validate(raw).model_dump(mode="json")
     except ValidationError as exc:

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -30,9 +31,11 @@ __all__ = [
     "AuditStoreError",
     "ChainHead",
     "CheckpointSigner",
+    "Column",
     "RecordQuery",
     "StoredCheckpoint",
     "open_audit_store",
+    "stored_values",
 ]
 
 SQLITE_FILE: Final = "audit.sqlite3"
@@ -88,12 +91,46 @@ _ADDED_COLUMNS: Final = (
     ("audit_checkpoints", "anchored", "BOOLEAN NOT NULL DEFAULT FALSE"),
 )
 
-_COLUMNS: Final = (
-    'chain, seq, recorded_at, direction, topic, "partition", "offset", event_id, event_type, '
-    "partner, person_ref, legal_basis, fields, detail, replay_of, redelivered, payload_sha256, "
-    "payload, prev_hash, record_hash, record_format"
-)
-_INSERT: Final = f"INSERT INTO audit_records ({_COLUMNS}) VALUES ({', '.join('?' * 21)})"  # noqa: S608
+
+class Column(StrEnum):
+    """The columns of ``audit_records``, in the order the store reads and writes them.
+
+    A record's stored form by name is ``stored_values``; SQL names a column by ``sql`` (two
+    of them are SQL keywords and quoted). Code outside the store that writes a row, such as a
+    test playing an insider who forges one, uses these names rather than positions.
+    """
+
+    CHAIN = "chain"
+    SEQ = "seq"
+    RECORDED_AT = "recorded_at"
+    DIRECTION = "direction"
+    TOPIC = "topic"
+    PARTITION = "partition"
+    OFFSET = "offset"
+    EVENT_ID = "event_id"
+    EVENT_TYPE = "event_type"
+    PARTNER = "partner"
+    PERSON_REF = "person_ref"
+    LEGAL_BASIS = "legal_basis"
+    FIELDS = "fields"
+    DETAIL = "detail"
+    REPLAY_OF = "replay_of"
+    REDELIVERED = "redelivered"
+    PAYLOAD_SHA256 = "payload_sha256"
+    PAYLOAD = "payload"
+    PREV_HASH = "prev_hash"
+    RECORD_HASH = "record_hash"
+    RECORD_FORMAT = "record_format"
+
+    @property
+    def sql(self) -> str:
+        """The column's name as SQL writes it."""
+        return f'"{self.value}"' if self in _KEYWORDS else self.value
+
+
+_KEYWORDS: Final = frozenset({Column.PARTITION, Column.OFFSET})
+_COLUMNS: Final = ", ".join(column.sql for column in Column)
+_INSERT: Final = f"INSERT INTO audit_records ({_COLUMNS}) VALUES ({', '.join('?' * len(Column))})"  # noqa: S608
 _ORDER: Final = " ORDER BY recorded_at, chain, seq"
 
 
@@ -142,56 +179,62 @@ class _Connection(Protocol):
 
 
 def _record(row: Sequence[Any]) -> AuditRecord:
-    payload = row[17]
+    values = dict(zip(Column, row, strict=True))
+    payload = values[Column.PAYLOAD]
     return AuditRecord(
-        chain=row[0],
-        seq=int(row[1]),
-        recorded_at=row[2],
-        direction=row[3],
-        topic=row[4],
-        partition=row[5],
-        offset=row[6],
-        event_id=row[7],
-        event_type=row[8],
-        partner=row[9],
-        person_ref=row[10],
-        legal_basis=row[11],
-        fields=tuple(orjson.loads(row[12])),
-        detail=row[13],
-        replay_of=row[14],
-        redelivered=bool(row[15]),
-        payload_sha256=row[16],
+        chain=values[Column.CHAIN],
+        seq=int(values[Column.SEQ]),
+        recorded_at=values[Column.RECORDED_AT],
+        direction=values[Column.DIRECTION],
+        topic=values[Column.TOPIC],
+        partition=values[Column.PARTITION],
+        offset=values[Column.OFFSET],
+        event_id=values[Column.EVENT_ID],
+        event_type=values[Column.EVENT_TYPE],
+        partner=values[Column.PARTNER],
+        person_ref=values[Column.PERSON_REF],
+        legal_basis=values[Column.LEGAL_BASIS],
+        fields=tuple(orjson.loads(values[Column.FIELDS])),
+        detail=values[Column.DETAIL],
+        replay_of=values[Column.REPLAY_OF],
+        redelivered=bool(values[Column.REDELIVERED]),
+        payload_sha256=values[Column.PAYLOAD_SHA256],
         payload=None if payload is None else bytes(payload),
-        prev_hash=row[18],
-        record_hash=row[19],
-        format=int(row[20]),
+        prev_hash=values[Column.PREV_HASH],
+        record_hash=values[Column.RECORD_HASH],
+        format=int(values[Column.RECORD_FORMAT]),
     )
+
+
+def stored_values(record: AuditRecord) -> dict[Column, Any]:
+    """``record`` as the store writes it to ``audit_records``, by column, in column order."""
+    return {
+        Column.CHAIN: record.chain,
+        Column.SEQ: record.seq,
+        Column.RECORDED_AT: record.recorded_at,
+        Column.DIRECTION: record.direction,
+        Column.TOPIC: record.topic,
+        Column.PARTITION: record.partition,
+        Column.OFFSET: record.offset,
+        Column.EVENT_ID: record.event_id,
+        Column.EVENT_TYPE: record.event_type,
+        Column.PARTNER: record.partner,
+        Column.PERSON_REF: record.person_ref,
+        Column.LEGAL_BASIS: record.legal_basis,
+        Column.FIELDS: orjson.dumps(list(record.fields)).decode(),
+        Column.DETAIL: record.detail,
+        Column.REPLAY_OF: record.replay_of,
+        Column.REDELIVERED: record.redelivered,
+        Column.PAYLOAD_SHA256: record.payload_sha256,
+        Column.PAYLOAD: record.payload,
+        Column.PREV_HASH: record.prev_hash,
+        Column.RECORD_HASH: record.record_hash,
+        Column.RECORD_FORMAT: record.format,
+    }
 
 
 def _row(record: AuditRecord) -> tuple[Any, ...]:
-    return (
-        record.chain,
-        record.seq,
-        record.recorded_at,
-        record.direction,
-        record.topic,
-        record.partition,
-        record.offset,
-        record.event_id,
-        record.event_type,
-        record.partner,
-        record.person_ref,
-        record.legal_basis,
-        orjson.dumps(list(record.fields)).decode(),
-        record.detail,
-        record.replay_of,
-        record.redelivered,
-        record.payload_sha256,
-        record.payload,
-        record.prev_hash,
-        record.record_hash,
-        record.format,
-    )
+    return tuple(stored_values(record).values())
 
 
 class AuditStore:
@@ -386,9 +429,9 @@ class AuditStore:
                 ).fetchall()
             if not rows:
                 return
-            for row in rows:
-                yield _record(row)
-            after = int(rows[-1][1])
+            records = [_record(row) for row in rows]
+            yield from records
+            after = records[-1].seq
 
     def window(self, chain: str, since: str | None, until: str | None) -> tuple[int, int] | None:
         """The first and last sequence numbers of ``chain`` recorded in [since, until)."""
@@ -450,9 +493,9 @@ class AuditStore:
                 ).fetchall()
             if not rows:
                 return
-            for row in rows:
-                yield _record(row)
-            last = (rows[-1][2], rows[-1][0], int(rows[-1][1]))
+            records = [_record(row) for row in rows]
+            yield from records
+            last = (records[-1].recorded_at, records[-1].chain, records[-1].seq)
 
     def unpublished(self, limit: int) -> list[AuditRecord]:
         """Records not yet on ``hub.audit.v1``, chain by chain in sequence order.

@@ -22,7 +22,15 @@ from hub.audit.store import AuditStore, ChainHead, StoredCheckpoint, open_audit_
 from hub.audit.stream import anchor_round
 from hub.audit.verify import Behind, Problem, VerifyReport, verify_chains
 from hub.cli import main
-from tests.audit.tampering import CHAINS, PER_ROUND, ROUNDS, fill_rounds, recorder_for, roll_back
+from tests.audit.tampering import (
+    CHAINS,
+    PER_ROUND,
+    ROUNDS,
+    Insider,
+    fill_rounds,
+    recorder_for,
+    roll_back,
+)
 
 pytestmark = pytest.mark.audit
 
@@ -93,10 +101,10 @@ def test_an_intact_store_holds_against_its_newest_anchor(
 
 
 def test_the_rolled_back_store_holds_without_an_anchor(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
     # The attack itself: without an anchor, what is left verifies. This is why anchors exist.
-    roll_back(recorder.store, 1)
+    roll_back(insider, 1)
     store = recorder.store
     report = verify_chains(store.chains(), store.chain, store.checkpoints(), key.public_key())
     assert report.holds
@@ -119,8 +127,9 @@ def test_a_store_behind_its_anchor_fails_naming_what_is_missing(
     kept_checkpoints: int,
     missing_records: int,
     missing_checkpoints: int,
+    insider: Insider,
 ) -> None:
-    roll_back(recorder.store, kept_checkpoints)
+    roll_back(insider, kept_checkpoints)
     report = _verify(recorder, key, anchor_file)
     if not missing_records:
         assert report.holds, [f.line() for f in report.findings]
@@ -139,24 +148,20 @@ def test_a_store_behind_its_anchor_fails_naming_what_is_missing(
 
 
 def test_only_the_newest_checkpoint_deleted_is_one_checkpoint_behind(
-    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path
+    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path, insider: Insider
 ) -> None:
     newest = recorder.store.checkpoints()[-1]
-    from tests.audit.tampering import sql  # noqa: PLC0415
-
-    sql(recorder.store, "DELETE FROM audit_checkpoints WHERE id = ?", newest.id)
+    insider.sql("DELETE FROM audit_checkpoints WHERE id = ?", newest.id)
     report = _verify(recorder, key, anchor_file)
     assert _behind(report) == (0, 1)
     assert [f.problem for f in report.findings] == [Problem.BEHIND_ANCHOR]
 
 
 def test_one_record_cut_from_one_chain_is_one_record_behind(
-    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path
+    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path, insider: Insider
 ) -> None:
-    from tests.audit.tampering import sql  # noqa: PLC0415
-
     last = ROUNDS * PER_ROUND
-    sql(recorder.store, "DELETE FROM audit_records WHERE chain = ? AND seq = ?", CHAINS[2], last)
+    insider.sql("DELETE FROM audit_records WHERE chain = ? AND seq = ?", CHAINS[2], last)
     report = _verify(recorder, key, anchor_file)
     assert _behind(report) == (1, 0)
     assert [(f.problem, f.chain, f.seq) for f in report.findings] == [
@@ -197,7 +202,7 @@ def test_an_anchor_whose_signature_does_not_hold_is_ignored(
 
 
 def test_a_stored_checkpoint_that_is_not_the_anchored_one_is_found(
-    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path
+    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path, insider: Insider
 ) -> None:
     # A key holder re-signs checkpoint 3 with other heads: the anchor still has the original.
     third = recorder.store.checkpoints()[2]
@@ -205,9 +210,7 @@ def test_a_stored_checkpoint_that_is_not_the_anchored_one_is_found(
     text, signature = sign_checkpoint(
         key, CheckpointBody("2000-01-01T00:00:00.000000Z", body.heads, body.key, body.previous)
     )
-    from tests.audit.tampering import sql  # noqa: PLC0415
-
-    sql(recorder.store, "UPDATE audit_checkpoints SET body = ?, signature = ? WHERE id = ?",
+    insider.sql("UPDATE audit_checkpoints SET body = ?, signature = ? WHERE id = ?",
         text, signature, third.id)  # fmt: skip
     report = _verify(recorder, key, anchor_file)
     changed = [f for f in report.findings if f.problem is Problem.CHANGED]
@@ -215,9 +218,9 @@ def test_a_stored_checkpoint_that_is_not_the_anchored_one_is_found(
 
 
 def test_behind_names_the_anchor_it_was_held_against(
-    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path
+    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path, insider: Insider
 ) -> None:
-    roll_back(recorder.store, 1)
+    roll_back(insider, 1)
     report = _verify(recorder, key, anchor_file)
     assert isinstance(report.behind, Behind)
     assert report.behind.anchor.checkpoint == ROUNDS
@@ -256,7 +259,8 @@ def test_verify_fails_with_one_line_naming_the_missing_counts(
         assert main(["audit", "verify"]) == 0
         held = capsys.readouterr()
         assert f"held against checkpoint {ROUNDS} anchored on {anchor_file}" in held.out
-        roll_back(store, 1)
+        with Insider(hub_env, audit_dsn) as insider:
+            roll_back(insider, 1)
     finally:
         store.close()
 
@@ -288,13 +292,11 @@ def test_anchor_lines_are_one_json_object_each(recorder: AuditRecorder, anchor_f
 
 
 def test_a_rollback_is_counted_also_when_a_chain_is_broken_before_its_end(
-    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path
+    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path, insider: Insider
 ) -> None:
-    from tests.audit.tampering import sql  # noqa: PLC0415
-
-    sql(recorder.store, "UPDATE audit_records SET partner = 'x' WHERE chain = ? AND seq = 2",
+    insider.sql("UPDATE audit_records SET partner = 'x' WHERE chain = ? AND seq = 2",
         CHAINS[0])  # fmt: skip
-    roll_back(recorder.store, ROUNDS - 1)
+    roll_back(insider, ROUNDS - 1)
     report = _verify(recorder, key, anchor_file)
     assert _behind(report) == (len(CHAINS) * PER_ROUND, 1)
     assert (Problem.CHANGED, CHAINS[0], 2) in [(f.problem, f.chain, f.seq) for f in report.findings]
@@ -302,13 +304,13 @@ def test_a_rollback_is_counted_also_when_a_chain_is_broken_before_its_end(
 
 
 def test_anchors_written_twice_count_once(
-    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path
+    recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path, insider: Insider
 ) -> None:
     # A crash between anchoring and marking, after every checkpoint: each is anchored twice.
     lines = anchor_file.read_bytes().splitlines(keepends=True)
     anchor_file.write_bytes(b"".join(line + line for line in lines))
     assert len(read_anchor_file(anchor_file)) == 2 * ROUNDS
-    roll_back(recorder.store, 1)
+    roll_back(insider, 1)
     report = _verify(recorder, key, anchor_file)
     assert _behind(report) == (len(CHAINS) * PER_ROUND * (ROUNDS - 1), ROUNDS - 1)
     assert report.anchors_ignored == 0

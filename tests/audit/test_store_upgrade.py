@@ -11,21 +11,55 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.audit import store as store_module
 from hub.audit.recorder import AuditRecorder, Consumed, drafts_for
 from hub.audit.records import GENESIS_HASH, AuditDraft, AuditRecord, Direction, record_hash
-from hub.audit.store import AuditStore, open_audit_store
+from hub.audit.store import AuditStore, Column, open_audit_store
 from hub.audit.stream import anchor_round
 from hub.audit.verify import verify_chains
+from tests.audit.tampering import Insider
 
 pytestmark = pytest.mark.audit
 CHAIN = "g/in.x/0"
 
 #: The tables as the first release made them: no record_format, no anchored.
-_FIRST_SCHEMA = store_module._SCHEMA.replace(
-    "    record_format  INTEGER NOT NULL DEFAULT 1,\n", ""
-).replace(",\n    anchored   BOOLEAN NOT NULL DEFAULT FALSE\n", "\n")
-_FIRST_COLUMNS = store_module._COLUMNS.removesuffix(", record_format")
+_FIRST_SCHEMA = """
+CREATE TABLE audit_chains (
+    chain         TEXT PRIMARY KEY,
+    seq           BIGINT NOT NULL,
+    head_hash     TEXT NOT NULL,
+    last_offset   BIGINT,
+    published_seq BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE audit_records (
+    chain          TEXT NOT NULL,
+    seq            BIGINT NOT NULL,
+    recorded_at    TEXT NOT NULL,
+    direction      TEXT NOT NULL,
+    topic          TEXT,
+    "partition"    INTEGER,
+    "offset"       BIGINT,
+    event_id       TEXT,
+    event_type     TEXT,
+    partner        TEXT,
+    person_ref     TEXT,
+    legal_basis    TEXT,
+    fields         TEXT NOT NULL,
+    detail         TEXT,
+    replay_of      TEXT,
+    redelivered    BOOLEAN NOT NULL,
+    payload_sha256 TEXT NOT NULL,
+    payload        {blob},
+    prev_hash      TEXT NOT NULL,
+    record_hash    TEXT NOT NULL,
+    PRIMARY KEY (chain, seq)
+);
+CREATE TABLE audit_checkpoints (
+    id         {serial} PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    signature  TEXT NOT NULL
+)
+"""
 
 
 def _first_release_store(data_dir: Path, dsn: str | None, key: Ed25519PrivateKey) -> str:
@@ -34,25 +68,22 @@ def _first_release_store(data_dir: Path, dsn: str | None, key: Ed25519PrivateKey
     store = open_audit_store(data_dir, dsn)
     blob, serial = ("BYTEA", "BIGSERIAL") if dsn is not None else ("BLOB", "INTEGER")
     previous = GENESIS_HASH
-    with store._transaction():
+    with Insider(data_dir, dsn) as old:
         for table in ("audit_records", "audit_chains", "audit_checkpoints"):
-            store._run(f"DROP TABLE {table}")
+            old.sql(f"DROP TABLE {table}")
         for statement in _FIRST_SCHEMA.format(blob=blob, serial=serial).split(";"):
-            if statement.strip():
-                store._run(statement)
+            old.sql(statement)
         for seq in (1, 2):
             draft = AuditDraft(Direction.CONSUMED, b"{}", "in.x", 0, seq)
             placed = AuditRecord.place(draft, CHAIN, seq, previous, redelivered=False)
             first = dataclasses.replace(placed, format=1)
             first = first.with_hash(record_hash(first))
-            store._run(
-                f"INSERT INTO audit_records ({_FIRST_COLUMNS}) VALUES ({', '.join('?' * 20)})",  # noqa: S608
-                store_module._row(first)[:20],
-            )
+            old.insert(first, leave_out=[Column.RECORD_FORMAT])
             previous = first.record_hash
-        store._run(
+        old.sql(
             "INSERT INTO audit_chains (chain, seq, head_hash, last_offset) VALUES (?, 2, ?, 2)",
-            (CHAIN, previous),
+            CHAIN,
+            previous,
         )
     assert AuditRecorder(store, key).checkpoint()
     store.close()
@@ -62,8 +93,6 @@ def _first_release_store(data_dir: Path, dsn: str | None, key: Ed25519PrivateKey
 def test_an_old_store_is_upgraded_and_its_records_still_verify(
     audit_dsn: str | None, tmp_path: Path
 ) -> None:
-    assert "record_format" not in _FIRST_SCHEMA
-    assert "anchored" not in _FIRST_SCHEMA
     data_dir, key = tmp_path / "data", Ed25519PrivateKey.generate()
     old_head = _first_release_store(data_dir, audit_dsn, key)
 

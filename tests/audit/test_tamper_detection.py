@@ -14,9 +14,18 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, drafts_for
-from hub.audit.records import RECORD_FORMAT, AuditRecord, EventFacts, record_hash
+from hub.audit.records import (
+    GENESIS_HASH,
+    RECORD_FORMAT,
+    AuditDraft,
+    AuditRecord,
+    Direction,
+    EventFacts,
+    record_hash,
+)
 from hub.audit.store import AuditStore
 from hub.audit.verify import Problem, VerifyReport, verify_chains
+from tests.audit.tampering import Insider
 from tests.support import client_status_event
 
 CHAIN = "hub.distribution.client-status/hub.client-status.v1/0"
@@ -57,24 +66,6 @@ def _verify(store: AuditStore, key: Ed25519PrivateKey) -> VerifyReport:
     return verify_chains(store.chains(), store.chain, store.checkpoints(), key.public_key())
 
 
-def _sql(store: AuditStore, statement: str, *parameters: object) -> None:
-    with store._transaction():
-        store._run(statement, parameters)
-
-
-def _rewrite(store: AuditStore, record: AuditRecord) -> None:
-    """Overwrite the stored row at (chain, seq) with ``record`` (hash as given)."""
-    _sql(
-        store,
-        "UPDATE audit_records SET recorded_at = ?, direction = ?, topic = ?, \"offset\" = ?, "
-        "event_id = ?, partner = ?, detail = ?, payload_sha256 = ?, payload = ?, prev_hash = ?, "
-        "record_hash = ? WHERE chain = ? AND seq = ?",
-        record.recorded_at, record.direction, record.topic, record.offset, record.event_id,
-        record.partner, record.detail, record.payload_sha256, record.payload, record.prev_hash,
-        record.record_hash, record.chain, record.seq,
-    )  # fmt: skip
-
-
 def _only_finding(report: VerifyReport) -> tuple[Problem, str | None, int | None]:
     assert len(report.findings) == 1, [f.line() for f in report.findings]
     finding = report.findings[0]
@@ -88,23 +79,26 @@ def test_an_untouched_store_verifies(recorder: AuditRecorder, key: Ed25519Privat
     assert report.unsigned == {}
 
 
-def test_a_changed_field_is_found(recorder: AuditRecorder, key: Ed25519PrivateKey) -> None:
-    _sql(
-        recorder.store,
+def test_a_changed_field_is_found(
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
+) -> None:
+    insider.sql(
         "UPDATE audit_records SET partner = 'sote' WHERE chain = ? AND seq = 4",
         CHAIN,
     )
     assert _only_finding(_verify(recorder.store, key)) == (Problem.CHANGED, CHAIN, 4)
 
 
-def test_a_changed_payload_is_found(recorder: AuditRecorder, key: Ed25519PrivateKey) -> None:
-    _sql(recorder.store, "UPDATE audit_records SET payload = ? WHERE chain = ? AND seq = 3",
+def test_a_changed_payload_is_found(
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
+) -> None:
+    insider.sql("UPDATE audit_records SET payload = ? WHERE chain = ? AND seq = 3",
          b"<xml>forged</xml>", CHAIN)  # fmt: skip
     assert _only_finding(_verify(recorder.store, key)) == (Problem.CHANGED, CHAIN, 3)
 
 
 def test_a_rewritten_chain_with_recomputed_hashes_is_caught_by_the_checkpoint(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
     # The insider changes record 2 and recomputes every hash after it: the chain is consistent
     # again, but the signed head no longer matches.
@@ -114,43 +108,49 @@ def test_a_rewritten_chain_with_recomputed_hashes_is_caught_by_the_checkpoint(
         changed = dataclasses.replace(original, partner="sote") if original.seq == 2 else original
         relinked = dataclasses.replace(changed, prev_hash=previous)
         rehashed = relinked.with_hash(record_hash(relinked))
-        _rewrite(recorder.store, rehashed)
+        insider.rewrite(rehashed)
         previous = rehashed.record_hash
     problem, chain, seq = _only_finding(_verify(recorder.store, key))
     assert (problem, chain, seq) == (Problem.CHANGED, CHAIN, 8)
 
 
-def test_a_missing_record_is_found(recorder: AuditRecorder, key: Ed25519PrivateKey) -> None:
-    _sql(recorder.store, "DELETE FROM audit_records WHERE chain = ? AND seq = 5", CHAIN)
+def test_a_missing_record_is_found(
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
+) -> None:
+    insider.sql("DELETE FROM audit_records WHERE chain = ? AND seq = 5", CHAIN)
     assert _only_finding(_verify(recorder.store, key)) == (Problem.MISSING, CHAIN, 6)
 
 
 def test_a_missing_record_is_found_even_when_the_rest_is_renumbered(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
-    _sql(recorder.store, "DELETE FROM audit_records WHERE chain = ? AND seq = 5", CHAIN)
+    insider.sql("DELETE FROM audit_records WHERE chain = ? AND seq = 5", CHAIN)
     for seq in range(6, 9):
-        _sql(recorder.store, "UPDATE audit_records SET seq = ? WHERE chain = ? AND seq = ?",
+        insider.sql("UPDATE audit_records SET seq = ? WHERE chain = ? AND seq = ?",
              seq - 1, CHAIN, seq)  # fmt: skip
     assert _only_finding(_verify(recorder.store, key)) == (Problem.MISSING, CHAIN, 5)
 
 
 def test_a_truncated_chain_is_found_through_the_signed_head(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
-    _sql(recorder.store, "DELETE FROM audit_records WHERE chain = ? AND seq >= 7", CHAIN)
+    insider.sql("DELETE FROM audit_records WHERE chain = ? AND seq >= 7", CHAIN)
     assert _only_finding(_verify(recorder.store, key)) == (Problem.MISSING, CHAIN, 7)
 
 
-def test_reordered_records_are_found(recorder: AuditRecorder, key: Ed25519PrivateKey) -> None:
+def test_reordered_records_are_found(
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
+) -> None:
     # Swap records 3 and 5 (each keeps its own valid hash): the chain order is what changed.
-    _sql(recorder.store, "UPDATE audit_records SET seq = -3 WHERE chain = ? AND seq = 3", CHAIN)
-    _sql(recorder.store, "UPDATE audit_records SET seq = 3 WHERE chain = ? AND seq = 5", CHAIN)
-    _sql(recorder.store, "UPDATE audit_records SET seq = 5 WHERE chain = ? AND seq = -3", CHAIN)
+    insider.sql("UPDATE audit_records SET seq = -3 WHERE chain = ? AND seq = 3", CHAIN)
+    insider.sql("UPDATE audit_records SET seq = 3 WHERE chain = ? AND seq = 5", CHAIN)
+    insider.sql("UPDATE audit_records SET seq = 5 WHERE chain = ? AND seq = -3", CHAIN)
     assert _only_finding(_verify(recorder.store, key)) == (Problem.REORDERED, CHAIN, 3)
 
 
-def test_an_inserted_record_is_found(recorder: AuditRecorder, key: Ed25519PrivateKey) -> None:
+def test_an_inserted_record_is_found(
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
+) -> None:
     # A forged record after record 4, correctly hashed and linked to record 4.
     records = {r.seq: r for r in recorder.store.chain(CHAIN)}
     forged = dataclasses.replace(
@@ -158,20 +158,19 @@ def test_an_inserted_record_is_found(recorder: AuditRecorder, key: Ed25519Privat
     )
     forged = forged.with_hash(record_hash(forged))
     for seq in range(8, 4, -1):
-        _sql(recorder.store, "UPDATE audit_records SET seq = ? WHERE chain = ? AND seq = ?",
+        insider.sql("UPDATE audit_records SET seq = ? WHERE chain = ? AND seq = ?",
              seq + 1, CHAIN, seq)  # fmt: skip
-    with recorder.store._transaction():
-        from hub.audit.store import _INSERT, _row  # noqa: PLC0415
-
-        recorder.store._run(_INSERT, _row(forged))
+    insider.insert(forged)
     assert _only_finding(_verify(recorder.store, key)) == (Problem.INSERTED, CHAIN, 5)
 
 
-def test_a_forged_checkpoint_is_found(recorder: AuditRecorder, key: Ed25519PrivateKey) -> None:
+def test_a_forged_checkpoint_is_found(
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
+) -> None:
     [checkpoint] = recorder.store.checkpoints()
     body = orjson.loads(checkpoint.body)
     body["heads"][CHAIN]["seq"] = 6
-    _sql(recorder.store, "UPDATE audit_checkpoints SET body = ? WHERE id = ?",
+    insider.sql("UPDATE audit_checkpoints SET body = ? WHERE id = ?",
          orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode(), checkpoint.id)  # fmt: skip
     report = _verify(recorder.store, key)
     assert [f.problem for f in report.findings] == [Problem.BAD_SIGNATURE]
@@ -182,11 +181,13 @@ def test_another_key_is_not_trusted(recorder: AuditRecorder) -> None:
     assert [f.problem for f in report.findings] == [Problem.FOREIGN_KEY]
 
 
-def test_a_removed_checkpoint_is_found(recorder: AuditRecorder, key: Ed25519PrivateKey) -> None:
+def test_a_removed_checkpoint_is_found(
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
+) -> None:
     _fill(recorder, 1)
     assert recorder.checkpoint()
     first = recorder.store.checkpoints()[0]
-    _sql(recorder.store, "DELETE FROM audit_checkpoints WHERE id = ?", first.id)
+    insider.sql("DELETE FROM audit_checkpoints WHERE id = ?", first.id)
     report = _verify(recorder.store, key)
     assert [f.problem for f in report.findings] == [Problem.CHECKPOINT_MISSING]
 
@@ -219,10 +220,10 @@ def test_identity_code_stays_inside_the_payload(recorder: AuditRecorder) -> None
         assert code not in orjson.dumps(record.summary()).decode()
 
 
-def _renumber(store: AuditStore, chain: str, first: int, last: int, by: int) -> None:
+def _renumber(insider: Insider, chain: str, first: int, last: int, by: int) -> None:
     """Move records ``first``..``last`` of ``chain`` ``by`` places on (from the top down)."""
     for seq in range(last, first - 1, -1):
-        _sql(store, "UPDATE audit_records SET seq = ? WHERE chain = ? AND seq = ?",
+        insider.sql("UPDATE audit_records SET seq = ? WHERE chain = ? AND seq = ?",
              seq + by, chain, seq)  # fmt: skip
 
 
@@ -234,10 +235,10 @@ def test_the_sequence_number_is_inside_the_hash(recorder: AuditRecorder) -> None
 
 
 def test_a_renumbered_gap_names_the_first_renumbered_record(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
     # Records 6..8 become 7..9: no record is gone and every link holds, only the numbers lie.
-    _renumber(recorder.store, CHAIN, 6, 8, 1)
+    _renumber(insider, CHAIN, 6, 8, 1)
     report = _verify(recorder.store, key)
     assert report.findings[0].line() == (
         f"chain {CHAIN} record 7: renumbered: numbered 7, but its hash says it is record 6"
@@ -246,26 +247,24 @@ def test_a_renumbered_gap_names_the_first_renumbered_record(
 
 
 def test_a_renumbered_gap_at_the_head_is_found_without_a_checkpoint(
-    audit_store: AuditStore, key: Ed25519PrivateKey
+    audit_store: AuditStore, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
     # Only the last record moves (0 → 1 record renumbered): no signed head covers it.
     recorder = AuditRecorder(audit_store, key, checkpoint_every=10_000)
     _fill(recorder)
-    _renumber(audit_store, CHAIN, 8, 8, 1)
+    _renumber(insider, CHAIN, 8, 8, 1)
     assert _only_finding(_verify(audit_store, key)) == (Problem.RENUMBERED, CHAIN, 9)
 
 
 def test_a_chain_numbered_without_a_gap_is_not_renumbered(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
-    _renumber(recorder.store, CHAIN, 8, 8, 0)
+    _renumber(insider, CHAIN, 8, 8, 0)
     assert _verify(recorder.store, key).holds
 
 
-def _format_one(store: AuditStore, chain: str, records: int) -> list[AuditRecord]:
+def _format_one(insider: Insider, chain: str, records: int) -> list[AuditRecord]:
     """Write ``records`` format-1 records to ``chain`` as a store made before format 2 did."""
-    from hub.audit.records import GENESIS_HASH, AuditDraft, Direction  # noqa: PLC0415
-    from hub.audit.store import _INSERT, _row  # noqa: PLC0415
 
     written, previous = [], GENESIS_HASH
     for seq in range(1, records + 1):
@@ -274,23 +273,21 @@ def _format_one(store: AuditStore, chain: str, records: int) -> list[AuditRecord
             AuditRecord.place(draft, chain, seq, previous, redelivered=False), format=1
         )
         old = placed.with_hash(record_hash(placed))
-        with store._transaction():
-            store._run(_INSERT, _row(old))
-            store._run(
-                "INSERT INTO audit_chains (chain, seq, head_hash) VALUES (?, ?, ?) "
-                "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, "
-                "head_hash = excluded.head_hash",
-                (chain, seq, old.record_hash),
-            )
+        insider.insert(old)
+        insider.sql(
+            "INSERT INTO audit_chains (chain, seq, head_hash) VALUES (?, ?, ?) "
+            "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, head_hash = excluded.head_hash",
+            chain, seq, old.record_hash,
+        )  # fmt: skip
         written.append(old)
         previous = old.record_hash
     return written
 
 
 def test_format_one_records_still_verify_and_new_records_continue_as_format_two(
-    audit_store: AuditStore, key: Ed25519PrivateKey
+    audit_store: AuditStore, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
-    old = _format_one(audit_store, "g/in.example/0", 3)
+    old = _format_one(insider, "g/in.example/0", 3)
     assert record_hash(dataclasses.replace(old[0], seq=9)) == old[0].record_hash  # format 1
     recorder = AuditRecorder(audit_store, key, checkpoint_every=10_000)
     [new] = recorder.record("g/in.example/0", drafts_for(Consumed("in.example", 0, 9, b"{}"), []))
@@ -304,42 +301,39 @@ def test_format_one_records_still_verify_and_new_records_continue_as_format_two(
 
 
 def test_a_renumbered_gap_among_format_one_records_is_found(
-    audit_store: AuditStore, key: Ed25519PrivateKey
+    audit_store: AuditStore, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
     # Format 1 does not hash the number: the gap itself is what shows.
-    _format_one(audit_store, "g/in.example/0", 5)
-    _renumber(audit_store, "g/in.example/0", 4, 5, 1)
+    _format_one(insider, "g/in.example/0", 5)
+    _renumber(insider, "g/in.example/0", 4, 5, 1)
     report = _verify(audit_store, key)
     assert _only_finding(report) == (Problem.RENUMBERED, "g/in.example/0", 5)
     assert report.findings[0].detail == "numbered 5, but it follows record 3 directly"
 
 
 def test_a_format_two_record_set_back_to_format_one_is_changed(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
-    _sql(recorder.store, "UPDATE audit_records SET record_format = 1 WHERE chain = ? AND seq = 3",
+    insider.sql("UPDATE audit_records SET record_format = 1 WHERE chain = ? AND seq = 3",
          CHAIN)  # fmt: skip
     assert _only_finding(_verify(recorder.store, key)) == (Problem.CHANGED, CHAIN, 3)
 
 
-def _append_forged_copy(store: AuditStore, of: int) -> AuditRecord:
+def _append_forged_copy(store: AuditStore, insider: Insider, of: int) -> AuditRecord:
     """A forged record after the last one: a copy of record ``of`` with another partner, its
     link copied too (so it points back past record ``of``), correctly hashed."""
     records = {r.seq: r for r in store.chain(CHAIN)}
     forged = dataclasses.replace(records[of], seq=max(records) + 1, partner="forged-partner")
     forged = forged.with_hash(record_hash(forged))
-    with store._transaction():
-        from hub.audit.store import _INSERT, _row  # noqa: PLC0415
-
-        store._run(_INSERT, _row(forged))
+    insider.insert(forged)
     return forged
 
 
 def test_a_forged_appended_record_is_named_not_the_genuine_one_before_it(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
     # Record 8 is under the signed checkpoint: the forged record 9 is what does not belong.
-    forged = _append_forged_copy(recorder.store, 8)
+    forged = _append_forged_copy(recorder.store, insider, 8)
     problem, chain, seq = _only_finding(_verify(recorder.store, key))
     assert (problem, chain, seq) == (Problem.INSERTED, CHAIN, forged.seq)
     assert _verify(recorder.store, key).findings[0].detail == (
@@ -348,18 +342,18 @@ def test_a_forged_appended_record_is_named_not_the_genuine_one_before_it(
 
 
 def test_a_forged_appended_record_after_unsigned_records_is_named(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
     # Records 9 and 10 are not under any checkpoint yet; the forgery copies record 10.
     _fill(recorder, 1)
-    forged = _append_forged_copy(recorder.store, 10)
+    forged = _append_forged_copy(recorder.store, insider, 10)
     assert _only_finding(_verify(recorder.store, key)) == (Problem.INSERTED, CHAIN, forged.seq)
 
 
 def test_full_counts_are_reported_after_a_failure(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
-    _sql(recorder.store, "UPDATE audit_records SET partner = 'sote' WHERE chain = ? AND seq = 4",
+    insider.sql("UPDATE audit_records SET partner = 'sote' WHERE chain = ? AND seq = 4",
          CHAIN)  # fmt: skip
     report = _verify(recorder.store, key)
     assert not report.holds
@@ -368,16 +362,16 @@ def test_full_counts_are_reported_after_a_failure(
 
 
 def test_full_counts_are_reported_after_a_broken_link(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
-    _sql(recorder.store, "DELETE FROM audit_records WHERE chain = ? AND seq = 2", CHAIN)
+    insider.sql("DELETE FROM audit_records WHERE chain = ? AND seq = 2", CHAIN)
     report = _verify(recorder.store, key)
     assert _only_finding(report) == (Problem.MISSING, CHAIN, 3)
     assert report.counts == {CHAIN: 7, OTHER: 1}
 
 
 def test_a_record_inserted_before_the_last_one_is_named_not_the_moved_last_one(
-    audit_store: AuditStore, key: Ed25519PrivateKey
+    audit_store: AuditStore, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
     # No checkpoint covers the chain; the genuine record 8 moved on to 9 to make room, and its
     # hash (format 2) still says it was record 8: the record now numbered 8 is the forgery.
@@ -386,20 +380,17 @@ def test_a_record_inserted_before_the_last_one_is_named_not_the_moved_last_one(
     records = {r.seq: r for r in audit_store.chain(CHAIN)}
     forged = dataclasses.replace(records[8], partner="forged-partner")
     forged = forged.with_hash(record_hash(forged))
-    _renumber(audit_store, CHAIN, 8, 8, 1)
-    with audit_store._transaction():
-        from hub.audit.store import _INSERT, _row  # noqa: PLC0415
-
-        audit_store._run(_INSERT, _row(forged))
+    _renumber(insider, CHAIN, 8, 8, 1)
+    insider.insert(forged)
     report = _verify(audit_store, key)
     assert _only_finding(report) == (Problem.INSERTED, CHAIN, 8)
     assert report.findings[0].detail == "no record points back to it; record 9 links past it"
 
 
 def test_a_forged_record_pointing_back_to_the_start_is_named(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
-    forged = _append_forged_copy(recorder.store, 1)
+    forged = _append_forged_copy(recorder.store, insider, 1)
     report = _verify(recorder.store, key)
     assert _only_finding(report) == (Problem.INSERTED, CHAIN, forged.seq)
     assert report.findings[0].detail == (
@@ -408,13 +399,13 @@ def test_a_forged_record_pointing_back_to_the_start_is_named(
 
 
 def test_a_last_record_rehashed_as_format_one_is_changed(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
     # Going back to format 1 would free its number from the hash: a chain never does that.
     last = list(recorder.store.chain(CHAIN))[-1]
     older = dataclasses.replace(last, format=1)
     older = older.with_hash(record_hash(older))
-    _sql(recorder.store, "UPDATE audit_records SET record_format = 1, record_hash = ? "
+    insider.sql("UPDATE audit_records SET record_format = 1, record_hash = ? "
          "WHERE chain = ? AND seq = ?", older.record_hash, CHAIN, last.seq)  # fmt: skip
     report = _verify(recorder.store, key)
     changed = [f for f in report.findings if f.chain == CHAIN]
@@ -424,12 +415,12 @@ def test_a_last_record_rehashed_as_format_one_is_changed(
 
 
 def test_a_record_of_an_unknown_format_is_changed(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
     last = list(recorder.store.chain(CHAIN))[-1]
     newer = dataclasses.replace(last, format=RECORD_FORMAT + 1)
     newer = newer.with_hash(record_hash(newer))
-    _sql(recorder.store, "UPDATE audit_records SET record_format = ?, record_hash = ? "
+    insider.sql("UPDATE audit_records SET record_format = ?, record_hash = ? "
          "WHERE chain = ? AND seq = ?",
          newer.format, newer.record_hash, CHAIN, last.seq)  # fmt: skip
     report = _verify(recorder.store, key)
@@ -439,11 +430,11 @@ def test_a_record_of_an_unknown_format_is_changed(
 
 
 def test_findings_name_what_is_wrong_in_one_line(
-    recorder: AuditRecorder, key: Ed25519PrivateKey
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
-    _sql(recorder.store, "UPDATE audit_records SET partner = 'sote' WHERE chain = ? AND seq = 4",
+    insider.sql("UPDATE audit_records SET partner = 'sote' WHERE chain = ? AND seq = 4",
          CHAIN)  # fmt: skip
-    _sql(recorder.store, "UPDATE audit_records SET payload = ? WHERE chain = ? AND seq = 1",
+    insider.sql("UPDATE audit_records SET payload = ? WHERE chain = ? AND seq = 1",
          b"forged", OTHER)  # fmt: skip
     assert [f.line() for f in _verify(recorder.store, key).findings] == [
         f"chain {CHAIN} record 4: changed: its fields do not match its hash",

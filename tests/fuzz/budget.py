@@ -27,7 +27,7 @@ PROFILE_VARIABLE: Final = "HUB_FUZZ_PROFILE"
 #: Overrides ``TARGET_EXAMPLES`` in the ``FUZZ`` profile.
 EXAMPLES_VARIABLE: Final = "HUB_FUZZ_EXAMPLES"
 
-#: Inputs per test in the normal suite; each parser has two or three tests (200-300 inputs).
+#: Inputs per test in the normal suite; each parser has two to five tests (200-500 inputs).
 SUITE_EXAMPLES: Final = 100
 #: Inputs per test in the fuzz target (the issue asks for at least 10,000 per parser).
 TARGET_EXAMPLES: Final = 10_000

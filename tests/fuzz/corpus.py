@@ -19,12 +19,15 @@ from tests.identity_code_scan import identity_codes_in
 
 __all__ = [
     "authority_documents",
+    "authority_examples",
     "authority_seeds",
     "codes_in_seeds",
+    "kela_examples",
     "kela_fields",
     "kela_file_seeds",
     "kela_seeds",
     "task_documents",
+    "task_examples",
     "task_seeds",
 ]
 
@@ -62,6 +65,15 @@ def kela_file_seeds() -> tuple[bytes, ...]:
 
 
 @cache
+def kela_examples() -> tuple[bytes, ...]:
+    """Every valid example line (v1 and v2 examples), without its line ending: the lines that
+    correct another one after all the others."""
+    paths = _valid(_KELA, ".csv") + _valid(_KELA / "v2", ".csv")
+    lines = {path.read_bytes().rstrip(b"\r\n") for path in paths}
+    return tuple(sorted(lines, key=lambda line: (not line.endswith(b";"), line)))
+
+
+@cache
 def kela_fields() -> tuple[tuple[str, ...], ...]:
     """The fields of every valid example line."""
     return tuple(
@@ -77,6 +89,15 @@ def authority_seeds(family: str) -> tuple[bytes, ...]:
 
 
 @cache
+def authority_examples(family: str) -> tuple[tuple[str, bytes], ...]:
+    """The valid example messages of ``family`` by file name (``lahti-...``, ``ph-...``)."""
+    return tuple(
+        (p.name.removesuffix(".json"), p.read_bytes())
+        for p in _valid(_AUTHORITIES / family, ".json")
+    )
+
+
+@cache
 def authority_documents(family: str) -> tuple[dict[str, Any], ...]:
     """The valid example messages of ``family``, parsed."""
     return tuple(json.loads(p.read_bytes()) for p in _valid(_AUTHORITIES / family, ".json"))
@@ -86,6 +107,12 @@ def authority_documents(family: str) -> tuple[dict[str, Any], ...]:
 def task_seeds() -> tuple[bytes, ...]:
     """Every example Task (valid and rejected)."""
     return tuple(_everything(_TASKS, ".json"))
+
+
+@cache
+def task_examples() -> tuple[tuple[str, bytes], ...]:
+    """The valid example Tasks by file name."""
+    return tuple((p.name.removesuffix(".json"), p.read_bytes()) for p in _valid(_TASKS, ".json"))
 
 
 @cache

@@ -12,8 +12,9 @@ then writes what the standard library would refuse to: repeated keys, ``NaN`` an
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -29,7 +30,19 @@ from tests.fuzz.hostile_values import (
 from tests.identity_code_scan import identity_codes_in
 from tests.strategies import identity_codes
 
-__all__ = ["JsonObject", "RawToken", "broken_documents", "write_json"]
+__all__ = [
+    "ABSENT",
+    "JsonObject",
+    "RawToken",
+    "broken_documents",
+    "json_values",
+    "set_path",
+    "with_fields",
+    "write_json",
+]
+
+#: A value that removes its key (``set_path``, ``with_fields``).
+ABSENT: Final = object()
 
 
 @dataclass
@@ -209,3 +222,62 @@ def broken_documents(
     value half of the time.
     """
     return _broken_documents(documents, domain, id_keys)
+
+
+def json_values(domain: Sequence[str] = ()) -> st.SearchStrategy[Any]:
+    """Any JSON value a standard writer produces, small and sometimes nested; scalars include
+    the ``domain`` strings (field values of the partner's own format)."""
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=30)
+    )
+    if domain:
+        scalars |= st.sampled_from(list(domain))
+    return st.recursive(
+        scalars,
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text(max_size=12), children, max_size=4)
+        ),
+        max_leaves=12,
+    )
+
+
+def with_fields(document: Mapping[str, Any], replaced: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` with top-level keys replaced; ``ABSENT`` removes one."""
+    merged = {**document, **replaced}
+    return {key: value for key, value in merged.items() if value is not ABSENT}
+
+
+def set_path(document: dict[str, Any], path: tuple[str | int, ...], value: object) -> None:
+    """Set ``path`` in ``document`` (making containers on the way, an integer step meaning the
+    first item of a list); ``ABSENT`` deletes. A step through a scalar leaves it alone."""
+    target: Any = document
+    for step, following in itertools.pairwise(path):
+        fresh: Any = [{}] if isinstance(following, int) else {}
+        if isinstance(step, int):
+            if not isinstance(target, list) or not target:
+                return
+            target = target[0]
+            continue
+        if not isinstance(target, dict):
+            return
+        if not isinstance(target.get(step), dict | list):
+            target[step] = fresh
+        target = target[step]
+    last = path[-1]
+    if isinstance(last, int):
+        if isinstance(target, list) and target:
+            if value is ABSENT:
+                del target[0]
+            else:
+                target[0] = value
+        return
+    if isinstance(target, dict):
+        if value is ABSENT:
+            target.pop(last, None)
+        else:
+            target[last] = value

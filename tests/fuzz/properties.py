@@ -29,7 +29,14 @@ from tests.fuzz.hostile_values import FuzzInput
 from tests.fuzz.outcomes import answer
 from tests.identity_code_scan import identity_codes_in
 
-__all__ = ["MODEL_DRIFT", "Translated", "known_reasons", "label_of", "translated"]
+__all__ = [
+    "MODEL_DRIFT",
+    "Translated",
+    "check_accepted",
+    "known_reasons",
+    "label_of",
+    "translated",
+]
 
 #: Reasons a parser documents as "not expected to happen".
 MODEL_DRIFT: Final = frozenset({"invalid-row", "invalid-message"})
@@ -59,9 +66,11 @@ def _check_rejection(
     assert not leaked, f"{rejection.reason}: detail carries {leaked}: {rejection.detail!r}"
 
 
-def _check_accepted(
+def check_accepted(
     accepted: Accepted, canonical: Mapping[str, type[CloudEvent[Any]]], planted: frozenset[str]
 ) -> None:
+    """Each message goes to a canonical topic, holds a valid event of its model, is keyed by
+    the event's subject, and carries no identity code in its key or headers."""
     for message in accepted.messages:
         assert message.topic in canonical, message.topic
         event = canonical[message.topic].model_validate_json(message.value)
@@ -77,17 +86,22 @@ def translated(
     reasons: frozenset[str],
     canonical: Mapping[str, type[CloudEvent[Any]]],
     then: Callable[[Translated], None] = lambda _outcome: None,
+    check: Callable[[Accepted, frozenset[str]], None] | None = None,
 ) -> Translated:
     """Translate ``fuzz.raw`` on ``route``, check the answer (module docstring), run ``then``
     on it, and abandon it. ``canonical`` maps each topic the route may publish to its event
-    model."""
+    model; a route that publishes something else (partner messages) brings its own ``check``
+    of what it publishes, called with the planted codes."""
     outcome = answer(parser, lambda: route.translate(fuzz.raw), label_of)
     assert isinstance(outcome, Accepted | Rejection), outcome
     if isinstance(outcome, Rejection):
         _check_rejection(outcome, reasons, fuzz.planted)
         return outcome
     try:
-        _check_accepted(outcome, canonical, fuzz.planted)
+        if check is None:
+            check_accepted(outcome, canonical, fuzz.planted)
+        else:
+            check(outcome, fuzz.planted)
         then(outcome)
     finally:
         outcome.abandon()

@@ -2,13 +2,16 @@
 
 A route that leaks an identity code into a detail, gives an undocumented reason, publishes a
 code in a header or raises must fail ``translated``; the scanner must find a planted code
-however it is surrounded, and a valid code nobody planted.
+however it is surrounded, and a valid code nobody planted. The connector contract's own
+properties fail on a route that raises, and its example test on a route that rejects or drops
+a valid example.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Final
 
 import pytest
@@ -19,6 +22,7 @@ from schemas.codes import Authority, ReferralState
 from schemas.envelope import ReferralStatusEvent
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
+from tests.connector_contract import ConnectorContract
 from tests.fuzz import outcomes
 from tests.fuzz.hostile_values import FuzzInput, broken_check_character
 from tests.fuzz.properties import Translated, translated
@@ -125,3 +129,55 @@ def test_an_exception_fails_and_is_counted_as_unhandled() -> None:
     with pytest.raises(KeyError):
         _check(KeyError("boom"))
     assert outcomes.TALLY[PARSER] == {"unhandled KeyError": 1}
+
+
+class _SelfCheck(ConnectorContract):
+    """A contract whose one route answers every input with ``outcome``."""
+
+    parser = PARSER
+    reasons = REASONS
+    canonical = CANONICAL
+    outcome: Translated | Exception = Rejection("bad-date", "fine")
+
+    def build_routes(self, data_dir: Path) -> Sequence[Route]:
+        return [_route(self.outcome)]
+
+    def seeds(self) -> Sequence[bytes]:
+        return [b"{}"]
+
+    def accepted_examples(self) -> Sequence[tuple[str, bytes]]:
+        return [("self-check", b"{}")]
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        Rejection("bad-date", "a valid example rejected"),
+        Accepted([]),
+        Accepted([Outgoing("hub.referral-status.v1", b"{}", b"p-x")]),
+    ],
+    ids=["rejected", "nothing published", "no canonical event"],
+)
+def test_the_contract_fails_a_route_that_does_not_publish_a_valid_example(
+    tmp_path: Path, outcome: Translated
+) -> None:
+    contract = _SelfCheck()
+    contract.outcome = outcome
+    with pytest.raises((AssertionError, ValueError)):
+        contract.test_valid_examples_are_accepted(tmp_path)
+
+
+def test_the_contracts_properties_fail_a_route_that_raises() -> None:
+    contract = _SelfCheck()
+    contract.outcome = KeyError("boom")
+    routes = {"self-check": _route(contract.outcome)}
+    with pytest.raises(KeyError):
+        contract.test_arbitrary_bytes_get_a_documented_answer(routes=routes)
+    with pytest.raises(KeyError):
+        contract.test_mutated_examples_get_a_documented_answer(routes=routes)
+
+
+def test_the_contract_passes_a_route_that_answers_cleanly() -> None:
+    contract = _SelfCheck()
+    routes = {"self-check": _route(contract.outcome)}
+    contract.test_arbitrary_bytes_get_a_documented_answer(routes=routes)

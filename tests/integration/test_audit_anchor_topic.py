@@ -22,7 +22,15 @@ from hub.cli import main
 from hub.provisioning import provision_topics
 from hub.settings import load_settings
 from hub.topics import AUDIT_TOPIC
-from tests.audit.tampering import CHAINS, PER_ROUND, ROUNDS, fill_rounds, recorder_for, roll_back
+from tests.audit.tampering import (
+    CHAINS,
+    PER_ROUND,
+    ROUNDS,
+    Insider,
+    fill_rounds,
+    recorder_for,
+    roll_back,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -80,7 +88,8 @@ def test_a_store_rolled_back_behind_its_topic_anchor_fails_verify(
         held = capsys.readouterr()
         assert f"held against checkpoint {ROUNDS} anchored on {AUDIT_TOPIC}" in held.out
 
-        roll_back(store, 1)
+        with Insider(data_dir, audit_dsn) as insider:
+            roll_back(insider, 1)
     finally:
         store.close()
 

@@ -973,66 +973,8 @@ def test_identity_codes_and_reasons_never_appear_in_a_referral_rejection(
         assert not IDENTITY_CODE_SHAPE.search(result.detail)
 
 
-_JSON_SCALARS: Final = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=30)
-    | st.sampled_from([CODE, "398", "02", "06", "TKO", "2025-03-01", "2025-03-01T08:12:00Z"])
-)
-_JSON_VALUES: Final = st.recursive(
-    _JSON_SCALARS,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
-    max_leaves=12,
-)
-
-
-def _both_parsers_answer(raw: bytes) -> list[ClientStatus | ServiceReferral | Rejection]:
-    results: list[ClientStatus | ServiceReferral | Rejection] = []
-    for authority in Authority:
-        status = parse_status_change(raw, authority)
-        assert isinstance(status, ClientStatus | Rejection)
-        if isinstance(status, Rejection):
-            assert status.reason in STATUS_CHANGE_REASONS
-        found = parse_referral(raw, authority)
-        assert isinstance(found, ServiceReferral | Rejection)
-        if isinstance(found, Rejection):
-            assert found.reason in REFERRAL_REASONS
-        results += [status, found]
-    return results
-
-
-@settings(max_examples=300)
-@given(_JSON_VALUES)
-def test_arbitrary_json_values_never_raise(value: object) -> None:
-    _both_parsers_answer(orjson.dumps(value))
-
-
-@settings(max_examples=300)
-@given(st.binary(max_size=300))
-def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
-    _both_parsers_answer(raw)
-
-
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    base=st.sampled_from([NOTIFICATION, REFERRAL]),
-    replaced=st.dictionaries(
-        st.sampled_from([*NOTIFICATION_FIELDS, *REFERRAL_FIELDS, "x"]),
-        _JSON_VALUES | st.just(ABSENT),
-        max_size=4,
-    ),
-)
-def test_near_valid_messages_never_raise_or_fall_through(
-    base: dict[str, Any], replaced: dict[str, Any]
-) -> None:
-    for result in _both_parsers_answer(_with(base, replaced)):
-        if isinstance(result, Rejection):
-            assert result.reason != "invalid-message"
-
+# Any bytes, JSON values and examples with fields replaced through the routes:
+# tests/fuzz/test_authorities.py.
 
 _OFFSETS: Final = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
     lambda minutes: dt.timezone(dt.timedelta(minutes=minutes))

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from connectors import CONNECTORS
 from connectors.authorities.inbound import EVENT_ID_NAMESPACE
@@ -286,40 +284,7 @@ def test_the_answer_reaches_the_sender_only_as_its_referral_status_json(
     }
 
 
-# --- properties: never raises, reasons known, nothing personal in a detail -------------------
-
-_VALUES = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=False),
-    st.sampled_from(
-        [CODE, "L-1", "HYVAKSYTTY", "PERUTTU", "2025-03-20T09:30:00+02:00", "", " ", f"{CODE} x"]
-    ),
-    st.text(max_size=60),
-    st.lists(st.text(max_size=5), max_size=2),
-)
-_DOCUMENTS = st.dictionaries(
-    st.sampled_from(["lahete_id", "tila", "syy", "aika", "hetu", CODE]), _VALUES, max_size=5
-)
-
-
-# No deadline and no speed check: a loaded machine must not fail a test (no timed assertions).
-@settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(value=st.one_of(st.binary(max_size=80), _DOCUMENTS.map(lambda d: json.dumps(d).encode())))
-def test_any_bytes_become_an_answer_or_a_known_reason_without_personal_data(
-    register: ReferralRegister, value: bytes
-) -> None:
-    outcome = answer_translation(Authority.PH, register)(value)
-    if isinstance(outcome, Rejection):
-        assert outcome.reason in {*ANSWER_REASONS, *ROUTE_REASONS}
-        assert not IDENTITY_CODE_SHAPE.search(outcome.detail)
-    else:
-        outcome.abandon()
+# Any bytes and answer-shaped objects through the route: tests/fuzz/test_authorities.py.
 
 
 def test_details_name_the_field_and_the_states_expected() -> None:

@@ -14,6 +14,7 @@ from hub.contracts import load_contract_book
 from hub.delivery_log import DeliveryLog
 from hub.distribution import NOT_ROUTED, distribution_routes, route_event
 from hub.pipeline import Accepted, Outgoing
+from hub.rejections import KEY_NOT_SHOWN
 from hub.runtime import renderers_for
 from schemas.rejection import Rejection
 from tests.support import CODE, benefit_day_event, client_status_event
@@ -76,6 +77,39 @@ def test_bad_canonical_events_are_rejected_with_a_reason(value: bytes, reason: s
     outcome = _route("benefit-day", value)
     assert isinstance(outcome, Rejection)
     assert outcome.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        (
+            b'{"type": "fi.paijathame.hub.client-status.v1"}',
+            "type 'fi.paijathame.hub.client-status.v1' on the benefit-day topic",
+        ),
+        (f'{{"type": "{CODE}"}}'.encode(), "a type that is no event type on the benefit-day topic"),
+    ],
+)
+def test_a_wrong_type_is_named_only_when_it_is_an_event_type(value: bytes, detail: str) -> None:
+    # Found by tests/fuzz/test_distribution.py: a stray type was quoted into the detail.
+    outcome = _route("benefit-day", value)
+    assert isinstance(outcome, Rejection)
+    assert outcome.detail == detail
+
+
+@pytest.mark.parametrize(
+    ("key", "where"),
+    [
+        ("hetu", "data.hetu"),
+        (CODE, f"data.{KEY_NOT_SHOWN}"),
+        (CODE.lower(), f"data.{KEY_NOT_SHOWN}"),
+    ],
+)
+def test_an_unknown_key_is_named_only_when_it_is_a_field_name(key: str, where: str) -> None:
+    event = benefit_day_event().model_dump(mode="json")
+    event["data"][key] = 1
+    outcome = _route("benefit-day", orjson.dumps(event))
+    assert isinstance(outcome, Rejection)
+    assert outcome.detail == f"{where}: Extra inputs are not permitted"
 
 
 def test_invalid_canonical_event_detail_never_shows_the_identity_code() -> None:

@@ -7,9 +7,15 @@ import logging
 import re
 
 import pytest
+from structlog.testing import capture_logs
 
+from connectors import CONNECTORS
+from hub.contracts import load_contract_book
+from hub.distribution import route_event
 from hub.logs import configure_logging, get_logger
 from hub.redaction import MASK, mask_identity_codes, redact_value
+from hub.runtime import renderers_for
+from tests.support import benefit_day_event
 
 # Temporary individual numbers (900-999) only; the second uses a 2023 century sign.
 CODE = "131052-930V"
@@ -147,3 +153,38 @@ def test_quiet_clients_stay_quiet_on_the_payload_loggers_too(
     configure_logging("info", "json", quiet_clients=True)
     logging.getLogger("aiokafka.conn").error("Unable to connect")
     assert capsys.readouterr().err == ""
+
+
+# --- capture_logs: how tests assert on the hub's own log lines ---------------------------------
+#
+# structlog.testing.capture_logs swaps structlog's processors for a capture for the length of
+# a ``with`` block, so it sees exactly the events the hub's code logs, with their fields. It
+# skips the rest of the pipeline, by design: the level filter, the identity-code redaction and
+# the rendering, and it sees nothing logged through ``logging`` (aiokafka, FastStream). Tests of
+# those (the ones above, tests/unit/hub/test_quiet_logs.py, and every test that scans the
+# rendered output of a process for identity codes) read the rendered output instead. So does a
+# test that runs the CLI in-process: its ``configure_logging`` replaces the capture.
+
+
+def _not_routed() -> None:
+    """Have ``hub.distribution``'s module-level logger log "event not routed" (debug)."""
+    renderers = renderers_for(CONNECTORS)
+    value = benefit_day_event(home_municipality="091").model_dump_json().encode()
+    assert route_event(load_contract_book(renderers), renderers, "benefit-day", value) == []
+
+
+def test_capture_logs_sees_a_hub_line_after_configure_logging(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("info", "json")
+    # Logged once before the capture too: capture_logs changes the processor list
+    # configure_logging installed in place, so a logger already in use is captured as well.
+    _not_routed()
+    with capture_logs() as logs:
+        _not_routed()
+    assert [(e["log_level"], e["event"]) for e in logs] == [("debug", "event not routed")]
+    assert (logs[0]["family"], logs[0]["reason"]) == ("benefit-day", "no-recipient")
+    # Nothing reached the handler while captured: the capture replaced the output.
+    assert capsys.readouterr().err == ""
+    get_logger("test").warning("after the capture")
+    assert [r["event"] for r in _lines(capsys.readouterr().err)] == ["after the capture"]
