@@ -278,6 +278,7 @@ async def _wire_routes(
                 transactional_id(route.consumer_group, instance)
                 if settings.kafka_transactions
                 else None,
+                settings.kafka_transaction_timeout_ms,
             )
             for route in routes
         ),
