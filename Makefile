@@ -60,6 +60,7 @@ bench: kafka
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.flows
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.share
 	$(BIN)/python -m bench.fuzz
 
