@@ -263,13 +263,14 @@ async def _wire_routes(
     """Settle what a previous run left in doubt, then subscribe every route with a producer
     of its own (transactional unless ``HUB_KAFKA_TRANSACTIONS=false``)."""
     quarantine = QuarantineStore.in_data_dir(settings.data_dir)
-    in_doubt = InDoubt.open(settings.data_dir)
+    instance = settings.instance_id or default_instance_id(settings.data_dir)
+    # Its own notes only: another instance may share the data directory.
+    in_doubt = InDoubt.open(settings.data_dir, instance)
     running.callback(in_doubt.close)
     # Before any route consumes: a batch Kafka committed before its ledgers did.
     await settle_in_doubt(
         in_doubt, connection.client_kwargs(), {r.consumer_group: settler_of(r) for r in routes}
     )
-    instance = settings.instance_id or default_instance_id(settings.data_dir)
     # Together: each start is a round trip to the transaction coordinator.
     started = await asyncio.gather(
         *(
