@@ -56,7 +56,7 @@ postgresql:
 chromium:
 	@.ci/ensure-chromium
 
-bench: kafka
+bench: kafka postgresql
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.flows
