@@ -39,6 +39,7 @@ from hub.delivery_log import DeliveryLog
 from hub.distribution import distribution_descriptions, distribution_routes
 from hub.errors import ConfigurationError, LocalBrokerError
 from hub.in_doubt import InDoubt, settle_in_doubt
+from hub.instance_lock import hold_instance
 from hub.logs import get_logger
 from hub.metrics import HubMetrics, serve_http, watch_lag
 from hub.pipeline import Progress, Route, settler_of, wire_route
@@ -330,6 +331,11 @@ async def serve(
         )
     loop = asyncio.get_running_loop()
     async with contextlib.AsyncExitStack() as running:
+        running.enter_context(
+            hold_instance(
+                settings.data_dir, settings.instance_id or default_instance_id(settings.data_dir)
+            )
+        )
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
             running.callback(loop.remove_signal_handler, signum)
