@@ -2,8 +2,8 @@
 
 One single-node Apache Kafka (``hub.broker.local.LocalKafka``) and one PostgreSQL (Debian's
 server binaries, as the tests start it: ``tests.postgres``) serve the whole run. Every topic
-gets ``--partitions`` partitions, so that two instances can share each route's. Two runs,
-one after the other, on that broker:
+gets ``--partitions`` partitions, so that two instances can share each route's. Runs, one
+after the other, on that broker (``--rounds``: one then two, then two then one, and so on):
 
 * ``one``: one ``hub up`` (its own data directory, the audit store in a fresh PostgreSQL
   database);
@@ -12,12 +12,13 @@ one after the other, on that broker:
   store, the statistics store and the share ledger in one fresh PostgreSQL database.
 
 For each flow (``bench.flow_data``; ``referral-status`` is left out by default, see
-bench/README.md) each run produces a warm-up (not measured) and then a burst of ``--size``
-inputs as fast as possible; **msg/s** is the burst's size ÷ the time from its first input
-produced to its last output received (``bench.flows`` measures it the same way). The two runs
-get inputs of their own (the same kinds, other ids). The ratio **two ÷ one** is the figure;
-the hubs' CPU per message (all hub processes of the run together) and each instance's share
-of that CPU (both must have worked) are printed beside it.
+bench/README.md) each run produces a warm-up (not measured; every flow's before the first
+burst) and then a burst of ``--size`` inputs as fast as possible; **msg/s** is the burst's
+size ÷ the time from its first input produced to its last output received (``bench.flows``
+measures it the same way). The two runs get inputs of their own (the same kinds, other ids).
+The ratio **two ÷ one** is the figure; the hubs' CPU per message (all hub processes of the
+run together) and each instance's share of that CPU (both must have worked) are printed
+beside it.
 
 A table goes to stdout, progress to stderr, everything to
 ``bench/results/scale-<date>-<time>.json`` (kept out of git). Nothing asserts a timing.
@@ -29,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -127,10 +129,8 @@ def _hub_envs(setup: RunSetup, run: str, count: int) -> list[dict[str, str]]:
     ]
 
 
-async def _burst(
-    setup: RunSetup, flow: Flow, run: str, inputs: list[Input], pids: list[int]
-) -> Burst:
-    """Warm-up, then the measured burst, of one flow."""
+async def _warm_up(setup: RunSetup, flow: Flow, run: str, inputs: list[Input], pid: int) -> None:
+    """The unmeasured first inputs of one flow, through to their outputs."""
     warmup = setup.args.warmup
     await _run_phase(
         setup.bootstrap,
@@ -139,9 +139,15 @@ async def _burst(
         inputs[:warmup],
         None,
         Phase(flow.name, run, warmup, warmup),
-        pids[0],
+        pid,
     )
-    measured = inputs[warmup:]
+
+
+async def _burst(
+    setup: RunSetup, flow: Flow, run: str, inputs: list[Input], pids: list[int]
+) -> Burst:
+    """The measured burst of one flow (the inputs after its warm-up)."""
+    measured = inputs[setup.args.warmup :]
     phase = Phase(flow.name, run, len(measured), len(measured))
     before = [_cpu_seconds(pid) or 0.0 for pid in pids]
     await _run_phase(
@@ -159,24 +165,29 @@ async def _burst(
 
 
 def measure_run(
-    setup: RunSetup, run: str, count: int, inputs: dict[str, list[Input]]
+    setup: RunSetup, run: str, label: str, inputs: dict[str, list[Input]]
 ) -> list[Burst]:
-    """Start ``count`` hubs, send every flow's inputs through them, stop them."""
-    logs = setup.work / f"logs-{run}"
+    """Start the hubs of ``run`` (one or two), send every flow's inputs through them, stop
+    them; ``label`` names the run's folders."""
+    count = 1 if run == ONE else 2
+    logs = setup.work / f"logs-{label}"
     logs.mkdir()
     hubs: list[subprocess.Popen[bytes]] = []
     bursts = []
     try:
-        for index, env in enumerate(_hub_envs(setup, run, count), start=1):
+        for index, env in enumerate(_hub_envs(setup, label, count), start=1):
             label = f"hub-{index}"
             hub = _start([sys.executable, "-m", "hub", "up"], env, logs, label)
             hubs.append(hub)
             # One after the other: both would otherwise race to create the audit tables.
             _wait_for(hub, logs / f"{label}.out", _READY_PREFIX, 120)
         pids = [hub.pid for hub in hubs]
-        for flow in FLOWS:
-            if flow.name not in setup.args.flows:
-                continue
+        flows = [flow for flow in FLOWS if flow.name in setup.args.flows]
+        # Every flow warmed up before any is measured: the groups' first rebalances (the
+        # second instance joining every route's group) fall outside the bursts.
+        for flow in flows:
+            asyncio.run(_warm_up(setup, flow, run, inputs[flow.name], pids[0]))
+        for flow in flows:
             burst = asyncio.run(_burst(setup, flow, run, inputs[flow.name], pids))
             bursts.append(burst)
             shares = ", ".join(f"{c:.1f}" for c in burst.cpu_seconds)
@@ -214,14 +225,23 @@ def print_table(bursts: list[Burst], loads: list[str]) -> None:
     )
     print()
     print(
-        f"burst per flow through one hub, then through two hubs in the same consumer groups "
+        f"burst per flow through one hub and through two hubs in the same consumer groups "
         f"(same broker, same run); {os.cpu_count()} cores, load average {' -> '.join(loads)}"
     )
     print(header)
     print("-" * len(header))
     by_flow: dict[str, dict[str, Burst]] = {}
     for burst in bursts:
-        by_flow.setdefault(burst.flow, {})[burst.run] = burst
+        # Several rounds: one figure per flow and run, from their sums.
+        runs = by_flow.setdefault(burst.flow, {})
+        summed = runs.setdefault(burst.run, Burst(burst.flow, burst.run, 0))
+        summed.size += burst.size
+        summed.received += burst.received
+        summed.seconds += burst.seconds
+        summed.cpu_seconds = [
+            a + b
+            for a, b in itertools.zip_longest(summed.cpu_seconds, burst.cpu_seconds, fillvalue=0)
+        ]
     for flow, runs in by_flow.items():
         one, two = runs.get(ONE), runs.get(TWO)
         if one is None or two is None:
@@ -294,6 +314,12 @@ def main() -> None:
     )
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured inputs first")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="rounds: one hub then two, then two then one, ... (default 1)",
+    )
+    parser.add_argument(
         "--partitions", type=int, default=4, help="HUB_TOPIC_PARTITIONS of every topic (default 4)"
     )
     parser.add_argument("--hub-batch", type=int, default=100, help="HUB_ROUTE_BATCH (default 100)")
@@ -307,8 +333,17 @@ def main() -> None:
     started = dt.datetime.now(dt.UTC).astimezone()
     loads = [_load()]
     each = args.warmup + args.size
-    # Twice as many as one run needs: the second run gets inputs of its own.
-    inputs = {flow.name: _inputs(flow, 2 * each) for flow in FLOWS if flow.name in args.flows}
+    # One, two, then (a second round) two, one, ...: a load that drifts during the benchmark
+    # weighs on both alike.
+    order = [
+        (run, f"{run}-{round_ + 1}")
+        for round_ in range(args.rounds)
+        for run in ((ONE, TWO) if round_ % 2 == 0 else (TWO, ONE))
+    ]
+    # Every run gets inputs of its own.
+    inputs = {
+        flow.name: _inputs(flow, len(order) * each) for flow in FLOWS if flow.name in args.flows
+    }
     with contextlib.ExitStack() as cleanup:
         work = Path(tempfile.mkdtemp(prefix="bench-scale-", dir=args.tmp_dir))
         if not args.keep:
@@ -319,9 +354,11 @@ def main() -> None:
         cleanup.callback(broker.stop)
         setup = RunSetup(bootstrap, postgres, args, work, signing_key(work / "audit.key"))
         _provision(setup)
-        bursts = measure_run(setup, ONE, 1, {k: v[:each] for k, v in inputs.items()})
-        bursts += measure_run(setup, TWO, 2, {k: v[each:] for k, v in inputs.items()})
-        loads.append(_load())
+        bursts = []
+        for position, (run, label) in enumerate(order):
+            part = {k: v[position * each : (position + 1) * each] for k, v in inputs.items()}
+            bursts += measure_run(setup, run, label, part)
+            loads.append(_load())
         if args.keep:
             _log(f"hub data and logs: {work}")
     print_table(bursts, loads)
