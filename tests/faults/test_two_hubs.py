@@ -1,14 +1,15 @@
 """Two hub instances share the work; one is killed mid-stream and the other takes over its
 partitions: every input yields exactly one partner output, and the shared audit log verifies.
 
-The two ``hub up`` processes run as the deployment in docker/compose.yaml runs them: the same
-settings and consumer groups, one PostgreSQL database for the audit store (and for the
-statistics store and the share ledger, which several instances must share), one audit signing
-key, a name of their own each (``HUB_INSTANCE_ID``, in their routes' transactional ids) and a
-data directory of their own each. Not one shared data directory: the files in it are the
-instance's own (its in-doubt notes, which only that instance settles at its next start; its
-quarantine), and the containers of the deployment cannot share one anyway. Every topic has
-four partitions (``HUB_TOPIC_PARTITIONS``) so that both instances get some of each route's.
+The two ``hub up`` processes share what docs/operations.md ("Several hub instances") says
+several instances must share: the consumer groups, one PostgreSQL database for the audit
+store, the statistics store and the share ledger, one audit signing key and pseudonym secret;
+each has a name of its own (``HUB_INSTANCE_ID``, in its routes' transactional ids and on its
+in-doubt notes). The test runs both layouts of the data directory the docs describe: a data
+directory each, as docker/compose.yaml runs its two containers, and one data directory for
+both, as the docs recommend on one host (the SQLite ledgers are then shared too). Every topic
+has four partitions (``HUB_TOPIC_PARTITIONS``) so that both instances get some of each
+route's.
 
 A few thousand mixed partner messages go in; once both instances have consumed some and part
 of the outputs are out, the first instance is killed without warning. After the session
@@ -80,10 +81,17 @@ def wait_both_consumed(hubs: list[RunningHub], ports: list[int], timeout_s: floa
         time.sleep(0.2)
 
 
+@pytest.mark.parametrize("shared_data_dir", [False, True], ids=["own-data-dirs", "one-data-dir"])
 def test_two_hubs_share_the_partitions_and_one_killed_loses_nothing(
-    start_hub: StartHub, broker: LocalKafka, postgres: PostgresServer, tmp_path: Path
+    start_hub: StartHub,
+    broker: LocalKafka,
+    postgres: PostgresServer,
+    tmp_path: Path,
+    shared_data_dir: bool,
 ) -> None:
-    data_dirs = [tmp_path / "hub-1", tmp_path / "hub-2"]
+    data_dirs = (
+        [tmp_path / "hub"] * 2 if shared_data_dir else [tmp_path / "hub-1", tmp_path / "hub-2"]
+    )
     dsn = postgres.new_database()
     shared = hub_settings(
         data_dirs[0],
