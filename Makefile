@@ -56,10 +56,11 @@ postgresql:
 chromium:
 	@.ci/ensure-chromium
 
-bench: kafka
+bench: kafka postgresql
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.flows
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.share
 	$(BIN)/python -m bench.fuzz
 

@@ -15,6 +15,12 @@ again: both were done before the commit). Otherwise the transaction aborted and 
 come again by themselves. Translations see the ledgers as they were before the batch, so they
 stage what they staged the first time.
 
+Each note names the hub instance (``HUB_INSTANCE_ID``) that wrote it, and an instance settles
+only its own: two instances sharing one data directory would otherwise each, when starting,
+settle or drop the other's batches in flight (a note dropped before the other's Kafka commit,
+or a batch settled twice). A note of an instance that never starts again stays unsettled, as
+it would in a data directory of its own: restart a killed instance under its name.
+
 Keeps no payloads and no personal data: group, topic, partition and offsets only.
 """
 
@@ -45,6 +51,7 @@ CREATE TABLE IF NOT EXISTS in_doubt (
     partition      INTEGER NOT NULL,
     first_offset   INTEGER NOT NULL,
     last_offset    INTEGER NOT NULL,
+    instance       TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (consumer_group, topic, partition, first_offset)
 );
 """
@@ -76,13 +83,15 @@ class InDoubt:
     """The notes of one data directory: per group and partition, the batches noted and not
     cleared (normally none or the one in hand; more when ledgers failed to commit)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, instance: str = "") -> None:
         self._db = db
+        self._instance = instance
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, data_dir: Path) -> InDoubt:
-        """The notes of ``data_dir``."""
+    def open(cls, data_dir: Path, instance: str = "") -> InDoubt:
+        """The notes ``instance`` keeps in ``data_dir`` (and those written before notes named
+        their instance)."""
         db = connect_sqlite(data_dir / _FILE, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         # A note must survive the hub's process dying, which WAL gives at NORMAL without an
@@ -90,15 +99,21 @@ class InDoubt:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=10000")
         db.executescript(_SCHEMA)
-        return cls(db)
+        if "instance" not in {row[1] for row in db.execute("PRAGMA table_info(in_doubt)")}:
+            db.execute("ALTER TABLE in_doubt ADD COLUMN instance TEXT NOT NULL DEFAULT ''")
+        return cls(db, instance)
 
     def note(self, positions: Sequence[Position]) -> None:
         """Note a batch, durably, before its Kafka transaction commits."""
-        rows = [(p.group, p.topic, p.partition, p.first, p.last) for p in positions]
+        rows = [(p.group, p.topic, p.partition, p.first, p.last, self._instance) for p in positions]
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("INSERT OR REPLACE INTO in_doubt VALUES (?, ?, ?, ?, ?)", rows)
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO in_doubt (consumer_group, topic, partition,"
+                    " first_offset, last_offset, instance) VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -116,12 +131,13 @@ class InDoubt:
             )
 
     def pending(self, group: str) -> list[Position]:
-        """The noted batches of ``group``."""
+        """The noted batches of ``group`` this instance noted."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT consumer_group, topic, partition, first_offset, last_offset"
-                " FROM in_doubt WHERE consumer_group = ? ORDER BY topic, partition, first_offset",
-                (group,),
+                " FROM in_doubt WHERE consumer_group = ? AND instance IN (?, '')"
+                " ORDER BY topic, partition, first_offset",
+                (group, self._instance),
             ).fetchall()
         return [Position(*row) for row in rows]
 

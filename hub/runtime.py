@@ -39,6 +39,7 @@ from hub.delivery_log import DeliveryLog
 from hub.distribution import distribution_descriptions, distribution_routes
 from hub.errors import ConfigurationError, LocalBrokerError
 from hub.in_doubt import InDoubt, settle_in_doubt
+from hub.instance_lock import hold_instance
 from hub.logs import get_logger
 from hub.metrics import HubMetrics, serve_http, watch_lag
 from hub.pipeline import Route, settler_of, wire_route
@@ -264,13 +265,14 @@ async def _wire_routes(
     """Settle what a previous run left in doubt, then subscribe every route with a producer
     of its own (transactional unless ``HUB_KAFKA_TRANSACTIONS=false``)."""
     quarantine = QuarantineStore.in_data_dir(settings.data_dir)
-    in_doubt = InDoubt.open(settings.data_dir)
+    instance = settings.instance_id or default_instance_id(settings.data_dir)
+    # Its own notes only: another instance may share the data directory.
+    in_doubt = InDoubt.open(settings.data_dir, instance)
     running.callback(in_doubt.close)
     # Before any route consumes: a batch Kafka committed before its ledgers did.
     await settle_in_doubt(
         in_doubt, connection.client_kwargs(), {r.consumer_group: settler_of(r) for r in routes}
     )
-    instance = settings.instance_id or default_instance_id(settings.data_dir)
     # Together: each start is a round trip to the transaction coordinator.
     started = await asyncio.gather(
         *(
@@ -279,6 +281,7 @@ async def _wire_routes(
                 transactional_id(route.consumer_group, instance)
                 if settings.kafka_transactions
                 else None,
+                settings.kafka_transaction_timeout_ms,
             )
             for route in routes
         ),
@@ -328,6 +331,11 @@ async def serve(
         )
     loop = asyncio.get_running_loop()
     async with contextlib.AsyncExitStack() as running:
+        running.enter_context(
+            hold_instance(
+                settings.data_dir, settings.instance_id or default_instance_id(settings.data_dir)
+            )
+        )
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
             running.callback(loop.remove_signal_handler, signum)

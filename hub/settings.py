@@ -88,6 +88,15 @@ class HubSettings(BaseSettings):
         "(exactly once for read_committed consumers). Off: at least once, for a cluster that "
         "refuses transactions.",
     )
+    kafka_transaction_timeout_ms: int = Field(
+        default=30_000,
+        ge=1_000,
+        le=900_000,
+        description="How long a route's open Kafka transaction may last before the coordinator "
+        "aborts it: read_committed consumers of a killed hub's partitions wait up to this long "
+        "unless it comes back under the same HUB_INSTANCE_ID (at most the broker's "
+        "transaction.max.timeout.ms, 900000 by default).",
+    )
     instance_id: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9._-]{1,100}$",

@@ -43,9 +43,11 @@ __all__ = [
 #: message carries no event).
 CORRELATION_HEADER: Final = "correlation_id"
 
-#: How long an open transaction may last before the coordinator aborts it. A batch takes
-#: milliseconds; the bound matters when a hub dies and comes back under another instance id:
-#: read-committed consumers of its partitions wait at most this long for the abort.
+#: How long an open transaction may last before the coordinator aborts it, unless set
+#: (``HUB_KAFKA_TRANSACTION_TIMEOUT_MS``). A batch takes milliseconds; the bound matters when a
+#: hub dies and does not come back under its instance id (killed, or another instance takes
+#: its partitions): read-committed consumers of its partitions wait at most this long (plus
+#: the coordinator's check interval) for the abort.
 TRANSACTION_TIMEOUT_MS: Final = 30_000
 
 
@@ -89,12 +91,17 @@ def transactional_id(group: str, instance: str) -> str:
 class RouteProducer:
     """One route's aiokafka producer: transactional, or idempotent only."""
 
-    def __init__(self, producer_kwargs: Mapping[str, Any], transactional_id: str | None) -> None:
+    def __init__(
+        self,
+        producer_kwargs: Mapping[str, Any],
+        transactional_id: str | None,
+        transaction_timeout_ms: int = TRANSACTION_TIMEOUT_MS,
+    ) -> None:
         options: dict[str, Any] = {"linger_ms": 1}
         if transactional_id is not None:
             options |= {
                 "transactional_id": transactional_id,
-                "transaction_timeout_ms": TRANSACTION_TIMEOUT_MS,
+                "transaction_timeout_ms": transaction_timeout_ms,
                 "enable_idempotence": True,
             }
         self._producer = AIOKafkaProducer(**{**producer_kwargs, **options})
@@ -103,13 +110,16 @@ class RouteProducer:
 
     @classmethod
     async def started(
-        cls, connection: KafkaConnection, transactional_id: str | None
+        cls,
+        connection: KafkaConnection,
+        transactional_id: str | None,
+        transaction_timeout_ms: int = TRANSACTION_TIMEOUT_MS,
     ) -> RouteProducer:
         """A started producer for ``connection``; a refusal (an ACL on the transactional
         id, ``InitProducerId``) raises the hub's ``KafkaRefusedError`` naming its cause."""
         return await start_client(
             connection,
-            lambda: cls(connection.producer_kwargs(), transactional_id),
+            lambda: cls(connection.producer_kwargs(), transactional_id, transaction_timeout_ms),
             cls.start,
             cls.stop,
             idempotent_producer=True,

@@ -177,6 +177,19 @@ def test_every_hub_variable_is_a_setting_and_the_settings_load(compose: Compose)
         assert settings.pseudonym_secret_file is not None or "acls" in service["command"]
 
 
+def test_the_hubs_share_every_store_that_sees_only_part_of_the_partitions(
+    compose: Compose,
+) -> None:
+    """Each instance consumes some partitions: a store of its own would hold part of them."""
+    running = [
+        hub_environment(s) for s in _hub_services(compose).values() if s["command"] == ["up"]
+    ]
+    for variable in ("HUB_AUDIT_DSN", "HUB_STATISTICS_DSN", "HUB_SHARE_DSN"):
+        dsns = {environment.get(variable) for environment in running}
+        assert len(dsns) == 1, f"{variable}: {len(dsns)} different values"
+        assert str(dsns.pop()).startswith("postgresql://"), variable
+
+
 def test_the_hub_speaks_what_the_brokers_listen_with(
     compose: Compose, node_properties: NodeProperties
 ) -> None:

@@ -202,3 +202,21 @@ def test_the_bounds_against_poison_are_checked_at_their_limits(
         monkeypatch.setenv(variable, str(refused))
         with pytest.raises(ConfigurationError, match=rf"^{variable}: "):
             load_settings()
+
+
+def test_the_transaction_timeout_defaults_to_thirty_seconds() -> None:
+    assert load_settings().kafka_transaction_timeout_ms == 30_000
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"), [(999, False), (1_000, True), (900_000, True), (900_001, False)]
+)
+def test_the_transaction_timeout_is_bounded_by_kafkas_limits(
+    monkeypatch: pytest.MonkeyPatch, value: int, accepted: bool
+) -> None:
+    monkeypatch.setenv("HUB_KAFKA_TRANSACTION_TIMEOUT_MS", str(value))
+    if accepted:
+        assert load_settings().kafka_transaction_timeout_ms == value
+    else:
+        with pytest.raises(ConfigurationError, match=r"^HUB_KAFKA_TRANSACTION_TIMEOUT_MS: "):
+            load_settings()
