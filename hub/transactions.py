@@ -28,6 +28,7 @@ from aiokafka.structs import RecordMetadata, TopicPartition
 
 from hub.broker.bootstrap import start_client
 from hub.broker.connection import KafkaConnection
+from hub.broker.partitioning import CachedPartitioner
 
 __all__ = [
     "CORRELATION_HEADER",
@@ -47,6 +48,8 @@ CORRELATION_HEADER: Final = "correlation_id"
 #: milliseconds; the bound matters when a hub dies and comes back under another instance id:
 #: read-committed consumers of its partitions wait at most this long for the abort.
 TRANSACTION_TIMEOUT_MS: Final = 30_000
+
+_PARTITIONER: Final = CachedPartitioner()
 
 
 class Publisher(Protocol):
@@ -90,7 +93,8 @@ class RouteProducer:
     """One route's aiokafka producer: transactional, or idempotent only."""
 
     def __init__(self, producer_kwargs: Mapping[str, Any], transactional_id: str | None) -> None:
-        options: dict[str, Any] = {"linger_ms": 1}
+        # Same partitions as aiokafka's default, without its per-message pure-Python hash.
+        options: dict[str, Any] = {"linger_ms": 1, "partitioner": _PARTITIONER}
         if transactional_id is not None:
             options |= {
                 "transactional_id": transactional_id,
