@@ -332,11 +332,9 @@ def _audit_and_note(
 async def _stream_audit(publisher: Publisher, appended: Appended) -> None:
     """Put the claimed chains' records of the batch on ``hub.audit.v1`` in the batch's
     transaction, exactly as housekeeping would, and wait until the broker has them."""
-    landings = []
-    for record in appended.to_publish():
-        key, value = audit_message(record)
-        landings.append(await publisher.enqueue(AUDIT_TOPIC, value, key, audit_headers()))
-    await asyncio.gather(*landings)
+    messages = [(*audit_message(record), audit_headers()) for record in appended.to_publish()]
+    if messages:
+        await (await publisher.enqueue_many(AUDIT_TOPIC, messages))
 
 
 def _settle(

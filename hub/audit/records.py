@@ -139,30 +139,31 @@ class AuditRecord:
     ) -> AuditRecord:
         """``draft`` as record ``seq`` of ``chain``, after the record hashed ``prev_hash``."""
         facts = draft.facts
-        unhashed = cls(
-            chain=chain,
-            seq=seq,
-            recorded_at=draft.recorded_at,
-            direction=draft.direction.value,
-            topic=draft.topic,
-            partition=draft.partition,
-            offset=draft.offset,
-            event_id=facts.event_id,
-            event_type=facts.event_type,
-            partner=facts.partner,
-            person_ref=facts.person_ref,
-            legal_basis=facts.legal_basis,
-            fields=facts.fields,
-            detail=facts.detail,
-            replay_of=draft.replay_of,
-            redelivered=redelivered,
-            payload_sha256=payload_digest(draft.payload),
-            payload=draft.payload,
-            prev_hash=prev_hash,
-            record_hash="",
-            format=RECORD_FORMAT,
-        )
-        return unhashed.with_hash(record_hash(unhashed))
+        values: dict[str, Any] = {
+            "chain": chain,
+            "seq": seq,
+            "recorded_at": draft.recorded_at,
+            "direction": draft.direction.value,
+            "topic": draft.topic,
+            "partition": draft.partition,
+            "offset": draft.offset,
+            "event_id": facts.event_id,
+            "event_type": facts.event_type,
+            "partner": facts.partner,
+            "person_ref": facts.person_ref,
+            "legal_basis": facts.legal_basis,
+            "fields": facts.fields,
+            "detail": facts.detail,
+            "replay_of": draft.replay_of,
+            "redelivered": redelivered,
+            "payload_sha256": payload_digest(draft.payload),
+            "payload": draft.payload,
+            "prev_hash": prev_hash,
+            "format": RECORD_FORMAT,
+        }
+        # Built twice rather than ``with_hash`` (``dataclasses.replace`` inspects the fields
+        # of every record an append places).
+        return cls(**values, record_hash=record_hash(cls(**values, record_hash="")))
 
     def with_hash(self, value: str) -> AuditRecord:
         """A copy with ``record_hash`` set."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.recorder import AuditRecorder
@@ -29,7 +30,7 @@ from hub.pipeline import Accepted, Outgoing, Route, wire_route
 from hub.provisioning import provision_topics
 from hub.topics import AUDIT_TOPIC
 from hub.transactions import RouteProducer
-from tests.faults.kafka import read_to_end
+from tests.faults.kafka import end_offsets, read_to_end
 from tests.integration.conftest import create_topic, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.audit]
@@ -102,6 +103,10 @@ async def _stream(bootstrap: str, chain: str, isolation: str) -> list[tuple[int,
     return [(orjson.loads(r.value or b"")["seq"], r.value or b"") for r in mine]
 
 
+async def _partitions(bootstrap: str, topic: str) -> set[int]:
+    return {tp.partition for tp in await end_offsets(bootstrap, [topic], "read_committed")}
+
+
 async def _setup(
     connection: KafkaConnection, bootstrap: str, tmp_path: Path
 ) -> tuple[AuditStore, AuditRecorder, Route, str]:
@@ -133,6 +138,11 @@ async def test_a_routed_batch_puts_every_record_on_the_stream_exactly_once(
     assert Counter(seq for seq, _ in streamed) == Counter(r.seq for r in records)
     # The same bytes housekeeping would have sent.
     assert sorted(streamed) == [(r.seq, orjson.dumps(r.summary())) for r in records]
+    # Each on the partition aiokafka's default partitioner gives its key.
+    every = sorted(await _partitions(kafka_bootstrap, AUDIT_TOPIC))
+    on_log = await read_to_end(kafka_bootstrap, AUDIT_TOPIC, idle_s=2)
+    landed = {r.partition for r in on_log if r.key == chain.encode()}
+    assert landed == {DefaultPartitioner()(chain.encode(), every, every)}
     # The cursor moved: housekeeping has nothing left to send.
     assert store.unpublished(100) == []
     broker = build_kafka_broker(connection)
