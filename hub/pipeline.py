@@ -332,7 +332,11 @@ def _audit_and_note(
 async def _stream_audit(publisher: Publisher, appended: Appended) -> None:
     """Put the claimed chains' records of the batch on ``hub.audit.v1`` in the batch's
     transaction, exactly as housekeeping would, and wait until the broker has them."""
-    messages = [(*audit_message(record), audit_headers()) for record in appended.to_publish()]
+    records = appended.to_publish()
+    messages = [
+        (*audit_message(record), headers)
+        for record, headers in zip(records, audit_headers(len(records)), strict=True)
+    ]
     if messages:
         await (await publisher.enqueue_many(AUDIT_TOPIC, messages))
 

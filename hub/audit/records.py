@@ -161,9 +161,9 @@ class AuditRecord:
             "prev_hash": prev_hash,
             "format": RECORD_FORMAT,
         }
-        # Built twice rather than ``with_hash`` (``dataclasses.replace`` inspects the fields
-        # of every record an append places).
-        return cls(**values, record_hash=record_hash(cls(**values, record_hash="")))
+        # Hashed from the values, then built once: ``record_hash`` of a built record gives
+        # the same (tests hold the two together), at a third of the cost per record.
+        return cls(**values, record_hash=_hash_of(values))
 
     def with_hash(self, value: str) -> AuditRecord:
         """A copy with ``record_hash`` set."""
@@ -204,6 +204,14 @@ class AuditRecord:
             "hash": self.record_hash,
             "format": self.format,
         }
+
+
+def _hash_of(values: dict[str, Any]) -> str:
+    """``record_hash`` of the format-2 record with ``values`` (the record's fields but its
+    hash), without building it."""
+    hashed = {name: value for name, value in values.items() if name != "payload"}
+    hashed["fields"] = list(values["fields"])
+    return hashlib.sha256(orjson.dumps(hashed, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def record_hash(record: AuditRecord) -> str:
