@@ -38,8 +38,9 @@ from typing import Any, Final, Protocol, cast
 from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
+from faststream.types import BrokerMiddleware
 
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, chain_of, drafts_for
 from hub.audit.records import EventFacts
@@ -58,7 +59,6 @@ from hub.deadletter import (
 )
 from hub.in_doubt import InDoubt, Position, batch_positions
 from hub.logs import get_logger
-from hub.metrics import HubMetrics
 from hub.quarantine import QuarantineStore
 from hub.redaction import mask_identity_codes
 from hub.route_failures import RouteFailures
@@ -68,9 +68,10 @@ from schemas.rejection import Rejection
 
 __all__ = [
     "Accepted",
+    "Handled",
     "Ledger",
+    "Outcome",
     "Outgoing",
-    "Progress",
     "Route",
     "Subscription",
     "Translation",
@@ -151,6 +152,26 @@ class Route:
         return self.group_id or f"hub.{self.connector}"
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What handling one record published: (topic, dead-letter reason or None) each, and
+    whether it was a valid event nobody may receive."""
+
+    outputs: tuple[tuple[str, str | None], ...]
+    not_routed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What one batch of a route came to: for metrics, never for control."""
+
+    connector: str
+    seconds: float
+    outcomes: tuple[Outcome, ...]
+    #: Each audit chain the batch wrote to, and its length after it.
+    chains: Mapping[str, int] = field(default_factory=dict)
+
+
 def dead_letter_for(
     route: Route, record: ConsumerRecord[bytes, bytes], rejection: Rejection
 ) -> Outgoing:
@@ -187,12 +208,11 @@ async def handle_record(
     route: Route,
     record: ConsumerRecord[bytes, bytes],
     recorder: AuditRecorder | None = None,
-    metrics: HubMetrics | None = None,
     quarantine: QuarantineStore | None = None,
-) -> None:
+) -> Handled:
     """Translate one record, publish everything it yields (outputs or a dead letter), audit
     it, then settle."""
-    await handle_batch(publisher, route, (record,), recorder, metrics, quarantine)
+    return await handle_batch(publisher, route, (record,), recorder, quarantine)
 
 
 async def handle_batch(
@@ -200,10 +220,9 @@ async def handle_batch(
     route: Route,
     records: Sequence[ConsumerRecord[bytes, bytes]],
     recorder: AuditRecorder | None = None,
-    metrics: HubMetrics | None = None,
     quarantine: QuarantineStore | None = None,
     in_doubt: InDoubt | None = None,
-) -> None:
+) -> Handled:
     """Translate records in order, publish everything they yield and audit them all in one
     transaction; commit the Kafka transaction (outputs and the records' offsets); then settle
     the ledgers. With ``quarantine``, a dead letter too large for the broker goes out in a
@@ -213,7 +232,8 @@ async def handle_batch(
     them untouched, since its records come again. A hub dying between the two commits leaves
     the batch noted in ``in_doubt``, and the next start settles it (``hub.in_doubt``). If
     anything fails before the Kafka commit, the transaction is aborted, every record of the
-    batch is abandoned, and the exception propagates: the batch is redelivered.
+    batch is abandoned, and the exception propagates: the batch is redelivered. What was
+    done, for metrics (``hub.route_middlewares``).
     """
     if isinstance(publisher, KafkaBroker):
         publisher = BrokerPublisher(publisher.publish)
@@ -226,14 +246,13 @@ async def handle_batch(
     try:
         await publisher.begin()
         dead = await _publish_all(publisher, outcomes, produced, quarantine)
-        appended = await asyncio.to_thread(
+        chains, appended = await asyncio.to_thread(
             _audit_and_note,
             route,
             records,
             outcomes,
             produced,
             recorder,
-            metrics,
             in_doubt if note else None,
             positions,
             stream=publisher.transactional,
@@ -259,15 +278,20 @@ async def handle_batch(
     await asyncio.to_thread(
         _settle, route, outcomes, in_doubt if note else None, positions, appended, recorder
     )
-    if metrics is not None:
-        elapsed = time.perf_counter() - started
-        for accepted, outputs in zip(outcomes, produced, strict=True):
-            metrics.observe(
-                route.connector,
-                elapsed,
-                [(p.topic, _reason(p) if p.topic == DEADLETTER_TOPIC else None) for p in outputs],
-                not_routed=accepted.not_routed,
+    return Handled(
+        route.connector,
+        time.perf_counter() - started,
+        tuple(
+            Outcome(
+                tuple(
+                    (p.topic, _reason(p) if p.topic == DEADLETTER_TOPIC else None) for p in outputs
+                ),
+                accepted.not_routed,
             )
+            for accepted, outputs in zip(outcomes, produced, strict=True)
+        ),
+        chains,
+    )
 
 
 def settler_of(route: Route) -> Callable[[Sequence[ConsumerRecord[bytes, bytes]]], None]:
@@ -296,15 +320,16 @@ def _audit_and_note(
     outcomes: Sequence[Accepted],
     produced: Sequence[Sequence[Produced]],
     recorder: AuditRecorder | None,
-    metrics: HubMetrics | None,
     in_doubt: InDoubt | None,
     positions: Sequence[Position],
     *,
     stream: bool = False,
-) -> Appended | None:
+) -> tuple[dict[str, int], Appended | None]:
     """Audit the batch durably (before Kafka commits: an output is never unaudited), and
-    note it in doubt when it has ledgers to settle after Kafka. With ``stream``, claim the
-    chains whose records the batch's transaction publishes itself (``hub.audit.stream``)."""
+    note it in doubt when it has ledgers to settle after Kafka; each chain's length. With
+    ``stream``, claim the chains whose records the batch's transaction publishes itself
+    (``hub.audit.stream``)."""
+    chains: dict[str, int] = {}
     appended = None
     if recorder is not None:
         entries = [
@@ -321,12 +346,10 @@ def _audit_and_note(
             placed = appended.records
         else:
             placed = recorder.record_all(entries)
-        if metrics is not None:
-            for chain, seq in {r.chain: r.seq for r in placed}.items():
-                metrics.audit_chain_length.labels(chain).set(seq)
+        chains = {r.chain: r.seq for r in placed}
     if in_doubt is not None:
         in_doubt.note(positions)
-    return appended
+    return chains, appended
 
 
 async def _stream_audit(publisher: Publisher, appended: Appended) -> None:
@@ -398,9 +421,11 @@ async def _publish_all(
             pending.append((index, position, sent, landing))
     landed = await asyncio.gather(*(landing for *_, landing in pending))
     for (index, position, sent, _), metadata in zip(pending, landed, strict=True):
-        produced[index][position] = Produced(
-            sent.topic, sent.value, metadata.partition, metadata.offset, sent.facts
+        # FastStream's in-memory test broker lands messages nowhere (no metadata).
+        where: tuple[int | None, int | None] = (
+            (None, None) if metadata is None else (metadata.partition, metadata.offset)
         )
+        produced[index][position] = Produced(sent.topic, sent.value, *where, sent.facts)
     return dead
 
 
@@ -460,35 +485,11 @@ class Subscription(Protocol):
         """Stop consuming and leave the group."""
 
 
-class Progress:
-    """Whether a route is on a message, since when, and how many it has finished."""
-
-    def __init__(self) -> None:
-        self.busy_since: float | None = None
-        self.handled = 0
-
-    def begin(self) -> None:
-        """A message is taken up."""
-        self.busy_since = time.monotonic()
-
-    def end(self) -> None:
-        """The message is done with (handled, or given up)."""
-        self.busy_since = None
-        self.handled += 1
-
-    def busy_for(self) -> float:
-        """Seconds on the current message (0 when idle)."""
-        since = self.busy_since
-        return 0.0 if since is None else time.monotonic() - since
-
-
 def wire_route(
     broker: KafkaBroker,
     route: Route,
     session_timeout_ms: int = 10_000,
     recorder: AuditRecorder | None = None,
-    metrics: HubMetrics | None = None,
-    progress: Progress | None = None,
     max_batch: int = 1,
     *,
     publisher: Publisher | None = None,
@@ -496,6 +497,7 @@ def wire_route(
     quarantine: QuarantineStore | None = None,
     failures: RouteFailures | None = None,
     fetch: Mapping[str, int] | None = None,
+    middlewares: Sequence[BrokerMiddleware[Any, Any]] = (),
 ) -> Subscription:
     """Subscribe ``route`` on ``broker``, reading committed data only. With a transactional
     ``publisher`` (``hub.transactions.RouteProducer``), each batch's outputs and offsets
@@ -505,27 +507,27 @@ def wire_route(
     whose ledgers settle after Kafka's commit; ``quarantine`` takes dead letters too large
     for the broker; ``failures`` reports and bounds a message failing again and again;
     ``fetch`` bounds the consumer's fetches (``fetch_max_bytes``,
-    ``max_partition_fetch_bytes``)."""
+    ``max_partition_fetch_bytes``). ``middlewares`` wrap each fetch's handling and see the
+    ``Handled`` it returns (progress and metrics: ``hub.route_middlewares``)."""
     out: Publisher = publisher if publisher is not None else BrokerPublisher(broker.publish)
 
-    async def consume(message: KafkaMessage) -> None:
+    async def consume(message: KafkaMessage) -> Handled:
         raw = message.raw_message
         records = raw if isinstance(raw, tuple) else (raw,)
         #: Per partition, the offset after the last record whose batch committed.
         done: dict[TopicPartition, int] = {}
+        reports: list[Handled] = []
 
         async def handle(batch: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-            await handle_batch(out, route, batch, recorder, metrics, quarantine, in_doubt)
+            reports.append(await handle_batch(out, route, batch, recorder, quarantine, in_doubt))
             for record in batch:
                 done[TopicPartition(record.topic, record.partition)] = record.offset + 1
 
         async def give_up(record: ConsumerRecord[bytes, bytes], rejection: Rejection) -> None:
             gone = replace(route, translate=lambda _: rejection)
-            await handle_batch(out, gone, (record,), recorder, metrics, quarantine, in_doubt)
+            reports.append(await handle_batch(out, gone, (record,), recorder, quarantine, in_doubt))
             done[TopicPartition(record.topic, record.partition)] = record.offset + 1
 
-        if progress is not None:
-            progress.begin()
         try:
             if failures is None:
                 await handle(records)
@@ -534,11 +536,9 @@ def wire_route(
         except BaseException:
             _rewind(message, records, done)
             raise
-        finally:
-            if progress is not None:
-                progress.end()
         if not out.transactional:
             await message.ack()
+        return _together(route.connector, reports)
 
     options: dict[str, Any] = (
         {"batch": True, "max_records": max_batch, "batch_timeout_ms": _BATCH_WAIT_MS}
@@ -546,7 +546,9 @@ def wire_route(
         else {}
     )
     options.update(fetch or {})
-    subscriber = broker.subscriber(
+    # A router of its own: FastStream's middlewares are a router's, and these are the route's.
+    router = KafkaRouter(middlewares=middlewares)
+    subscriber = router.subscriber(
         *route.topics,
         group_id=route.consumer_group,
         auto_offset_reset="earliest",
@@ -556,11 +558,28 @@ def wire_route(
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=max(100, session_timeout_ms // 3),
         title=f"{route.connector}:{','.join(route.topics)}",
+        no_reply=True,
         **options,
     )
     subscriber(consume)
+    broker.include_router(router)
     # Options passed as a mapping hide FastStream's overloads (batch or not) from mypy.
     return cast("Subscription", subscriber)
+
+
+def _together(connector: str, reports: Sequence[Handled]) -> Handled:
+    """One fetch's reports (one, or one per record when a failed batch came again)."""
+    if len(reports) == 1:
+        return reports[0]
+    chains: dict[str, int] = {}
+    for report in reports:
+        chains.update(report.chains)
+    return Handled(
+        connector,
+        sum(report.seconds for report in reports),
+        tuple(outcome for report in reports for outcome in report.outcomes),
+        chains,
+    )
 
 
 def _rewind(

@@ -41,7 +41,7 @@ from hub.errors import ConfigurationError, LocalBrokerError
 from hub.in_doubt import InDoubt, settle_in_doubt
 from hub.logs import get_logger
 from hub.metrics import HubMetrics, serve_http, watch_lag
-from hub.pipeline import Progress, Route, settler_of, wire_route
+from hub.pipeline import Route, settler_of, wire_route
 from hub.provisioning import provision_topics, wait_for_group_coordinators
 from hub.quarantine import QuarantineStore
 from hub.referral_tracking import REFERRAL_TRACKING, referral_tracking_route
@@ -49,6 +49,7 @@ from hub.referrals import ReferralRegister
 from hub.rendering import CLOUDEVENTS_JSON, Renderer
 from hub.route_description import RouteDescription
 from hub.route_failures import RouteFailures
+from hub.route_middlewares import Progress, metrics_middleware, progress_middleware
 from hub.settings import HubSettings, pseudonym_secret
 from hub.share.ledger import open_share_ledger
 from hub.share.route import SHARE_LEDGER, share_ledger_route
@@ -297,14 +298,13 @@ async def _wire_routes(
             route,
             settings.kafka_session_timeout_ms,
             recorder,
-            metrics,
-            progress,
             max_batch=settings.route_batch,
             publisher=producer,
             in_doubt=in_doubt,
             quarantine=quarantine,
             failures=RouteFailures(route.connector, settings.route_max_attempts, metrics),
             fetch=fetch_limits(settings),
+            middlewares=(progress_middleware(progress), metrics_middleware(metrics)),
         )
         supervised.append(Supervised(route.connector, subscription, progress))
     return supervised

@@ -19,7 +19,8 @@ from typing import Final
 
 from hub.logs import get_logger
 from hub.metrics import HubMetrics
-from hub.pipeline import Progress, Subscription
+from hub.pipeline import Subscription
+from hub.route_middlewares import Progress
 
 __all__ = ["Supervised", "supervise"]
 

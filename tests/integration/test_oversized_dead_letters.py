@@ -29,6 +29,7 @@ from hub.metrics import HubMetrics
 from hub.pipeline import Outgoing, Route, handle_record
 from hub.provisioning import provision_topics
 from hub.quarantine import QuarantineStore
+from hub.route_middlewares import observe
 from hub.topics import DEADLETTER_TOPIC
 from schemas.rejection import Rejection
 from tests.integration.conftest import Records, read_topic, unique
@@ -92,7 +93,7 @@ async def test_too_large_dead_letters_go_out_compressed_or_quarantined(
         with capture_logs() as logs:
             for offset, value in enumerate((compressible, incompressible)):
                 record = _record(source, value, offset)
-                await handle_record(broker, route, record, metrics=metrics, quarantine=store)
+                observe(metrics, await handle_record(broker, route, record, quarantine=store))
         letters = await _letters(kafka_bootstrap, source, 2)
     finally:
         await broker.stop()

@@ -26,6 +26,7 @@ from hub.metrics import HubMetrics, serve_http
 from hub.pipeline import Outgoing, Route, wire_route
 from hub.provisioning import provision_topics
 from hub.route_failures import RouteFailures
+from hub.route_middlewares import metrics_middleware
 from hub.topics import DEADLETTER_TOPIC
 from schemas.rejection import Rejection
 from tests.faults.http import body_of, status_of
@@ -74,7 +75,7 @@ async def test_a_route_failing_on_one_message_is_reported_until_it_goes_through(
     route = Route("stuck-test", (in_topic,), _translation(out_topic, oversized), unique("g"))
     failures = RouteFailures(route.connector, 1000, metrics)
     broker = build_kafka_broker(connection)
-    wire_route(broker, route, metrics=metrics, failures=failures)
+    wire_route(broker, route, failures=failures, middlewares=(metrics_middleware(metrics),))
     attempts = metrics.failed_attempts.labels(route.connector, "MessageSizeTooLargeError")
     try:
         with capture_logs() as logs:
@@ -116,7 +117,7 @@ async def test_after_the_bound_the_message_is_dead_lettered_and_the_partition_mo
     route = Route("bound-test", (in_topic,), _translation(out_topic, oversized), unique("g"))
     failures = RouteFailures(route.connector, 3, metrics)
     broker = build_kafka_broker(connection)
-    wire_route(broker, route, metrics=metrics, failures=failures)
+    wire_route(broker, route, failures=failures, middlewares=(metrics_middleware(metrics),))
     await broker.start()
     try:
         for value in (b"before", b"big", b"after"):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import hub.topics as topics_module
 from hub.topics import (
     AUDIT_TOPIC,
     DEADLETTER_TOPIC,
@@ -22,7 +23,7 @@ from hub.topics import (
 )
 
 _ROOT = Path(__file__).resolve().parents[3]
-_TOPICS_MODULE = _ROOT / "hub" / "topics.py"
+_TOPICS_MODULE = Path(topics_module.__file__).resolve()
 #: A topic name by the naming rule, ``{}`` standing for an f-string's replacement field.
 _TOPIC_NAME = re.compile(r"(?:in|out)\.[a-z{][^.\s]*\.[a-z{]\S*|hub\.[a-z{]\S*\.v[0-9{]\S*")
 
