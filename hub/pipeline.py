@@ -44,6 +44,8 @@ from faststream.types import BrokerMiddleware
 
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, chain_of, drafts_for
 from hub.audit.records import EventFacts
+from hub.audit.store import Appended
+from hub.audit.stream import audit_headers, audit_message
 from hub.deadletter import (
     DLQ_CONNECTOR,
     DLQ_QUARANTINE,
@@ -60,7 +62,7 @@ from hub.logs import get_logger
 from hub.quarantine import QuarantineStore
 from hub.redaction import mask_identity_codes
 from hub.route_failures import RouteFailures
-from hub.topics import DEADLETTER_TOPIC
+from hub.topics import AUDIT_TOPIC, DEADLETTER_TOPIC
 from hub.transactions import CORRELATION_HEADER, BrokerPublisher, Publisher
 from schemas.rejection import Rejection
 
@@ -240,10 +242,11 @@ async def handle_batch(
     produced: list[list[Produced]] = [[] for _ in outcomes]
     positions = batch_positions(route.consumer_group, records)
     note = in_doubt is not None and publisher.transactional and _has_ledgers(outcomes)
+    appended: Appended | None = None
     try:
         await publisher.begin()
         dead = await _publish_all(publisher, outcomes, produced, quarantine)
-        chains = await asyncio.to_thread(
+        chains, appended = await asyncio.to_thread(
             _audit_and_note,
             route,
             records,
@@ -252,7 +255,10 @@ async def handle_batch(
             recorder,
             in_doubt if note else None,
             positions,
+            stream=publisher.transactional,
         )
+        if appended is not None:
+            await _stream_audit(publisher, appended)
         await publisher.commit(
             {TopicPartition(p.topic, p.partition): p.last + 1 for p in positions},
             route.consumer_group,
@@ -261,12 +267,17 @@ async def handle_batch(
         await publisher.abort()
         for ledger in _ledgers(outcomes):
             ledger.rollback()
+        if appended is not None and recorder is not None:
+            # Not on the stream: housekeeping publishes the attempt's records.
+            recorder.store.release(appended.claimed)
         raise
     for message in dead:
         _log_dead_letter(message)
     # Settling commits durable state (fsyncs): off the event loop, so a slow disk cannot
     # starve the consumer's heartbeats and cost a rebalance.
-    await asyncio.to_thread(_settle, route, outcomes, in_doubt if note else None, positions)
+    await asyncio.to_thread(
+        _settle, route, outcomes, in_doubt if note else None, positions, appended, recorder
+    )
     return Handled(
         route.connector,
         time.perf_counter() - started,
@@ -311,10 +322,15 @@ def _audit_and_note(
     recorder: AuditRecorder | None,
     in_doubt: InDoubt | None,
     positions: Sequence[Position],
-) -> dict[str, int]:
+    *,
+    stream: bool = False,
+) -> tuple[dict[str, int], Appended | None]:
     """Audit the batch durably (before Kafka commits: an output is never unaudited), and
-    note it in doubt when it has ledgers to settle after Kafka; each chain's length."""
+    note it in doubt when it has ledgers to settle after Kafka; each chain's length. With
+    ``stream``, claim the chains whose records the batch's transaction publishes itself
+    (``hub.audit.stream``)."""
     chains: dict[str, int] = {}
+    appended = None
     if recorder is not None:
         entries = [
             (chain_of(route.consumer_group, record.topic, record.partition), draft)
@@ -325,10 +341,27 @@ def _audit_and_note(
                 not_routed=accepted.not_routed,
             )
         ]
-        chains = {r.chain: r.seq for r in recorder.record_all(entries)}
+        if stream:
+            appended = recorder.record_claiming(entries)
+            placed = appended.records
+        else:
+            placed = recorder.record_all(entries)
+        chains = {r.chain: r.seq for r in placed}
     if in_doubt is not None:
         in_doubt.note(positions)
-    return chains
+    return chains, appended
+
+
+async def _stream_audit(publisher: Publisher, appended: Appended) -> None:
+    """Put the claimed chains' records of the batch on ``hub.audit.v1`` in the batch's
+    transaction, exactly as housekeeping would, and wait until the broker has them."""
+    records = appended.to_publish()
+    messages = [
+        (*audit_message(record), headers)
+        for record, headers in zip(records, audit_headers(len(records)), strict=True)
+    ]
+    if messages:
+        await (await publisher.enqueue_many(AUDIT_TOPIC, messages))
 
 
 def _settle(
@@ -336,9 +369,18 @@ def _settle(
     outcomes: Sequence[Accepted],
     in_doubt: InDoubt | None,
     positions: Sequence[Position],
+    appended: Appended | None = None,
+    recorder: AuditRecorder | None = None,
 ) -> None:
-    """Commit the ledgers of a batch Kafka has committed; never raises, since the batch must
-    not come again: a ledger that fails now is settled at the next start."""
+    """Commit the ledgers of a batch Kafka has committed, and move the audit stream's cursor
+    past the records the transaction published; never raises, since the batch must not come
+    again: a ledger that fails now is settled at the next start, records whose cursor did
+    not move are published once more by housekeeping."""
+    if appended is not None and recorder is not None and appended.claimed:
+        try:
+            recorder.store.published(appended.claimed)
+        except Exception as exc:  # noqa: BLE001 - the records are on the stream already.
+            log.warning("audit stream cursor not moved", error=type(exc).__name__)
     ledgers = _ledgers(outcomes)
     try:
         for ledger in ledgers:

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import hashlib
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -28,6 +28,7 @@ from aiokafka.structs import RecordMetadata, TopicPartition
 
 from hub.broker.bootstrap import start_client
 from hub.broker.connection import KafkaConnection
+from hub.broker.partitioning import CachedPartitioner
 
 __all__ = [
     "CORRELATION_HEADER",
@@ -50,6 +51,8 @@ CORRELATION_HEADER: Final = "correlation_id"
 #: the coordinator's check interval) for the abort.
 TRANSACTION_TIMEOUT_MS: Final = 30_000
 
+_PARTITIONER: Final = CachedPartitioner()
+
 
 class Publisher(Protocol):
     """What the pipeline publishes through: a transaction per batch, where there is one."""
@@ -66,6 +69,13 @@ class Publisher(Protocol):
     ) -> Awaitable[RecordMetadata]:
         """Hand one message to the producer; the awaitable gives where it landed. Raises
         ``MessageSizeTooLargeError`` at once for a message larger than the producer takes."""
+
+    async def enqueue_many(
+        self, topic: str, messages: Sequence[tuple[bytes, bytes, Mapping[str, str]]]
+    ) -> Awaitable[object]:
+        """Hand (key, value, headers) messages to the producer, each to its key's partition
+        in order, without telling where each landed; the awaitable completes once the broker
+        has them all."""
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
         """Commit the transaction with ``offsets`` for ``group`` (without transactions:
@@ -97,7 +107,8 @@ class RouteProducer:
         transactional_id: str | None,
         transaction_timeout_ms: int = TRANSACTION_TIMEOUT_MS,
     ) -> None:
-        options: dict[str, Any] = {"linger_ms": 1}
+        # Same partitions as aiokafka's default, without its per-message pure-Python hash.
+        options: dict[str, Any] = {"linger_ms": 1, "partitioner": _PARTITIONER}
         if transactional_id is not None:
             options |= {
                 "transactional_id": transactional_id,
@@ -154,6 +165,31 @@ class RouteProducer:
         )
         return future
 
+    async def enqueue_many(
+        self, topic: str, messages: Sequence[tuple[bytes, bytes, Mapping[str, str]]]
+    ) -> Awaitable[object]:
+        """Hand messages to the producer as whole record batches, one partition at a time:
+        one future per batch instead of one per message (``send`` costs several times as
+        much per message). Partitions as ``send`` picks them."""
+        every = sorted(await self._producer.partitions_for(topic))
+        by_partition: dict[int, list[tuple[bytes, bytes, Mapping[str, str]]]] = {}
+        for message in messages:
+            by_partition.setdefault(_PARTITIONER(message[0], every, every), []).append(message)
+        landings = []
+        for partition, queued in by_partition.items():
+            batch = self._producer.create_batch()
+            for key, value, headers in queued:
+                encoded = [(k, v.encode()) for k, v in headers.items()]
+                if batch.append(key=key, value=value, timestamp=None, headers=encoded) is None:
+                    # Full: send it; the message opens the next (an empty batch takes any).
+                    landings.append(
+                        await self._producer.send_batch(batch, topic, partition=partition)
+                    )
+                    batch = self._producer.create_batch()
+                    batch.append(key=key, value=value, timestamp=None, headers=encoded)
+            landings.append(await self._producer.send_batch(batch, topic, partition=partition))
+        return asyncio.gather(*landings)
+
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
         """Add ``offsets`` to the transaction and commit it."""
         if not self._transactional:
@@ -200,6 +236,14 @@ class BrokerPublisher:
         done: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
         done.set_result(metadata)
         return done
+
+    async def enqueue_many(
+        self, topic: str, messages: Sequence[tuple[bytes, bytes, Mapping[str, str]]]
+    ) -> Awaitable[object]:
+        """Publish each now, in order."""
+        return asyncio.gather(
+            *[await self.enqueue(topic, value, key, headers) for key, value, headers in messages]
+        )
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
         """Nothing to commit: the caller acknowledges."""

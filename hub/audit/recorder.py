@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hub.audit.facts import canonical_facts, source_partner
 from hub.audit.records import AuditDraft, AuditRecord, Direction, EventFacts, format_time
 from hub.audit.signing import CheckpointBody, fingerprint, previous_link, sign_checkpoint
-from hub.audit.store import AuditStore, ChainHead
+from hub.audit.store import Appended, AuditStore, ChainHead
 from hub.logs import get_logger
 from hub.topics import DEADLETTER_TOPIC, TopicKind, kind_of
 
@@ -156,12 +156,23 @@ class AuditRecorder:
         """Append every (chain, draft) in one durable transaction (a batch of handled
         messages, possibly of several partitions); checkpoint when enough was recorded."""
         placed = self.store.append(entries)
+        self._count(placed)
+        return placed
+
+    def record_claiming(self, entries: Sequence[tuple[str, AuditDraft]]) -> Appended:
+        """``record_all``, claiming the chains whose records the caller publishes on
+        ``hub.audit.v1`` itself (``AuditStore.append_claiming``)."""
+        appended = self.store.append_claiming(entries)
+        self._count(appended.records)
+        return appended
+
+    def _count(self, placed: Sequence[AuditRecord]) -> None:
+        """Checkpoint when enough was recorded."""
         with self._lock:
             self._since_checkpoint += len(placed)
             due = self._since_checkpoint >= self._every
         if due:
             self.checkpoint()
-        return placed
 
     def checkpoint_if_due(self, *, force: bool = False) -> bool:
         """Sign a checkpoint if records arrived and the interval has passed (a timer calls

@@ -13,7 +13,7 @@ PostgreSQL's default ``synchronous_commit``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,6 +27,7 @@ from hub.errors import HubError
 from hub.store_connections import durable_sqlite, postgres_connection
 
 __all__ = [
+    "Appended",
     "AuditStore",
     "AuditStoreError",
     "ChainHead",
@@ -147,6 +148,29 @@ class ChainHead:
 
 
 @dataclass(frozen=True, slots=True)
+class Appended:
+    """What one ``append_claiming`` placed, and the chains it claimed for its caller to
+    publish: chain → the last sequence number placed in it."""
+
+    records: list[AuditRecord]
+    claimed: dict[str, int]
+
+    def to_publish(self) -> list[AuditRecord]:
+        """The placed records of the claimed chains, in the order they were placed."""
+        return [record for record in self.records if record.chain in self.claimed]
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """A chain's row as an append reads and moves it."""
+
+    seq: int
+    hash: str
+    last_offset: int | None
+    published: int
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
     """A signed checkpoint as stored: the exact signed text and its signature."""
 
@@ -247,6 +271,8 @@ class AuditStore:
         # One connection, used from several threads: every read and transaction holds the
         # lock, so a read never lands inside another thread's open transaction.
         self._lock = threading.Lock()
+        #: Chains whose newest records a route publishes itself (``append_claiming``).
+        self._claimed: dict[str, int] = {}
 
     # -- SQL plumbing -----------------------------------------------------------------------
 
@@ -255,6 +281,16 @@ class AuditStore:
 
     def _run(self, query: str, parameters: Sequence[Any] = ()) -> Any:
         return self._db.execute(self._sql(query), parameters)
+
+    def _executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self._postgres:
+            # psycopg 3 pipelines the rows of one executemany: one round trip for the batch.
+            with self._db.cursor() as cursor:  # type: ignore[attr-defined]
+                cursor.executemany(self._sql(query), rows)
+            return
+        self._db.executemany(query, rows)  # type: ignore[attr-defined]
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -306,32 +342,68 @@ class AuditStore:
         A consumed record at or below the chain's last consumed offset is marked
         ``redelivered``: the same message handled again after a crash or a rebalance.
         """
-        placed: list[AuditRecord] = []
-        with self._transaction():
-            heads: dict[str, tuple[int, str, int | None]] = {}
-            for chain, draft in entries:
-                if chain not in heads:
-                    heads[chain] = self._locked_head(chain)
-                seq, head_hash, last_offset = heads[chain]
-                redelivered = False
-                if draft.direction is Direction.CONSUMED and draft.offset is not None:
-                    redelivered = last_offset is not None and draft.offset <= last_offset
-                    last_offset = max(draft.offset, last_offset or -1)
-                record = AuditRecord.place(
-                    draft, chain, seq + 1, head_hash, redelivered=redelivered
-                )
-                self._run(_INSERT, _row(record))
-                heads[chain] = (record.seq, record.record_hash, last_offset)
-                placed.append(record)
-            for chain, (seq, head_hash, last_offset) in heads.items():
-                self._run(
-                    "UPDATE audit_chains SET seq = ?, head_hash = ?, last_offset = ? "
-                    "WHERE chain = ?",
-                    (seq, head_hash, last_offset, chain),
-                )
-        return placed
+        return self._append(entries, claim=False).records
 
-    def _locked_head(self, chain: str) -> tuple[int, str, int | None]:
+    def append_claiming(self, entries: Sequence[tuple[str, AuditDraft]]) -> Appended:
+        """``append``, and claim for the caller each chain whose published cursor was at its
+        head before this append (nothing of it waits to be published): the caller publishes
+        this append's records of those chains itself, then calls ``published`` (they are
+        out) or ``release`` (they are not). Until then ``unpublished`` leaves the claimed
+        chains out, so the housekeeping of this process does not publish them as well."""
+        return self._append(entries, claim=True)
+
+    def _append(self, entries: Sequence[tuple[str, AuditDraft]], *, claim: bool) -> Appended:
+        claimed: dict[str, int] = {}
+        try:
+            with self._transaction():
+                placed, heads = self._place(entries, claimed if claim else None)
+                # One statement for the whole batch: a round trip (PostgreSQL) and a statement
+                # step (SQLite) per record cost more than the insert itself.
+                self._executemany(_INSERT, [_row(record) for record in placed])
+                for chain, head in heads.items():
+                    self._run(
+                        "UPDATE audit_chains SET seq = ?, head_hash = ?, last_offset = ? "
+                        "WHERE chain = ?",
+                        (head.seq, head.hash, head.last_offset, chain),
+                    )
+                # Claimed under the store's lock, in the transaction that placed the records:
+                # a housekeeping round either read the chain before (and saw none of them) or
+                # finds it claimed.
+                for chain in claimed:
+                    claimed[chain] = heads[chain].seq
+                self._claimed.update(claimed)
+        except BaseException:
+            self.release(claimed)  # nothing was placed: housekeeping keeps the chains
+            raise
+        return Appended(placed, claimed)
+
+    def _place(
+        self, entries: Sequence[tuple[str, AuditDraft]], claimed: dict[str, int] | None
+    ) -> tuple[list[AuditRecord], dict[str, _Head]]:
+        """The records of ``entries`` hashed in chain order, and each chain's new head; into
+        ``claimed`` (if given), the chains whose cursor is at their head and unclaimed."""
+        placed: list[AuditRecord] = []
+        heads: dict[str, _Head] = {}
+        for chain, draft in entries:
+            head = heads.get(chain)
+            if head is None:
+                head = heads[chain] = self._locked_head(chain)
+                free = chain not in self._claimed
+                if claimed is not None and head.published == head.seq and free:
+                    claimed[chain] = head.seq
+            redelivered = False
+            last_offset = head.last_offset
+            if draft.direction is Direction.CONSUMED and draft.offset is not None:
+                redelivered = last_offset is not None and draft.offset <= last_offset
+                last_offset = max(draft.offset, last_offset or -1)
+            record = AuditRecord.place(
+                draft, chain, head.seq + 1, head.hash, redelivered=redelivered
+            )
+            heads[chain] = _Head(record.seq, record.record_hash, last_offset, head.published)
+            placed.append(record)
+        return placed, heads
+
+    def _locked_head(self, chain: str) -> _Head:
         self._run(
             "INSERT INTO audit_chains (chain, seq, head_hash) VALUES (?, 0, ?) "
             "ON CONFLICT (chain) DO NOTHING",
@@ -339,10 +411,29 @@ class AuditStore:
         )
         lock = " FOR UPDATE" if self._postgres else ""
         row = self._run(
-            f"SELECT seq, head_hash, last_offset FROM audit_chains WHERE chain = ?{lock}",  # noqa: S608 - constant text
+            "SELECT seq, head_hash, last_offset, published_seq FROM audit_chains "  # noqa: S608 - constant text
+            f"WHERE chain = ?{lock}",
             (chain,),
         ).fetchone()
-        return int(row[0]), str(row[1]), row[2]
+        return _Head(int(row[0]), str(row[1]), row[2], int(row[3]))
+
+    def published(self, claimed: Mapping[str, int]) -> None:
+        """The records of claimed chains up to their sequence numbers in ``claimed`` are on
+        ``hub.audit.v1``: move the cursors (one transaction) and release the claims. The
+        claims are released even if the cursors cannot move (housekeeping then publishes
+        the records once more)."""
+        try:
+            with self._transaction():
+                for chain, seq in claimed.items():
+                    self._mark_published(chain, seq)
+        finally:
+            self.release(claimed)
+
+    def release(self, chains: Iterable[str]) -> None:
+        """Give claimed chains back to housekeeping (their records were not published)."""
+        with self._lock:
+            for chain in chains:
+                self._claimed.pop(chain, None)
 
     def add_checkpoint(self, sign: CheckpointSigner) -> StoredCheckpoint | None:
         """Store the checkpoint ``sign`` makes of the current heads and the last signature.
@@ -370,10 +461,13 @@ class AuditStore:
     def mark_published(self, chain: str, seq: int) -> None:
         """Records of ``chain`` up to ``seq`` are on ``hub.audit.v1``."""
         with self._transaction():
-            self._run(
-                "UPDATE audit_chains SET published_seq = ? WHERE chain = ? AND published_seq < ?",
-                (seq, chain, seq),
-            )
+            self._mark_published(chain, seq)
+
+    def _mark_published(self, chain: str, seq: int) -> None:
+        self._run(
+            "UPDATE audit_chains SET published_seq = ? WHERE chain = ? AND published_seq < ?",
+            (seq, chain, seq),
+        )
 
     def unanchored(self) -> list[StoredCheckpoint]:
         """Checkpoints not yet anchored outside the store, oldest first."""
@@ -513,6 +607,8 @@ class AuditStore:
             for chain, published in behind:
                 if len(rows) >= limit:
                     break
+                if chain in self._claimed:  # a route is publishing its newest records
+                    continue
                 rows.extend(
                     self._run(
                         f"SELECT {_COLUMNS} FROM audit_records "  # noqa: S608 - constant text

@@ -2,9 +2,32 @@
 
 The store is the outbox: records are committed first (that is what acknowledging waits for)
 and published afterwards, chain by chain in sequence order, from the chain's published
-cursor. A crash between publishing and moving the cursor publishes some records twice; SIEM
-consumers deduplicate on ``(chain, seq)``. Messages carry the record without its payload (the
-payload may hold an identity code; its SHA-256 is there), keyed by chain.
+cursor. Messages carry the record without its payload (the payload may hold an identity code;
+its SHA-256 is there), keyed by chain (``audit_message``).
+
+Two publishers share the work:
+
+- a route publishes the records of its own batch from the batch in hand, inside the batch's
+  Kafka transaction (``hub.pipeline``), when the chain's cursor was at the chain's head before
+  the batch was recorded (nothing older waits): the store claims the chain for the route
+  (``AuditStore.append_claiming``) in the transaction that places the records, and after the
+  Kafka commit the route moves the cursor to the batch's last record and releases the claim
+  (``AuditStore.published``). A reader with ``isolation.level=read_committed`` sees those
+  records exactly when it sees the batch's outputs. When the transaction aborts, the claim is
+  released with the cursor unmoved, and housekeeping publishes the aborted attempt's records
+  (they are true: the attempt happened) on its next round;
+- housekeeping (``publish_pending``, every half second) publishes everything else from the
+  cursor: records written outside routes (replays, console disclosures, dead-letter
+  decisions), those of aborted attempts, those of a chain whose cursor lagged behind.
+
+While a chain is claimed, ``AuditStore.unpublished`` leaves it out, so this process never
+publishes a batch's records twice. Records can still come twice, which is why consumers
+deduplicate on ``(chain, seq)``: a crash between publishing and moving the cursor (a route's
+transaction committed, the hub dies before ``published``; or a housekeeping send, then the
+crash), and several hub instances sharing one PostgreSQL store (another instance's
+housekeeping does not see this one's claims and may publish a batch's records between the
+store's commit and the Kafka commit). Nothing is lost: a record leaves the outbox only by its
+cursor moving, and the cursor moves only after Kafka has the record.
 
 The same topic carries the anchors of the signed checkpoints (hub.audit.anchors), keyed
 ``checkpoints`` (no chain has that name), so a store rolled back behind them shows.
@@ -15,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
@@ -22,7 +46,7 @@ import orjson
 
 from hub.audit.anchors import ANCHOR_CONTENT_TYPE, ANCHOR_KEY, anchor_pending
 from hub.audit.recorder import AuditRecorder
-from hub.audit.records import format_time
+from hub.audit.records import AuditRecord, format_time
 from hub.logs import get_logger
 from hub.topics import AUDIT_TOPIC
 
@@ -30,9 +54,12 @@ __all__ = [
     "AUDIT_CONTENT_TYPE",
     "Send",
     "anchor_round",
+    "audit_headers",
+    "audit_message",
     "audit_topic_sender",
     "housekeeping",
     "publish_pending",
+    "random_uuid4",
 ]
 
 log = get_logger(__name__)
@@ -46,6 +73,32 @@ _PRUNE_EVERY_S: Final = 3600.0
 Send = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
 
 
+def audit_message(record: AuditRecord) -> tuple[bytes, bytes]:
+    """The key and value of ``record`` on ``hub.audit.v1``: its chain, its summary."""
+    return record.chain.encode(), orjson.dumps(record.summary())
+
+
+def audit_headers(count: int) -> list[dict[str, str]]:
+    """The headers of ``count`` audit records on ``hub.audit.v1`` published by a route: those
+    ``audit_topic_sender`` gets from FastStream (the content type, a random version-4 UUID as
+    correlation id), so the two publishers' messages cannot be told apart. One read of the
+    system's randomness for all of them."""
+    randomness = os.urandom(16 * count)
+    return [
+        {"content-type": AUDIT_CONTENT_TYPE, "correlation_id": random_uuid4(randomness[i : i + 16])}
+        for i in range(0, 16 * count, 16)
+    ]
+
+
+def random_uuid4(random: bytes) -> str:
+    """``str(uuid.UUID(bytes=random, version=4))`` of 16 random bytes, without the object."""
+    data = bytearray(random)
+    data[6] = (data[6] & 0x0F) | 0x40  # version 4
+    data[8] = (data[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = data.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 async def publish_pending(recorder: AuditRecorder, send: Send) -> int:
     """Publish every record not yet on ``hub.audit.v1``; how many were published."""
     total = 0
@@ -53,7 +106,7 @@ async def publish_pending(recorder: AuditRecorder, send: Send) -> int:
         records = await asyncio.to_thread(recorder.store.unpublished, _PAGE)
         if not records:
             return total
-        await send([(r.chain.encode(), orjson.dumps(r.summary())) for r in records])
+        await send([audit_message(record) for record in records])
         last: dict[str, int] = {}
         for record in records:
             last[record.chain] = max(last.get(record.chain, 0), record.seq)

@@ -6,6 +6,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.recorder import AuditRecorder, Consumed, drafts_for
+from hub.audit.records import AuditDraft
 from hub.audit.store import AuditStore
 
 pytestmark = pytest.mark.audit
@@ -38,3 +39,80 @@ def test_nothing_is_unpublished_once_every_chain_is_published(audit_store: Audit
     audit_store.mark_published("g/b/0", 1)
 
     assert audit_store.unpublished(10) == []
+
+
+def _entries(chain: str, first_offset: int, count: int) -> list[tuple[str, AuditDraft]]:
+    return [
+        (chain, draft)
+        for offset in range(first_offset, first_offset + count)
+        for draft in drafts_for(Consumed("in.example", 0, offset, b"{}"), [])
+    ]
+
+
+def test_an_append_claims_a_chain_whose_cursor_is_at_its_head(audit_store: AuditStore) -> None:
+    _record(AuditRecorder(audit_store, Ed25519PrivateKey.generate()), "g/a/0", 2)
+    audit_store.mark_published("g/a/0", 2)
+
+    appended = audit_store.append_claiming(_entries("g/a/0", 2, 3))
+
+    assert appended.claimed == {"g/a/0": 5}
+    assert [(r.chain, r.seq) for r in appended.to_publish()] == [("g/a/0", s) for s in (3, 4, 5)]
+    # Housekeeping leaves the claimed chain to the route.
+    assert audit_store.unpublished(10) == []
+    audit_store.published(appended.claimed)
+    assert audit_store.unpublished(10) == []
+    # Claim released, cursor at the head: the next append claims again.
+    assert audit_store.append_claiming(_entries("g/a/0", 5, 1)).claimed == {"g/a/0": 6}
+
+
+def test_a_new_chain_is_claimed_by_its_first_append(audit_store: AuditStore) -> None:
+    assert audit_store.append_claiming(_entries("g/new/0", 0, 1)).claimed == {"g/new/0": 1}
+
+
+def test_a_chain_with_one_record_unpublished_is_left_to_housekeeping(
+    audit_store: AuditStore,
+) -> None:
+    _record(AuditRecorder(audit_store, Ed25519PrivateKey.generate()), "g/a/0", 2)
+    audit_store.mark_published("g/a/0", 1)  # the head is 2: one record behind
+
+    appended = audit_store.append_claiming(_entries("g/a/0", 2, 1))
+
+    assert appended.claimed == {}
+    assert appended.to_publish() == []
+    assert [r.seq for r in audit_store.unpublished(10)] == [2, 3]
+
+
+def test_a_released_claim_leaves_the_records_to_housekeeping(audit_store: AuditStore) -> None:
+    appended = audit_store.append_claiming(_entries("g/a/0", 0, 2))
+    assert audit_store.unpublished(10) == []
+
+    audit_store.release(appended.claimed)
+
+    assert [r.seq for r in audit_store.unpublished(10)] == [1, 2]
+    # Behind now: the next append does not claim the chain.
+    assert audit_store.append_claiming(_entries("g/a/0", 2, 1)).claimed == {}
+
+
+def test_a_claimed_chain_is_not_claimed_twice(audit_store: AuditStore) -> None:
+    first = audit_store.append_claiming(_entries("g/a/0", 0, 1))
+    audit_store.mark_published("g/a/0", 1)  # housekeeping of another instance, say
+
+    assert audit_store.append_claiming(_entries("g/a/0", 1, 1)).claimed == {}
+    assert first.claimed == {"g/a/0": 1}
+
+
+def test_a_plain_append_claims_nothing(audit_store: AuditStore) -> None:
+    audit_store.append(_entries("g/a/0", 0, 1))
+    assert [r.seq for r in audit_store.unpublished(10)] == [1]
+
+
+def test_published_moves_the_cursor_of_each_claimed_chain(audit_store: AuditStore) -> None:
+    appended = audit_store.append_claiming(_entries("g/a/0", 0, 1) + _entries("g/b/0", 0, 2))
+    assert appended.claimed == {"g/a/0": 1, "g/b/0": 2}
+
+    audit_store.published({"g/a/0": 1})
+
+    # g/b/0 still claimed; g/a/0 at its head.
+    assert audit_store.unpublished(10) == []
+    audit_store.release(["g/b/0"])
+    assert [(r.chain, r.seq) for r in audit_store.unpublished(10)] == [("g/b/0", 1), ("g/b/0", 2)]

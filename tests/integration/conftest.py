@@ -17,7 +17,7 @@ from aiokafka.structs import ConsumerRecord
 
 from connectors import CONNECTORS
 from hub.audit.records import AuditDraft, AuditRecord
-from hub.audit.store import AuditStore
+from hub.audit.store import Appended, AuditStore
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.broker.local import LocalKafka
@@ -115,10 +115,18 @@ class FailsOnceStore(AuditStore):
 
     def append(self, entries: Sequence[tuple[str, AuditDraft]]) -> list[AuditRecord]:
         """Fail the first time, then append."""
+        self._fail_once()
+        return super().append(entries)
+
+    def append_claiming(self, entries: Sequence[tuple[str, AuditDraft]]) -> Appended:
+        """Fail the first time, then append (what a transactional route calls)."""
+        self._fail_once()
+        return super().append_claiming(entries)
+
+    def _fail_once(self) -> None:
         if not self.failed:
             self.failed = True
             raise OSError("disk full")
-        return super().append(entries)
 
 
 def unique(prefix: str) -> str:
