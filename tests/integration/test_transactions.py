@@ -26,6 +26,7 @@ from hub.broker.faststream_broker import build_kafka_broker
 from hub.delivery_log import DeliveryLog
 from hub.in_doubt import InDoubt, Position, settle_in_doubt
 from hub.pipeline import Accepted, Outgoing, Route, settler_of, wire_route
+from hub.provisioning import provision_topics
 from hub.transactions import RouteProducer
 from tests.faults.kafka import read_to_end
 from tests.integration.conftest import FailsOnceStore, create_topic, read_topic, unique
@@ -74,6 +75,7 @@ async def _run(
 ) -> None:
     """Send the three inputs through ``route`` and stop once the input's offsets are
     committed."""
+    await provision_topics(connection)  # hub.audit.v1, which the audit stream goes to
     producer = RouteProducer(
         connection.producer_kwargs(), f"{route.consumer_group}.test" if transactional else None
     )
