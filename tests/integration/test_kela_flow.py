@@ -20,6 +20,12 @@ import pytest
 from lxml import etree
 
 from connectors import CONNECTORS
+from connectors.kela.file_ingest import (
+    TRANSACTIONAL_GROUP,
+    IngestSummary,
+    check_file,
+    ingest_file,
+)
 from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
@@ -34,20 +40,15 @@ from hub.deadletter import (
     SOURCE_TOPIC,
     TOO_LARGE_QUARANTINED,
 )
-from hub.ingest import (
-    IngestSummary,
-    check_file,
-    ingest_kela_file,
-    producer_publisher,
-    started_producer,
-)
-from hub.pipeline import Outgoing
+from hub.ingest import started_producer
 from hub.provisioning import provision_topics
 from hub.quarantine import QuarantineStore
 from hub.runtime import contract_book_for
 from hub.settings import HubSettings, pseudonym_secret
 from hub.topics import DEADLETTER_TOPIC
+from hub.transactions import RouteProducer, transactional_id
 from tests.integration.conftest import Records, read_topic, running_hub
+from tests.publishers import RecordingPublisher
 from tests.support import CODE, client_status_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
@@ -62,6 +63,12 @@ def _line(record: str, municipality: str = "398", days: str = "21", euros: str =
         f"{record};{code};{municipality};TMT;01.03.2025;31.03.2025;{days};{euros};1021;"
         f"05.04.2025;{corrects}"
     ).encode()
+
+
+async def file_producer(connection: KafkaConnection) -> RouteProducer:
+    """A producer as ``hub ingest kela`` starts it, under an instance id of the test's own."""
+    instance = f"test-{uuid.uuid4().hex[:8]}"
+    return await RouteProducer.started(connection, transactional_id(TRANSACTIONAL_GROUP, instance))
 
 
 def _ids(records: Records) -> list[str]:
@@ -182,11 +189,9 @@ async def test_each_record_once_across_file_topic_and_restart(
     # File path first.
     check_file(path)
     ledger = BenefitLedger.open(settings.data_dir, secret)
-    producer = await started_producer(connection)
+    producer = await file_producer(connection)
     try:
-        summary = await ingest_kela_file(
-            path, Intake(ledger, secret), book, producer_publisher(producer, kafka_bootstrap)
-        )
+        summary = await ingest_file(path, Intake(ledger, secret), book, producer)
     finally:
         await producer.stop()
         ledger.close()
@@ -211,7 +216,7 @@ async def test_each_record_once_across_file_topic_and_restart(
     # A re-run of the file publishes nothing new and dead-letters nothing.
     ledger = BenefitLedger.open(settings.data_dir, secret)
     try:
-        again = await ingest_kela_file(path, Intake(ledger, secret), book, None)
+        again = await ingest_file(path, Intake(ledger, secret), book, None)
     finally:
         ledger.close()
     assert (again.accepted, again.duplicates) == (0, 2)
@@ -231,13 +236,10 @@ async def test_rejected_file_lines_are_dead_lettered_with_file_and_line(
     await provision_topics(connection)
     secret = pseudonym_secret(settings)
     ledger = BenefitLedger.open(settings.data_dir, secret)
-    producer = await started_producer(connection)
+    producer = await file_producer(connection)
     try:
-        summary = await ingest_kela_file(
-            path,
-            Intake(ledger, secret),
-            contract_book_for(settings, CONNECTORS),
-            producer_publisher(producer, kafka_bootstrap),
+        summary = await ingest_file(
+            path, Intake(ledger, secret), contract_book_for(settings, CONNECTORS), producer
         )
     finally:
         await producer.stop()
@@ -278,13 +280,14 @@ async def test_a_line_too_large_for_a_dead_letter_goes_compressed_or_quarantined
     secret = pseudonym_secret(settings)
     ledger = BenefitLedger.open(settings.data_dir, secret)
     quarantine = QuarantineStore.in_data_dir(settings.data_dir)
-    producer = await started_producer(connection)
+    producer = await file_producer(connection)
     try:
-        summary = await ingest_kela_file(
+        summary = await ingest_file(
             path,
             Intake(ledger, secret),
             contract_book_for(settings, CONNECTORS),
-            producer_publisher(producer, kafka_bootstrap, quarantine),
+            producer,
+            quarantine=quarantine,
         )
     finally:
         await producer.stop()
@@ -325,25 +328,20 @@ async def test_a_rerun_does_not_dead_letter_the_same_lines_again(
 
     landed: set[tuple[int, int]] = set()  # where every dead letter of every run landed
 
-    async def ingest() -> tuple[IngestSummary, list[Outgoing]]:
-        sent: list[Outgoing] = []
+    async def ingest() -> tuple[IngestSummary, list[bytes]]:
         ledger = BenefitLedger.open(settings.data_dir, secret)
-        producer = await started_producer(connection)
-        publish = producer_publisher(producer, kafka_bootstrap)
-
-        async def recording(batch: list[Outgoing]) -> list[tuple[int, int]]:
-            sent.extend(batch)
-            positions = await publish(batch)
-            pairs = zip(batch, positions, strict=True)
-            landed.update(p for m, p in pairs if m.topic == DEADLETTER_TOPIC)
-            return positions
-
+        producer = await file_producer(connection)
+        recording = RecordingPublisher(producer)
         try:
-            summary = await ingest_kela_file(path, Intake(ledger, secret), book, recording)
+            summary = await ingest_file(path, Intake(ledger, secret), book, recording)
         finally:
             await producer.stop()
             ledger.close()
-        return summary, [m for m in sent if m.topic == DEADLETTER_TOPIC]
+        letters = recording.on(DEADLETTER_TOPIC)
+        for letter in letters:
+            metadata = await letter.landing
+            landed.add((metadata.partition, metadata.offset))
+        return summary, [letter.value for letter in letters]
 
     path.write_bytes(b"\n".join([header.rstrip(), _line(f"K{run}-1"), bad_2, bad_3]) + b"\n")
     first, letters = await ingest()
@@ -362,7 +360,7 @@ async def test_a_rerun_does_not_dead_letter_the_same_lines_again(
     # A dry run sees what the real runs remembered and publishes nothing.
     ledger = BenefitLedger.dry_run(settings.data_dir, secret, tmp_path)
     try:
-        dry = await ingest_kela_file(path, Intake(ledger, secret), book, None)
+        dry = await ingest_file(path, Intake(ledger, secret), book, None)
     finally:
         ledger.close()
     assert (dry.rejected, dry.already_dead_lettered) == (2, 2)
