@@ -22,12 +22,13 @@ the streaming path.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from aiokafka.errors import KafkaError, ProducerFenced
 
@@ -53,6 +54,7 @@ from hub.transactions import Publisher, RouteProducer, default_instance_id, tran
 from schemas.rejection import Rejection
 
 __all__ = [
+    "CHUNK_LINES",
     "FILE_CHAIN",
     "NOT_ROUTED",
     "TRANSACTIONAL_GROUP",
@@ -70,7 +72,8 @@ FILE_CHAIN: Final = "file/kela"
 #: The ingest's ``transactional.id`` is this and the hub instance: under the hub's ``hub.``
 #: prefix (``hub.acls``), and apart from the routes' ids (``hub.<connector>.<instance>``).
 TRANSACTIONAL_GROUP: Final = "hub.ingest.kela"
-_CHUNK: Final = 1000
+#: Lines per chunk: one ledger query, one Kafka transaction, one audit append.
+CHUNK_LINES: Final = 1000
 _KEPT_REJECTIONS: Final = 100
 
 
@@ -175,17 +178,19 @@ async def ingest_file(
     progress: Callable[[int], None] = lambda _read: None,
     audit: Audit | None = None,
     quarantine: QuarantineStore | None = None,
+    *,
+    chunk_lines: int = CHUNK_LINES,
 ) -> IngestSummary:
     """Take every data line of a checked file through ``intake``; publish unless dry run.
 
     ``publisher=None`` is a dry run: lines are validated and the summary is computed, nothing
     is published or audited, and ``intake``'s ledger must be a dry-run ledger. ``progress``
-    is told the bytes read after each chunk; ``quarantine`` takes a dead letter too large for
-    the broker even compressed.
+    is told the bytes read after each chunk (of ``chunk_lines`` lines, one transaction each);
+    ``quarantine`` takes a dead letter too large for the broker even compressed.
     """
     summary = IngestSummary()
     source = f"file:{path.name}"
-    for chunk in _chunks(_data_lines(path), _CHUNK):
+    for chunk in _chunks(_data_lines(path), chunk_lines):
         # One ledger query for the whole chunk, not one per line.
         results = intake.take_many([(raw, number) for number, raw, _read in chunk])
         handled = [
@@ -249,8 +254,10 @@ async def ingest_kela(
     *,
     dry_run: bool = False,
     progress: Callable[[int], None] = lambda _read: None,
+    chunk_lines: int = CHUNK_LINES,
 ) -> IngestSummary:
-    """``hub ingest kela``: a file that passed ``check_file`` into the hub of ``settings``.
+    """``hub ingest kela``: a file that passed ``check_file`` into the hub of ``settings``,
+    ``chunk_lines`` lines at a time.
 
     A dry run validates against the ledger without changing it and touches no Kafka. Otherwise
     the topics must exist, the audit recorder must open (a missing signing key stops it
@@ -261,7 +268,7 @@ async def ingest_kela(
         ledger = BenefitLedger.dry_run(settings.data_dir, secret)
         try:
             intake = Intake(ledger, secret, settings.kela_data_start)
-            return await ingest_file(path, intake, book, None, progress)
+            return await ingest_file(path, intake, book, None, progress, chunk_lines=chunk_lines)
         finally:
             ledger.close()
     connection = connection_for(settings)
@@ -270,6 +277,7 @@ async def ingest_kela(
         if topic not in existing:
             raise UnknownTopicError(topic)
     recorder = open_recorder(settings)
+    asyncio.get_running_loop().set_exception_handler(_fencing_reported_once)
     try:
         instance = settings.instance_id or default_instance_id(settings.data_dir)
         txn = transactional_id(TRANSACTIONAL_GROUP, instance)
@@ -287,7 +295,9 @@ async def ingest_kela(
     try:
         intake = Intake(ledger, secret, settings.kela_data_start)
         quarantine = QuarantineStore.in_data_dir(settings.data_dir)
-        return await ingest_file(path, intake, book, producer, progress, audit, quarantine)
+        return await ingest_file(
+            path, intake, book, producer, progress, audit, quarantine, chunk_lines=chunk_lines
+        )
     except ProducerFenced:
         raise IngestFencedError from None
     except KafkaError as exc:
@@ -297,3 +307,12 @@ async def ingest_kela(
         ledger.close()
         recorder.checkpoint()
         recorder.store.close()
+
+
+def _fencing_reported_once(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's exception handler: a fenced producer leaves futures of its own failed and
+    never retrieved; the fencing is reported once, as ``IngestFencedError``, not again with a
+    traceback when each of them is collected."""
+    if isinstance(context.get("exception"), ProducerFenced):
+        return
+    loop.default_exception_handler(context)

@@ -9,8 +9,12 @@ across restarts and across the two paths.
 from __future__ import annotations
 
 import base64
+import gc
 import gzip
+import logging
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -22,14 +26,17 @@ from lxml import etree
 from connectors import CONNECTORS
 from connectors.kela.file_ingest import (
     TRANSACTIONAL_GROUP,
+    IngestFencedError,
     IngestSummary,
     check_file,
     ingest_file,
+    ingest_kela,
 )
 from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
 from contracts import CONTRACT_DIR
+from hub.audit.signing import PRIVATE_KEY_FILE, load_or_create_signing_key
 from hub.broker.connection import KafkaConnection
 from hub.deadletter import (
     DLQ_ENCODING,
@@ -374,3 +381,53 @@ async def test_a_rerun_does_not_dead_letter_the_same_lines_again(
     assert sorted((r.value or b"", dict(r.headers)[SOURCE_LINE]) for r in on_kafka) == sorted(
         [(bad_2, b"3"), (bad_3, b"4"), (fixed_3, b"3"), (bad_2, b"4")]
     )
+
+
+async def test_a_second_ingest_under_the_same_instance_fences_the_first(
+    settings: HubSettings, kafka_bootstrap: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = uuid.uuid4().hex[:8].upper()
+    settings = settings.model_copy(update={"instance_id": f"test-{run}"})
+    load_or_create_signing_key(None, settings.data_dir, may_generate=True)
+    header = (
+        b"tapahtumatunnus;hetu;kotikunta;etuus;jakso_alku;jakso_loppu;maksupaivat;"
+        b"maksettu;kertyma;maksupvm;korjattava\n"
+    )
+    path = tmp_path / f"kela-{run}.csv"
+    path.write_bytes(header + b"\n".join(_line(f"K{run}-{n}") for n in range(1, 6)) + b"\n")
+    other = tmp_path / f"other-{run}.csv"
+    other.write_bytes(header + _line(f"K{run}-other") + b"\n")
+    connection = KafkaConnection(kafka_bootstrap, settings)
+    await provision_topics(connection)
+    book = contract_book_for(settings, CONNECTORS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
+        "HUB_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "HUB_DATA_DIR": str(tmp_path / "other-data"),
+        "HUB_INSTANCE_ID": f"test-{run}",
+        "HUB_PSEUDONYM_SECRET": "integration-test-secret-0123456789abcdef",
+        "HUB_AUDIT_SIGNING_KEY_FILE": str(settings.data_dir / PRIVATE_KEY_FILE),
+    }
+    second: list[subprocess.CompletedProcess[str]] = []
+
+    def after_a_chunk(_read: int) -> None:
+        # Between the first chunk's commit and the second's, another ingest of the instance.
+        if not second:
+            command = [sys.executable, "-m", "hub", "ingest", "kela", str(other)]
+            finished = subprocess.run(command, check=False, env=env, capture_output=True, text=True)
+            second.append(finished)
+
+    with pytest.raises(IngestFencedError):
+        await ingest_kela(settings, path, book, progress=after_a_chunk, chunk_lines=3)
+    # The fencing is said once: no failed future of the fenced producer logs it again.
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        gc.collect()
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+    [done] = second
+    assert done.returncode == 0, done.stderr
+    assert "accepted    1 " in done.stdout
+
+    # The first chunk committed (Kafka and ledger), the second not: a re-run sends the rest.
+    again = await ingest_kela(settings, path, book, chunk_lines=3)
+    assert (again.duplicates, again.accepted) == (3, 2)
+    wanted = {event_id_for(f"K{run}-{n}") for n in range(1, 6)}
+    assert len(await _canonical_events(kafka_bootstrap, wanted)) == 5

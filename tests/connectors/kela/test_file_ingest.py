@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaConnectionError
 from aiokafka.structs import TopicPartition
 
 from connectors import CONNECTORS
-from connectors.kela.file_ingest import ingest_file
+from connectors.kela.file_ingest import CHUNK_LINES, ingest_file
 from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
@@ -97,8 +97,11 @@ async def test_a_rejected_lines_detail_is_masked_in_the_header_and_the_audit(
     assert all(CODE not in (d.facts.detail or "") for d in audited)
 
 
-@pytest.mark.parametrize(("lines", "transactions"), [(1, 1), (999, 1), (1000, 1), (1001, 2)])
-async def test_each_chunk_of_a_thousand_lines_is_one_transaction(
+@pytest.mark.parametrize(
+    ("lines", "transactions"),
+    [(1, 1), (CHUNK_LINES - 1, 1), (CHUNK_LINES, 1), (CHUNK_LINES + 1, 2)],
+)
+async def test_each_chunk_of_lines_is_one_transaction(
     tmp_path: Path, book: ContractBook, lines: int, transactions: int
 ) -> None:
     path = _file(tmp_path / "kela.csv", *(_line(n) for n in range(1, lines + 1)))
