@@ -17,8 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata, TopicPartition
@@ -58,9 +57,9 @@ class LineLedger(Protocol):
         """Forget what the chunk staged: it was not published."""
 
 
-@dataclass(frozen=True, slots=True)
-class HandledLine:
-    """One data line of a file (its number, its bytes as read) and what it became."""
+class HandledLine(NamedTuple):
+    """One data line of a file (its number, its bytes as read) and what it became. A named
+    tuple: immutable, and built without a ``object.__setattr__`` per field (one per line)."""
 
     number: int
     raw: bytes

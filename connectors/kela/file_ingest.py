@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -264,49 +265,45 @@ async def ingest_kela(
     before any client to Kafka exists) and the ingest's producer must start.
     """
     secret = pseudonym_secret(settings)
-    if dry_run:
-        ledger = BenefitLedger.dry_run(settings.data_dir, secret)
-        try:
-            intake = Intake(ledger, secret, settings.kela_data_start)
+    async with contextlib.AsyncExitStack() as stack:
+        ledger = (BenefitLedger.dry_run if dry_run else BenefitLedger.open)(
+            settings.data_dir, secret
+        )
+        stack.callback(ledger.close)
+        intake = Intake(ledger, secret, settings.kela_data_start)
+        if dry_run:
             return await ingest_file(path, intake, book, None, progress, chunk_lines=chunk_lines)
-        finally:
-            ledger.close()
-    connection = connection_for(settings)
-    existing = await list_topics(connection)
-    for topic in (BENEFIT_DAY_V2_TOPIC, BENEFIT_DAY_TOPIC, DEADLETTER_TOPIC):
-        if topic not in existing:
-            raise UnknownTopicError(topic)
-    recorder = open_recorder(settings)
-    asyncio.get_running_loop().set_exception_handler(_fencing_reported_once)
-    try:
+        connection = connection_for(settings)
+        existing = await list_topics(connection)
+        for topic in (BENEFIT_DAY_V2_TOPIC, BENEFIT_DAY_TOPIC, DEADLETTER_TOPIC):
+            if topic not in existing:
+                raise UnknownTopicError(topic)
+        # The recorder before the producer: a missing signing key then stops the command
+        # before any client to Kafka is left open.
+        recorder = open_recorder(settings)
+        stack.callback(recorder.store.close)
+        asyncio.get_running_loop().set_exception_handler(_fencing_reported_once)
         instance = settings.instance_id or default_instance_id(settings.data_dir)
         txn = transactional_id(TRANSACTIONAL_GROUP, instance)
         producer = await RouteProducer.started(
             connection, txn if settings.kafka_transactions else None
         )
-    except BaseException:
-        recorder.store.close()
-        raise
+        # Unwound in reverse: the producer stops, then the chain heads are signed.
+        stack.callback(recorder.checkpoint)
+        stack.push_async_callback(producer.stop)
 
-    def audit(drafts: list[AuditDraft]) -> object:
-        return recorder.record(FILE_CHAIN, drafts)
+        def audit(drafts: list[AuditDraft]) -> object:
+            return recorder.record(FILE_CHAIN, drafts)
 
-    ledger = BenefitLedger.open(settings.data_dir, secret)
-    try:
-        intake = Intake(ledger, secret, settings.kela_data_start)
         quarantine = QuarantineStore.in_data_dir(settings.data_dir)
-        return await ingest_file(
-            path, intake, book, producer, progress, audit, quarantine, chunk_lines=chunk_lines
-        )
-    except ProducerFenced:
-        raise IngestFencedError from None
-    except KafkaError as exc:
-        raise BrokerUnavailableError(connection.bootstrap, type(exc).__name__) from None
-    finally:
-        await producer.stop()
-        ledger.close()
-        recorder.checkpoint()
-        recorder.store.close()
+        try:
+            return await ingest_file(
+                path, intake, book, producer, progress, audit, quarantine, chunk_lines=chunk_lines
+            )
+        except ProducerFenced:
+            raise IngestFencedError from None
+        except KafkaError as exc:
+            raise BrokerUnavailableError(connection.bootstrap, type(exc).__name__) from None
 
 
 def _fencing_reported_once(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

@@ -1,5 +1,8 @@
 """``hub ingest kela FILE [--dry-run]``: a Kela payment-day file into the hub.
 
+The ingest itself is the Kela connector's (``connectors.kela.file_ingest``); this command
+refuses an unusable file, draws the progress bar and prints the report.
+
 Exit codes: 0 every line accepted (duplicates included), 3 some lines rejected (the rest
 published), 2 the file is unusable (missing, empty, not UTF-8, wrong header).
 """
