@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaConnectionError
 from aiokafka.structs import TopicPartition
 
 from connectors import CONNECTORS
-from connectors.kela.file_ingest import CHUNK_LINES, ingest_file
+from connectors.kela.file_ingest import CHUNK_LINES, NOT_ROUTED, ingest_file
 from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
@@ -30,8 +30,11 @@ from tests.support import CODE, SECRET
 V2 = "hub.benefit-day.v2"
 
 
-def _line(number: int, euros: str = "737,55") -> str:
-    return f"K2025-{number:09d};{CODE};398;TMT;01.03.2025;31.03.2025;21;{euros};1021;05.04.2025;"
+def _line(number: int, euros: str = "737,55", municipality: str = "398") -> str:
+    return (
+        f"K2025-{number:09d};{CODE};{municipality};TMT;01.03.2025;31.03.2025;21;{euros};1021;"
+        "05.04.2025;"
+    )
 
 
 def _file(path: Path, *lines: str) -> Path:
@@ -74,7 +77,7 @@ async def test_a_rejected_lines_detail_is_masked_in_the_header_and_the_audit(
     tmp_path: Path, book: ContractBook
 ) -> None:
     path = tmp_path / "maksupaivat.csv"
-    path.write_bytes(f"{HEADER}\r\nthe line itself\r\n".encode())
+    path.write_bytes(f"{HEADER}\r\nthe line itself \r\n".encode())
     publisher = RecordingPublisher()
     audited: list[AuditDraft] = []
 
@@ -89,7 +92,7 @@ async def test_a_rejected_lines_detail_is_masked_in_the_header_and_the_audit(
     assert summary.lines == 1
     [letter] = publisher.committed
     assert letter.topic == DEADLETTER_TOPIC
-    assert letter.value == b"the line itself"  # the original bytes
+    assert letter.value == b"the line itself "  # the original bytes, line break off
     assert letter.headers[SOURCE_LINE] == "2"
     assert CODE not in letter.headers[DLQ_DETAIL]
     [dead] = [d for d in audited if d.direction is Direction.DEAD_LETTERED]
@@ -107,11 +110,14 @@ async def test_each_chunk_of_lines_is_one_transaction(
     path = _file(tmp_path / "kela.csv", *(_line(n) for n in range(1, lines + 1)))
     ledger = BenefitLedger.open(tmp_path / "data", SECRET)
     publisher = RecordingPublisher()
+    read: list[int] = []
     try:
-        summary = await ingest_file(path, Intake(ledger, SECRET), book, publisher)
+        summary = await ingest_file(path, Intake(ledger, SECRET), book, publisher, read.append)
     finally:
         ledger.close()
     assert (summary.lines, summary.accepted) == (lines, lines)
+    assert len(read) == transactions
+    assert read[-1] == path.stat().st_size
     assert (publisher.transactions, publisher.aborts) == (transactions, 0)
     assert len(publisher.on(V2)) == lines
 
@@ -201,3 +207,50 @@ async def test_a_dry_run_publishes_and_audits_nothing(tmp_path: Path, book: Cont
         assert real.count() == 0
     finally:
         real.close()
+
+
+async def _run(path: Path, data: Path, book: ContractBook) -> tuple[int, int, list[bytes]]:
+    """(rejected, already dead-lettered, dead letters sent) of one ingest of ``path``."""
+    publisher = RecordingPublisher()
+    ledger = BenefitLedger.open(data, SECRET)
+    try:
+        summary = await ingest_file(path, Intake(ledger, SECRET), book, publisher)
+    finally:
+        ledger.close()
+    letters = [sent.value for sent in publisher.on(DEADLETTER_TOPIC)]
+    return summary.rejected, summary.already_dead_lettered, letters
+
+
+async def test_a_rerun_dead_letters_a_rejected_line_once_unless_it_changed_or_moved(
+    tmp_path: Path, book: ContractBook
+) -> None:
+    bad_2, bad_3 = _line(2, euros="1.00"), _line(3, euros="2.00")
+    path = _file(tmp_path / "kela.csv", _line(1), bad_2, bad_3)
+    data = tmp_path / "data"
+    assert await _run(path, data, book) == (2, 0, [bad_2.encode(), bad_3.encode()])
+    assert await _run(path, data, book) == (2, 2, [])
+    # Line 3 changed, and line 3's old bytes moved to line 4: both taken afresh.
+    changed = _line(2, euros="3.00")
+    _file(path, _line(1), changed, bad_2)
+    assert await _run(path, data, book) == (2, 0, [changed.encode(), bad_2.encode()])
+    # Another file with the same lines is another file.
+    other = _file(tmp_path / "other.csv", _line(1), bad_2, bad_3)
+    assert await _run(other, data, book) == (2, 0, [bad_2.encode(), bad_3.encode()])
+
+
+async def test_recipients_count_each_partner_and_the_lines_nobody_receives(
+    tmp_path: Path, book: ContractBook
+) -> None:
+    path = _file(
+        tmp_path / "kela.csv",
+        _line(1),
+        _line(2, municipality="091"),
+        _line(3, municipality="091"),
+        _line(4, municipality="098"),
+    )
+    ledger = BenefitLedger.dry_run(tmp_path / "data", SECRET, tmp_path)
+    try:
+        summary = await ingest_file(path, Intake(ledger, SECRET), book, None)
+    finally:
+        ledger.close()
+    assert summary.recipients == {"lahti": 1, "ph": 1, NOT_ROUTED: 2}
