@@ -4,7 +4,7 @@ what it audits, and what a failed chunk leaves behind. Real SQLite ledgers; the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaConnectionError
 from aiokafka.structs import TopicPartition
 
 from connectors import CONNECTORS
-from connectors.kela.file_ingest import CHUNK_LINES, NOT_ROUTED, ingest_file
+from connectors.kela.file_ingest import CHUNK_LINES, NOT_ROUTED, IngestSummary, ingest_file
 from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
@@ -40,6 +40,21 @@ def _line(number: int, euros: str = "737,55", municipality: str = "398") -> str:
 def _file(path: Path, *lines: str) -> Path:
     path.write_text("\r\n".join([HEADER, *lines]) + "\r\n", encoding="utf-8")
     return path
+
+
+async def _ingest(
+    path: Path,
+    data: Path,
+    book: ContractBook,
+    publisher: RecordingPublisher,
+    progress: Callable[[int], None] = lambda _read: None,
+) -> IngestSummary:
+    """One ingest of ``path`` with the ledger of ``data``, opened and closed around it."""
+    ledger = BenefitLedger.open(data, SECRET)
+    try:
+        return await ingest_file(path, Intake(ledger, SECRET), book, publisher, progress)
+    finally:
+        ledger.close()
 
 
 @pytest.fixture
@@ -108,13 +123,9 @@ async def test_each_chunk_of_lines_is_one_transaction(
     tmp_path: Path, book: ContractBook, lines: int, transactions: int
 ) -> None:
     path = _file(tmp_path / "kela.csv", *(_line(n) for n in range(1, lines + 1)))
-    ledger = BenefitLedger.open(tmp_path / "data", SECRET)
     publisher = RecordingPublisher()
     read: list[int] = []
-    try:
-        summary = await ingest_file(path, Intake(ledger, SECRET), book, publisher, read.append)
-    finally:
-        ledger.close()
+    summary = await _ingest(path, tmp_path / "data", book, publisher, read.append)
     assert (summary.lines, summary.accepted) == (lines, lines)
     assert len(read) == transactions
     assert read[-1] == path.stat().st_size
@@ -212,11 +223,7 @@ async def test_a_dry_run_publishes_and_audits_nothing(tmp_path: Path, book: Cont
 async def _run(path: Path, data: Path, book: ContractBook) -> tuple[int, int, list[bytes]]:
     """(rejected, already dead-lettered, dead letters sent) of one ingest of ``path``."""
     publisher = RecordingPublisher()
-    ledger = BenefitLedger.open(data, SECRET)
-    try:
-        summary = await ingest_file(path, Intake(ledger, SECRET), book, publisher)
-    finally:
-        ledger.close()
+    summary = await _ingest(path, data, book, publisher)
     letters = [sent.value for sent in publisher.on(DEADLETTER_TOPIC)]
     return summary.rejected, summary.already_dead_lettered, letters
 
