@@ -16,8 +16,9 @@ audit) and ``out.*``, ``DESCRIBE`` and ``CREATE`` on every catalogue topic (``hu
 ``hub topics provision`` create missing topics; literal names, so it cannot create others) and
 ``READ`` on consumer groups prefixed ``hub.``, and ``WRITE`` and ``DESCRIBE`` on transactional
 ids prefixed ``hub.`` (each route's producer commits its batches in a transaction named after
-its group). Every binding allows; nothing here denies, since
-Kafka denies what no ACL allows (``allow.everyone.if.no.acl.found=false``).
+its group, ``hub ingest kela`` its chunks in one named ``hub.ingest.kela.<instance>``). Every
+binding allows; nothing here denies, since Kafka denies what no ACL allows
+(``allow.everyone.if.no.acl.found=false``).
 
 Principal names are a deployment choice: by default ``User:<partner>`` and ``User:hub``, which
 are the SASL/SCRAM user names of ``docker/compose.yaml``.
@@ -162,7 +163,8 @@ def _hub_bindings(principal: str, topics: Iterable[TopicSpec]) -> list[AclBindin
             operations.append(Operation.WRITE)
         bindings += _topic(principal, spec.name, *operations)
     bindings.append(_group_prefix(principal, HUB_GROUP_PREFIX))
-    # A route's transactional id is its consumer group plus the instance (hub.transactions).
+    # A route's transactional id is its consumer group plus the instance (hub.transactions);
+    # `hub ingest kela`'s is hub.ingest.kela plus the instance (connectors.kela.file_ingest).
     bindings += [
         AclBinding(
             principal,

@@ -54,6 +54,7 @@ __all__ = [
     "TOO_LARGE_QUARANTINED",
     "DeadLetter",
     "DeadLetterForm",
+    "FileLine",
     "FileSource",
     "KafkaSource",
     "compressed_form",
@@ -110,6 +111,20 @@ class FileSource:
     def headers(self) -> dict[str, str]:
         """The source headers of a dead letter."""
         return {SOURCE_FILE: self.name, SOURCE_LINE: str(self.line)}
+
+
+@dataclass(frozen=True, slots=True)
+class FileLine:
+    """A line read from a file: its bytes (the line break off) and where it was."""
+
+    name: str
+    line: int
+    value: bytes
+
+    @property
+    def source(self) -> FileSource:
+        """The file and line, as a dead letter names them."""
+        return FileSource(self.name, self.line)
 
 
 @dataclass(frozen=True, slots=True)

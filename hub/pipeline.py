@@ -54,6 +54,7 @@ from hub.deadletter import (
     SOURCE_PARTITION,
     SOURCE_TOPIC,
     DeadLetter,
+    FileLine,
     KafkaSource,
     smaller_forms,
 )
@@ -173,15 +174,19 @@ class Handled:
 
 
 def dead_letter_for(
-    route: Route, record: ConsumerRecord[bytes, bytes], rejection: Rejection
+    route: Route | str, source: ConsumerRecord[bytes, bytes] | FileLine, rejection: Rejection
 ) -> Outgoing:
-    """The dead-letter message of a rejected record: original bytes, reason, source."""
+    """The dead-letter message of a rejected record or file line: original bytes, reason,
+    where it came from. ``route`` is the route that gave up, or the connector's name where no
+    route is involved (a file read by ``hub ingest``)."""
     letter = DeadLetter(
-        value=record.value or b"",
+        value=source.value or b"",
         reason=rejection.reason,
         detail=rejection.detail,
-        source=KafkaSource(record.topic, record.partition, record.offset),
-        connector=route.connector,
+        source=source.source
+        if isinstance(source, FileLine)
+        else KafkaSource(source.topic, source.partition, source.offset),
+        connector=route if isinstance(route, str) else route.connector,
     )
     # The audit record reaches hub.audit.v1: the same masked detail as the header.
     facts = EventFacts(detail=f"{letter.reason}: {letter.shown_detail}")

@@ -191,11 +191,12 @@ class RouteProducer:
         return asyncio.gather(*landings)
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
-        """Add ``offsets`` to the transaction and commit it."""
+        """Add ``offsets`` (if any) to the transaction and commit it."""
         if not self._transactional:
             await self._producer.flush()
             return
-        await self._producer.send_offsets_to_transaction(dict(offsets), group)
+        if offsets:  # none from a file ingest: its transaction must not name a group
+            await self._producer.send_offsets_to_transaction(dict(offsets), group)
         await self._producer.commit_transaction()
         self._open = False
 

@@ -2,7 +2,8 @@
 
 Read top to bottom: ``native`` (Kela's CSV row), ``inbound`` (line → canonical event or
 rejection, pure), ``ledger`` and ``intake`` (each record exactly once), ``outbound`` (canonical
-client-status → Kela's XML, pure), ``wiring`` (topics).
+client-status → Kela's XML, pure), ``wiring`` (topics), ``file_ingest`` (``hub ingest kela``:
+the monthly file through the same intake and the hub's routing layer).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """``hub ingest kela FILE [--dry-run]``: a Kela payment-day file into the hub.
 
+The ingest itself is the Kela connector's (``connectors.kela.file_ingest``); this command
+refuses an unusable file, draws the progress bar and prints the report.
+
 Exit codes: 0 every line accepted (duplicates included), 3 some lines rejected (the rest
 published), 2 the file is unusable (missing, empty, not UTF-8, wrong header).
 """
@@ -19,8 +22,7 @@ from hub.cli._common import out, run, start_command
 from hub.topics import DEADLETTER_TOPIC
 
 if TYPE_CHECKING:
-    from hub.audit.records import AuditDraft
-    from hub.ingest import IngestSummary
+    from connectors.kela.file_ingest import IngestSummary
 
 __all__ = ["ingest_app"]
 
@@ -42,7 +44,7 @@ def _progress(path: Path) -> Iterator[Callable[[int], None]]:
 
 
 def _report(path: Path, summary: IngestSummary, dry_run: bool) -> None:
-    from hub.ingest import NOT_ROUTED  # noqa: PLC0415 - heavy.
+    from connectors.kela.file_ingest import NOT_ROUTED  # noqa: PLC0415 - heavy.
 
     out.print(f"{path.name}: {summary.lines} data line(s)", markup=False)
     out.print(f"  accepted    {summary.accepted} (corrections {summary.corrections})")
@@ -92,70 +94,15 @@ def kela(
 ) -> None:
     """Ingest a Kela payment-day file: every record exactly once, rejected lines dead-lettered."""
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
-    from connectors.kela.intake import Intake  # noqa: PLC0415
-    from connectors.kela.ledger import BenefitLedger  # noqa: PLC0415
-    from connectors.kela.versions import (  # noqa: PLC0415
-        BENEFIT_DAY_TOPIC,
-        BENEFIT_DAY_V2_TOPIC,
-    )
-    from hub.audit import open_recorder  # noqa: PLC0415 - heavy.
-    from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
-    from hub.ingest import (  # noqa: PLC0415 - heavy.
-        FILE_CHAIN,
-        check_file,
-        ingest_kela_file,
-        producer_publisher,
-        started_producer,
-    )
-    from hub.provisioning import list_topics  # noqa: PLC0415 - heavy.
-    from hub.quarantine import QuarantineStore  # noqa: PLC0415 - heavy.
+    from connectors.kela.file_ingest import check_file, ingest_kela  # noqa: PLC0415
     from hub.runtime import contract_book_for  # noqa: PLC0415 - heavy.
-    from hub.settings import pseudonym_secret  # noqa: PLC0415 - heavy.
-    from hub.topic_io import UnknownTopicError  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     check_file(file)
-    secret = pseudonym_secret(settings)
     book = contract_book_for(settings, CONNECTORS)
-    ledger = (BenefitLedger.dry_run if dry_run else BenefitLedger.open)(settings.data_dir, secret)
-    intake = Intake(ledger, secret, settings.kela_data_start)
     _collect_for_streaming()
-
-    async def ingest(progress: Callable[[int], None]) -> IngestSummary:
-        if dry_run:
-            return await ingest_kela_file(file, intake, book, None, progress)
-        connection = connection_for(settings)
-        existing = await list_topics(connection)
-        for topic in (BENEFIT_DAY_V2_TOPIC, BENEFIT_DAY_TOPIC, DEADLETTER_TOPIC):
-            if topic not in existing:
-                raise UnknownTopicError(topic)
-        # The recorder first: a missing signing key then stops the command before any client
-        # to Kafka exists (one opened first would be left unclosed).
-        recorder = open_recorder(settings)
-        try:
-            producer = await started_producer(connection)
-        except BaseException:
-            recorder.store.close()
-            raise
-        try:
-            publish = producer_publisher(
-                producer, connection.bootstrap, QuarantineStore.in_data_dir(settings.data_dir)
-            )
-
-            def audit(drafts: list[AuditDraft]) -> object:
-                return recorder.record(FILE_CHAIN, drafts)
-
-            return await ingest_kela_file(file, intake, book, publish, progress, audit)
-        finally:
-            await producer.stop()
-            recorder.checkpoint()
-            recorder.store.close()
-
-    try:
-        with _progress(file) as progress:
-            summary = run(ingest(progress))
-    finally:
-        ledger.close()
+    with _progress(file) as progress:
+        summary = run(ingest_kela(settings, file, book, dry_run=dry_run, progress=progress))
     _report(file, summary, dry_run)
     if summary.rejected:
         raise typer.Exit(EXIT_REJECTED)

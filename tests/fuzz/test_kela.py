@@ -26,13 +26,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors import CONNECTORS
+from connectors.kela.file_ingest import FileUnusableError, IngestSummary, check_file, ingest_file
 from connectors.kela.intake import REASONS, Intake
 from connectors.kela.ledger import BenefitLedger
 from connectors.kela.versions import BENEFIT_DAY_TOPIC, BENEFIT_DAY_V2_TOPIC
 from connectors.kela.wiring import build_routes
 from hub.connector import ConnectorContext
 from hub.contracts import ContractBook, load_contract_book
-from hub.ingest import FileUnusableError, IngestSummary, check_file, ingest_kela_file
 from hub.pipeline import Accepted, Route
 from hub.runtime import renderers_for
 from hub.settings import load_settings
@@ -135,7 +135,7 @@ def _ingest(path: Path, data_dir: Path, book: ContractBook) -> IngestSummary | F
         return refused
     ledger = BenefitLedger.dry_run(data_dir, SECRET, scratch_dir=path.parent)
     try:
-        return asyncio.run(ingest_kela_file(path, Intake(ledger, SECRET), book, None))
+        return asyncio.run(ingest_file(path, Intake(ledger, SECRET), book, None))
     finally:
         ledger.close()
 

@@ -9,8 +9,12 @@ across restarts and across the two paths.
 from __future__ import annotations
 
 import base64
+import gc
 import gzip
+import logging
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +24,19 @@ import pytest
 from lxml import etree
 
 from connectors import CONNECTORS
+from connectors.kela.file_ingest import (
+    TRANSACTIONAL_GROUP,
+    IngestFencedError,
+    IngestSummary,
+    check_file,
+    ingest_file,
+    ingest_kela,
+)
 from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
 from contracts import CONTRACT_DIR
+from hub.audit.signing import PRIVATE_KEY_FILE, load_or_create_signing_key
 from hub.broker.connection import KafkaConnection
 from hub.deadletter import (
     DLQ_ENCODING,
@@ -34,20 +47,15 @@ from hub.deadletter import (
     SOURCE_TOPIC,
     TOO_LARGE_QUARANTINED,
 )
-from hub.ingest import (
-    IngestSummary,
-    check_file,
-    ingest_kela_file,
-    producer_publisher,
-    started_producer,
-)
-from hub.pipeline import Outgoing
+from hub.ingest import started_producer
 from hub.provisioning import provision_topics
 from hub.quarantine import QuarantineStore
 from hub.runtime import contract_book_for
 from hub.settings import HubSettings, pseudonym_secret
 from hub.topics import DEADLETTER_TOPIC
+from hub.transactions import RouteProducer, transactional_id
 from tests.integration.conftest import Records, read_topic, running_hub
+from tests.publishers import RecordingPublisher
 from tests.support import CODE, client_status_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
@@ -62,6 +70,12 @@ def _line(record: str, municipality: str = "398", days: str = "21", euros: str =
         f"{record};{code};{municipality};TMT;01.03.2025;31.03.2025;{days};{euros};1021;"
         f"05.04.2025;{corrects}"
     ).encode()
+
+
+async def file_producer(connection: KafkaConnection) -> RouteProducer:
+    """A producer as ``hub ingest kela`` starts it, under an instance id of the test's own."""
+    instance = f"test-{uuid.uuid4().hex[:8]}"
+    return await RouteProducer.started(connection, transactional_id(TRANSACTIONAL_GROUP, instance))
 
 
 def _ids(records: Records) -> list[str]:
@@ -182,11 +196,9 @@ async def test_each_record_once_across_file_topic_and_restart(
     # File path first.
     check_file(path)
     ledger = BenefitLedger.open(settings.data_dir, secret)
-    producer = await started_producer(connection)
+    producer = await file_producer(connection)
     try:
-        summary = await ingest_kela_file(
-            path, Intake(ledger, secret), book, producer_publisher(producer, kafka_bootstrap)
-        )
+        summary = await ingest_file(path, Intake(ledger, secret), book, producer)
     finally:
         await producer.stop()
         ledger.close()
@@ -211,7 +223,7 @@ async def test_each_record_once_across_file_topic_and_restart(
     # A re-run of the file publishes nothing new and dead-letters nothing.
     ledger = BenefitLedger.open(settings.data_dir, secret)
     try:
-        again = await ingest_kela_file(path, Intake(ledger, secret), book, None)
+        again = await ingest_file(path, Intake(ledger, secret), book, None)
     finally:
         ledger.close()
     assert (again.accepted, again.duplicates) == (0, 2)
@@ -231,13 +243,10 @@ async def test_rejected_file_lines_are_dead_lettered_with_file_and_line(
     await provision_topics(connection)
     secret = pseudonym_secret(settings)
     ledger = BenefitLedger.open(settings.data_dir, secret)
-    producer = await started_producer(connection)
+    producer = await file_producer(connection)
     try:
-        summary = await ingest_kela_file(
-            path,
-            Intake(ledger, secret),
-            contract_book_for(settings, CONNECTORS),
-            producer_publisher(producer, kafka_bootstrap),
+        summary = await ingest_file(
+            path, Intake(ledger, secret), contract_book_for(settings, CONNECTORS), producer
         )
     finally:
         await producer.stop()
@@ -278,13 +287,14 @@ async def test_a_line_too_large_for_a_dead_letter_goes_compressed_or_quarantined
     secret = pseudonym_secret(settings)
     ledger = BenefitLedger.open(settings.data_dir, secret)
     quarantine = QuarantineStore.in_data_dir(settings.data_dir)
-    producer = await started_producer(connection)
+    producer = await file_producer(connection)
     try:
-        summary = await ingest_kela_file(
+        summary = await ingest_file(
             path,
             Intake(ledger, secret),
             contract_book_for(settings, CONNECTORS),
-            producer_publisher(producer, kafka_bootstrap, quarantine),
+            producer,
+            quarantine=quarantine,
         )
     finally:
         await producer.stop()
@@ -325,25 +335,20 @@ async def test_a_rerun_does_not_dead_letter_the_same_lines_again(
 
     landed: set[tuple[int, int]] = set()  # where every dead letter of every run landed
 
-    async def ingest() -> tuple[IngestSummary, list[Outgoing]]:
-        sent: list[Outgoing] = []
+    async def ingest() -> tuple[IngestSummary, list[bytes]]:
         ledger = BenefitLedger.open(settings.data_dir, secret)
-        producer = await started_producer(connection)
-        publish = producer_publisher(producer, kafka_bootstrap)
-
-        async def recording(batch: list[Outgoing]) -> list[tuple[int, int]]:
-            sent.extend(batch)
-            positions = await publish(batch)
-            pairs = zip(batch, positions, strict=True)
-            landed.update(p for m, p in pairs if m.topic == DEADLETTER_TOPIC)
-            return positions
-
+        producer = await file_producer(connection)
+        recording = RecordingPublisher(producer)
         try:
-            summary = await ingest_kela_file(path, Intake(ledger, secret), book, recording)
+            summary = await ingest_file(path, Intake(ledger, secret), book, recording)
         finally:
             await producer.stop()
             ledger.close()
-        return summary, [m for m in sent if m.topic == DEADLETTER_TOPIC]
+        letters = recording.on(DEADLETTER_TOPIC)
+        for letter in letters:
+            metadata = await letter.landing
+            landed.add((metadata.partition, metadata.offset))
+        return summary, [letter.value for letter in letters]
 
     path.write_bytes(b"\n".join([header.rstrip(), _line(f"K{run}-1"), bad_2, bad_3]) + b"\n")
     first, letters = await ingest()
@@ -362,7 +367,7 @@ async def test_a_rerun_does_not_dead_letter_the_same_lines_again(
     # A dry run sees what the real runs remembered and publishes nothing.
     ledger = BenefitLedger.dry_run(settings.data_dir, secret, tmp_path)
     try:
-        dry = await ingest_kela_file(path, Intake(ledger, secret), book, None)
+        dry = await ingest_file(path, Intake(ledger, secret), book, None)
     finally:
         ledger.close()
     assert (dry.rejected, dry.already_dead_lettered) == (2, 2)
@@ -376,3 +381,53 @@ async def test_a_rerun_does_not_dead_letter_the_same_lines_again(
     assert sorted((r.value or b"", dict(r.headers)[SOURCE_LINE]) for r in on_kafka) == sorted(
         [(bad_2, b"3"), (bad_3, b"4"), (fixed_3, b"3"), (bad_2, b"4")]
     )
+
+
+async def test_a_second_ingest_under_the_same_instance_fences_the_first(
+    settings: HubSettings, kafka_bootstrap: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = uuid.uuid4().hex[:8].upper()
+    settings = settings.model_copy(update={"instance_id": f"test-{run}"})
+    load_or_create_signing_key(None, settings.data_dir, may_generate=True)
+    header = (
+        b"tapahtumatunnus;hetu;kotikunta;etuus;jakso_alku;jakso_loppu;maksupaivat;"
+        b"maksettu;kertyma;maksupvm;korjattava\n"
+    )
+    path = tmp_path / f"kela-{run}.csv"
+    path.write_bytes(header + b"\n".join(_line(f"K{run}-{n}") for n in range(1, 6)) + b"\n")
+    other = tmp_path / f"other-{run}.csv"
+    other.write_bytes(header + _line(f"K{run}-other") + b"\n")
+    connection = KafkaConnection(kafka_bootstrap, settings)
+    await provision_topics(connection)
+    book = contract_book_for(settings, CONNECTORS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
+        "HUB_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "HUB_DATA_DIR": str(tmp_path / "other-data"),
+        "HUB_INSTANCE_ID": f"test-{run}",
+        "HUB_PSEUDONYM_SECRET": "integration-test-secret-0123456789abcdef",
+        "HUB_AUDIT_SIGNING_KEY_FILE": str(settings.data_dir / PRIVATE_KEY_FILE),
+    }
+    second: list[subprocess.CompletedProcess[str]] = []
+
+    def after_a_chunk(_read: int) -> None:
+        # Between the first chunk's commit and the second's, another ingest of the instance.
+        if not second:
+            command = [sys.executable, "-m", "hub", "ingest", "kela", str(other)]
+            finished = subprocess.run(command, check=False, env=env, capture_output=True, text=True)
+            second.append(finished)
+
+    with pytest.raises(IngestFencedError):
+        await ingest_kela(settings, path, book, progress=after_a_chunk, chunk_lines=3)
+    # The fencing is said once: no failed future of the fenced producer logs it again.
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        gc.collect()
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+    [done] = second
+    assert done.returncode == 0, done.stderr
+    assert "accepted    1 " in done.stdout
+
+    # The first chunk committed (Kafka and ledger), the second not: a re-run sends the rest.
+    again = await ingest_kela(settings, path, book, chunk_lines=3)
+    assert (again.duplicates, again.accepted) == (3, 2)
+    wanted = {event_id_for(f"K{run}-{n}") for n in range(1, 6)}
+    assert len(await _canonical_events(kafka_bootstrap, wanted)) == 5

@@ -15,17 +15,18 @@ import orjson
 import pytest
 
 from connectors import CONNECTORS
+from connectors.kela.file_ingest import ingest_file
 from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
 from hub.broker.connection import KafkaConnection
-from hub.ingest import ingest_kela_file, producer_publisher, started_producer
+from hub.ingest import started_producer
 from hub.provisioning import provision_topics
 from hub.runtime import contract_book_for
 from hub.settings import HubSettings, pseudonym_secret
 from hub.share.ledger import open_share_ledger
 from tests.integration.conftest import Records, read_topic
-from tests.integration.test_kela_flow import running_hub
+from tests.integration.test_kela_flow import file_producer, running_hub
 from tests.support import CODE
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
@@ -128,13 +129,10 @@ async def test_the_file_path_publishes_both_versions(
     await provision_topics(connection)
     secret = pseudonym_secret(settings)
     ledger = BenefitLedger.open(settings.data_dir, secret)
-    producer = await started_producer(connection)
+    producer = await file_producer(connection)
     try:
-        summary = await ingest_kela_file(
-            path,
-            Intake(ledger, secret),
-            contract_book_for(settings, CONNECTORS),
-            producer_publisher(producer, kafka_bootstrap),
+        summary = await ingest_file(
+            path, Intake(ledger, secret), contract_book_for(settings, CONNECTORS), producer
         )
     finally:
         await producer.stop()

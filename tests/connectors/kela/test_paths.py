@@ -1,7 +1,7 @@
 """The topic route and the file path apply the same Kela rules, from the same settings.
 
 ``in.kela.benefit-day`` is translated by the route ``hub up`` runs (``build_routes``); a file
-goes through ``hub.ingest.ingest_kela_file``. Both take ``HUB_KELA_DATA_START`` from the
+goes through ``connectors.kela.file_ingest.ingest_file``. Both take ``HUB_KELA_DATA_START`` from the
 settings and the same ledger, so a correction is checked against its record whichever way
 each of them came.
 """
@@ -14,18 +14,19 @@ from pathlib import Path
 from typing import Final
 
 from connectors import CONNECTORS
+from connectors.kela.file_ingest import NOT_ROUTED, IngestSummary, ingest_file
 from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
 from connectors.kela.native import HEADER
 from connectors.kela.wiring import build_routes
 from hub.connector import ConnectorContext
-from hub.ingest import NOT_ROUTED, IngestSummary, ingest_kela_file
-from hub.pipeline import Accepted, Outgoing
+from hub.pipeline import Accepted
 from hub.runtime import contract_book_for
 from hub.settings import HubSettings, load_settings
 from schemas.envelope import BenefitDayEvent
 from schemas.rejection import Rejection
+from tests.publishers import RecordingPublisher
 from tests.support import CODE, SECRET
 
 RECORD: Final = f"K2025-000000001;{CODE};398;TMT;01.02.2025;28.02.2025;20;737,55;120;03.03.2025;"
@@ -72,14 +73,10 @@ def test_the_file_path_applies_the_same_rules(tmp_path: Path) -> None:
     path.write_text("\r\n".join([HEADER, *LINES]) + "\r\n", encoding="utf-8")
     ledger = BenefitLedger.open(settings.data_dir, SECRET)
     intake = Intake(ledger, SECRET, settings.kela_data_start)
-    published: list[bytes] = []
-
-    async def publish(messages: list[object]) -> list[tuple[int, int]]:
-        published.extend(m.value for m in messages)  # type: ignore[attr-defined]
-        return [(0, n) for n in range(len(messages))]
-
+    publisher = RecordingPublisher()
     book = contract_book_for(settings, CONNECTORS)
-    summary: IngestSummary = asyncio.run(ingest_kela_file(path, intake, book, publish))
+    summary: IngestSummary = asyncio.run(ingest_file(path, intake, book, publisher))
+    published = [sent.value for sent in publisher.committed]
     ledger.close()
     assert (summary.accepted, summary.corrections, summary.rejected) == (3, 2, 2)
     assert [(r.line, r.reason) for r in summary.rejections] == [
@@ -107,7 +104,7 @@ def test_a_file_and_the_topic_share_one_ledger(tmp_path: Path) -> None:
     ledger = BenefitLedger.dry_run(settings.data_dir, SECRET, scratch_dir=tmp_path)
     intake = Intake(ledger, SECRET, settings.kela_data_start)
     book = contract_book_for(settings, CONNECTORS)
-    summary = asyncio.run(ingest_kela_file(path, intake, book, None))
+    summary = asyncio.run(ingest_file(path, intake, book, None))
     ledger.close()
     assert summary.accepted == 1
     assert [r.reason for r in summary.rejections] == ["over-correction"]
@@ -119,14 +116,10 @@ def test_a_general_support_line_in_a_file_is_published_on_v2_only(tmp_path: Path
     ylt = f"K2026-000000001;{CODE};398;YLT;04.05.2026;29.05.2026;20;744,20;210;02.06.2026;"
     path.write_text("\n".join([HEADER, ylt, RECORD]) + "\n", encoding="utf-8")
     ledger = BenefitLedger.open(settings.data_dir, SECRET)
-    published: list[tuple[str, str | None]] = []
-
-    async def publish(messages: list[Outgoing]) -> list[tuple[int, int]]:
-        published.extend((m.topic, m.event_id) for m in messages)
-        return [(0, n) for n in range(len(messages))]
-
+    publisher = RecordingPublisher()
     book = contract_book_for(settings, CONNECTORS)
-    summary = asyncio.run(ingest_kela_file(path, Intake(ledger, SECRET), book, publish))
+    summary = asyncio.run(ingest_file(path, Intake(ledger, SECRET), book, publisher))
+    published = [(m.topic, m.headers["correlation_id"]) for m in publisher.committed]
     ledger.close()
     assert (summary.accepted, summary.rejected) == (2, 0)
     ylt_id, tmt_id = event_id_for("K2026-000000001"), event_id_for("K2025-000000001")

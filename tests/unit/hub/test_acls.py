@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from connectors import CONNECTORS
+from connectors.kela.file_ingest import TRANSACTIONAL_GROUP
 from contracts import CONTRACT_DIR
 from hub.acls import (
     AclBinding,
@@ -26,6 +27,7 @@ from hub.contracts import load_contract_book
 from hub.errors import ConfigurationError
 from hub.runtime import renderers_for
 from hub.topics import TOPICS
+from hub.transactions import transactional_id
 
 BOOK = load_contract_book(renderers_for(CONNECTORS))
 BINDINGS = acl_bindings(BOOK)
@@ -141,6 +143,19 @@ def test_the_hub_uses_consumer_groups_starting_with_hub() -> None:
         "hub.",
         Operation.READ,
     )
+
+
+def test_the_hub_may_write_the_transactional_id_of_hub_ingest_kela() -> None:
+    ingest = transactional_id(TRANSACTIONAL_GROUP, "host-1234abcd")
+    allowed = {
+        b.operation
+        for b in _of("User:hub")
+        if b.resource_type is ResourceType.TRANSACTIONAL_ID
+        and b.pattern_type is PatternType.PREFIXED
+        and ingest.startswith(b.resource_name)
+    }
+    assert allowed == {Operation.WRITE, Operation.DESCRIBE}
+    assert ingest == "hub.ingest.kela.host-1234abcd"
 
 
 def test_a_receipt_removed_from_a_contract_file_removes_the_read_acl(tmp_path: Path) -> None:

@@ -87,7 +87,6 @@ def test_the_benefit_day_event_goes_to_its_own_version() -> None:
 _BY_HAND = {
     "hub/canonical_outgoing.py": "the helper itself",
     "hub/pipeline.py": "dead letters",
-    "hub/ingest.py": "dead letters of the file path",
     "hub/distribution.py": "partner messages on out.* topics",
 }
 

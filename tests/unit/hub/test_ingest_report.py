@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from connectors.kela.file_ingest import IngestSummary
 from hub.cli.ingest import _report
-from hub.ingest import IngestSummary
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,17 @@ from __future__ import annotations
 from aiokafka.structs import ConsumerRecord
 from structlog.testing import capture_logs
 
-from hub.deadletter import DLQ_DETAIL, DLQ_REASON, SOURCE_OFFSET
-from hub.pipeline import Accepted, Outgoing, Route, outcome_of
+from hub.deadletter import (
+    DLQ_CONNECTOR,
+    DLQ_DETAIL,
+    DLQ_REASON,
+    SOURCE_FILE,
+    SOURCE_LINE,
+    SOURCE_OFFSET,
+    SOURCE_TOPIC,
+    FileLine,
+)
+from hub.pipeline import Accepted, Outgoing, Route, dead_letter_for, outcome_of
 from hub.topics import DEADLETTER_TOPIC
 from schemas.rejection import Rejection
 
@@ -107,3 +116,26 @@ def test_building_a_dead_letter_logs_nothing_it_is_logged_once_acknowledged() ->
         accepted = outcome_of(ROUTE, _record(b""))
     assert accepted.messages[0].topic == DEADLETTER_TOPIC
     assert [e for e in logs if e["event"] == "message dead-lettered"] == []
+
+
+def test_a_file_line_is_dead_lettered_with_its_file_and_line_number() -> None:
+    rejection = Rejection("bad-date", f"jakso_alku of {CODE} is not a date")
+    letter = dead_letter_for("kela", FileLine("kela-2025-03.csv", 17, b"the line"), rejection)
+    assert (letter.topic, letter.value, letter.key) == (DEADLETTER_TOPIC, b"the line", None)
+    assert letter.headers[SOURCE_FILE] == "kela-2025-03.csv"
+    assert letter.headers[SOURCE_LINE] == "17"
+    assert SOURCE_TOPIC not in letter.headers
+    assert letter.headers[DLQ_CONNECTOR] == "kela"
+    assert CODE not in letter.headers[DLQ_DETAIL]
+    assert letter.facts is not None
+    assert letter.facts.detail == f"bad-date: {letter.headers[DLQ_DETAIL]}"
+
+
+def test_a_record_is_dead_lettered_in_the_name_of_its_route_or_a_connector() -> None:
+    rejection = Rejection("empty-message", "no bytes")
+    by_route = dead_letter_for(ROUTE, _record(b"x", offset=3), rejection)
+    by_name = dead_letter_for("other", _record(b"x", offset=3), rejection)
+    assert by_route.headers[DLQ_CONNECTOR] == "test"
+    assert by_name.headers[DLQ_CONNECTOR] == "other"
+    assert (by_name.headers[SOURCE_TOPIC], by_name.headers[SOURCE_OFFSET]) == ("in.test", "3")
+    assert SOURCE_FILE not in by_name.headers

@@ -1,0 +1,315 @@
+"""Kela's monthly payment-day file into the hub (``hub ingest kela FILE [--dry-run]``).
+
+Two passes over the file, both streaming (memory does not grow with the file): the first
+(``check_file``) checks the file is usable at all (exists, UTF-8 throughout, the right header),
+so that a wrongly encoded file is refused whole instead of flooding the dead-letter topic line
+by line; the second takes every line through the connector's intake, the same one the
+``in.kela.benefit-day`` route uses, in chunks of 1,000 lines.
+
+Each chunk goes through the routing layer (``hub.ingest.handle_lines``): its events and dead
+letters are published in one Kafka transaction by a producer of the ingest's own
+(``transactional.id`` ``hub.ingest.kela.<instance>``), every line is audited on the chain
+``file/kela`` (the line number as its offset) with what it became before that commit, and the
+ledger commits after it. So re-running a file after a failure publishes exactly what is
+missing: the rest is recognised as duplicates.
+
+A rejected line is dead-lettered (``hub.pipeline.dead_letter_for``) with the file name and
+line number, once: the ledger remembers each dead-lettered line (a keyed digest of file name,
+line number and bytes), so re-running a file does not dead-letter its rejected lines again. A
+line too large for a dead letter goes compressed, or its bytes into the quarantine store, as on
+the streaming path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from aiokafka.errors import KafkaError, ProducerFenced
+
+from connectors.kela.inbound import check_header
+from connectors.kela.intake import Duplicate, Intake, Taken
+from connectors.kela.ledger import BenefitLedger
+from connectors.kela.versions import BENEFIT_DAY_TOPIC, BENEFIT_DAY_V2_TOPIC
+from connectors.kela.wiring import ROUTE, canonical_messages
+from hub.audit import open_recorder
+from hub.audit.records import AuditDraft
+from hub.broker.connection import connection_for
+from hub.contracts import ContractBook
+from hub.deadletter import FileLine
+from hub.errors import BrokerUnavailableError, HubError
+from hub.ingest import Audit, HandledLine, JsonView, handle_lines
+from hub.pipeline import Accepted, dead_letter_for
+from hub.provisioning import list_topics
+from hub.quarantine import QuarantineStore
+from hub.settings import HubSettings, pseudonym_secret
+from hub.topic_io import UnknownTopicError
+from hub.topics import DEADLETTER_TOPIC
+from hub.transactions import Publisher, RouteProducer, default_instance_id, transactional_id
+from schemas.rejection import Rejection
+
+__all__ = [
+    "CHUNK_LINES",
+    "FILE_CHAIN",
+    "NOT_ROUTED",
+    "TRANSACTIONAL_GROUP",
+    "FileUnusableError",
+    "IngestFencedError",
+    "IngestSummary",
+    "check_file",
+    "ingest_file",
+    "ingest_kela",
+]
+
+NOT_ROUTED: Final = "not routed"
+#: The audit chain of every line read from a Kela file.
+FILE_CHAIN: Final = "file/kela"
+#: The ingest's ``transactional.id`` is this and the hub instance: under the hub's ``hub.``
+#: prefix (``hub.acls``), and apart from the routes' ids (``hub.<connector>.<instance>``).
+TRANSACTIONAL_GROUP: Final = "hub.ingest.kela"
+#: Lines per chunk: one ledger query, one Kafka transaction, one audit append.
+CHUNK_LINES: Final = 1000
+_KEPT_REJECTIONS: Final = 100
+
+
+class FileUnusableError(HubError):
+    """The file cannot be ingested at all (missing, not UTF-8, wrong header, empty)."""
+
+    exit_code = 2
+
+
+class IngestFencedError(HubError):
+    """Another ``hub ingest kela`` of the same hub instance started and took over."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "another hub ingest kela of this hub instance (HUB_INSTANCE_ID) started and took "
+            "over; what this one committed stays, run the file again when that one is done"
+        )
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest did, for the closing report."""
+
+    lines: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    corrections: int = 0
+    rejected: int = 0
+    #: Rejected lines an earlier ingest of the file dead-lettered: not dead-lettered again.
+    already_dead_lettered: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    rejections: list[Rejection] = field(default_factory=list)
+    recipients: Counter[str] = field(default_factory=Counter)
+
+    def reject(self, rejection: Rejection) -> None:
+        """Count a rejection; keep the first ones for the report (memory stays bounded)."""
+        self.rejected += 1
+        self.reasons[rejection.reason] += 1
+        if len(self.rejections) < _KEPT_REJECTIONS:
+            self.rejections.append(rejection)
+
+
+def check_file(path: Path) -> None:
+    """Refuse a file that cannot be ingested: missing, empty, not UTF-8, wrong header."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise FileUnusableError(f"{path}: cannot open: {exc.strerror}") from None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with handle:
+        first = handle.readline()
+        if not first.strip():
+            raise FileUnusableError(f"{path}: empty file (no header line)")
+        rejection = check_header(_decode_or_refuse(path, decoder, first, 1))
+        if rejection is not None:
+            raise FileUnusableError(f"{path}: line 1: {rejection.detail}")
+        for number, raw in enumerate(handle, start=2):
+            _decode_or_refuse(path, decoder, raw, number)
+        _decode_or_refuse(path, decoder, b"", 0, final=True)
+
+
+def _decode_or_refuse(
+    path: Path, decoder: codecs.IncrementalDecoder, raw: bytes, line: int, *, final: bool = False
+) -> str:
+    try:
+        return str(decoder.decode(raw, final=final))
+    except UnicodeDecodeError:
+        where = f"line {line}" if line else "the end of the file"
+        raise FileUnusableError(f"{path}: not UTF-8 at {where}") from None
+
+
+def _data_lines(path: Path) -> Iterator[tuple[int, bytes, int]]:
+    """(line number, raw line, bytes read so far) of every non-blank data line."""
+    read = 0
+    with path.open("rb") as handle:
+        read += len(handle.readline())  # the header, checked by check_file
+        for number, raw in enumerate(handle, start=2):
+            read += len(raw)
+            if raw.strip():
+                yield number, raw, read
+
+
+def _chunks(
+    lines: Iterator[tuple[int, bytes, int]], size: int
+) -> Iterator[list[tuple[int, bytes, int]]]:
+    """``lines`` in lists of ``size`` (the last one shorter): one chunk at a time in memory."""
+    chunk: list[tuple[int, bytes, int]] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+async def ingest_file(
+    path: Path,
+    intake: Intake,
+    book: ContractBook,
+    publisher: Publisher | None,
+    progress: Callable[[int], None] = lambda _read: None,
+    audit: Audit | None = None,
+    quarantine: QuarantineStore | None = None,
+    *,
+    chunk_lines: int = CHUNK_LINES,
+) -> IngestSummary:
+    """Take every data line of a checked file through ``intake``; publish unless dry run.
+
+    ``publisher=None`` is a dry run: lines are validated and the summary is computed, nothing
+    is published or audited, and ``intake``'s ledger must be a dry-run ledger. ``progress``
+    is told the bytes read after each chunk (of ``chunk_lines`` lines, one transaction each);
+    ``quarantine`` takes a dead letter too large for the broker even compressed.
+    """
+    summary = IngestSummary()
+    source = f"file:{path.name}"
+    for chunk in _chunks(_data_lines(path), chunk_lines):
+        # One ledger query for the whole chunk, not one per line.
+        results = intake.take_many([(raw, number) for number, raw, _read in chunk])
+        handled = [
+            HandledLine(number, raw, _outcome(summary, book, intake, path.name, number, raw, taken))
+            for (number, raw, _read), taken in zip(chunk, results, strict=True)
+        ]
+        summary.lines += len(handled)
+        await handle_lines(publisher, source, handled, intake.ledger, audit, quarantine)
+        progress(chunk[-1][2])
+    return summary
+
+
+def _outcome(
+    summary: IngestSummary,
+    book: ContractBook,
+    intake: Intake,
+    file_name: str,
+    number: int,
+    raw: bytes,
+    taken: Taken | Duplicate | Rejection,
+) -> Accepted:
+    """What line ``number`` became (counted in ``summary``): its messages, or its dead
+    letter, or nothing (a duplicate; a line dead-lettered by an earlier run)."""
+    if isinstance(taken, Rejection):
+        summary.reject(taken)
+        if intake.ledger.was_dead_lettered(file_name, number, raw):
+            # An earlier run of this file put it in the dead-letter topic already.
+            summary.already_dead_lettered += 1
+            return Accepted([])
+        intake.ledger.stage_dead_letter(file_name, number, raw)
+        line = FileLine(file_name, number, raw.rstrip(b"\r\n"))
+        return Accepted([dead_letter_for(ROUTE.connector, line, taken)])
+    if isinstance(taken, Duplicate):
+        summary.duplicates += 1
+        return Accepted([])
+    summary.accepted += 1
+    summary.corrections += taken.is_correction
+    messages = canonical_messages(taken.event)
+    data = JsonView(taken.event.data)
+    # Each partner receives the record on the major version its contract names.
+    partners = [
+        disclosure
+        for message in messages
+        for disclosure in book.disclosures_for("benefit-day", data, version=_major(message.topic))
+    ]
+    for disclosure in partners:
+        summary.recipients[disclosure.partner.value] += 1
+    if not partners:
+        summary.recipients[NOT_ROUTED] += 1
+    return Accepted(messages)
+
+
+def _major(topic: str) -> int:
+    return int(topic.rpartition(".v")[2])
+
+
+async def ingest_kela(
+    settings: HubSettings,
+    path: Path,
+    book: ContractBook,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] = lambda _read: None,
+    chunk_lines: int = CHUNK_LINES,
+) -> IngestSummary:
+    """``hub ingest kela``: a file that passed ``check_file`` into the hub of ``settings``,
+    ``chunk_lines`` lines at a time.
+
+    A dry run validates against the ledger without changing it and touches no Kafka. Otherwise
+    the topics must exist, the audit recorder must open (a missing signing key stops it
+    before any client to Kafka exists) and the ingest's producer must start.
+    """
+    secret = pseudonym_secret(settings)
+    async with contextlib.AsyncExitStack() as stack:
+        ledger = (BenefitLedger.dry_run if dry_run else BenefitLedger.open)(
+            settings.data_dir, secret
+        )
+        stack.callback(ledger.close)
+        intake = Intake(ledger, secret, settings.kela_data_start)
+        if dry_run:
+            return await ingest_file(path, intake, book, None, progress, chunk_lines=chunk_lines)
+        connection = connection_for(settings)
+        existing = await list_topics(connection)
+        for topic in (BENEFIT_DAY_V2_TOPIC, BENEFIT_DAY_TOPIC, DEADLETTER_TOPIC):
+            if topic not in existing:
+                raise UnknownTopicError(topic)
+        # The recorder before the producer: a missing signing key then stops the command
+        # before any client to Kafka is left open.
+        recorder = open_recorder(settings)
+        stack.callback(recorder.store.close)
+        asyncio.get_running_loop().set_exception_handler(_fencing_reported_once)
+        instance = settings.instance_id or default_instance_id(settings.data_dir)
+        txn = transactional_id(TRANSACTIONAL_GROUP, instance)
+        producer = await RouteProducer.started(
+            connection, txn if settings.kafka_transactions else None
+        )
+        # Unwound in reverse: the producer stops, then the chain heads are signed.
+        stack.callback(recorder.checkpoint)
+        stack.push_async_callback(producer.stop)
+
+        def audit(drafts: list[AuditDraft]) -> object:
+            return recorder.record(FILE_CHAIN, drafts)
+
+        quarantine = QuarantineStore.in_data_dir(settings.data_dir)
+        try:
+            return await ingest_file(
+                path, intake, book, producer, progress, audit, quarantine, chunk_lines=chunk_lines
+            )
+        except ProducerFenced:
+            raise IngestFencedError from None
+        except KafkaError as exc:
+            raise BrokerUnavailableError(connection.bootstrap, type(exc).__name__) from None
+
+
+def _fencing_reported_once(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's exception handler: a fenced producer leaves futures of its own failed and
+    never retrieved; the fencing is reported once, as ``IngestFencedError``, not again with a
+    traceback when each of them is collected."""
+    if isinstance(context.get("exception"), ProducerFenced):
+        return
+    loop.default_exception_handler(context)
