@@ -33,18 +33,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.kela_data import identity_code
 from connectors import CONNECTORS
+from hub.admin.provisioning import provision_topics
+from hub.app.runtime import routes_for
 from hub.audit.recorder import AuditRecorder
 from hub.audit.replay import replay
 from hub.audit.store import RecordQuery, open_audit_store
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.broker.local import LocalKafka
-from hub.ingest import started_producer
-from hub.logs import configure_logging
-from hub.pipeline import Accepted, Route, wire_route
-from hub.provisioning import provision_topics
-from hub.runtime import routes_for
-from hub.settings import HubSettings, load_settings
+from hub.core.logs import configure_logging
+from hub.core.settings import HubSettings, load_settings
+from hub.routing.lines import started_producer
+from hub.routing.pipeline import Accepted, Route, wire_route
 from schemas.envelope import ClientStatusEvent, dataschema_for
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection

@@ -62,8 +62,8 @@ from bench.__main__ import (
 )
 from bench.flow_data import FLOWS, Flow, Input, inputs_for
 from hub.broker.local import LocalKafka
-from hub.referrals import ReferralKey, ReferralRegister
-from hub.topics import TOPICS
+from hub.core.topics import TOPICS
+from hub.referrals.register import ReferralKey, ReferralRegister
 
 _SUMMARY: Final = "Each flow through the running hub against a raw aiokafka pass-through."
 DEFAULT_SIZES: Final = (2_000, 20_000)

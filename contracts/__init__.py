@@ -3,7 +3,7 @@
 ``<partner>.yaml`` says what the partner receives: which event families, on which topic, in
 which format, under which condition, which fields (everything else is removed), and on what
 legal basis. ``municipalities.yaml`` maps home municipalities to labour authorities. The
-runtime (``hub.contracts``) loads and enforces them; contract tests prove them.
+runtime (``hub.distribution.contracts``) loads and enforces them; contract tests prove them.
 
 Legal bases marked ``confirmed: false`` are the developers' reading of the statutes and await
 confirmation by the data-protection officer.

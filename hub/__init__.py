@@ -1,6 +1,6 @@
 """Päijät-Häme employment data hub: the runtime (settings, broker wiring, routing, CLI).
 
-Never logs identity codes: every log record passes ``hub.redaction``.
+Never logs identity codes: every log record passes ``hub.core.redaction``.
 """
 
 from __future__ import annotations

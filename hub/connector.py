@@ -1,17 +1,44 @@
 """What a connector is to the runtime: a name, the routes it consumes (built and described), the
-formats it renders."""
+formats it renders; and the one module through which a connector uses the routing and
+distribution layers (for its routes, and for a file entry point such as Kela's)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from hub.pipeline import Route
-from hub.rendering import Renderer
-from hub.route_description import RouteDescription
-from hub.settings import HubSettings
+from hub.core.settings import HubSettings
+from hub.distribution.contracts import ContractBook
+from hub.distribution.rendering import Renderer
+from hub.routing.canonical_outgoing import CanonicalEvent, canonical_outgoing
+from hub.routing.deadletter import FileLine
+from hub.routing.description import RouteDescription
+from hub.routing.lines import Audit, HandledLine, JsonView, handle_lines
+from hub.routing.pipeline import Accepted, Ledger, Outgoing, Route, dead_letter_for
+from hub.routing.quarantine import QuarantineStore
+from hub.routing.transactions import Publisher
 
-__all__ = ["Connector", "ConnectorContext"]
+__all__ = [
+    "Accepted",
+    "Audit",
+    "CanonicalEvent",
+    "Connector",
+    "ConnectorContext",
+    "ContractBook",
+    "FileLine",
+    "HandledLine",
+    "JsonView",
+    "Ledger",
+    "Outgoing",
+    "Publisher",
+    "QuarantineStore",
+    "Renderer",
+    "Route",
+    "RouteDescription",
+    "canonical_outgoing",
+    "dead_letter_for",
+    "handle_lines",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.pipeline import Accepted, Route
+from hub.routing.pipeline import Accepted, Route
 from schemas.envelope import CloudEvent
 from tests.fuzz.corpus import codes_in_seeds
 from tests.fuzz.hostile_values import FuzzInput

@@ -1,6 +1,6 @@
-"""A ``hub.transactions.Publisher`` that keeps what it is handed, for tests of code publishing
-through one: in memory alone (unit tests), or in front of a real producer (integration tests,
-to see where each message landed)."""
+"""A ``hub.routing.transactions.Publisher`` that keeps what it is handed, for tests of code
+publishing through one: in memory alone (unit tests), or in front of a real producer
+(integration tests, to see where each message landed)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from aiokafka.structs import RecordMetadata, TopicPartition
 
-from hub.transactions import Publisher
+from hub.routing.transactions import Publisher
 
 
 @dataclass

@@ -15,7 +15,7 @@ Pure: no broker, no database, no clock, no logging. Things this module must neve
 * put an identity code or free text (``muistiinpano``, ``vastuuvirkailija``, ``perustelu``)
   into a rejection ``detail``. Details name fields, expected types and code lists; the value
   of a code field is quoted only when it looks like a code (the hub's one rule,
-  ``hub.redaction.shown_value``); identifiers, identity codes, free text and timestamps are
+  ``hub.core.redaction.shown_value``); identifiers, identity codes, free text and timestamps are
   never quoted;
 * guess: an unknown code, a key the document does not show, a missing offset is a rejection.
 
@@ -80,8 +80,8 @@ from connectors.authorities.native import (
     ServiceReferralMessage,
     StatusChangeNotification,
 )
-from hub.redaction import shown_value
-from hub.rejections import rejection_from
+from hub.core.redaction import shown_value
+from hub.core.rejections import rejection_from
 from schemas.client_status import CLIENT_STATUS_V1, ClientStatus, ServicePeriod
 from schemas.codes import (
     Authority,

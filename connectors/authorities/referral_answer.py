@@ -62,7 +62,7 @@ from connectors.authorities.inbound import (
     source_for,
 )
 from connectors.authorities.native import REFERRAL_ID_MAX_LENGTH, REFERRAL_STATES
-from hub.redaction import shown_value
+from hub.core.redaction import shown_value
 from schemas.codes import Authority, Partner, ReferralState
 from schemas.envelope import ReferralStatusEvent, dataschema_for
 from schemas.referral_status import REFERRAL_STATUS_V1, ReferralStatus

@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-from hub.sqlite_store import TransactionalStore
+from hub.core.sqlite_store import TransactionalStore
 
 __all__ = ["AuthorityState", "Seen"]
 

@@ -35,14 +35,24 @@ from connectors.authorities.referral_answer import (
     parse_answer,
 )
 from connectors.authorities.state import AuthorityState, Seen
-from hub.canonical_outgoing import CanonicalEvent, canonical_outgoing
-from hub.connector import ConnectorContext
-from hub.logs import get_logger
-from hub.pipeline import Accepted, Route
-from hub.referrals import ReferralKey, ReferralRecord, ReferralRegister, Transition, transition
-from hub.rendering import Renderer
-from hub.route_description import RouteDescription
-from hub.topics import canonical_topic, inbound_topic
+from hub.connector import (
+    Accepted,
+    CanonicalEvent,
+    ConnectorContext,
+    Renderer,
+    Route,
+    RouteDescription,
+    canonical_outgoing,
+)
+from hub.core.logs import get_logger
+from hub.core.topics import canonical_topic, inbound_topic
+from hub.referrals.register import (
+    ReferralKey,
+    ReferralRecord,
+    ReferralRegister,
+    Transition,
+    transition,
+)
 from schemas.client_status import ClientStatus
 from schemas.codes import Authority, ReferralService
 from schemas.rejection import Rejection

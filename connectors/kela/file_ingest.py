@@ -6,14 +6,14 @@ so that a wrongly encoded file is refused whole instead of flooding the dead-let
 by line; the second takes every line through the connector's intake, the same one the
 ``in.kela.benefit-day`` route uses, in chunks of 1,000 lines.
 
-Each chunk goes through the routing layer (``hub.ingest.handle_lines``): its events and dead
-letters are published in one Kafka transaction by a producer of the ingest's own
-(``transactional.id`` ``hub.ingest.kela.<instance>``), every line is audited on the chain
-``file/kela`` (the line number as its offset) with what it became before that commit, and the
-ledger commits after it. So re-running a file after a failure publishes exactly what is
-missing: the rest is recognised as duplicates.
+Each chunk goes through the routing layer (``hub.routing.lines.handle_lines``, through
+``hub.connector``): its events and dead letters are published in one Kafka transaction by a producer
+of the ingest's own (``transactional.id`` ``hub.ingest.kela.<instance>``), every line is audited on
+the chain ``file/kela`` (the line number as its offset) with what it became before that commit, and
+the ledger commits after it. So re-running a file after a failure publishes exactly what is missing:
+the rest is recognised as duplicates.
 
-A rejected line is dead-lettered (``hub.pipeline.dead_letter_for``) with the file name and
+A rejected line is dead-lettered (``hub.routing.pipeline.dead_letter_for``) with the file name and
 line number, once: the ledger remembers each dead-lettered line (a keyed digest of file name,
 line number and bytes), so re-running a file does not dead-letter its rejected lines again. A
 line too large for a dead letter goes compressed, or its bytes into the quarantine store, as on
@@ -22,36 +22,29 @@ the streaming path.
 
 from __future__ import annotations
 
-import asyncio
 import codecs
-import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
-
-from aiokafka.errors import KafkaError, ProducerFenced
+from typing import Final
 
 from connectors.kela.inbound import check_header
 from connectors.kela.intake import Duplicate, Intake, Taken
-from connectors.kela.ledger import BenefitLedger
-from connectors.kela.versions import BENEFIT_DAY_TOPIC, BENEFIT_DAY_V2_TOPIC
 from connectors.kela.wiring import ROUTE, canonical_messages
-from hub.audit import open_recorder
-from hub.audit.records import AuditDraft
-from hub.broker.connection import connection_for
-from hub.contracts import ContractBook
-from hub.deadletter import FileLine
-from hub.errors import BrokerUnavailableError, HubError
-from hub.ingest import Audit, HandledLine, JsonView, handle_lines
-from hub.pipeline import Accepted, dead_letter_for
-from hub.provisioning import list_topics
-from hub.quarantine import QuarantineStore
-from hub.settings import HubSettings, pseudonym_secret
-from hub.topic_io import UnknownTopicError
-from hub.topics import DEADLETTER_TOPIC
-from hub.transactions import Publisher, RouteProducer, default_instance_id, transactional_id
+from hub.connector import (
+    Accepted,
+    Audit,
+    ContractBook,
+    FileLine,
+    HandledLine,
+    JsonView,
+    Publisher,
+    QuarantineStore,
+    dead_letter_for,
+    handle_lines,
+)
+from hub.core.errors import HubError
 from schemas.rejection import Rejection
 
 __all__ = [
@@ -64,14 +57,13 @@ __all__ = [
     "IngestSummary",
     "check_file",
     "ingest_file",
-    "ingest_kela",
 ]
 
 NOT_ROUTED: Final = "not routed"
 #: The audit chain of every line read from a Kela file.
 FILE_CHAIN: Final = "file/kela"
 #: The ingest's ``transactional.id`` is this and the hub instance: under the hub's ``hub.``
-#: prefix (``hub.acls``), and apart from the routes' ids (``hub.<connector>.<instance>``).
+#: prefix (``hub.admin.acls``), and apart from the routes' ids (``hub.<connector>.<instance>``).
 TRANSACTIONAL_GROUP: Final = "hub.ingest.kela"
 #: Lines per chunk: one ledger query, one Kafka transaction, one audit append.
 CHUNK_LINES: Final = 1000
@@ -246,70 +238,3 @@ def _outcome(
 
 def _major(topic: str) -> int:
     return int(topic.rpartition(".v")[2])
-
-
-async def ingest_kela(
-    settings: HubSettings,
-    path: Path,
-    book: ContractBook,
-    *,
-    dry_run: bool = False,
-    progress: Callable[[int], None] = lambda _read: None,
-    chunk_lines: int = CHUNK_LINES,
-) -> IngestSummary:
-    """``hub ingest kela``: a file that passed ``check_file`` into the hub of ``settings``,
-    ``chunk_lines`` lines at a time.
-
-    A dry run validates against the ledger without changing it and touches no Kafka. Otherwise
-    the topics must exist, the audit recorder must open (a missing signing key stops it
-    before any client to Kafka exists) and the ingest's producer must start.
-    """
-    secret = pseudonym_secret(settings)
-    async with contextlib.AsyncExitStack() as stack:
-        ledger = (BenefitLedger.dry_run if dry_run else BenefitLedger.open)(
-            settings.data_dir, secret
-        )
-        stack.callback(ledger.close)
-        intake = Intake(ledger, secret, settings.kela_data_start)
-        if dry_run:
-            return await ingest_file(path, intake, book, None, progress, chunk_lines=chunk_lines)
-        connection = connection_for(settings)
-        existing = await list_topics(connection)
-        for topic in (BENEFIT_DAY_V2_TOPIC, BENEFIT_DAY_TOPIC, DEADLETTER_TOPIC):
-            if topic not in existing:
-                raise UnknownTopicError(topic)
-        # The recorder before the producer: a missing signing key then stops the command
-        # before any client to Kafka is left open.
-        recorder = open_recorder(settings)
-        stack.callback(recorder.store.close)
-        asyncio.get_running_loop().set_exception_handler(_fencing_reported_once)
-        instance = settings.instance_id or default_instance_id(settings.data_dir)
-        txn = transactional_id(TRANSACTIONAL_GROUP, instance)
-        producer = await RouteProducer.started(
-            connection, txn if settings.kafka_transactions else None
-        )
-        # Unwound in reverse: the producer stops, then the chain heads are signed.
-        stack.callback(recorder.checkpoint)
-        stack.push_async_callback(producer.stop)
-
-        def audit(drafts: list[AuditDraft]) -> object:
-            return recorder.record(FILE_CHAIN, drafts)
-
-        quarantine = QuarantineStore.in_data_dir(settings.data_dir)
-        try:
-            return await ingest_file(
-                path, intake, book, producer, progress, audit, quarantine, chunk_lines=chunk_lines
-            )
-        except ProducerFenced:
-            raise IngestFencedError from None
-        except KafkaError as exc:
-            raise BrokerUnavailableError(connection.bootstrap, type(exc).__name__) from None
-
-
-def _fencing_reported_once(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    """The loop's exception handler: a fenced producer leaves futures of its own failed and
-    never retrieved; the fencing is reported once, as ``IngestFencedError``, not again with a
-    traceback when each of them is collected."""
-    if isinstance(context.get("exception"), ProducerFenced):
-        return
-    loop.default_exception_handler(context)

@@ -10,7 +10,7 @@ Pure: no broker, no database, no clock, no logging. Two things this module must 
   stable ``reason`` (see ``REASONS``) and the line number;
 * put an identity code into a rejection ``detail``: the identity-code message never quotes
   the code, and any other raw field is quoted only when it cannot contain one (the hub's one
-  rule, ``hub.redaction.shown_value``: visible ASCII with fewer than nine digits, as an
+  rule, ``hub.core.redaction.shown_value``: visible ASCII with fewer than nine digits, as an
   identity code has nine).
 
 Parsing decisions beyond the interface document: spaces and tabs around each field are
@@ -47,7 +47,7 @@ from connectors.kela.native import (
     KelaBenefit,
     PaymentDayRow,
 )
-from hub.redaction import shown_value
+from hub.core.redaction import shown_value
 from schemas._base import trusted
 from schemas.benefit_day import BENEFIT_DAY_V2, BenefitDayV2
 from schemas.envelope import BenefitDayV2Event, dataschema_for

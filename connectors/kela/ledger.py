@@ -41,7 +41,7 @@ from typing import Final, NamedTuple
 
 from connectors.kela.corrections import CorrectedRecord
 from connectors.kela.native import KelaBenefit, PaymentDayRow
-from hub.sqlite_store import TransactionalStore
+from hub.core.sqlite_store import TransactionalStore
 from schemas.person_ref import person_ref_for
 
 __all__ = ["BenefitLedger", "LedgerEntry", "Verdict", "fingerprint"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from hub.topics import canonical_topic
+from hub.core.topics import canonical_topic
 from schemas._base import trusted
 from schemas.benefit_day import BENEFIT_DAY_V1, BenefitDay
 from schemas.codes import Benefit

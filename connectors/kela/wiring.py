@@ -16,13 +16,17 @@ from connectors.kela.intake import Duplicate, Intake
 from connectors.kela.ledger import BenefitLedger
 from connectors.kela.outbound import render_statement
 from connectors.kela.versions import BENEFIT_DAY_TOPIC, BENEFIT_DAY_V2_TOPIC, published
-from hub.canonical_outgoing import canonical_outgoing
-from hub.connector import ConnectorContext
-from hub.logs import get_logger
-from hub.pipeline import Accepted, Outgoing, Route
-from hub.rendering import Renderer
-from hub.route_description import RouteDescription
-from hub.topics import inbound_topic
+from hub.connector import (
+    Accepted,
+    ConnectorContext,
+    Outgoing,
+    Renderer,
+    Route,
+    RouteDescription,
+    canonical_outgoing,
+)
+from hub.core.logs import get_logger
+from hub.core.topics import inbound_topic
 from schemas.envelope import BenefitDayV2Event
 from schemas.rejection import Rejection
 

@@ -15,7 +15,7 @@ models) and reads::
 
 :func:`status_event` then makes the canonical referral-status event. Whether the referral
 exists, who sent it, and whether its history allows the transition are the hub's questions
-(``hub.referral_tracking``), not this module's.
+(``hub.referrals.tracking``), not this module's.
 
 Pure: no broker, no database, no clock, no logging. Things this module must never do:
 
@@ -24,9 +24,9 @@ Pure: no broker, no database, no clock, no logging. Things this module must neve
 * put an identity code or free text into a rejection ``detail``. Details name elements,
   expected values and JSON types; a value is quoted only when it looks like a code (visible
   ASCII without spaces, at most 64 characters, fewer digits than an identity code has: the
-  hub's one rule, ``hub.redaction.shown_value``); identifiers and timestamps are never
+  hub's one rule, ``hub.core.redaction.shown_value``); identifiers and timestamps are never
   quoted. The FHIR library's messages are used with input values excluded, and withheld when
-  they could still quote the input (``hub.rejections.rejection_from``);
+  they could still quote the input (``hub.core.rejections.rejection_from``);
 * guess: a FHIR status outside the interface, a lastModified without a time zone, a referral
   named under another identifier system is a rejection.
 
@@ -93,8 +93,8 @@ from connectors._strict_json import (
     json_type,
 )
 from connectors.sote.outbound import DEFAULT_ORGANISATIONS, REFERRAL_SYSTEM, Organisations
-from hub.redaction import shown_value
-from hub.rejections import error_location, rejection_from
+from hub.core.redaction import shown_value
+from hub.core.rejections import error_location, rejection_from
 from schemas.codes import Authority, Partner, ReferralState
 from schemas.envelope import ReferralStatusEvent, dataschema_for
 from schemas.referral_status import REFERRAL_STATUS_V1, ReferralStatus

@@ -21,15 +21,18 @@ from typing import Any, Final
 
 from connectors.sote.inbound import TaskUpdate, parse_task, status_event
 from connectors.sote.outbound import DEFAULT_ORGANISATIONS, Organisations, render_service_request
-from hub.canonical_outgoing import canonical_outgoing
-from hub.connector import ConnectorContext
-from hub.logs import get_logger
-from hub.pipeline import Accepted, Route
-from hub.referrals import ReferralRecord, ReferralRegister, Transition, transition
-from hub.rendering import Renderer
-from hub.route_description import RouteDescription
-from hub.settings import HubSettings
-from hub.topics import canonical_topic, inbound_topic
+from hub.connector import (
+    Accepted,
+    ConnectorContext,
+    Renderer,
+    Route,
+    RouteDescription,
+    canonical_outgoing,
+)
+from hub.core.logs import get_logger
+from hub.core.settings import HubSettings
+from hub.core.topics import canonical_topic, inbound_topic
+from hub.referrals.register import ReferralRecord, ReferralRegister, Transition, transition
 from schemas.codes import Authority, Partner
 from schemas.rejection import Rejection
 

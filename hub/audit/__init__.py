@@ -8,7 +8,7 @@ from __future__ import annotations
 from hub.audit.recorder import AuditRecorder
 from hub.audit.signing import load_or_create_signing_key
 from hub.audit.store import AuditStore, open_audit_store
-from hub.settings import HubSettings
+from hub.core.settings import HubSettings
 
 __all__ = ["open_recorder", "open_store"]
 

@@ -33,8 +33,8 @@ from hub.audit.store import AuditStore, StoredCheckpoint
 from hub.broker.bootstrap import start_client
 from hub.broker.connection import KafkaConnection
 from hub.broker.diagnosis import operation_error
-from hub.errors import ConfigurationError
-from hub.topics import AUDIT_TOPIC
+from hub.core.errors import ConfigurationError
+from hub.core.topics import AUDIT_TOPIC
 
 __all__ = [
     "ANCHOR_CONTENT_TYPE",

@@ -19,7 +19,7 @@ import orjson
 
 from hub.audit.records import AuditRecord, Direction
 from hub.audit.store import AuditStore, RecordQuery
-from hub.topics import TopicKind, kind_of
+from hub.core.topics import TopicKind, kind_of
 
 __all__ = [
     "COLUMNS",

@@ -23,8 +23,8 @@ from hub.audit.records import GENESIS_HASH, AuditRecord
 from hub.audit.signing import public_pem
 from hub.audit.store import AuditStore, StoredCheckpoint
 from hub.audit.verify import Anchor, VerifyReport, verify_chains
-from hub.errors import HubError
-from hub.private_files import private_directory, private_file
+from hub.core.errors import HubError
+from hub.core.private_files import private_directory, private_file
 
 __all__ = ["ExportError", "ExportSummary", "export_window", "read_export", "verify_export"]
 

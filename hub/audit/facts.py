@@ -12,7 +12,7 @@ from typing import Final
 import orjson
 
 from hub.audit.records import EventFacts
-from hub.topics import TopicKind, kind_of, partner_of
+from hub.core.topics import TopicKind, kind_of, partner_of
 
 __all__ = ["canonical_facts", "source_partner"]
 

@@ -26,8 +26,8 @@ from hub.audit.facts import canonical_facts, source_partner
 from hub.audit.records import AuditDraft, AuditRecord, Direction, EventFacts, format_time
 from hub.audit.signing import CheckpointBody, fingerprint, previous_link, sign_checkpoint
 from hub.audit.store import Appended, AuditStore, ChainHead
-from hub.logs import get_logger
-from hub.topics import DEADLETTER_TOPIC, TopicKind, kind_of
+from hub.core.logs import get_logger
+from hub.core.topics import DEADLETTER_TOPIC, TopicKind, kind_of
 
 __all__ = ["AuditRecorder", "Consumed", "Produced", "chain_of", "drafts_for"]
 

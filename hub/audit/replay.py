@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from hub.audit.recorder import AuditRecorder
 from hub.audit.records import AuditDraft, AuditRecord, Direction, EventFacts
 from hub.audit.store import RecordQuery
-from hub.topics import TopicKind, kind_of, partner_of
+from hub.core.topics import TopicKind, kind_of, partner_of
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE
 
 __all__ = ["REPLAY_CHAIN", "ReplaySummary", "replay", "replayable"]

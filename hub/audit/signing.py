@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from hub.audit.records import GENESIS_HASH
 from hub.audit.store import ChainHead
-from hub.errors import ConfigurationError
-from hub.private_files import private_directory, private_file
+from hub.core.errors import ConfigurationError
+from hub.core.private_files import private_directory, private_file
 
 __all__ = [
     "PRIVATE_KEY_FILE",

@@ -23,8 +23,8 @@ from typing import Any, Final, Protocol
 import orjson
 
 from hub.audit.records import GENESIS_HASH, AuditDraft, AuditRecord, Direction
-from hub.errors import HubError
-from hub.store_connections import durable_sqlite, postgres_connection
+from hub.core.errors import HubError
+from hub.core.store_connections import durable_sqlite, postgres_connection
 
 __all__ = [
     "Appended",

@@ -7,15 +7,15 @@ its SHA-256 is there), keyed by chain (``audit_message``).
 
 Two publishers share the work:
 
-- a route publishes the records of its own batch from the batch in hand, inside the batch's
-  Kafka transaction (``hub.pipeline``), when the chain's cursor was at the chain's head before
-  the batch was recorded (nothing older waits): the store claims the chain for the route
-  (``AuditStore.append_claiming``) in the transaction that places the records, and after the
-  Kafka commit the route moves the cursor to the batch's last record and releases the claim
-  (``AuditStore.published``). A reader with ``isolation.level=read_committed`` sees those
-  records exactly when it sees the batch's outputs. When the transaction aborts, the claim is
-  released with the cursor unmoved, and housekeeping publishes the aborted attempt's records
-  (they are true: the attempt happened) on its next round;
+- a route publishes the records of its own batch from the batch in hand, inside the batch's Kafka
+  transaction (``hub.routing.pipeline``), when the chain's cursor was at the chain's head before the
+  batch was recorded (nothing older waits): the store claims the chain for the route
+  (``AuditStore.append_claiming``) in the transaction that places the records, and after the Kafka
+  commit the route moves the cursor to the batch's last record and releases the claim
+  (``AuditStore.published``). A reader with ``isolation.level=read_committed`` sees those records
+  exactly when it sees the batch's outputs. When the transaction aborts, the claim is released with
+  the cursor unmoved, and housekeeping publishes the aborted attempt's records (they are true: the
+  attempt happened) on its next round;
 - housekeeping (``publish_pending``, every half second) publishes everything else from the
   cursor: records written outside routes (replays, console disclosures, dead-letter
   decisions), those of aborted attempts, those of a chain whose cursor lagged behind.
@@ -47,8 +47,8 @@ import orjson
 from hub.audit.anchors import ANCHOR_CONTENT_TYPE, ANCHOR_KEY, anchor_pending
 from hub.audit.recorder import AuditRecorder
 from hub.audit.records import AuditRecord, format_time
-from hub.logs import get_logger
-from hub.topics import AUDIT_TOPIC
+from hub.core.logs import get_logger
+from hub.core.topics import AUDIT_TOPIC
 
 __all__ = [
     "AUDIT_CONTENT_TYPE",

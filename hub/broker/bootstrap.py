@@ -19,8 +19,8 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 
 from hub.broker.connection import KafkaConnection
 from hub.broker.diagnosis import diagnose, start_refusal
-from hub.errors import BrokerUnavailableError
-from hub.logs import get_logger
+from hub.core.errors import BrokerUnavailableError
+from hub.core.logs import get_logger
 
 __all__ = ["PROGRESS_EVERY_S", "start_client", "start_producer"]
 

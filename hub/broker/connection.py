@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hub.errors import ConfigurationError
-from hub.private_files import private_directory, private_file
-from hub.settings import HubSettings, sasl_password
+from hub.core.errors import ConfigurationError
+from hub.core.private_files import private_directory, private_file
+from hub.core.settings import HubSettings, sasl_password
 
 __all__ = [
     "LOCAL_STATE_FILE",

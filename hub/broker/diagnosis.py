@@ -41,7 +41,7 @@ from aiokafka.protocol.admin import SaslHandShakeRequest
 from aiokafka.protocol.metadata import MetadataRequest
 
 from hub.broker.connection import KafkaConnection, bootstrap_servers
-from hub.errors import (
+from hub.core.errors import (
     BrokerUnavailableError,
     HubError,
     KafkaAuthenticationError,

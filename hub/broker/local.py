@@ -21,8 +21,8 @@ from typing import Final
 
 from hub.broker.kafka import default_jar_dir
 from hub.broker.kafka.node import KafkaNode, new_cluster_id
-from hub.errors import LocalBrokerError
-from hub.private_files import private_directory
+from hub.core.errors import LocalBrokerError
+from hub.core.private_files import private_directory
 
 __all__ = ["LocalKafka", "find_free_port", "single_node_properties"]
 

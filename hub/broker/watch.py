@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Final
 
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from tenacity import (
     AsyncRetrying,
@@ -24,16 +25,18 @@ from tenacity import (
 )
 
 from hub.broker.connection import KafkaConnection
-from hub.logs import get_logger
-from hub.metrics import HubMetrics
+from hub.broker.partitions import partitions_of
+from hub.core.logs import get_logger
+from hub.core.metrics import HubMetrics
 
-__all__ = ["BrokerUnreachableError", "Readiness", "watch_broker"]
+__all__ = ["BrokerUnreachableError", "Readiness", "watch_broker", "watch_lag"]
 
 log = get_logger(__name__)
 
 #: How often a healthy cluster is asked, and how long one probe may take.
 PROBE_EVERY_S: Final = 2.0
 PROBE_TIMEOUT_S: Final = 5.0
+_LAG_EVERY_S: Final = 15.0
 
 
 class BrokerUnreachableError(Exception):
@@ -141,3 +144,43 @@ async def watch_broker(
             bootstrap=connection.bootstrap,
             away_s=round(time.monotonic() - lost_at, 1),
         )
+
+
+async def watch_lag(
+    metrics: HubMetrics,
+    client_kwargs: dict[str, object],
+    groups: Mapping[str, Iterable[str]],
+    stop: asyncio.Event,
+) -> None:
+    """Until ``stop``: every 15 s, each group's lag per partition of its topics (end offset -
+    committed; a partition nothing was committed on yet counts from its start).
+
+    Committed offsets are asked for by partition, for exactly the group's topics.
+    """
+    while not stop.is_set():
+        admin = AIOKafkaAdminClient(**client_kwargs)
+        consumer = AIOKafkaConsumer(**client_kwargs, enable_auto_commit=False)
+        try:
+            await admin.start()
+            await consumer.start()
+            every = await partitions_of(consumer, sorted({t for ts in groups.values() for t in ts}))
+            for group, topics in groups.items():
+                mine = set(topics)
+                partitions = [tp for tp in every if tp.topic in mine]
+                if not partitions:
+                    continue
+                committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+                starts = await consumer.beginning_offsets(partitions)
+                ends = await consumer.end_offsets(partitions)
+                for tp in partitions:
+                    meta = committed.get(tp)
+                    done = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
+                    lag = max(0, ends[tp] - done)
+                    metrics.lag.labels(group, tp.topic, str(tp.partition)).set(lag)
+        except Exception as exc:  # noqa: BLE001 - a metrics round must never stop the hub.
+            log.warning("consumer lag not measured", error=type(exc).__name__)
+        finally:
+            await consumer.stop()
+            await admin.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), _LAG_EVERY_S)

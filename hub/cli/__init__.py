@@ -26,9 +26,9 @@ from hub.cli.stats_cmd import stats_app
 from hub.cli.tail_send import send, tail
 from hub.cli.topics import topics_app
 from hub.cli.up import up
-from hub.errors import HubError
-from hub.logs import get_logger
-from hub.redaction import mask_identity_codes
+from hub.core.errors import HubError
+from hub.core.logs import get_logger
+from hub.core.redaction import mask_identity_codes
 
 __all__ = ["app", "entry_point", "main"]
 

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 
-from hub.logs import configure_logging
-from hub.settings import HubSettings, load_settings
+from hub.core.logs import configure_logging
+from hub.core.settings import HubSettings, load_settings
 
 __all__ = ["err", "out", "run", "start_command"]
 

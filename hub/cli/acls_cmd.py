@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hub.acls import (
+from hub.admin.acls import (
     DEFAULT_HUB_PRINCIPAL,
     DEFAULT_PARTNER_PRINCIPAL,
     AclBinding,
@@ -69,7 +69,7 @@ def generate(
     consumer groups starting with '<partner>.'; nothing else.
     """
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
-    from hub.runtime import contract_book_for  # noqa: PLC0415 - the same.
+    from hub.app.runtime import contract_book_for  # noqa: PLC0415 - the same.
 
     settings = start_command()
     principals = Principals(hub=hub_principal, partner_template=partner_principal)
@@ -79,7 +79,7 @@ def generate(
     else:
         typer.echo(acls_text(bindings))
     if apply:
-        from hub.acl_apply import apply_acls  # noqa: PLC0415 - only --apply needs aiokafka.
+        from hub.admin.acl_apply import apply_acls  # noqa: PLC0415 - only --apply needs aiokafka.
         from hub.broker.connection import connection_for  # noqa: PLC0415 - the same.
 
         connection = connection_for(settings)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from hub.cli._common import err, out, run, start_command
-from hub.errors import ConfigurationError, HubError
-from hub.topics import AUDIT_TOPIC
+from hub.core.errors import ConfigurationError, HubError
+from hub.core.topics import AUDIT_TOPIC
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from hub.audit.store import AuditStore
     from hub.audit.verify import VerifyReport
     from hub.broker.connection import KafkaConnection
-    from hub.settings import HubSettings
+    from hub.core.settings import HubSettings
 
 __all__ = ["audit_app"]
 
@@ -66,7 +66,7 @@ def _person(settings: HubSettings, code: str | None) -> str | None:
 
 
 def _person_ref(settings: HubSettings, code: str) -> str:
-    from hub.settings import pseudonym_secret  # noqa: PLC0415 - heavy.
+    from hub.core.settings import pseudonym_secret  # noqa: PLC0415 - heavy.
     from schemas.identity_code import IdentityCodeError, validate_identity_code  # noqa: PLC0415 - heavy.
     from schemas.person_ref import person_ref_for  # noqa: PLC0415 - heavy.
 
@@ -307,13 +307,13 @@ def replay_command(
     """Re-publish recorded events in their original order, each marked as a replay."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn  # noqa: PLC0415 - heavy.
 
+    from hub.admin.provisioning import list_topics  # noqa: PLC0415 - heavy.
+    from hub.admin.topic_io import UnknownTopicError  # noqa: PLC0415 - heavy.
     from hub.audit import open_recorder  # noqa: PLC0415 - heavy.
     from hub.audit.replay import replay, replayable  # noqa: PLC0415 - heavy.
     from hub.audit.store import RecordQuery  # noqa: PLC0415 - heavy.
     from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
-    from hub.ingest import started_producer  # noqa: PLC0415 - heavy.
-    from hub.provisioning import list_topics  # noqa: PLC0415 - heavy.
-    from hub.topic_io import UnknownTopicError  # noqa: PLC0415 - heavy.
+    from hub.routing.lines import started_producer  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     query = RecordQuery(
@@ -359,9 +359,9 @@ def replay_command(
 def recompute_command(since: FromOption = None, until: ToOption = None) -> None:
     """Run today's translations over the recorded inputs; diff with the recorded outputs."""
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
-    from hub.audit.recompute import recompute  # noqa: PLC0415 - heavy.
-    from hub.runtime import routes_for  # noqa: PLC0415
-    from hub.settings import pseudonym_secret  # noqa: PLC0415 - heavy.
+    from hub.app.runtime import routes_for  # noqa: PLC0415
+    from hub.core.settings import pseudonym_secret  # noqa: PLC0415 - heavy.
+    from hub.routing.recompute import recompute  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     secret = pseudonym_secret(settings)

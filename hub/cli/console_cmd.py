@@ -12,7 +12,7 @@ import typer
 
 from hub.cli._common import out, run, start_command
 from hub.console.users import Role, UserStore
-from hub.errors import ConfigurationError
+from hub.core.errors import ConfigurationError
 
 __all__ = ["console_app"]
 

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from hub.cli._common import out, start_command
-from hub.errors import ConfigurationError
+from hub.core.errors import ConfigurationError
 from schemas.codes import Partner
 
 __all__ = ["UnknownPartnerError", "contracts_app"]
@@ -52,12 +52,12 @@ def show(
 ) -> None:
     """What PARTNER receives, field by field, with the legal basis of each disclosure."""
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
-    from hub.contract_report import (  # noqa: PLC0415 - heavy.
+    from hub.app.runtime import contract_book_for  # noqa: PLC0415 - heavy.
+    from hub.distribution.contract_report import (  # noqa: PLC0415 - heavy.
         aggregates_of,
         contract_markdown,
         contract_report,
     )
-    from hub.runtime import contract_book_for  # noqa: PLC0415 - heavy.
 
     partner = _partner(partner_name)
     settings = start_command()

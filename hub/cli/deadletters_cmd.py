@@ -19,7 +19,7 @@ from rich.table import Table
 
 from hub.cli._common import out, run, start_command
 from hub.console.letter_state import State
-from hub.errors import ConfigurationError
+from hub.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from hub.console.deadletters import QuarantinedLetter

@@ -22,8 +22,8 @@ DocsOption = Annotated[
 
 def _rendered(docs: Path) -> dict[Path, tuple[str, str]]:
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
-    from hub.doc_sections import render_docs  # noqa: PLC0415 - the same.
-    from hub.runtime import contract_book_for  # noqa: PLC0415 - the same.
+    from hub.app.runtime import contract_book_for  # noqa: PLC0415 - the same.
+    from hub.spec.doc_sections import render_docs  # noqa: PLC0415 - the same.
 
     return render_docs(docs, contract_book_for(start_command(), CONNECTORS))
 

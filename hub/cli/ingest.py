@@ -19,7 +19,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from hub.cli._common import out, run, start_command
-from hub.topics import DEADLETTER_TOPIC
+from hub.core.topics import DEADLETTER_TOPIC
 
 if TYPE_CHECKING:
     from connectors.kela.file_ingest import IngestSummary
@@ -94,8 +94,9 @@ def kela(
 ) -> None:
     """Ingest a Kela payment-day file: every record exactly once, rejected lines dead-lettered."""
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
-    from connectors.kela.file_ingest import check_file, ingest_kela  # noqa: PLC0415
-    from hub.runtime import contract_book_for  # noqa: PLC0415 - heavy.
+    from connectors.kela.file_ingest import check_file  # noqa: PLC0415
+    from hub.app.kela_ingest import ingest_kela  # noqa: PLC0415
+    from hub.app.runtime import contract_book_for  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     check_file(file)

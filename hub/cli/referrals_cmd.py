@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 
 from hub.cli._common import out, start_command
-from hub.errors import HubError
-from hub.referrals import HistoryEntry, ReferralRecord, ReferralRegister
+from hub.core.errors import HubError
+from hub.referrals.register import HistoryEntry, ReferralRecord, ReferralRegister
 from schemas.codes import Authority
 
 __all__ = ["referrals_app"]

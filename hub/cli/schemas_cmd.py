@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hub.cli._common import err, out
-from hub.errors import HubError
+from hub.core.errors import HubError
 
 __all__ = ["schemas_app"]
 
@@ -117,7 +117,7 @@ def asyncapi(
     ] = None,
 ) -> None:
     """The AsyncAPI 3.0 document of every topic, route and message of the hub (YAML)."""
-    from hub.asyncapi import asyncapi_document, render_asyncapi  # noqa: PLC0415 - heavy.
+    from hub.spec.asyncapi import asyncapi_document, render_asyncapi  # noqa: PLC0415 - heavy.
 
     text = render_asyncapi(asyncapi_document())
     if output is None:
@@ -128,6 +128,6 @@ def asyncapi(
 
 
 def _asyncapi_drift(path: Path) -> str | None:
-    from hub.asyncapi import asyncapi_document, asyncapi_drift, render_asyncapi  # noqa: PLC0415
+    from hub.spec.asyncapi import asyncapi_document, asyncapi_drift, render_asyncapi  # noqa: PLC0415
 
     return asyncapi_drift(path, render_asyncapi(asyncapi_document()))

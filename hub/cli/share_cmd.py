@@ -19,10 +19,10 @@ from rich.table import Table
 
 from contracts import MUNICIPALITIES_FILE
 from hub.cli._common import out, start_command
-from hub.contracts import load_municipalities
-from hub.errors import ConfigurationError, HubError
-from hub.private_files import private_file
-from hub.settings import HubSettings
+from hub.core.errors import ConfigurationError, HubError
+from hub.core.private_files import private_file
+from hub.core.settings import HubSettings
+from hub.distribution.contracts import load_municipalities
 from hub.share.ledger import ShareLedger, open_share_ledger
 from hub.share.rules import BASIC_AMOUNT_FILE, STEP_TABLE_FILE, ShareRules, Step, load_rules
 from hub.share.split import ShareLine, split
@@ -307,7 +307,7 @@ def reconcile_command(
     """Kela's invoice specification against the hub's computation: exit 0 agree, 3 differ."""
     import csv  # noqa: PLC0415
 
-    from hub.settings import pseudonym_secret  # noqa: PLC0415
+    from hub.core.settings import pseudonym_secret  # noqa: PLC0415
     from hub.share.reconcile import DIFFERENCE_COLUMNS, reconcile  # noqa: PLC0415
 
     settings = start_command()
@@ -424,19 +424,19 @@ def publish_command(
 
     from aiokafka.errors import UnknownTopicOrPartitionError  # noqa: PLC0415
 
+    from hub.admin.topic_io import UnknownTopicError  # noqa: PLC0415
     from hub.audit import open_recorder  # noqa: PLC0415 - Kafka and the audit log, only here.
     from hub.audit.recorder import chain_of  # noqa: PLC0415
     from hub.audit.records import AuditDraft, Direction, EventFacts  # noqa: PLC0415
     from hub.broker.connection import connection_for  # noqa: PLC0415
     from hub.cli._common import run  # noqa: PLC0415
-    from hub.ingest import started_producer  # noqa: PLC0415
+    from hub.routing.lines import started_producer  # noqa: PLC0415
     from hub.share.publication import (  # noqa: PLC0415
         month_finished,
         statement_key,
         statement_topic,
         statement_value,
     )
-    from hub.topic_io import UnknownTopicError  # noqa: PLC0415
 
     settings = start_command()
     month = _month(month)

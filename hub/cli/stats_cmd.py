@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 
 from hub.cli._common import err, out, run, start_command
-from hub.errors import ConfigurationError, HubError
-from hub.settings import HubSettings
+from hub.core.errors import ConfigurationError, HubError
+from hub.core.settings import HubSettings
 from hub.statistics.document import HIDDEN_COUNT, HIDDEN_SUM, csv_rows, render_csv
 from hub.statistics.figures import HELSINKI, Month
 from hub.statistics.store import StatisticsStore, open_store
@@ -76,7 +76,7 @@ def _areas(area: Authority | None) -> list[Authority]:
 
 def _municipalities(settings: HubSettings) -> dict[str, str]:
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
-    from hub.runtime import contract_book_for  # noqa: PLC0415 - the same.
+    from hub.app.runtime import contract_book_for  # noqa: PLC0415 - the same.
 
     table = contract_book_for(settings, CONNECTORS).municipalities
     return {code: authority.value for code, authority in table.items()}
@@ -182,7 +182,7 @@ def send_command(
     A month already sent is sent again only if its figures changed, as the next version with
     REASON.
     """
-    from hub.statistics.publish import publish_documents  # noqa: PLC0415 - Kafka is heavy.
+    from hub.app.statistics_publish import publish_documents  # noqa: PLC0415 - Kafka is heavy.
     from hub.statistics.sending import prepare_send  # noqa: PLC0415
 
     chosen = _month(month)
@@ -217,7 +217,7 @@ def resend_command(month: MonthArgument, area: AreaOption = None) -> None:
 
     For a consumer that missed it; a month never sent is refused.
     """
-    from hub.statistics.publish import publish_documents  # noqa: PLC0415 - Kafka is heavy.
+    from hub.app.statistics_publish import publish_documents  # noqa: PLC0415 - Kafka is heavy.
     from schemas.monthly_statistics import MonthlyStatisticsEvent  # noqa: PLC0415
 
     chosen = _month(month)

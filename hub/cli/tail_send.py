@@ -12,11 +12,11 @@ import typer
 
 from hub.broker.connection import connection_for
 from hub.cli._common import err, out, run, start_command
-from hub.errors import ConfigurationError, HubError
-from hub.redaction import mask_identity_codes
+from hub.core.errors import ConfigurationError, HubError
+from hub.core.redaction import mask_identity_codes
 
 if TYPE_CHECKING:
-    from hub.topic_io import TailedMessage
+    from hub.admin.topic_io import TailedMessage
 
 __all__ = ["EmptyInputError", "document_messages", "render_message", "send", "tail"]
 
@@ -97,7 +97,7 @@ def tail(
     ] = False,
 ) -> None:
     """Print a topic's messages up to its end (--follow: and wait for more), codes masked."""
-    from hub.topic_io import tail_topic  # noqa: PLC0415 - heavy.
+    from hub.admin.topic_io import tail_topic  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     connection = connection_for(settings)
@@ -157,7 +157,7 @@ def send(
     ] = None,
 ) -> None:
     """Publish FILE (or stdin) as one message; with --lines, each line as one message."""
-    from hub.topic_io import send_lines  # noqa: PLC0415 - heavy.
+    from hub.admin.topic_io import send_lines  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     connection = connection_for(settings)

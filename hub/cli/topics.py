@@ -7,7 +7,7 @@ from rich.table import Table
 
 from hub.broker.connection import connection_for
 from hub.cli._common import err, out, run, start_command
-from hub.topics import TOPICS, topic_configs
+from hub.core.topics import TOPICS, topic_configs
 
 __all__ = ["topics_app"]
 
@@ -17,7 +17,7 @@ topics_app = typer.Typer(help="Provision and list the hub's topics.", no_args_is
 @topics_app.command("provision")
 def provision() -> None:
     """Create every topic of the catalogue that does not exist yet (idempotent)."""
-    from hub.provisioning import provision_topics  # noqa: PLC0415 - heavy.
+    from hub.admin.provisioning import provision_topics  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     result = run(provision_topics(connection_for(settings)))
@@ -45,7 +45,7 @@ def list_() -> None:
     and people reading a pager alike. Exit 1 when a
     catalogue topic is missing or has a partition count that breaks ordering.
     """
-    from hub.provisioning import list_topics  # noqa: PLC0415 - heavy.
+    from hub.admin.provisioning import list_topics  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     on_broker = run(list_topics(connection_for(settings)))

@@ -11,7 +11,7 @@ import typer
 from hub.cli._common import out, run, start_command
 
 if TYPE_CHECKING:
-    from hub.runtime import HubStatus
+    from hub.app.runtime import HubStatus
 
 __all__ = ["up"]
 
@@ -56,7 +56,7 @@ def up(
     SIGTERM stops everything cleanly.
     """
     from connectors import CONNECTORS  # noqa: PLC0415 - keeps `hub --help` fast.
-    from hub.runtime import serve  # noqa: PLC0415 - the same.
+    from hub.app.runtime import serve  # noqa: PLC0415 - the same.
 
     settings = start_command(long_running=True)
     if not console:
@@ -65,7 +65,7 @@ def up(
         return
     from hub.console.config import load_console_settings  # noqa: PLC0415 - only with --console
     from hub.console.server import run_console  # noqa: PLC0415
-    from hub.metrics import HubMetrics  # noqa: PLC0415
+    from hub.core.metrics import HubMetrics  # noqa: PLC0415
 
     console_settings = load_console_settings()  # a bad setting stops before anything starts
 

@@ -59,10 +59,10 @@ from hub.console.oidc import OidcSignIn, OidcSignInError
 from hub.console.security import SecurityHeaders, csrf_token, csrf_valid, session_key
 from hub.console.share import SharePages
 from hub.console.users import Role, User, UserStore
-from hub.errors import HubError
-from hub.redaction import identity_codes_in, mask_identity_codes
-from hub.referrals import ReferralRegister
-from hub.settings import HubSettings, pseudonym_secret
+from hub.core.errors import HubError
+from hub.core.redaction import identity_codes_in, mask_identity_codes
+from hub.core.settings import HubSettings, pseudonym_secret
+from hub.referrals.register import ReferralRegister
 from schemas.identity_code import IdentityCodeError, validate_identity_code
 from schemas.person_ref import person_ref_for
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hub.errors import ConfigurationError
+from hub.core.errors import ConfigurationError
 
 __all__ = ["ConsoleSettings", "is_loopback", "load_console_settings"]
 

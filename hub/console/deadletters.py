@@ -36,7 +36,17 @@ from hub.broker.connection import KafkaConnection
 from hub.broker.diagnosis import operation_error
 from hub.broker.partitions import partitions_of
 from hub.console.letter_state import State
-from hub.deadletter import (
+from hub.core.errors import ConfigurationError, HubError
+from hub.core.redaction import (
+    CODE_SHAPE,
+    MASK,
+    OWN_IDENTIFIER,
+    identity_codes_in,
+    mask_identity_codes,
+    shown_detail,
+)
+from hub.core.topics import DEADLETTER_TOPIC, TOPICS, TopicKind
+from hub.routing.deadletter import (
     DLQ_CONNECTOR,
     DLQ_DETAIL,
     DLQ_REASON,
@@ -46,16 +56,6 @@ from hub.deadletter import (
     SOURCE_PARTITION,
     SOURCE_TOPIC,
 )
-from hub.errors import ConfigurationError, HubError
-from hub.redaction import (
-    CODE_SHAPE,
-    MASK,
-    OWN_IDENTIFIER,
-    identity_codes_in,
-    mask_identity_codes,
-    shown_detail,
-)
-from hub.topics import DEADLETTER_TOPIC, TOPICS, TopicKind
 
 __all__ = [
     "DEADLETTER_CHAIN",

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from hub.console.config import ConsoleSettings
 from hub.console.users import Role, User
-from hub.errors import HubError
+from hub.core.errors import HubError
 
 __all__ = [
     "OidcSignIn",

@@ -15,8 +15,8 @@ from hub.console.app import ConsoleContext, create_app
 from hub.console.config import ConsoleSettings
 from hub.console.flows import scraper
 from hub.console.users import UserStore
-from hub.errors import ConfigurationError
-from hub.settings import HubSettings
+from hub.core.errors import ConfigurationError
+from hub.core.settings import HubSettings
 
 __all__ = [
     "ConsoleListenError",

@@ -29,9 +29,9 @@ from starlette.routing import Route
 
 from contracts import MUNICIPALITIES_FILE
 from hub.console.users import User
-from hub.contracts import load_municipalities
-from hub.errors import HubError
-from hub.settings import HubSettings
+from hub.core.errors import HubError
+from hub.core.settings import HubSettings
+from hub.distribution.contracts import load_municipalities
 from hub.share.forecast import Forecast, forecast, months_after, render_chart
 from hub.share.ledger import SQLITE_FILE, ShareLedger, open_share_ledger
 from hub.share.rules import BASIC_AMOUNT_FILE, STEP_TABLE_FILE, ShareRules, load_rules

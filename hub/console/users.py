@@ -15,8 +15,8 @@ from typing import Final
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from hub.errors import ConfigurationError
-from hub.private_files import connect_sqlite
+from hub.core.errors import ConfigurationError
+from hub.core.private_files import connect_sqlite
 
 __all__ = ["MIN_PASSWORD", "Role", "User", "UserStore"]
 

@@ -16,7 +16,7 @@ import orjson
 
 from hub.audit.recorder import AuditRecorder, chain_of
 from hub.audit.records import AuditDraft, Direction, EventFacts
-from hub.topics import outbound_topic
+from hub.core.topics import outbound_topic
 
 __all__ = ["LEGAL_BASIS", "REVEAL_EVENT_TYPE", "RevealedLine", "record_reveal", "reveal_topic"]
 

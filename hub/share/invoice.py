@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
-from hub.errors import ConfigurationError
+from hub.core.errors import ConfigurationError
 from hub.share.split import InvoiceGroup, Model, invoice_of
 from schemas.identity_code import IdentityCodeError, validate_identity_code
 

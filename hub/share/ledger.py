@@ -25,9 +25,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from hub.errors import HubError
+from hub.core.errors import HubError
+from hub.core.store_connections import durable_sqlite, postgres_connection
 from hub.share.split import ShareRecord
-from hub.store_connections import durable_sqlite, postgres_connection
 from schemas.codes import Benefit, BenefitV2
 from schemas.envelope import AnyBenefitDayEvent
 

@@ -15,9 +15,9 @@ from typing import Any, Final
 
 import orjson
 
+from hub.core.topics import outbound_topic
 from hub.share.rules import ShareRules
 from hub.share.statement import STATEMENT_COLUMNS, StatementRow
-from hub.topics import outbound_topic
 
 __all__ = [
     "FAMILY",

@@ -15,7 +15,7 @@ from aiokafka.structs import ConsumerRecord
 
 from hub.audit.records import Direction
 from hub.audit.store import AuditStore, RecordQuery
-from hub.pipeline import Route, outcome_of
+from hub.routing.pipeline import Route, outcome_of
 from hub.share.ledger import ShareLedger
 from hub.share.route import share_ledger_route
 

@@ -20,14 +20,14 @@ from typing import Annotated, Final
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from hub.canonical_outgoing import canonical_outgoing
-from hub.pipeline import Accepted, Outgoing, Route
-from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
-from hub.route_description import RouteDescription
+from hub.core.rejections import INVALID_CANONICAL_EVENT, rejection_from
+from hub.core.topics import canonical_topic
+from hub.routing.canonical_outgoing import canonical_outgoing
+from hub.routing.description import RouteDescription
+from hub.routing.pipeline import Accepted, Outgoing, Route
 from hub.share.ledger import ShareLedger
 from hub.share.rules import ShareRules, load_rules
 from hub.share.threshold import DEFAULT_ALERT_DAYS, THRESHOLD_TOPIC, alert_days, threshold_events
-from hub.topics import canonical_topic
 from schemas.envelope import (
     AnyBenefitDayEvent,
     BenefitThresholdEvent,

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final
 
-from hub.errors import ConfigurationError
+from hub.core.errors import ConfigurationError
 
 __all__ = [
     "BASIC_AMOUNT_FILE",

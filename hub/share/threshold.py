@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from hub.core.topics import canonical_topic
 from hub.share.rules import ShareRules
-from hub.topics import canonical_topic
 from schemas.benefit_threshold import BENEFIT_THRESHOLD_V1, BenefitThreshold
 from schemas.envelope import AnyBenefitDayEvent, BenefitThresholdEvent, dataschema_for
 

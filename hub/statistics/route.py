@@ -13,12 +13,12 @@ from typing import Final
 import orjson
 from pydantic import ValidationError
 
-from hub.pipeline import Accepted, Route
-from hub.rejections import INVALID_CANONICAL_EVENT, rejection_from
-from hub.route_description import RouteDescription
+from hub.core.rejections import INVALID_CANONICAL_EVENT, rejection_from
+from hub.core.topics import canonical_topic
+from hub.routing.description import RouteDescription
+from hub.routing.pipeline import Accepted, Route
 from hub.statistics.figures import HELSINKI, OUTCOME_STATES
 from hub.statistics.store import StatisticsStore
-from hub.topics import canonical_topic
 from schemas.benefit_day import BENEFIT_DAY_V1, BENEFIT_DAY_V2
 from schemas.client_status import CLIENT_STATUS_V1
 from schemas.codes import BenefitV2

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from hub.errors import HubError
+from hub.core.errors import HubError
+from hub.core.topics import outbound_topic
 from hub.statistics.document import Correction, build_event, figures_of
 from hub.statistics.figures import HELSINKI, Month, month_figures
 from hub.statistics.store import SentVersion, StatisticsStore
-from hub.topics import outbound_topic
 from schemas.codes import Authority
 from schemas.monthly_statistics import MonthlyStatisticsEvent
 

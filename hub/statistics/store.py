@@ -23,7 +23,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from hub.errors import HubError
+from hub.core.errors import HubError
+from hub.core.store_connections import durable_sqlite, postgres_connection
 from hub.statistics.figures import (
     Facts,
     OutcomeFact,
@@ -31,7 +32,6 @@ from hub.statistics.figures import (
     ReferralFact,
     StatusFact,
 )
-from hub.store_connections import durable_sqlite, postgres_connection
 from schemas.codes import BenefitV2, EmploymentStatus, ReferralService, ReferralState
 
 __all__ = ["SQLITE_FILE", "SentVersion", "StatisticsStore", "StatisticsStoreError", "open_store"]

@@ -9,11 +9,11 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.audit.recompute import recompute
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, drafts_for
 from hub.audit.store import AuditStore, open_audit_store
 from hub.audit.verify import verify_chains
-from hub.pipeline import Accepted, Outgoing, Route, outcome_of
+from hub.routing.pipeline import Accepted, Outgoing, Route, outcome_of
+from hub.routing.recompute import recompute
 from schemas.rejection import Rejection
 from tests.support import consumer_record
 

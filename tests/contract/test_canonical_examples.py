@@ -21,10 +21,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from connectors import CONNECTORS
-from hub.contracts import Receipt, load_contract_book, project
-from hub.projection_schema import event_type_of, projected_schema
-from hub.rendering import CLOUDEVENTS_JSON
-from hub.runtime import renderers_for
+from hub.app.runtime import renderers_for
+from hub.distribution.contracts import Receipt, load_contract_book, project
+from hub.distribution.projection_schema import event_type_of, projected_schema
+from hub.distribution.rendering import CLOUDEVENTS_JSON
 from schemas.catalogue import EVENT_TYPES, SCHEMA_DIR
 from schemas.codes import Partner
 

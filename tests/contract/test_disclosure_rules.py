@@ -6,9 +6,9 @@ import orjson
 import pytest
 
 from connectors import CONNECTORS
-from hub.contracts import load_contract_book
-from hub.distribution import route_event
-from hub.runtime import renderers_for
+from hub.app.runtime import renderers_for
+from hub.distribution.contracts import load_contract_book
+from hub.distribution.routes import route_event
 from schemas.codes import Partner
 from tests.support import client_status_event
 

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from connectors import CONNECTORS
-from hub.acls import acl_bindings
+from hub.admin.acls import acl_bindings
+from hub.app.runtime import renderers_for
 from hub.audit.signing import fingerprint, load_or_create_signing_key, load_public_key
 from hub.broker.kafka import KAFKA_VERSION
-from hub.contracts import load_contract_book
-from hub.runtime import renderers_for
-from hub.settings import HubSettings
+from hub.core.settings import HubSettings
+from hub.distribution.contracts import load_contract_book
 from tests.deploy.conftest import (
     DOCKER,
     REPO,

@@ -21,8 +21,8 @@ from aiokafka import AIOKafkaProducer
 from lxml import etree
 
 from contracts import CONTRACT_DIR
-from hub.referrals import ReferralKey, ReferralRegister
-from hub.topics import TOPICS, TopicKind
+from hub.core.topics import TOPICS, TopicKind
+from hub.referrals.register import ReferralKey, ReferralRegister
 from schemas.envelope import ReferralStatusEvent, dataschema_for
 from schemas.person_ref import person_ref_for
 from tests.e2e.conftest import RunningHub

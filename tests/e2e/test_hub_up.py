@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.topics import TOPICS
+from hub.core.topics import TOPICS
 from tests.e2e.conftest import RunningHub, run_hub, wait_dead
 
 pytestmark = pytest.mark.e2e

@@ -57,10 +57,10 @@ from lxml import etree
 
 from connectors import CONNECTORS
 from connectors.kela.native import HEADER
+from hub.app.runtime import routes_for
 from hub.broker.partitions import partitions_of
-from hub.referrals import ReferralKey, ReferralRegister
-from hub.runtime import routes_for
-from hub.settings import load_settings
+from hub.core.settings import load_settings
+from hub.referrals.register import ReferralKey, ReferralRegister
 from tests.e2e.conftest import RunningHub, run_hub
 from tests.fuzz.hostile_values import broken_check_character
 from tests.identity_code_scan import identity_codes_in

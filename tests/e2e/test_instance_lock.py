@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.instance_lock import hold_instance
+from hub.app.instance_lock import hold_instance
 from tests.e2e.conftest import hub_env, run_hub
 
 pytestmark = pytest.mark.e2e

@@ -28,8 +28,8 @@ from typing import Any, Final
 import pytest
 from aiokafka.structs import ConsumerRecord
 
+from hub.core.topics import TOPICS
 from hub.statistics.store import open_store
-from hub.topics import TOPICS
 from schemas.person_ref import person_ref_for
 from tests.e2e.conftest import RunningHub, run_hub
 from tests.identity_code_scan import identity_codes_in

@@ -13,7 +13,7 @@ from typing import Final
 
 import pytest
 
-from hub.redaction import MASK
+from hub.core.redaction import MASK
 from tests.e2e.conftest import RunningHub, run_hub, wait_dead
 from tests.unit.test_readme_example import ROOT, _commands
 

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from connectors.sote.outbound import CONFORMANCE_DIR
-from hub.referrals import ReferralKey, ReferralRegister
+from hub.referrals.register import ReferralKey, ReferralRegister
 from tests.e2e.conftest import RunningHub, run_hub
 from tests.fhir_validator import validate
 from tests.integration.conftest import read_topic

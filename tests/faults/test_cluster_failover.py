@@ -21,8 +21,8 @@ from aiokafka import TopicPartition
 
 from hub.broker.connection import KafkaConnection
 from hub.broker.watch import probe
-from hub.settings import load_settings
-from hub.topics import TOPICS, TopicKind
+from hub.core.settings import load_settings
+from hub.core.topics import TOPICS, TopicKind
 from tests.cluster import KafkaCluster, partition_states
 from tests.e2e.conftest import hub_env, run_hub
 from tests.faults.conftest import StartHub, hub_settings

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from hub.broker.local import LocalKafka
-from hub.deadletter import (
+from hub.core.topics import DEADLETTER_TOPIC
+from hub.routing.deadletter import (
     DLQ_ENCODING,
     DLQ_ORIGINAL_REASON,
     DLQ_ORIGINAL_SHA256,
@@ -32,8 +33,7 @@ from hub.deadletter import (
     SOURCE_OFFSET,
     SOURCE_TOPIC,
 )
-from hub.quarantine import QuarantineStore
-from hub.topics import DEADLETTER_TOPIC
+from hub.routing.quarantine import QuarantineStore
 from tests.faults.conftest import StartHub, hub_settings
 from tests.faults.http import body_of, status_of
 from tests.faults.inputs import person, status_change

@@ -21,8 +21,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from hub.broker.local import LocalKafka
-from hub.deadletter import DLQ_REASON, SOURCE_OFFSET, SOURCE_TOPIC
-from hub.topics import DEADLETTER_TOPIC
+from hub.core.topics import DEADLETTER_TOPIC
+from hub.routing.deadletter import DLQ_REASON, SOURCE_OFFSET, SOURCE_TOPIC
 from tests.faults.conftest import StartHub, hub_settings
 from tests.faults.inputs import OUTPUT_TOPICS, mixed_inputs, output_id, person, status_change
 from tests.faults.kafka import read_to_end, send_all

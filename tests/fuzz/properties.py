@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
-from hub.pipeline import Accepted, Route
+from hub.routing.pipeline import Accepted, Route
 from schemas.envelope import CloudEvent
 from schemas.rejection import Rejection
 from tests.fuzz.hostile_values import FuzzInput

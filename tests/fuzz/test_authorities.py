@@ -31,9 +31,9 @@ from connectors.authorities.native import NOTIFICATION_FIELDS, REFERRAL_FIELDS
 from connectors.authorities.referral_answer import ANSWER_REASONS, ROUTE_REASONS
 from connectors.authorities.wiring import build_routes
 from hub.connector import ConnectorContext
-from hub.pipeline import Route
-from hub.referrals import ReferralRegister
-from hub.settings import load_settings
+from hub.core.settings import load_settings
+from hub.referrals.register import ReferralRegister
+from hub.routing.pipeline import Route
 from schemas.envelope import ClientStatusEvent, ReferralStatusEvent, ServiceReferralEvent
 from schemas.person_ref import person_ref_for
 from tests.connector_contract import ConnectorContract

@@ -1,14 +1,14 @@
 """The hub's own distribution routes keep the connector contract (``tests.connector_contract``).
 
-Only the hub writes its canonical topics (``hub.<family>.v1``), but a distribution route must
-still answer anything found there: a record written by hand, by an older release, by a
-misconfigured producer. The routes are the ones ``hub up`` runs
-(``hub.distribution.distribution_routes``, with the referral register for relationships), on a
-delivery log in a fresh data directory. A canonical event is rejected as malformed, of another
-type or invalid; an accepted one becomes partner messages on ``out.`` topics keyed by the
-pseudonymous subject, with keys and headers free of identity codes (the values carry what
-each partner's contract allows, identity codes included). Inputs beyond the contract's own:
-structure-aware breakage of the canonical examples and arbitrary JSON values.
+Only the hub writes its canonical topics (``hub.<family>.v1``), but a distribution route must still
+answer anything found there: a record written by hand, by an older release, by a misconfigured
+producer. The routes are the ones ``hub up`` runs (``hub.distribution.routes.distribution_routes``,
+with the referral register for relationships), on a delivery log in a fresh data directory. A
+canonical event is rejected as malformed, of another type or invalid; an accepted one becomes
+partner messages on ``out.`` topics keyed by the pseudonymous subject, with keys and headers free of
+identity codes (the values carry what each partner's contract allows, identity codes included).
+Inputs beyond the contract's own: structure-aware breakage of the canonical examples and arbitrary
+JSON values.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 
 from connectors import CONNECTORS
 from contracts import CONTRACT_DIR
-from hub.contracts import load_contract_book
-from hub.delivery_log import DeliveryLog
-from hub.distribution import distribution_routes
-from hub.pipeline import Accepted, Route
-from hub.referrals import ReferralRegister
-from hub.runtime import renderers_for
+from hub.app.runtime import renderers_for
+from hub.distribution.contracts import load_contract_book
+from hub.distribution.delivery_log import DeliveryLog
+from hub.distribution.routes import distribution_routes
+from hub.referrals.register import ReferralRegister
+from hub.routing.pipeline import Accepted, Route
 from schemas.person_ref import PERSON_REF_PATTERN
 from tests.connector_contract import ConnectorContract
 from tests.fuzz.hostile_values import FuzzInput

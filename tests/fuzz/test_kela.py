@@ -31,11 +31,11 @@ from connectors.kela.intake import REASONS, Intake
 from connectors.kela.ledger import BenefitLedger
 from connectors.kela.versions import BENEFIT_DAY_TOPIC, BENEFIT_DAY_V2_TOPIC
 from connectors.kela.wiring import build_routes
+from hub.app.runtime import renderers_for
 from hub.connector import ConnectorContext
-from hub.contracts import ContractBook, load_contract_book
-from hub.pipeline import Accepted, Route
-from hub.runtime import renderers_for
-from hub.settings import load_settings
+from hub.core.settings import load_settings
+from hub.distribution.contracts import ContractBook, load_contract_book
+from hub.routing.pipeline import Accepted, Route
 from schemas.envelope import BenefitDayEvent, BenefitDayV2Event
 from tests.connector_contract import ConnectorContract
 from tests.fuzz.corpus import codes_in_seeds, kela_examples, kela_file_seeds, kela_seeds

@@ -17,7 +17,7 @@ from typing import Final
 import pytest
 
 from connectors.sote.inbound import TaskUpdate, status_event
-from hub.pipeline import Accepted, Outgoing, Route
+from hub.routing.pipeline import Accepted, Outgoing, Route
 from schemas.codes import Authority, ReferralState
 from schemas.envelope import ReferralStatusEvent
 from schemas.person_ref import person_ref_for

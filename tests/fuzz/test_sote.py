@@ -30,9 +30,9 @@ from connectors.sote.inbound import OTHER_FHIR_TASK_STATUSES, REASONS, TASK_STAT
 from connectors.sote.outbound import REFERRAL_SYSTEM
 from connectors.sote.wiring import build_routes
 from hub.connector import ConnectorContext
-from hub.pipeline import Route
-from hub.referrals import ReferralKey, ReferralRegister
-from hub.settings import load_settings
+from hub.core.settings import load_settings
+from hub.referrals.register import ReferralKey, ReferralRegister
+from hub.routing.pipeline import Route
 from schemas.codes import ReferralState
 from schemas.envelope import ReferralStatusEvent
 from schemas.person_ref import person_ref_for

@@ -16,16 +16,16 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
 from connectors import CONNECTORS
+from hub.admin.provisioning import provision_topics
+from hub.app.runtime import routes_for
 from hub.audit.records import AuditDraft, AuditRecord
 from hub.audit.store import Appended, AuditStore
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.broker.local import LocalKafka
-from hub.pipeline import wire_route
-from hub.provisioning import provision_topics
-from hub.runtime import routes_for
-from hub.settings import HubSettings, load_settings, pseudonym_secret
-from hub.transactions import RouteProducer
+from hub.core.settings import HubSettings, load_settings, pseudonym_secret
+from hub.routing.pipeline import wire_route
+from hub.routing.transactions import RouteProducer
 
 Records = list[ConsumerRecord[bytes, bytes]]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.admin.provisioning import provision_topics
 from hub.audit.anchors import read_topic_anchors
 from hub.audit.recorder import AuditRecorder
 from hub.audit.signing import fingerprint, load_or_create_signing_key
@@ -19,9 +20,8 @@ from hub.audit.stream import anchor_round, audit_topic_sender, publish_pending
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
 from hub.cli import main
-from hub.provisioning import provision_topics
-from hub.settings import load_settings
-from hub.topics import AUDIT_TOPIC
+from hub.core.settings import load_settings
+from hub.core.topics import AUDIT_TOPIC
 from tests.audit.tampering import (
     CHAINS,
     PER_ROUND,

@@ -19,7 +19,7 @@ from hub.audit.store import open_audit_store
 from hub.audit.verify import verify_chains
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
-from hub.pipeline import Accepted, Outgoing, Route, wire_route
+from hub.routing.pipeline import Accepted, Outgoing, Route, wire_route
 from tests.integration.conftest import FailsOnceStore, create_topic, read_topic, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.audit]

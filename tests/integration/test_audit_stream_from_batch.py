@@ -21,15 +21,15 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub.admin.provisioning import provision_topics
 from hub.audit.recorder import AuditRecorder
 from hub.audit.store import AuditStore, open_audit_store
 from hub.audit.stream import AUDIT_CONTENT_TYPE, audit_topic_sender, publish_pending
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
-from hub.pipeline import Accepted, Outgoing, Route, wire_route
-from hub.provisioning import provision_topics
-from hub.topics import AUDIT_TOPIC
-from hub.transactions import RouteProducer
+from hub.core.topics import AUDIT_TOPIC
+from hub.routing.pipeline import Accepted, Outgoing, Route, wire_route
+from hub.routing.transactions import RouteProducer
 from tests.faults.kafka import end_offsets, read_to_end
 from tests.integration.conftest import create_topic, unique
 

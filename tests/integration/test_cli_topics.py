@@ -12,7 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from hub.broker.local import LocalKafka
 from hub.cli import main
-from hub.topics import TOPICS
+from hub.core.topics import TOPICS
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
 

@@ -29,9 +29,9 @@ from lxml import etree
 from connectors import CONNECTORS
 from connectors.authorities.native import REFERRAL_STATES
 from contracts import CONTRACT_DIR
-from hub.contracts import ContractBook, Receipt
-from hub.runtime import contract_book_for, renderers_for
-from hub.settings import HubSettings, pseudonym_secret
+from hub.app.runtime import contract_book_for, renderers_for
+from hub.core.settings import HubSettings, pseudonym_secret
+from hub.distribution.contracts import ContractBook, Receipt
 from schemas.person_ref import person_ref_for
 from tests.identity_code_scan import identity_codes_in
 from tests.integration.conftest import running_hub

@@ -19,8 +19,8 @@ from hub.audit.signing import load_or_create_signing_key
 from hub.audit.store import RecordQuery, open_audit_store
 from hub.cli import main
 from hub.console.deadletters import DEADLETTER_CHAIN, RESUBMIT_OF
-from hub.deadletter import DeadLetter, FileSource, KafkaSource
-from hub.topics import DEADLETTER_TOPIC
+from hub.core.topics import DEADLETTER_TOPIC
+from hub.routing.deadletter import DeadLetter, FileSource, KafkaSource
 from tests.integration.conftest import read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]

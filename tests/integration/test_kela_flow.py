@@ -30,15 +30,19 @@ from connectors.kela.file_ingest import (
     IngestSummary,
     check_file,
     ingest_file,
-    ingest_kela,
 )
 from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
 from contracts import CONTRACT_DIR
+from hub.admin.provisioning import provision_topics
+from hub.app.kela_ingest import ingest_kela
+from hub.app.runtime import contract_book_for
 from hub.audit.signing import PRIVATE_KEY_FILE, load_or_create_signing_key
 from hub.broker.connection import KafkaConnection
-from hub.deadletter import (
+from hub.core.settings import HubSettings, pseudonym_secret
+from hub.core.topics import DEADLETTER_TOPIC
+from hub.routing.deadletter import (
     DLQ_ENCODING,
     DLQ_QUARANTINE,
     DLQ_REASON,
@@ -47,13 +51,9 @@ from hub.deadletter import (
     SOURCE_TOPIC,
     TOO_LARGE_QUARANTINED,
 )
-from hub.ingest import started_producer
-from hub.provisioning import provision_topics
-from hub.quarantine import QuarantineStore
-from hub.runtime import contract_book_for
-from hub.settings import HubSettings, pseudonym_secret
-from hub.topics import DEADLETTER_TOPIC
-from hub.transactions import RouteProducer, transactional_id
+from hub.routing.lines import started_producer
+from hub.routing.quarantine import QuarantineStore
+from hub.routing.transactions import RouteProducer, transactional_id
 from tests.integration.conftest import Records, read_topic, running_hub
 from tests.publishers import RecordingPublisher
 from tests.support import CODE, client_status_event

@@ -19,11 +19,11 @@ from connectors.kela.file_ingest import ingest_file
 from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
+from hub.admin.provisioning import provision_topics
+from hub.app.runtime import contract_book_for
 from hub.broker.connection import KafkaConnection
-from hub.ingest import started_producer
-from hub.provisioning import provision_topics
-from hub.runtime import contract_book_for
-from hub.settings import HubSettings, pseudonym_secret
+from hub.core.settings import HubSettings, pseudonym_secret
+from hub.routing.lines import started_producer
 from hub.share.ledger import open_share_ledger
 from tests.integration.conftest import Records, read_topic
 from tests.integration.test_kela_flow import file_producer, running_hub

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from hub.broker.kafka import KAFKA_VERSION, POM, default_jar_dir
 from hub.broker.local import LocalKafka
-from hub.errors import LocalBrokerError
+from hub.core.errors import LocalBrokerError
 from tests.integration.conftest import create_topic, read_topic
 from tests.support import alive, wait_dead
 

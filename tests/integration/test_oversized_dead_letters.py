@@ -15,9 +15,12 @@ from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.structs import ConsumerRecord
 from structlog.testing import capture_logs
 
+from hub.admin.provisioning import provision_topics
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
-from hub.deadletter import (
+from hub.core.metrics import HubMetrics
+from hub.core.topics import DEADLETTER_TOPIC
+from hub.routing.deadletter import (
     DLQ_ENCODING,
     DLQ_ORIGINAL_REASON,
     DLQ_QUARANTINE,
@@ -25,12 +28,9 @@ from hub.deadletter import (
     SOURCE_OFFSET,
     SOURCE_TOPIC,
 )
-from hub.metrics import HubMetrics
-from hub.pipeline import Outgoing, Route, handle_record
-from hub.provisioning import provision_topics
-from hub.quarantine import QuarantineStore
-from hub.route_middlewares import observe
-from hub.topics import DEADLETTER_TOPIC
+from hub.routing.middlewares import observe
+from hub.routing.pipeline import Outgoing, Route, handle_record
+from hub.routing.quarantine import QuarantineStore
 from schemas.rejection import Rejection
 from tests.integration.conftest import Records, read_topic, unique
 

@@ -15,14 +15,20 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
+from hub.admin.provisioning import provision_topics
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
-from hub.deadletter import DLQ_DETAIL, DLQ_REASON, SOURCE_OFFSET, SOURCE_PARTITION, SOURCE_TOPIC
-from hub.logs import configure_logging
-from hub.pipeline import Outgoing, Route, wire_route
-from hub.provisioning import provision_topics
-from hub.settings import pseudonym_secret
-from hub.topics import DEADLETTER_TOPIC
+from hub.core.logs import configure_logging
+from hub.core.settings import pseudonym_secret
+from hub.core.topics import DEADLETTER_TOPIC
+from hub.routing.deadletter import (
+    DLQ_DETAIL,
+    DLQ_REASON,
+    SOURCE_OFFSET,
+    SOURCE_PARTITION,
+    SOURCE_TOPIC,
+)
+from hub.routing.pipeline import Outgoing, Route, wire_route
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, ClientStatusEvent, dataschema_for
 from schemas.identity_code import IdentityCodeError, validate_identity_code
 from schemas.person_ref import person_ref_for

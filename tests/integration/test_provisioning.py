@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from hub.admin.provisioning import list_topics, provision_topics
 from hub.broker.connection import KafkaConnection
-from hub.errors import BrokerUnavailableError
-from hub.provisioning import list_topics, provision_topics
-from hub.settings import load_settings
-from hub.topics import TOPICS
+from hub.core.errors import BrokerUnavailableError
+from hub.core.settings import load_settings
+from hub.core.topics import TOPICS
 
 pytestmark = pytest.mark.integration
 

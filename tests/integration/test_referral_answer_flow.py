@@ -19,11 +19,11 @@ import orjson
 import pytest
 
 from hub.broker.connection import KafkaConnection
-from hub.deadletter import DLQ_REASON, SOURCE_TOPIC
-from hub.ingest import started_producer
-from hub.referrals import ReferralKey, ReferralRegister
-from hub.settings import HubSettings
-from hub.topics import DEADLETTER_TOPIC
+from hub.core.settings import HubSettings
+from hub.core.topics import DEADLETTER_TOPIC
+from hub.referrals.register import ReferralKey, ReferralRegister
+from hub.routing.deadletter import DLQ_REASON, SOURCE_TOPIC
+from hub.routing.lines import started_producer
 from tests.integration.conftest import Records, read_topic, running_hub
 from tests.support import CODE
 

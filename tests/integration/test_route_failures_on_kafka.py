@@ -19,15 +19,15 @@ from collections.abc import Callable
 import pytest
 from structlog.testing import capture_logs
 
+from hub.admin.provisioning import provision_topics
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
-from hub.deadletter import DLQ_DETAIL, DLQ_REASON, SOURCE_OFFSET, SOURCE_TOPIC
-from hub.metrics import HubMetrics, serve_http
-from hub.pipeline import Outgoing, Route, wire_route
-from hub.provisioning import provision_topics
-from hub.route_failures import RouteFailures
-from hub.route_middlewares import metrics_middleware
-from hub.topics import DEADLETTER_TOPIC
+from hub.core.metrics import HubMetrics, serve_http
+from hub.core.topics import DEADLETTER_TOPIC
+from hub.routing.deadletter import DLQ_DETAIL, DLQ_REASON, SOURCE_OFFSET, SOURCE_TOPIC
+from hub.routing.middlewares import metrics_middleware
+from hub.routing.pipeline import Outgoing, Route, wire_route
+from hub.routing.route_failures import RouteFailures
 from schemas.rejection import Rejection
 from tests.faults.http import body_of, status_of
 from tests.integration.conftest import Records, create_topic, read_topic, unique

@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from hub.broker.connection import KafkaConnection
-from hub.ingest import started_producer
-from hub.settings import HubSettings
+from hub.core.settings import HubSettings
+from hub.routing.lines import started_producer
 from hub.share.ledger import open_share_ledger
 from tests.integration.conftest import Records, read_topic, running_hub
 from tests.integration.test_kela_flow import CODE_2

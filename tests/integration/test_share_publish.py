@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.cli import main
-from hub.settings import load_settings, pseudonym_secret
+from hub.core.settings import load_settings, pseudonym_secret
 from hub.share.ledger import open_share_ledger, stored_record
 from schemas.person_ref import person_ref_for
 from tests.integration.conftest import read_topic

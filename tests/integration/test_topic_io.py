@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from hub.admin.topic_io import TailedMessage, UnknownTopicError, send_lines, tail_topic
 from hub.broker.connection import KafkaConnection
-from hub.topic_io import TailedMessage, UnknownTopicError, send_lines, tail_topic
 from tests.integration.conftest import create_topic, unique
 
 pytestmark = pytest.mark.integration

@@ -18,16 +18,16 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub.admin.provisioning import provision_topics
 from hub.audit.recorder import AuditRecorder
 from hub.audit.store import AuditStore, open_audit_store
 from hub.audit.verify import verify_chains
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
-from hub.delivery_log import DeliveryLog
-from hub.in_doubt import InDoubt, Position, settle_in_doubt
-from hub.pipeline import Accepted, Outgoing, Route, settler_of, wire_route
-from hub.provisioning import provision_topics
-from hub.transactions import RouteProducer
+from hub.distribution.delivery_log import DeliveryLog
+from hub.routing.in_doubt import InDoubt, Position, settle_in_doubt
+from hub.routing.pipeline import Accepted, Outgoing, Route, settler_of, wire_route
+from hub.routing.transactions import RouteProducer
 from tests.faults.kafka import read_to_end
 from tests.integration.conftest import FailsOnceStore, create_topic, read_topic, unique
 

@@ -26,16 +26,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from hub.acl_apply import apply_acls
-from hub.acls import AclBinding, Operation, PatternType, ResourceType
+from hub.admin.acl_apply import apply_acls
+from hub.admin.acls import AclBinding, Operation, PatternType, ResourceType
+from hub.admin.provisioning import provision_topics
 from hub.audit.signing import PRIVATE_KEY_FILE, load_or_create_signing_key
 from hub.broker.connection import KafkaConnection
 from hub.broker.kafka import default_jar_dir
 from hub.broker.kafka.node import KafkaNode, new_cluster_id
 from hub.broker.local import find_free_port, single_node_properties
 from hub.cli import main
-from hub.provisioning import provision_topics
-from hub.settings import load_settings
+from hub.core.settings import load_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging", "clean_env")]
 

@@ -29,10 +29,10 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from connectors import CONNECTORS
-from hub.acls import acl_bindings
-from hub.contracts import load_contract_book
-from hub.runtime import renderers_for
-from hub.topics import TOPICS
+from hub.admin.acls import acl_bindings
+from hub.app.runtime import renderers_for
+from hub.core.topics import TOPICS
+from hub.distribution.contracts import load_contract_book
 from tests.deploy.conftest import (
     compose_node_environment,
     load_compose,

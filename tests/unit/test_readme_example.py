@@ -14,13 +14,13 @@ from typing import Final
 import pytest
 
 from connectors import CONNECTORS
+from hub.app.runtime import renderers_for
 from hub.cli.tail_send import document_messages
 from hub.connector import ConnectorContext
-from hub.contracts import load_contract_book
-from hub.distribution import route_event
-from hub.pipeline import Accepted, Outgoing, Route
-from hub.runtime import renderers_for
-from hub.settings import load_settings
+from hub.core.settings import load_settings
+from hub.distribution.contracts import load_contract_book
+from hub.distribution.routes import route_event
+from hub.routing.pipeline import Accepted, Outgoing, Route
 from schemas.rejection import Rejection
 
 ROOT: Final = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from hub.errors import LocalBrokerError
+from hub.core.errors import LocalBrokerError
 
 __all__ = [
     "KAFKA_VERSION",

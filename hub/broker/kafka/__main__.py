@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from hub.broker.kafka import KAFKA_VERSION, default_jar_dir, fetch_jars, jars_present
-from hub.errors import LocalBrokerError
+from hub.core.errors import LocalBrokerError
 
 
 def main(argv: list[str]) -> int:

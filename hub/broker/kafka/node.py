@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import IO, Final
 
 from hub.broker.kafka import java_command
-from hub.errors import LocalBrokerError
-from hub.private_files import private_directory
+from hub.core.errors import LocalBrokerError
+from hub.core.private_files import private_directory
 
 __all__ = ["KafkaNode", "new_cluster_id"]
 

@@ -21,12 +21,12 @@ from connectors.authorities.referral_answer import (
     parse_answer,
 )
 from connectors.authorities.wiring import answer_translation
-from hub.contracts import load_contract_book
-from hub.delivery_log import DeliveryLog
-from hub.distribution import distribution_routes
-from hub.pipeline import Accepted
-from hub.referrals import ReferralKey, ReferralRegister
-from hub.runtime import renderers_for
+from hub.app.runtime import renderers_for
+from hub.distribution.contracts import load_contract_book
+from hub.distribution.delivery_log import DeliveryLog
+from hub.distribution.routes import distribution_routes
+from hub.referrals.register import ReferralKey, ReferralRegister
+from hub.routing.pipeline import Accepted
 from schemas.codes import Authority, ReferralState
 from schemas.identity_code import IDENTITY_CODE_SHAPE
 from schemas.person_ref import person_ref_for

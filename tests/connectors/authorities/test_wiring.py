@@ -12,11 +12,11 @@ from connectors import CONNECTORS
 from connectors.authorities.inbound import status_event_id
 from connectors.authorities.state import AuthorityState
 from connectors.authorities.wiring import client_status_translation, referral_translation
-from hub.contracts import load_contract_book
-from hub.delivery_log import DeliveryLog
-from hub.distribution import distribution_routes
-from hub.pipeline import Accepted
-from hub.runtime import renderers_for
+from hub.app.runtime import renderers_for
+from hub.distribution.contracts import load_contract_book
+from hub.distribution.delivery_log import DeliveryLog
+from hub.distribution.routes import distribution_routes
+from hub.routing.pipeline import Accepted
 from schemas.codes import Authority
 from schemas.rejection import Rejection
 from tests.support import CODE, SECRET

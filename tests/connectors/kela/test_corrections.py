@@ -24,8 +24,8 @@ from connectors.kela.inbound import Attribution, event_id_for, parse_line
 from connectors.kela.intake import Duplicate, Intake, Taken
 from connectors.kela.ledger import BenefitLedger
 from connectors.kela.native import PaymentDayRow
-from hub.contracts import load_contract_book
-from hub.runtime import renderers_for
+from hub.app.runtime import renderers_for
+from hub.distribution.contracts import load_contract_book
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
 from tests.strategies import build_identity_code

@@ -17,12 +17,12 @@ from connectors.kela.inbound import event_id_for
 from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
 from connectors.kela.native import HEADER
+from hub.app.runtime import contract_book_for
 from hub.audit.records import AuditDraft, Direction
-from hub.contracts import ContractBook
-from hub.deadletter import DLQ_DETAIL, SOURCE_LINE
-from hub.runtime import contract_book_for
-from hub.settings import HubSettings
-from hub.topics import DEADLETTER_TOPIC
+from hub.core.settings import HubSettings
+from hub.core.topics import DEADLETTER_TOPIC
+from hub.distribution.contracts import ContractBook
+from hub.routing.deadletter import DLQ_DETAIL, SOURCE_LINE
 from schemas.rejection import Rejection
 from tests.publishers import RecordingPublisher
 from tests.support import CODE, SECRET

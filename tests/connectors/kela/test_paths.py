@@ -20,10 +20,10 @@ from connectors.kela.intake import Intake
 from connectors.kela.ledger import BenefitLedger
 from connectors.kela.native import HEADER
 from connectors.kela.wiring import build_routes
+from hub.app.runtime import contract_book_for
 from hub.connector import ConnectorContext
-from hub.pipeline import Accepted
-from hub.runtime import contract_book_for
-from hub.settings import HubSettings, load_settings
+from hub.core.settings import HubSettings, load_settings
+from hub.routing.pipeline import Accepted
 from schemas.envelope import BenefitDayEvent
 from schemas.rejection import Rejection
 from tests.publishers import RecordingPublisher

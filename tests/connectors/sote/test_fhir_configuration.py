@@ -12,9 +12,9 @@ from connectors import CONNECTORS
 from connectors.authorities.native import REFERRAL_STATES
 from connectors.sote.inbound import TASK_STATES
 from connectors.sote.outbound import CONFORMANCE_DIR, SERVICE_CODES, SERVICE_NAMES, SERVICE_SYSTEM
-from hub.errors import ConfigurationError
-from hub.runtime import renderers_for
-from hub.settings import load_settings
+from hub.app.runtime import renderers_for
+from hub.core.errors import ConfigurationError
+from hub.core.settings import load_settings
 from tests.connectors.sote.test_outbound import PROJECTED
 
 FORMAT: Final = "fhir-servicerequest"

@@ -28,7 +28,7 @@ from connectors.sote.outbound import (
     resource_id,
     to_service_request,
 )
-from hub.settings import HubSettings
+from hub.core.settings import HubSettings
 from schemas.codes import Authority, Partner, ReferralService, Urgency
 from tests.strategies import identity_codes
 

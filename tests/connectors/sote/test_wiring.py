@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from connectors.sote.wiring import task_translation
-from hub.pipeline import Accepted
-from hub.referrals import ReferralKey, ReferralRegister
+from hub.referrals.register import ReferralKey, ReferralRegister
+from hub.routing.pipeline import Accepted
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
 from tests.support import CODE, SECRET

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
-from hub.pipeline import Accepted
+from hub.routing.pipeline import Accepted
 from hub.share.ledger import ShareLedger, open_share_ledger
 from hub.share.route import SHARE_TOPICS, share_ledger_route
 from hub.share.split import InvoiceGroup, invoice_of

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub.cli import main
-from hub.settings import load_settings, pseudonym_secret
+from hub.core.settings import load_settings, pseudonym_secret
 from hub.share.ledger import open_share_ledger, stored_record
 from schemas.envelope import BenefitDayEvent
 from schemas.person_ref import person_ref_for

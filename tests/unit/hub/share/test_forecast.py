@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub.cli import main
-from hub.settings import load_settings, pseudonym_secret
+from hub.core.settings import load_settings, pseudonym_secret
 from hub.share.forecast import forecast, months_after, weekdays_in
 from hub.share.ledger import PersonCounter, open_share_ledger, stored_record
 from hub.share.rules import load_rules

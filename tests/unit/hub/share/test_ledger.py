@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.audit.recompute import recompute
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, drafts_for
 from hub.audit.store import AuditStore
-from hub.pipeline import Accepted, outcome_of
+from hub.routing.pipeline import Accepted, outcome_of
+from hub.routing.recompute import recompute
 from hub.share.ledger import ShareLedger, open_share_ledger, stored_record
 from hub.share.rebuild import rebuild
 from hub.share.route import share_ledger_route

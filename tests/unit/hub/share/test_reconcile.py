@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hub.cli import main
-from hub.settings import load_settings, pseudonym_secret
+from hub.core.settings import load_settings, pseudonym_secret
 from hub.share.invoice import COLUMNS
 from hub.share.ledger import ShareLedger, open_share_ledger, stored_record
 from hub.share.reconcile import Difference, Kind, reconcile

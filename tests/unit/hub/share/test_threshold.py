@@ -9,10 +9,10 @@ import orjson
 import pytest
 
 from connectors import CONNECTORS
-from hub.contracts import load_contract_book
-from hub.distribution import route_event
-from hub.pipeline import Accepted
-from hub.runtime import renderers_for
+from hub.app.runtime import renderers_for
+from hub.distribution.contracts import load_contract_book
+from hub.distribution.routes import route_event
+from hub.routing.pipeline import Accepted
 from hub.share.ledger import ShareLedger
 from hub.share.route import share_ledger_route
 from hub.share.rules import load_rules

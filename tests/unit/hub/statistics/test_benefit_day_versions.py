@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from hub.pipeline import Accepted
+from hub.routing.pipeline import Accepted
 from hub.statistics.figures import Month
 from hub.statistics.route import STATISTICS_SOURCES, statistics_route
 from hub.statistics.sending import month_state

@@ -12,7 +12,7 @@ import pytest
 from hub.audit.recorder import Consumed, drafts_for
 from hub.audit.records import Direction
 from hub.audit.store import AuditStore, RecordQuery
-from hub.pipeline import Accepted
+from hub.routing.pipeline import Accepted
 from hub.statistics.figures import Month
 from hub.statistics.rebuild import rebuild
 from hub.statistics.route import STATISTICS_SOURCES, statistics_route

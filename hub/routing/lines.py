@@ -1,0 +1,205 @@
+"""Lines of a partner's file through the routing layer: what a connector's file entry point
+(``connectors.kela.file_ingest``, ``hub ingest kela``) shares with the routes.
+
+A chunk of lines is handled like a batch of consumed records
+(``hub.routing.pipeline.handle_batch``): each line's outcome (its outputs, or its dead letter from
+``hub.routing.pipeline.dead_letter_for``) is published through a
+``hub.routing.transactions.Publisher``, the whole chunk in one Kafka transaction; a dead letter too
+large for the broker goes out in a smaller form; every line and what it became is audited
+(``hub.audit.recorder.drafts_for``) durably before the Kafka commit; the connector's ledger commits
+after it, and rolls back if anything before it failed. A dry run publishes and audits nothing and
+commits the (dry-run) ledger, so the next chunk sees this one.
+
+Never logs a line's contents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import Any, Final, NamedTuple, Protocol
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata, TopicPartition
+from pydantic import BaseModel
+
+from hub.audit.recorder import Consumed, Produced, drafts_for
+from hub.audit.records import AuditDraft
+from hub.broker.bootstrap import start_producer
+from hub.broker.connection import KafkaConnection
+from hub.routing.pipeline import Accepted, _publish_all
+from hub.routing.quarantine import QuarantineStore
+from hub.routing.transactions import Publisher
+
+__all__ = [
+    "Audit",
+    "HandledLine",
+    "JsonView",
+    "LineLedger",
+    "handle_lines",
+    "started_producer",
+]
+
+#: Types whose JSON form is the value itself (exactly these: an enum or a bool subclass is not).
+_JSON_AS_IS: Final = frozenset({str, int, bool})
+
+#: Records one chunk's audit drafts durably (``AuditRecorder.record`` on the file's chain).
+Audit = Callable[[list[AuditDraft]], object]
+
+
+class LineLedger(Protocol):
+    """What a connector's ledger does around a chunk: durable after Kafka, or forgotten."""
+
+    def commit(self) -> None:
+        """Make what the chunk staged durable."""
+
+    def rollback(self) -> None:
+        """Forget what the chunk staged: it was not published."""
+
+
+class HandledLine(NamedTuple):
+    """One data line of a file (its number, its bytes as read) and what it became. A named
+    tuple: immutable, and built without a ``object.__setattr__`` per field (one per line)."""
+
+    number: int
+    raw: bytes
+    outcome: Accepted
+
+
+async def handle_lines(
+    publisher: Publisher | None,
+    source: str,
+    lines: Sequence[HandledLine],
+    ledger: LineLedger,
+    audit: Audit | None = None,
+    quarantine: QuarantineStore | None = None,
+) -> None:
+    """Publish every output of ``lines`` in one transaction, audit each line (as consumed
+    from ``source``, its line number as the offset) with what it became, commit, then commit
+    ``ledger``. ``publisher=None`` is a dry run: only the ledger commits.
+
+    If anything fails before the Kafka commit, the transaction is aborted, the ledger rolled
+    back, and the exception propagates: a re-run takes the chunk's lines afresh.
+    """
+    if publisher is None:
+        ledger.commit()
+        return
+    outcomes = [line.outcome for line in lines]
+    produced: list[list[Produced]] = [[] for _ in lines]
+    kept = _Landings(publisher)
+    try:
+        await publisher.begin()
+        await _publish_all(kept, outcomes, produced, quarantine)
+        if audit is not None:
+            drafts = [
+                draft
+                for line, outputs in zip(lines, produced, strict=True)
+                for draft in drafts_for(
+                    Consumed(source, None, line.number, line.raw),
+                    outputs,
+                    not_routed=line.outcome.not_routed,
+                )
+            ]
+            await asyncio.to_thread(audit, drafts)
+        # A file has no consumer offsets to commit with its outputs.
+        await publisher.commit({}, "")
+    except BaseException:
+        kept.retrieve()
+        await publisher.abort()
+        ledger.rollback()
+        raise
+    ledger.commit()
+
+
+class _Landings:
+    """``publisher``, keeping the landing of each message handed to it: when one fails (the
+    producer fenced, say) they all fail, and the first failure alone propagates; the others
+    are retrieved here, or each would be logged as never retrieved when it is collected."""
+
+    def __init__(self, publisher: Publisher) -> None:
+        self._publisher = publisher
+        self._landings: list[Awaitable[object]] = []
+
+    @property
+    def transactional(self) -> bool:
+        """As the publisher."""
+        return self._publisher.transactional
+
+    async def begin(self) -> None:
+        """As the publisher."""
+        await self._publisher.begin()
+
+    async def enqueue(
+        self, topic: str, value: bytes, key: bytes | None, headers: Mapping[str, str]
+    ) -> Awaitable[RecordMetadata]:
+        """As the publisher; the landing is kept."""
+        landing = await self._publisher.enqueue(topic, value, key, headers)
+        self._landings.append(landing)
+        return landing
+
+    async def enqueue_many(
+        self, topic: str, messages: Sequence[tuple[bytes, bytes, Mapping[str, str]]]
+    ) -> Awaitable[object]:
+        """As the publisher; the landing is kept."""
+        landing = await self._publisher.enqueue_many(topic, messages)
+        self._landings.append(landing)
+        return landing
+
+    async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
+        """As the publisher."""
+        await self._publisher.commit(offsets, group)
+
+    async def abort(self) -> None:
+        """As the publisher."""
+        await self._publisher.abort()
+
+    def retrieve(self) -> None:
+        """Mark every failure of the landings as seen, now or when it comes."""
+        for landing in self._landings:
+            if isinstance(landing, asyncio.Future):
+                landing.add_done_callback(_seen)
+
+
+def _seen(future: asyncio.Future[RecordMetadata]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+class JsonView(Mapping[str, Any]):
+    """A model's fields as ``model_dump(mode="json")`` gives them, each converted when read.
+
+    What ``ContractBook.disclosures_for`` needs per line: its conditions read one or two
+    fields, so dumping the whole model for every line would be wasted.
+    """
+
+    __slots__ = ("_model",)
+
+    def __init__(self, model: BaseModel) -> None:
+        self._model = model
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _field_names(type(self._model)):
+            raise KeyError(key)
+        value = getattr(self._model, key)
+        if value is None or type(value) in _JSON_AS_IS:
+            return value
+        return self._model.model_dump(mode="json", include={key})[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_field_names(type(self._model)))
+
+    def __len__(self) -> int:
+        return len(_field_names(type(self._model)))
+
+
+@functools.cache
+def _field_names(model: type[BaseModel]) -> tuple[str, ...]:
+    # Once per model class: reading model_fields goes through a descriptor on every access.
+    return tuple(model.model_fields)
+
+
+async def started_producer(connection: KafkaConnection) -> AIOKafkaProducer:
+    """A started producer for ``connection`` (linger for batching, acks=all); retried while
+    Kafka does not answer, a refusal at once (``hub.broker.bootstrap.start_producer``)."""
+    return await start_producer(connection, linger_ms=5)
