@@ -6,8 +6,8 @@ from __future__ import annotations
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from hub.core.metrics import HubMetrics
-from hub.routing.middlewares import Progress, metrics_middleware, progress_middleware
-from hub.routing.pipeline import Accepted, Outgoing, Route, wire_route
+from hub.routing.middlewares import Progress, metrics_middleware, observe, progress_middleware
+from hub.routing.pipeline import Accepted, Handled, Outgoing, Route, wire_route
 from schemas.rejection import Rejection
 
 
@@ -63,3 +63,22 @@ async def test_without_middlewares_nothing_is_counted() -> None:
         await test.publish(b"good", topic="in.test")
     assert progress.handled == 0
     assert _sample(metrics, "hub_messages_consumed_total", route="probe") == 0
+
+
+def test_a_report_sets_each_chain_s_length() -> None:
+    metrics = HubMetrics()
+    observe(metrics, Handled("probe", 0.01, (), {"g/t/0": 7, "g/t/1": 2}))
+    assert _sample(metrics, "hub_audit_chain_length", chain="g/t/0") == 7
+    assert _sample(metrics, "hub_audit_chain_length", chain="g/t/1") == 2
+
+
+def test_progress_is_idle_until_a_fetch_begins() -> None:
+    progress = Progress()
+    assert (progress.busy_since, progress.handled, progress.busy_for()) == (None, 0, 0.0)
+    progress.begin()
+    assert progress.busy_since is not None
+    assert progress.busy_for() >= 0.0
+    progress.busy_since -= 5.0  # as if the fetch began five seconds ago
+    assert progress.busy_for() >= 5.0
+    progress.end()
+    assert (progress.busy_since, progress.handled, progress.busy_for()) == (None, 1, 0.0)
