@@ -190,6 +190,21 @@ def test_the_hubs_share_every_store_that_sees_only_part_of_the_partitions(
         assert str(dsns.pop()).startswith("postgresql://"), variable
 
 
+def test_the_hubs_share_one_data_directory_under_names_of_their_own(compose: Compose) -> None:
+    """Their SQLite ledgers (referral register, Kela ledger, message ids) must be one: a
+    partition that moves must find what the other instance handled."""
+    running = [s for s in _hub_services(compose).values() if s["command"] == ["up"]]
+    assert len(running) == 2
+    data = {
+        next(v for v in service["volumes"] if str(v).endswith(":/var/lib/hub"))
+        for service in running
+    }
+    assert len(data) == 1, f"{len(data)} data directories"
+    names = {hub_environment(service).get("HUB_INSTANCE_ID") for service in running}
+    assert len(names) == 2, names
+    assert None not in names
+
+
 def test_the_hub_speaks_what_the_brokers_listen_with(
     compose: Compose, node_properties: NodeProperties
 ) -> None:
