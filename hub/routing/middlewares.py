@@ -14,6 +14,7 @@ Both see the fetch, never its contents: no payload or identity code reaches a me
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 from faststream import BaseMiddleware
@@ -76,10 +77,31 @@ def metrics_middleware(metrics: HubMetrics) -> BrokerMiddleware[Any, Any]:
 
 
 def observe(metrics: HubMetrics, handled: Handled) -> None:
-    """Count one ``Handled`` report in ``metrics``."""
+    """Count one ``Handled`` report in ``metrics``: each counter once per batch with the
+    batch's total (a label look-up per message costs more than the rest of the counting)."""
+    route = handled.connector
+    produced: Counter[str] = Counter()
+    dead: Counter[str] = Counter()
+    not_routed = 0
     for outcome in handled.outcomes:
-        metrics.observe(
-            handled.connector, handled.seconds, list(outcome.outputs), not_routed=outcome.not_routed
-        )
+        not_routed += outcome.not_routed
+        for topic, reason in outcome.outputs:
+            if reason is None:
+                produced[topic] += 1
+            else:
+                dead[reason] += 1
+    count = len(handled.outcomes)
+    if count:
+        metrics.consumed.labels(route).inc(count)
+        latency = metrics.latency.labels(route)
+        for _ in range(count):
+            # Every message of the batch waited for the whole batch.
+            latency.observe(handled.seconds)
+    for topic, n in produced.items():
+        metrics.produced.labels(route, topic).inc(n)
+    for reason, n in dead.items():
+        metrics.dead_lettered.labels(route, reason).inc(n)
+    if not_routed:
+        metrics.not_routed.labels(route).inc(not_routed)
     for chain, length in handled.chains.items():
         metrics.audit_chain_length.labels(chain).set(length)

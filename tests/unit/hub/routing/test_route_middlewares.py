@@ -7,7 +7,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from hub.core.metrics import HubMetrics
 from hub.routing.middlewares import Progress, metrics_middleware, observe, progress_middleware
-from hub.routing.pipeline import Accepted, Handled, Outgoing, Route, wire_route
+from hub.routing.pipeline import Accepted, Handled, Outcome, Outgoing, Route, wire_route
 from schemas.rejection import Rejection
 
 
@@ -82,3 +82,31 @@ def test_progress_is_idle_until_a_fetch_begins() -> None:
     assert progress.busy_for() >= 5.0
     progress.end()
     assert (progress.busy_since, progress.handled, progress.busy_for()) == (None, 1, 0.0)
+
+
+def test_a_batch_is_counted_message_by_message() -> None:
+    metrics = HubMetrics()
+    outcomes = (
+        Outcome((("out.a", None), ("out.b", None)), not_routed=False),
+        Outcome((("out.a", None),), not_routed=False),
+        Outcome((("hub.deadletter.v1", "malformed-json"),), not_routed=False),
+        Outcome((), not_routed=True),
+    )
+    observe(metrics, Handled("probe", 0.25, outcomes))
+    assert _sample(metrics, "hub_messages_consumed_total", route="probe") == 4
+    assert _sample(metrics, "hub_messages_produced_total", route="probe", topic="out.a") == 2
+    assert _sample(metrics, "hub_messages_produced_total", route="probe", topic="out.b") == 1
+    dead = _sample(
+        metrics, "hub_messages_dead_lettered_total", route="probe", reason="malformed-json"
+    )
+    assert dead == 1
+    assert _sample(metrics, "hub_events_not_routed_total", route="probe") == 1
+    assert _sample(metrics, "hub_processing_seconds_count", route="probe") == 4
+    assert _sample(metrics, "hub_processing_seconds_sum", route="probe") == 1.0
+
+
+def test_an_empty_report_counts_nothing() -> None:
+    metrics = HubMetrics()
+    observe(metrics, Handled("probe", 0.25, ()))
+    assert _sample(metrics, "hub_messages_consumed_total", route="probe") == 0
+    assert _sample(metrics, "hub_processing_seconds_count", route="probe") == 0
