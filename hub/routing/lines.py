@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final, NamedTuple, Protocol
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import RecordMetadata, TopicPartition
 from pydantic import BaseModel
 
 from hub.audit.recorder import Consumed, Produced, drafts_for
@@ -87,10 +86,9 @@ async def handle_lines(
         return
     outcomes = [line.outcome for line in lines]
     produced: list[list[Produced]] = [[] for _ in lines]
-    kept = _Landings(publisher)
     try:
         await publisher.begin()
-        await _publish_all(kept, outcomes, produced, quarantine)
+        await _publish_all(publisher, outcomes, produced, quarantine)
         if audit is not None:
             drafts = [
                 draft
@@ -105,65 +103,10 @@ async def handle_lines(
         # A file has no consumer offsets to commit with its outputs.
         await publisher.commit({}, "")
     except BaseException:
-        kept.retrieve()
         await publisher.abort()
         ledger.rollback()
         raise
     ledger.commit()
-
-
-class _Landings:
-    """``publisher``, keeping the landing of each message handed to it: when one fails (the
-    producer fenced, say) they all fail, and the first failure alone propagates; the others
-    are retrieved here, or each would be logged as never retrieved when it is collected."""
-
-    def __init__(self, publisher: Publisher) -> None:
-        self._publisher = publisher
-        self._landings: list[Awaitable[object]] = []
-
-    @property
-    def transactional(self) -> bool:
-        """As the publisher."""
-        return self._publisher.transactional
-
-    async def begin(self) -> None:
-        """As the publisher."""
-        await self._publisher.begin()
-
-    async def enqueue(
-        self, topic: str, value: bytes, key: bytes | None, headers: Mapping[str, str]
-    ) -> Awaitable[RecordMetadata]:
-        """As the publisher; the landing is kept."""
-        landing = await self._publisher.enqueue(topic, value, key, headers)
-        self._landings.append(landing)
-        return landing
-
-    async def enqueue_many(
-        self, topic: str, messages: Sequence[tuple[bytes, bytes, Mapping[str, str]]]
-    ) -> Awaitable[object]:
-        """As the publisher; the landing is kept."""
-        landing = await self._publisher.enqueue_many(topic, messages)
-        self._landings.append(landing)
-        return landing
-
-    async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
-        """As the publisher."""
-        await self._publisher.commit(offsets, group)
-
-    async def abort(self) -> None:
-        """As the publisher."""
-        await self._publisher.abort()
-
-    def retrieve(self) -> None:
-        """Mark every failure of the landings as seen, now or when it comes."""
-        for landing in self._landings:
-            if isinstance(landing, asyncio.Future):
-                landing.add_done_callback(_seen)
-
-
-def _seen(future: asyncio.Future[RecordMetadata]) -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 class JsonView(Mapping[str, Any]):

@@ -246,7 +246,8 @@ async def handle_batch(
     outcomes = [outcome_of(route, record) for record in records]
     produced: list[list[Produced]] = [[] for _ in outcomes]
     positions = batch_positions(route.consumer_group, records)
-    note = in_doubt is not None and publisher.transactional and _has_ledgers(outcomes)
+    ledgers = _ledgers(outcomes)
+    note = in_doubt is not None and publisher.transactional and bool(ledgers)
     appended: Appended | None = None
     try:
         await publisher.begin()
@@ -270,7 +271,7 @@ async def handle_batch(
         )
     except BaseException:
         await publisher.abort()
-        for ledger in _ledgers(outcomes):
+        for ledger in ledgers:
             ledger.rollback()
         if appended is not None and recorder is not None:
             # Not on the stream: housekeeping publishes the attempt's records.
@@ -281,7 +282,7 @@ async def handle_batch(
     # Settling commits durable state (fsyncs): off the event loop, so a slow disk cannot
     # starve the consumer's heartbeats and cost a rebalance.
     await asyncio.to_thread(
-        _settle, route, outcomes, in_doubt if note else None, positions, appended, recorder
+        _settle, route, ledgers, in_doubt if note else None, positions, appended, recorder
     )
     return Handled(
         route.connector,
@@ -308,10 +309,6 @@ def settler_of(route: Route) -> Callable[[Sequence[ConsumerRecord[bytes, bytes]]
             ledger.commit()
 
     return settle
-
-
-def _has_ledgers(outcomes: Sequence[Accepted]) -> bool:
-    return any(accepted.ledger is not None for accepted in outcomes)
 
 
 def _ledgers(outcomes: Sequence[Accepted]) -> list[Ledger]:
@@ -371,7 +368,7 @@ async def _stream_audit(publisher: Publisher, appended: Appended) -> None:
 
 def _settle(
     route: Route,
-    outcomes: Sequence[Accepted],
+    ledgers: Sequence[Ledger],
     in_doubt: InDoubt | None,
     positions: Sequence[Position],
     appended: Appended | None = None,
@@ -386,7 +383,6 @@ def _settle(
             recorder.store.published(appended.claimed)
         except Exception as exc:  # noqa: BLE001 - the records are on the stream already.
             log.warning("audit stream cursor not moved", error=type(exc).__name__)
-    ledgers = _ledgers(outcomes)
     try:
         for ledger in ledgers:
             ledger.commit()
@@ -414,16 +410,25 @@ async def _publish_all(
     ``produced``. The dead letters, as published."""
     pending: list[tuple[int, int, Outgoing, Awaitable[RecordMetadata]]] = []
     dead: list[Outgoing] = []
-    for index, accepted in enumerate(outcomes):
-        produced[index] = [Produced(m.topic, m.value) for m in accepted.messages]
-        for position, message in enumerate(accepted.messages):
-            sent = message
-            if message.topic == DEADLETTER_TOPIC:
-                sent, landing = await _enqueue_dead_letter(publisher, message, quarantine)
-                dead.append(sent)
-            else:
-                landing = await _enqueue(publisher, message)
-            pending.append((index, position, sent, landing))
+    try:
+        for index, accepted in enumerate(outcomes):
+            produced[index] = [Produced(m.topic, m.value) for m in accepted.messages]
+            for position, message in enumerate(accepted.messages):
+                sent = message
+                if message.topic == DEADLETTER_TOPIC:
+                    sent, landing = await _enqueue_dead_letter(publisher, message, quarantine)
+                    dead.append(sent)
+                else:
+                    landing = await _enqueue(publisher, message)
+                pending.append((index, position, sent, landing))
+    except BaseException:
+        # A producer that fails one message (fenced, say) fails those handed to it before;
+        # only the first failure propagates, so the others are marked seen, or each would be
+        # logged as never retrieved when it is collected (gather does the same for its own).
+        for *_, landing in pending:
+            if isinstance(landing, asyncio.Future):
+                landing.add_done_callback(_seen)
+        raise
     landed = await asyncio.gather(*(landing for *_, landing in pending))
     for (index, position, sent, _), metadata in zip(pending, landed, strict=True):
         # FastStream's in-memory test broker lands messages nowhere (no metadata).
@@ -432,6 +437,11 @@ async def _publish_all(
         )
         produced[index][position] = Produced(sent.topic, sent.value, *where, sent.facts)
     return dead
+
+
+def _seen(future: asyncio.Future[RecordMetadata]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 async def _enqueue(publisher: Publisher, message: Outgoing) -> Awaitable[RecordMetadata]:
