@@ -24,7 +24,7 @@ from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.broker.local import LocalKafka
 from hub.core.settings import HubSettings, load_settings, pseudonym_secret
-from hub.routing.pipeline import wire_route
+from hub.routing.pipeline import Route, wire_route
 from hub.routing.transactions import RouteProducer
 
 Records = list[ConsumerRecord[bytes, bytes]]
@@ -156,3 +156,20 @@ async def running_hub(settings: HubSettings, group: str) -> AsyncIterator[None]:
         await broker.stop()
         for producer in producers:
             await producer.stop()
+
+
+async def wait_committed(connection: KafkaConnection, route: Route, offset: int) -> None:
+    """Wait until ``route``'s group has committed ``offset`` on partition 0 of its first topic
+    (its transactions committed that far)."""
+    consumer = AIOKafkaConsumer(
+        **connection.client_kwargs(), group_id=route.consumer_group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        for _ in range(600):
+            if (await consumer.committed(TopicPartition(route.topics[0], 0)) or 0) >= offset:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the inputs were never committed")
+    finally:
+        await consumer.stop()

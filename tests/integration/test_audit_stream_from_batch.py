@@ -10,14 +10,13 @@ exactly as after a kill).
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -31,7 +30,7 @@ from hub.core.topics import AUDIT_TOPIC
 from hub.routing.pipeline import Accepted, Outgoing, Route, wire_route
 from hub.routing.transactions import RouteProducer
 from tests.faults.kafka import end_offsets, read_to_end
-from tests.integration.conftest import create_topic, unique
+from tests.integration.conftest import create_topic, unique, wait_committed
 
 pytestmark = [pytest.mark.integration, pytest.mark.audit]
 
@@ -71,25 +70,10 @@ async def _run(
     try:
         for index in range(INPUTS):
             await broker.publish(orjson.dumps({"id": f"e-{index}"}), topic=route.topics[0])
-        await _wait_committed(connection, route, INPUTS)
+        await wait_committed(connection, route, INPUTS)
     finally:
         await broker.stop()
         await producer.stop()
-
-
-async def _wait_committed(connection: KafkaConnection, route: Route, offset: int) -> None:
-    consumer = AIOKafkaConsumer(
-        **connection.client_kwargs(), group_id=route.consumer_group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        for _ in range(600):
-            if (await consumer.committed(TopicPartition(route.topics[0], 0)) or 0) >= offset:
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError("the inputs were never committed")
-    finally:
-        await consumer.stop()
 
 
 async def _stream(bootstrap: str, chain: str, isolation: str) -> list[tuple[int, bytes]]:

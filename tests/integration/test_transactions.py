@@ -9,13 +9,11 @@ exactly as after a kill), a crash between the two commits by a ledger whose comm
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.admin.provisioning import provision_topics
@@ -29,7 +27,13 @@ from hub.routing.in_doubt import InDoubt, Position, settle_in_doubt
 from hub.routing.pipeline import Accepted, Outgoing, Route, settler_of, wire_route
 from hub.routing.transactions import RouteProducer
 from tests.faults.kafka import read_to_end
-from tests.integration.conftest import FailsOnceStore, create_topic, read_topic, unique
+from tests.integration.conftest import (
+    FailsOnceStore,
+    create_topic,
+    read_topic,
+    unique,
+    wait_committed,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.audit]
 
@@ -93,25 +97,10 @@ async def _run(
     try:
         for event_id in IDS:
             await broker.publish(orjson.dumps({"id": event_id}), topic=route.topics[0], key=b"k")
-        await _wait_committed(connection, route, len(IDS))
+        await wait_committed(connection, route, len(IDS))
     finally:
         await broker.stop()
         await producer.stop()
-
-
-async def _wait_committed(connection: KafkaConnection, route: Route, offset: int) -> None:
-    consumer = AIOKafkaConsumer(
-        **connection.client_kwargs(), group_id=route.consumer_group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        for _ in range(600):
-            if (await consumer.committed(TopicPartition(route.topics[0], 0)) or 0) >= offset:
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError("the inputs were never committed")
-    finally:
-        await consumer.stop()
 
 
 async def _ids(bootstrap: str, topic: str, isolation: str) -> Counter[str]:
