@@ -38,6 +38,7 @@ from hub.core.settings import HubSettings, pseudonym_secret
 from hub.core.topics import DEADLETTER_TOPIC, TopicKind, kind_of
 from hub.routing.in_doubt import InDoubt
 from hub.routing.pipeline import Outgoing, Route, Translation, handle_batch
+from hub.routing.transactions import Landings, Message
 
 #: (topic, key, value, headers) of one message.
 _Message = tuple[str, bytes | None, bytes, Mapping[str, str]]
@@ -79,6 +80,12 @@ class _Sink:
         done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         done.set_result(None)
         return done
+
+    async def enqueue_all(self, messages: Sequence[Message]) -> Landings:
+        landed = []
+        for index, (topic, key, value, headers) in enumerate(messages):
+            landed.append((await self.enqueue(topic, value, key, headers), (index,)))
+        return Landings(len(messages), landed)
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
         self.published += len(self.batch)

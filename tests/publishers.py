@@ -5,12 +5,12 @@ publishing through one: in memory alone (unit tests), or in front of a real prod
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aiokafka.structs import RecordMetadata, TopicPartition
 
-from hub.routing.transactions import Publisher
+from hub.routing.transactions import Landings, Message, Publisher
 
 
 @dataclass
@@ -65,6 +65,16 @@ class RecordingPublisher:
         self.sent.append(sent)
         self._open.append(sent)
         return landing
+
+    async def enqueue_all(self, messages: Sequence[Message]) -> Landings:
+        """Record each message, in order; hand them on one by one."""
+        return Landings(
+            len(messages),
+            [
+                (await self.enqueue(topic, value, key, headers), (index,))
+                for index, (topic, key, value, headers) in enumerate(messages)
+            ],
+        )
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
         """Commit the transaction."""

@@ -64,7 +64,7 @@ from hub.routing.deadletter import (
 from hub.routing.in_doubt import InDoubt, Position, batch_positions
 from hub.routing.quarantine import QuarantineStore
 from hub.routing.route_failures import RouteFailures
-from hub.routing.transactions import CORRELATION_HEADER, BrokerPublisher, Publisher
+from hub.routing.transactions import CORRELATION_HEADER, BrokerPublisher, Message, Publisher
 from schemas.rejection import Rejection
 
 __all__ = [
@@ -405,38 +405,50 @@ async def _publish_all(
     produced: list[list[Produced]],
     quarantine: QuarantineStore | None = None,
 ) -> list[Outgoing]:
-    """Hand every output of the batch to the producer in order (so a correction never
-    overtakes its record in a partition), then wait until all have landed; fill
-    ``produced``. The dead letters, as published."""
-    pending: list[tuple[int, int, Outgoing, Awaitable[RecordMetadata]]] = []
-    dead: list[Outgoing] = []
+    """Hand every output of the batch to the producer, as whole record batches in order
+    within each partition (so a correction never overtakes its record), and each dead letter
+    after them (in a smaller form if it is too large); then wait until all have landed and
+    fill ``produced``. The dead letters, as published."""
+    outputs: list[tuple[int, int, Outgoing]] = []
+    letters: list[tuple[int, int, Outgoing]] = []
+    for index, accepted in enumerate(outcomes):
+        produced[index] = [Produced(m.topic, m.value) for m in accepted.messages]
+        for position, message in enumerate(accepted.messages):
+            sink = letters if message.topic == DEADLETTER_TOPIC else outputs
+            sink.append((index, position, message))
+    landings = await publisher.enqueue_all(
+        [Message(m.topic, m.key, m.value, _correlated(m)) for *_, m in outputs]
+    )
+    pending: list[Awaitable[RecordMetadata | None]] = list(landings.pending)
+    dead: list[tuple[int, int, Outgoing, Awaitable[RecordMetadata]]] = []
     try:
-        for index, accepted in enumerate(outcomes):
-            produced[index] = [Produced(m.topic, m.value) for m in accepted.messages]
-            for position, message in enumerate(accepted.messages):
-                sent = message
-                if message.topic == DEADLETTER_TOPIC:
-                    sent, landing = await _enqueue_dead_letter(publisher, message, quarantine)
-                    dead.append(sent)
-                else:
-                    landing = await _enqueue(publisher, message)
-                pending.append((index, position, sent, landing))
+        for index, position, message in letters:
+            sent, landing = await _enqueue_dead_letter(publisher, message, quarantine)
+            dead.append((index, position, sent, landing))
+            pending.append(landing)
     except BaseException:
         # A producer that fails one message (fenced, say) fails those handed to it before;
         # only the first failure propagates, so the others are marked seen, or each would be
         # logged as never retrieved when it is collected (gather does the same for its own).
-        for *_, landing in pending:
+        for landing in pending:
             if isinstance(landing, asyncio.Future):
                 landing.add_done_callback(_seen)
         raise
-    landed = await asyncio.gather(*(landing for *_, landing in pending))
-    for (index, position, sent, _), metadata in zip(pending, landed, strict=True):
+    landed = [
+        *zip(outputs, await landings, strict=True),
+        *zip(
+            ((i, p, m) for i, p, m, _ in dead),
+            await asyncio.gather(*(landing for *_, landing in dead)),
+            strict=True,
+        ),
+    ]
+    for (index, position, sent), metadata in landed:
         # FastStream's in-memory test broker lands messages nowhere (no metadata).
         where: tuple[int | None, int | None] = (
             (None, None) if metadata is None else (metadata.partition, metadata.offset)
         )
         produced[index][position] = Produced(sent.topic, sent.value, *where, sent.facts)
-    return dead
+    return [sent for _, _, sent, _ in dead]
 
 
 def _seen(future: asyncio.Future[RecordMetadata]) -> None:
@@ -444,11 +456,14 @@ def _seen(future: asyncio.Future[RecordMetadata]) -> None:
         future.exception()
 
 
-async def _enqueue(publisher: Publisher, message: Outgoing) -> Awaitable[RecordMetadata]:
+def _correlated(message: Outgoing) -> dict[str, str]:
     # Every message carries a ``correlation_id``: the event id where there is one, so a
     # redelivery carries the same one and partners can trace it.
-    headers = {**message.headers, CORRELATION_HEADER: message.event_id or uuid.uuid4().hex}
-    return await publisher.enqueue(message.topic, message.value, message.key, headers)
+    return {**message.headers, CORRELATION_HEADER: message.event_id or uuid.uuid4().hex}
+
+
+async def _enqueue(publisher: Publisher, message: Outgoing) -> Awaitable[RecordMetadata]:
+    return await publisher.enqueue(message.topic, message.value, message.key, _correlated(message))
 
 
 async def _enqueue_dead_letter(

@@ -19,11 +19,13 @@ import asyncio
 import contextlib
 import hashlib
 import socket
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.structs import RecordMetadata, TopicPartition
 
 from hub.broker.bootstrap import start_client
@@ -34,6 +36,8 @@ __all__ = [
     "CORRELATION_HEADER",
     "TRANSACTION_TIMEOUT_MS",
     "BrokerPublisher",
+    "Landings",
+    "Message",
     "Publisher",
     "RouteProducer",
     "default_instance_id",
@@ -52,6 +56,49 @@ CORRELATION_HEADER: Final = "correlation_id"
 TRANSACTION_TIMEOUT_MS: Final = 30_000
 
 _PARTITIONER: Final = CachedPartitioner()
+
+#: aiokafka's default ``max_request_size``: the largest message a producer takes.
+_MAX_REQUEST_SIZE: Final = 1_048_576
+
+
+class Message(NamedTuple):
+    """One message to publish."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Mapping[str, str]
+
+
+class Landings:
+    """Where each message handed over together landed, in the order given, once the broker
+    has them all: each record batch's base offset plus the record's place in it."""
+
+    def __init__(
+        self,
+        count: int,
+        batches: Sequence[tuple[Awaitable[RecordMetadata | None], Sequence[int]]],
+    ) -> None:
+        self._count = count
+        self._batches = batches
+
+    @property
+    def pending(self) -> list[Awaitable[RecordMetadata | None]]:
+        """The batches' own futures (to mark them seen when the landings are not awaited)."""
+        return [future for future, _ in self._batches]
+
+    def __await__(self) -> Generator[Any, None, list[RecordMetadata | None]]:
+        return self._landed().__await__()
+
+    async def _landed(self) -> list[RecordMetadata | None]:
+        landed: list[RecordMetadata | None] = [None] * self._count
+        bases = await asyncio.gather(*self.pending)
+        for base, (_, indices) in zip(bases, self._batches, strict=True):
+            if base is None:  # FastStream's in-memory test broker lands messages nowhere
+                continue
+            for place, index in enumerate(indices):
+                landed[index] = base._replace(offset=base.offset + place)
+        return landed
 
 
 class Publisher(Protocol):
@@ -76,6 +123,11 @@ class Publisher(Protocol):
         """Hand (key, value, headers) messages to the producer, each to its key's partition
         in order, without telling where each landed; the awaitable completes once the broker
         has them all."""
+
+    async def enqueue_all(self, messages: Sequence[Message]) -> Landings:
+        """Hand ``messages`` to the producer, each to its key's partition, in order within
+        each partition; awaited, where each landed. Raises ``MessageSizeTooLargeError`` at
+        once for a message larger than the producer takes, before handing over any."""
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
         """Commit the transaction with ``offsets`` for ``group`` (without transactions:
@@ -116,6 +168,7 @@ class RouteProducer:
                 "enable_idempotence": True,
             }
         self._producer = AIOKafkaProducer(**{**producer_kwargs, **options})
+        self._max_request_size = int(producer_kwargs.get("max_request_size", _MAX_REQUEST_SIZE))
         self._transactional = transactional_id is not None
         self._open = False
 
@@ -168,27 +221,47 @@ class RouteProducer:
     async def enqueue_many(
         self, topic: str, messages: Sequence[tuple[bytes, bytes, Mapping[str, str]]]
     ) -> Awaitable[object]:
-        """Hand messages to the producer as whole record batches, one partition at a time:
-        one future per batch instead of one per message (``send`` costs several times as
-        much per message). Partitions as ``send`` picks them."""
-        every = sorted(await self._producer.partitions_for(topic))
-        by_partition: dict[int, list[tuple[bytes, bytes, Mapping[str, str]]]] = {}
-        for message in messages:
-            by_partition.setdefault(_PARTITIONER(message[0], every, every), []).append(message)
-        landings = []
-        for partition, queued in by_partition.items():
-            batch = self._producer.create_batch()
-            for key, value, headers in queued:
-                encoded = [(k, v.encode()) for k, v in headers.items()]
-                if batch.append(key=key, value=value, timestamp=None, headers=encoded) is None:
-                    # Full: send it; the message opens the next (an empty batch takes any).
-                    landings.append(
-                        await self._producer.send_batch(batch, topic, partition=partition)
-                    )
-                    batch = self._producer.create_batch()
-                    batch.append(key=key, value=value, timestamp=None, headers=encoded)
-            landings.append(await self._producer.send_batch(batch, topic, partition=partition))
-        return asyncio.gather(*landings)
+        """Hand (key, value, headers) messages to ``topic`` as whole record batches."""
+        return await self.enqueue_all([Message(topic, k, v, h) for k, v, h in messages])
+
+    async def enqueue_all(self, messages: Sequence[Message]) -> Landings:
+        """Hand messages to the producer as whole record batches, one partition at a time,
+        in order within each: one future per batch instead of one per message (``send``
+        costs several times as much per message). Partitions as ``send`` picks them, and a
+        message too large for the producer refused as ``send`` refuses it."""
+        every: dict[str, list[int]] = {}
+        by_partition: dict[tuple[str, int], list[int]] = {}
+        encoded: list[list[tuple[str, bytes]]] = []
+        for index, (topic, key, value, headers) in enumerate(messages):
+            pairs = [(k, v.encode()) for k, v in headers.items()]
+            # ``send``'s own check, so that the same messages are refused.
+            size = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, pairs)
+            if size > self._max_request_size:
+                raise MessageSizeTooLargeError(
+                    f"The message is {size} bytes when serialized which is larger than "
+                    f"max_request_size ({self._max_request_size})"
+                )
+            encoded.append(pairs)
+            if topic not in every:
+                every[topic] = sorted(await self._producer.partitions_for(topic))
+            partitions = every[topic]
+            partition = _PARTITIONER(key, partitions, partitions)
+            by_partition.setdefault((topic, partition), []).append(index)
+        batches: list[tuple[Awaitable[RecordMetadata | None], Sequence[int]]] = []
+        for (topic, partition), indices in by_partition.items():
+            batch, first = self._producer.create_batch(), 0
+            for place, index in enumerate(indices):
+                _, key, value, _ = messages[index]
+                if batch.append(key=key, value=value, timestamp=None, headers=encoded[index]):
+                    continue
+                # Full: send it; the message opens the next (an empty batch takes any).
+                future = await self._producer.send_batch(batch, topic, partition=partition)
+                batches.append((future, indices[first:place]))
+                batch, first = self._producer.create_batch(), place
+                batch.append(key=key, value=value, timestamp=None, headers=encoded[index])
+            future = await self._producer.send_batch(batch, topic, partition=partition)
+            batches.append((future, indices[first:]))
+        return Landings(len(messages), batches)
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
         """Add ``offsets`` (if any) to the transaction and commit it."""
@@ -245,6 +318,14 @@ class BrokerPublisher:
         return asyncio.gather(
             *[await self.enqueue(topic, value, key, headers) for key, value, headers in messages]
         )
+
+    async def enqueue_all(self, messages: Sequence[Message]) -> Landings:
+        """Publish each now, in order."""
+        landed = [
+            (await self.enqueue(topic, value, key, headers), (index,))
+            for index, (topic, key, value, headers) in enumerate(messages)
+        ]
+        return Landings(len(messages), landed)
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
         """Nothing to commit: the caller acknowledges."""
