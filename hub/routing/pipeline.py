@@ -40,6 +40,7 @@ from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from faststream.types import BrokerMiddleware
 
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, chain_of, drafts_for
@@ -589,12 +590,18 @@ def wire_route(
         heartbeat_interval_ms=max(100, session_timeout_ms // 3),
         title=f"{route.connector}:{','.join(route.topics)}",
         no_reply=True,
+        decoder=_undecoded,
         **options,
     )
     subscriber(consume)
     broker.include_router(router)
     # Options passed as a mapping hide FastStream's overloads (batch or not) from mypy.
     return cast("Subscription", subscriber)
+
+
+async def _undecoded(message: StreamMessage[Any]) -> None:
+    """FastStream's decoder for the route's handler, which reads the raw records: its default
+    one would parse every record's body (as JSON, where it can) only for it to be ignored."""
 
 
 def _together(connector: str, reports: Sequence[Handled]) -> Handled:

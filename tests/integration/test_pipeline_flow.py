@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
 from hub.admin.provisioning import provision_topics
@@ -184,3 +185,41 @@ async def test_messages_keep_flowing_after_a_burst_of_poison(
         await broker.stop()
     assert [json.loads(r.value or b"")["id"] for r in outputs] == ["chg-99"]
     await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("max_batch", [1, 10])
+async def test_a_body_its_headers_call_json_but_is_not_is_dead_lettered_like_any_other(
+    connection: KafkaConnection, kafka_bootstrap: str, max_batch: int
+) -> None:
+    # A partner's own content-type header must not make the broker library parse the body
+    # before the route does: a body that header calls JSON, and is not, would never reach the
+    # route, and a batch holding it would never be handled.
+    in_topic = await create_topic(kafka_bootstrap, unique("in.test"), partitions=1)
+    out_topic = await create_topic(kafka_bootstrap, unique("out.test"), partitions=1)
+    await provision_topics(connection)
+    secret = pseudonym_secret(connection.settings)
+    broker = build_kafka_broker(connection)
+    route = Route("test", (in_topic,), _translation(secret, out_topic), unique("g"))
+    wire_route(broker, route, max_batch=max_batch)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    await broker.start()
+    try:
+        json_header = [("content-type", b"application/json")]
+        await producer.send_and_wait(in_topic, b"{not json", headers=json_header)
+        await producer.send_and_wait(in_topic, _good(7, CODES[0]), headers=json_header)
+        outputs = await read_topic(kafka_bootstrap, out_topic, until=lambda r: len(r) >= 1)
+
+        def mine(records: Records) -> Records:
+            return [r for r in records if dict(r.headers).get(SOURCE_TOPIC) == in_topic.encode()]
+
+        letters = mine(
+            await read_topic(kafka_bootstrap, DEADLETTER_TOPIC, until=lambda r: len(mine(r)) >= 1)
+        )
+    finally:
+        await broker.stop()
+        await producer.stop()
+    assert [json.loads(r.value or b"")["id"] for r in outputs] == ["chg-7"]
+    assert [(r.value, dict(r.headers)[DLQ_REASON]) for r in letters] == [
+        (b"{not json", b"malformed-json")
+    ]
