@@ -40,13 +40,13 @@ from aiokafka.structs import ConsumerRecord, RecordMetadata, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
-from faststream.message import StreamMessage
 from faststream.types import BrokerMiddleware
 
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, chain_of, drafts_for
 from hub.audit.records import EventFacts
 from hub.audit.store import Appended
 from hub.audit.stream import audit_headers, audit_message
+from hub.broker.raw_records import parse_leniently, undecoded
 from hub.core.logs import get_logger
 from hub.core.redaction import mask_identity_codes
 from hub.core.topics import AUDIT_TOPIC, DEADLETTER_TOPIC
@@ -590,18 +590,15 @@ def wire_route(
         heartbeat_interval_ms=max(100, session_timeout_ms // 3),
         title=f"{route.connector}:{','.join(route.topics)}",
         no_reply=True,
-        decoder=_undecoded,
+        # The route reads the records as they came (``hub.broker.raw_records``).
+        parser=parse_leniently,
+        decoder=undecoded,
         **options,
     )
     subscriber(consume)
     broker.include_router(router)
     # Options passed as a mapping hide FastStream's overloads (batch or not) from mypy.
     return cast("Subscription", subscriber)
-
-
-async def _undecoded(message: StreamMessage[Any]) -> None:
-    """FastStream's decoder for the route's handler, which reads the raw records: its default
-    one would parse every record's body (as JSON, where it can) only for it to be ignored."""
 
 
 def _together(connector: str, reports: Sequence[Handled]) -> Handled:

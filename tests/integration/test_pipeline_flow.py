@@ -223,3 +223,31 @@ async def test_a_body_its_headers_call_json_but_is_not_is_dead_lettered_like_any
     assert [(r.value, dict(r.headers)[DLQ_REASON]) for r in letters] == [
         (b"{not json", b"malformed-json")
     ]
+
+
+@pytest.mark.parametrize("header", [b"\xff\xfe not UTF-8", None], ids=["not-utf8", "null"])
+@pytest.mark.parametrize("max_batch", [1, 10])
+async def test_a_header_the_broker_library_cannot_read_stops_nothing(
+    connection: KafkaConnection, kafka_bootstrap: str, max_batch: int, header: bytes | None
+) -> None:
+    # Routes ignore the headers of what they consume; a header value that is not UTF-8, or
+    # null (Kafka allows both), must not keep a record, or the batch it is in, from its route.
+    in_topic = await create_topic(kafka_bootstrap, unique("in.test"), partitions=1)
+    out_topic = await create_topic(kafka_bootstrap, unique("out.test"), partitions=1)
+    await provision_topics(connection)
+    secret = pseudonym_secret(connection.settings)
+    broker = build_kafka_broker(connection)
+    route = Route("test", (in_topic,), _translation(secret, out_topic), unique("g"))
+    wire_route(broker, route, max_batch=max_batch)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    await broker.start()
+    try:
+        odd = [("x-partner", header)]
+        await producer.send_and_wait(in_topic, _good(8, CODES[1]), headers=odd)
+        await producer.send_and_wait(in_topic, _good(9, CODES[2]))
+        outputs = await read_topic(kafka_bootstrap, out_topic, until=lambda r: len(r) >= 2)
+    finally:
+        await broker.stop()
+        await producer.stop()
+    assert [json.loads(r.value or b"")["id"] for r in outputs] == ["chg-8", "chg-9"]
