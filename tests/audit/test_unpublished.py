@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.recorder import AuditRecorder, Consumed, drafts_for
 from hub.audit.records import AuditDraft
-from hub.audit.store import AuditStore
+from hub.audit.store import AuditStore, open_audit_store
 
 pytestmark = pytest.mark.audit
 
@@ -116,3 +118,48 @@ def test_published_moves_the_cursor_of_each_claimed_chain(audit_store: AuditStor
     assert audit_store.unpublished(10) == []
     audit_store.release(["g/b/0"])
     assert [(r.chain, r.seq) for r in audit_store.unpublished(10)] == [("g/b/0", 1), ("g/b/0", 2)]
+
+
+def test_a_cursor_moved_by_published_reaches_the_database_with_the_next_append(
+    audit_store: AuditStore, audit_dsn: str | None, tmp_path: Path
+) -> None:
+    appended = audit_store.append_claiming(_entries("g/a/0", 0, 2))
+    audit_store.published(appended.claimed)
+    # Another instance (or this one after a crash) reads the database: until the next append
+    # writes the move, the records would be published once more (consumers deduplicate).
+    other = open_audit_store(tmp_path / "data", audit_dsn)
+    try:
+        assert [r.seq for r in other.unpublished(10)] == [1, 2]
+        audit_store.append(_entries("g/b/0", 0, 1))
+        assert [(r.chain, r.seq) for r in other.unpublished(10)] == [("g/b/0", 1)]
+    finally:
+        other.close()
+
+
+def test_housekeeping_writes_the_moved_cursors_before_it_reads(
+    audit_store: AuditStore, audit_dsn: str | None, tmp_path: Path
+) -> None:
+    appended = audit_store.append_claiming(_entries("g/a/0", 0, 2))
+    audit_store.published(appended.claimed)
+
+    assert audit_store.unpublished(10) == []
+
+    other = open_audit_store(tmp_path / "data", audit_dsn)
+    try:
+        assert other.unpublished(10) == []
+    finally:
+        other.close()
+
+
+def test_closing_the_store_writes_the_moved_cursors(
+    audit_store: AuditStore, audit_dsn: str | None, tmp_path: Path
+) -> None:
+    appended = audit_store.append_claiming(_entries("g/a/0", 0, 2))
+    audit_store.published(appended.claimed)
+    audit_store.close()
+
+    reopened = open_audit_store(tmp_path / "data", audit_dsn)
+    try:
+        assert reopened.unpublished(10) == []
+    finally:
+        reopened.close()
