@@ -396,24 +396,30 @@ class AuditStore:
         """The records of ``entries`` hashed in chain order, and each chain's new head; into
         ``claimed`` (if given), the chains whose cursor is at their head and unclaimed."""
         placed: list[AuditRecord] = []
-        heads: dict[str, _Head] = {}
+        # Each chain's (seq, hash, last consumed offset) as it moves: a tuple per record, a
+        # ``_Head`` per chain once the batch is placed.
+        moving: dict[str, tuple[int, str, int | None]] = {}
+        published: dict[str, int] = {}
         consumed = Direction.CONSUMED
         place = AuditRecord.place
         for chain, draft in entries:
-            head = heads.get(chain)
-            if head is None:
-                head = heads[chain] = self._locked_head(chain)
+            at = moving.get(chain)
+            if at is None:
+                head = self._locked_head(chain)
+                at = (head.seq, head.hash, head.last_offset)
+                published[chain] = head.published
                 free = chain not in self._claimed
                 if claimed is not None and head.published == head.seq and free:
                     claimed[chain] = head.seq
+            seq, previous, last_offset = at
             redelivered = False
-            last_offset = head.last_offset
             if draft.direction is consumed and draft.offset is not None:
                 redelivered = last_offset is not None and draft.offset <= last_offset
                 last_offset = max(draft.offset, last_offset or -1)
-            record = place(draft, chain, head.seq + 1, head.hash, redelivered=redelivered)
-            heads[chain] = _Head(record.seq, record.record_hash, last_offset, head.published)
+            record = place(draft, chain, seq + 1, previous, redelivered=redelivered)
+            moving[chain] = (seq + 1, record.record_hash, last_offset)
             placed.append(record)
+        heads = {chain: _Head(*at, published[chain]) for chain, at in moving.items()}
         return placed, heads
 
     def _locked_head(self, chain: str) -> _Head:
