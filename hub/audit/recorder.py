@@ -135,17 +135,8 @@ def drafts_for(
         unrouted = EventFacts(
             facts.event_id, facts.event_type, facts.person_ref, detail="no-recipient"
         )
-        drafts.append(
-            AuditDraft(
-                Direction.NOT_ROUTED,
-                b"",
-                consumed.topic,
-                consumed.partition,
-                consumed.offset,
-                unrouted,
-                recorded_at=now,
-            )
-        )
+        where = (consumed.topic, consumed.partition, consumed.offset)
+        drafts.append(AuditDraft(Direction.NOT_ROUTED, b"", *where, unrouted, None, now))
     return drafts
 
 

@@ -207,26 +207,10 @@ class AuditRecord:
 
     def evidence(self) -> dict[str, Any]:
         """Every hashed field, plus the payload (not hashed itself: its digest is)."""
-        return {
-            "chain": self.chain,
-            "recorded_at": self.recorded_at,
-            "direction": self.direction,
-            "topic": self.topic,
-            "partition": self.partition,
-            "offset": self.offset,
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "partner": self.partner,
-            "person_ref": self.person_ref,
-            "legal_basis": self.legal_basis,
-            "fields": self.fields,
-            "detail": self.detail,
-            "replay_of": self.replay_of,
-            "redelivered": self.redelivered,
-            "payload_sha256": self.payload_sha256,
-            "payload": self.payload,
-            "prev_hash": self.prev_hash,
-        }
+        described = self.summary()
+        for name in ("seq", "hash", "format"):
+            del described[name]
+        return {**described, "fields": self.fields, "payload": self.payload}
 
     def summary(self) -> dict[str, Any]:
         """The record without its payload, as JSON-ready values: what ``hub.audit.v1`` and

@@ -315,13 +315,11 @@ class AuditStore:
             with self._db.transaction():  # type: ignore[attr-defined]
                 yield
             return
+        # The write lock at once (a reader upgrading later could fail on a busy database);
+        # the connection as a context manager commits, or rolls back on any exception.
         self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._db:  # type: ignore[attr-defined]
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def create_schema(self) -> None:
         """Create the tables if they do not exist."""

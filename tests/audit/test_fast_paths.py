@@ -1,9 +1,12 @@
 """The audit's per-record work written for speed gives byte for byte what the plain way gave:
 placing and hashing a record, its summary on ``hub.audit.v1``, its stored row, its time text
-and the drafts of a handled message. The plain ways are kept here as the references."""
+and the drafts of a handled message. The plain ways are kept here as the references. A placed
+record's hash is also ``record_hash`` of the record: placing hashes the values before building
+the record, verifying hashes the record."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
@@ -24,6 +27,7 @@ from hub.audit.records import (
     EventFacts,
     format_time,
     payload_digest,
+    record_hash,
 )
 from hub.audit.store import Column, _row, stored_values
 from hub.audit.stream import audit_message
@@ -92,9 +96,16 @@ def _reference_place(
     return AuditRecord(**values, record_hash=digest)
 
 
+#: The hashed fields in the order ``evidence`` always gave them (the stream's order).
+_EVIDENCE_ORDER = (
+    *("chain", "recorded_at", "direction", "topic", "partition", "offset", "event_id"),
+    *("event_type", "partner", "person_ref", "legal_basis", "fields", "detail", "replay_of"),
+    *("redelivered", "payload_sha256", "prev_hash"),
+)
+
+
 def _reference_summary(record: AuditRecord) -> dict[str, Any]:
-    described = record.evidence()
-    del described["payload"]
+    described = {name: getattr(record, name) for name in _EVIDENCE_ORDER}
     return {
         **described,
         "fields": list(record.fields),
@@ -105,29 +116,10 @@ def _reference_summary(record: AuditRecord) -> dict[str, Any]:
 
 
 def _reference_row(record: AuditRecord) -> tuple[Any, ...]:
-    return (
-        record.chain,
-        record.seq,
-        record.recorded_at,
-        record.direction,
-        record.topic,
-        record.partition,
-        record.offset,
-        record.event_id,
-        record.event_type,
-        record.partner,
-        record.person_ref,
-        record.legal_basis,
-        orjson.dumps(list(record.fields)).decode(),
-        record.detail,
-        record.replay_of,
-        record.redelivered,
-        record.payload_sha256,
-        record.payload,
-        record.prev_hash,
-        record.record_hash,
-        record.format,
-    )
+    values = {column: getattr(record, column.value, None) for column in Column}
+    values[Column.FIELDS] = orjson.dumps(list(record.fields)).decode()
+    values[Column.RECORD_FORMAT] = record.format
+    return tuple(values.values())
 
 
 def _reference_facts_of_output(message: Produced) -> EventFacts:
@@ -181,15 +173,10 @@ def _reference_drafts(
         unrouted = EventFacts(
             facts.event_id, facts.event_type, facts.person_ref, detail="no-recipient"
         )
+        # The consumed record's place and time, nothing of its payload.
         drafts.append(
-            AuditDraft(
-                Direction.NOT_ROUTED,
-                b"",
-                consumed.topic,
-                consumed.partition,
-                consumed.offset,
-                unrouted,
-                recorded_at=now,
+            dataclasses.replace(
+                drafts[0], direction=Direction.NOT_ROUTED, payload=b"", facts=unrouted
             )
         )
     return drafts
@@ -212,6 +199,7 @@ def test_a_record_is_placed_its_summary_and_row_written_as_the_plain_way_does(
     reference = _reference_place(draft, chain, seq, prev_hash, redelivered=redelivered)
 
     assert record == reference
+    assert record.record_hash == record_hash(record)  # what verifying computes
     assert type(record.direction) is str
     summary = record.summary()
     assert list(summary.items()) == list(_reference_summary(reference).items())
