@@ -7,6 +7,7 @@ its disclosure, set where the contract allowed it (``hub.distribution``).
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 import orjson
@@ -19,6 +20,13 @@ __all__ = ["canonical_facts", "source_partner"]
 _CANONICAL_TYPE_PREFIX: Final = "fi.paijathame.hub."
 
 
+#: How many events' facts ``canonical_facts`` remembers: every route consuming a canonical
+#: topic (distribution, statistics, ledgers) audits the same event at about the same time, and
+#: the facts of a remembered event cost a hash of its bytes instead of a parse.
+_REMEMBERED: Final = 512
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
 def canonical_facts(value: bytes) -> EventFacts | None:
     """Id, type and person reference of a canonical event; ``None`` if ``value`` is not one."""
     try:

@@ -14,16 +14,25 @@ head.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.facts import canonical_facts, source_partner
-from hub.audit.records import AuditDraft, AuditRecord, Direction, EventFacts, format_time
+from hub.audit.records import (
+    AuditDraft,
+    AuditRecord,
+    Direction,
+    EventFacts,
+    format_time,
+    now_text,
+)
 from hub.audit.signing import CheckpointBody, fingerprint, previous_link, sign_checkpoint
 from hub.audit.store import Appended, AuditStore, ChainHead
 from hub.core.logs import get_logger
@@ -32,6 +41,12 @@ from hub.core.topics import DEADLETTER_TOPIC, TopicKind, kind_of
 __all__ = ["AuditRecorder", "Consumed", "Produced", "chain_of", "drafts_for"]
 
 log = get_logger(__name__)
+
+# Looked up once: a member read through its class costs a descriptor call per record.
+_CONSUMED: Final = Direction.CONSUMED
+_PRODUCED: Final = Direction.PRODUCED
+_DEAD_LETTERED: Final = Direction.DEAD_LETTERED
+_NO_FACTS: Final = EventFacts()
 
 
 def chain_of(group: str, topic: str, partition: int) -> str:
@@ -66,62 +81,62 @@ def _facts_of_output(message: Produced) -> EventFacts:
     return canonical_facts(message.value) or EventFacts()
 
 
+@functools.lru_cache(maxsize=256)
+def _consumed_side(topic: str) -> tuple[bool, str | None]:
+    """Whether ``topic`` carries canonical events, and the partner that produces it: the same
+    few topics for every handled message."""
+    return kind_of(topic) is TopicKind.CANONICAL, source_partner(topic)
+
+
 def drafts_for(
-    consumed: Consumed, produced: Sequence[Produced], *, not_routed: bool = False
+    consumed: Consumed,
+    produced: Sequence[Produced],
+    *,
+    not_routed: bool = False,
+    recorded_at: str | None = None,
 ) -> list[AuditDraft]:
-    """The records of one handled message: consumed, then each output, then "not routed"."""
-    now = format_time(dt.datetime.now(dt.UTC))
-    facts = (
-        canonical_facts(consumed.value) if kind_of(consumed.topic) is TopicKind.CANONICAL else None
-    )
+    """The records of one handled message: consumed, then each output, then "not routed";
+    stamped ``recorded_at`` (now if not given)."""
+    now = recorded_at or now_text()
+    canonical, partner = _consumed_side(consumed.topic)
+    outputs = [_facts_of_output(message) for message in produced]
+    facts = canonical_facts(consumed.value) if canonical else None
     if facts is None:
         # A native message: the event it became names the person; the topic names the partner.
-        first = next(
-            (f for f in map(_facts_of_output, produced) if f.event_id is not None), EventFacts()
-        )
-        facts = EventFacts(first.event_id, first.event_type, first.person_ref)
-    facts = EventFacts(
-        facts.event_id, facts.event_type, facts.person_ref, source_partner(consumed.topic)
-    )
+        first = next((f for f in outputs if f.event_id is not None), _NO_FACTS)
+        facts = first
+    facts = EventFacts(facts.event_id, facts.event_type, facts.person_ref, partner)
     drafts = [
         AuditDraft(
-            Direction.CONSUMED,
+            _CONSUMED,
             consumed.value,
             consumed.topic,
             consumed.partition,
             consumed.offset,
             facts,
-            recorded_at=now,
+            None,
+            now,
         )
     ]
-    for message in produced:
-        dead = message.topic == DEADLETTER_TOPIC
+    for message, output in zip(produced, outputs, strict=True):
         drafts.append(
             AuditDraft(
-                Direction.DEAD_LETTERED if dead else Direction.PRODUCED,
+                _DEAD_LETTERED if message.topic == DEADLETTER_TOPIC else _PRODUCED,
                 message.value,
                 message.topic,
                 message.partition,
                 message.offset,
-                _facts_of_output(message),
-                recorded_at=now,
+                output,
+                None,
+                now,
             )
         )
     if not_routed:
         unrouted = EventFacts(
             facts.event_id, facts.event_type, facts.person_ref, detail="no-recipient"
         )
-        drafts.append(
-            AuditDraft(
-                Direction.NOT_ROUTED,
-                b"",
-                consumed.topic,
-                consumed.partition,
-                consumed.offset,
-                unrouted,
-                recorded_at=now,
-            )
-        )
+        where = (consumed.topic, consumed.partition, consumed.offset)
+        drafts.append(AuditDraft(Direction.NOT_ROUTED, b"", *where, unrouted, None, now))
     return drafts
 
 

@@ -41,6 +41,12 @@ __all__ = [
 
 SQLITE_FILE: Final = "audit.sqlite3"
 
+# The two secondary indexes cost an append about a fifth of its SQLite work (measured on
+# SQLite: the person index most, its keys land on random pages), and both are needed: the
+# time index orders every ``select`` (exports, replays, rebuilds: keyset pages in recorded
+# order, which would otherwise sort the whole log per page) and bounds ``window`` and
+# ``prune_payloads``; the person index answers a person's disclosures (console and CLI).
+
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS audit_chains (
     chain         TEXT PRIMARY KEY,
@@ -232,33 +238,35 @@ def _record(row: Sequence[Any]) -> AuditRecord:
 
 def stored_values(record: AuditRecord) -> dict[Column, Any]:
     """``record`` as the store writes it to ``audit_records``, by column, in column order."""
-    return {
-        Column.CHAIN: record.chain,
-        Column.SEQ: record.seq,
-        Column.RECORDED_AT: record.recorded_at,
-        Column.DIRECTION: record.direction,
-        Column.TOPIC: record.topic,
-        Column.PARTITION: record.partition,
-        Column.OFFSET: record.offset,
-        Column.EVENT_ID: record.event_id,
-        Column.EVENT_TYPE: record.event_type,
-        Column.PARTNER: record.partner,
-        Column.PERSON_REF: record.person_ref,
-        Column.LEGAL_BASIS: record.legal_basis,
-        Column.FIELDS: orjson.dumps(list(record.fields)).decode(),
-        Column.DETAIL: record.detail,
-        Column.REPLAY_OF: record.replay_of,
-        Column.REDELIVERED: record.redelivered,
-        Column.PAYLOAD_SHA256: record.payload_sha256,
-        Column.PAYLOAD: record.payload,
-        Column.PREV_HASH: record.prev_hash,
-        Column.RECORD_HASH: record.record_hash,
-        Column.RECORD_FORMAT: record.format,
-    }
+    return dict(zip(Column, _row(record), strict=True))
 
 
 def _row(record: AuditRecord) -> tuple[Any, ...]:
-    return tuple(stored_values(record).values())
+    """``stored_values`` as the row the store inserts (column order), without the dict."""
+    return (
+        record.chain,
+        record.seq,
+        record.recorded_at,
+        record.direction,
+        record.topic,
+        record.partition,
+        record.offset,
+        record.event_id,
+        record.event_type,
+        record.partner,
+        record.person_ref,
+        record.legal_basis,
+        # orjson writes a tuple as the list it stands for.
+        orjson.dumps(record.fields).decode(),
+        record.detail,
+        record.replay_of,
+        record.redelivered,
+        record.payload_sha256,
+        record.payload,
+        record.prev_hash,
+        record.record_hash,
+        record.format,
+    )
 
 
 class AuditStore:
@@ -273,6 +281,9 @@ class AuditStore:
         self._lock = threading.Lock()
         #: Chains whose newest records a route publishes itself (``append_claiming``).
         self._claimed: dict[str, int] = {}
+        #: Published cursors moved by ``published`` and not yet written: chain → sequence
+        #: number. Written in the next append's transaction, or by the next ``unpublished``.
+        self._moves: dict[str, int] = {}
 
     # -- SQL plumbing -----------------------------------------------------------------------
 
@@ -294,18 +305,21 @@ class AuditStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        with self._lock:
-            if self._postgres:
-                with self._db.transaction():  # type: ignore[attr-defined]
-                    yield
-                return
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+        with self._lock, self._locked_transaction():
+            yield
+
+    @contextmanager
+    def _locked_transaction(self) -> Iterator[None]:
+        """A transaction; the caller holds the lock."""
+        if self._postgres:
+            with self._db.transaction():  # type: ignore[attr-defined]
                 yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            return
+        # The write lock at once (a reader upgrading later could fail on a busy database);
+        # the connection as a context manager commits, or rolls back on any exception.
+        self._db.execute("BEGIN IMMEDIATE")
+        with self._db:  # type: ignore[attr-defined]
+            yield
 
     def create_schema(self) -> None:
         """Create the tables if they do not exist."""
@@ -355,23 +369,26 @@ class AuditStore:
     def _append(self, entries: Sequence[tuple[str, AuditDraft]], *, claim: bool) -> Appended:
         claimed: dict[str, int] = {}
         try:
-            with self._transaction():
-                placed, heads = self._place(entries, claimed if claim else None)
-                # One statement for the whole batch: a round trip (PostgreSQL) and a statement
-                # step (SQLite) per record cost more than the insert itself.
-                self._executemany(_INSERT, [_row(record) for record in placed])
-                for chain, head in heads.items():
-                    self._run(
+            with self._lock:
+                with self._locked_transaction():
+                    # The cursors batches before this one moved, first: the claims read them.
+                    self._write_moves()
+                    placed, heads = self._place(entries, claimed if claim else None)
+                    # One statement for the whole batch: a round trip (PostgreSQL) and a
+                    # statement step (SQLite) per record cost more than the insert itself.
+                    self._executemany(_INSERT, [_row(record) for record in placed])
+                    self._executemany(
                         "UPDATE audit_chains SET seq = ?, head_hash = ?, last_offset = ? "
                         "WHERE chain = ?",
-                        (head.seq, head.hash, head.last_offset, chain),
+                        [(h.seq, h.hash, h.last_offset, chain) for chain, h in heads.items()],
                     )
-                # Claimed under the store's lock, in the transaction that placed the records:
-                # a housekeeping round either read the chain before (and saw none of them) or
-                # finds it claimed.
-                for chain in claimed:
-                    claimed[chain] = heads[chain].seq
-                self._claimed.update(claimed)
+                    # Claimed under the store's lock, in the transaction that placed the
+                    # records: a housekeeping round either read the chain before (and saw
+                    # none of them) or finds it claimed.
+                    for chain in claimed:
+                        claimed[chain] = heads[chain].seq
+                    self._claimed.update(claimed)
+                self._moves.clear()
         except BaseException:
             self.release(claimed)  # nothing was placed: housekeeping keeps the chains
             raise
@@ -383,24 +400,30 @@ class AuditStore:
         """The records of ``entries`` hashed in chain order, and each chain's new head; into
         ``claimed`` (if given), the chains whose cursor is at their head and unclaimed."""
         placed: list[AuditRecord] = []
-        heads: dict[str, _Head] = {}
+        # Each chain's (seq, hash, last consumed offset) as it moves: a tuple per record, a
+        # ``_Head`` per chain once the batch is placed.
+        moving: dict[str, tuple[int, str, int | None]] = {}
+        published: dict[str, int] = {}
+        consumed = Direction.CONSUMED
+        place = AuditRecord.place
         for chain, draft in entries:
-            head = heads.get(chain)
-            if head is None:
-                head = heads[chain] = self._locked_head(chain)
+            at = moving.get(chain)
+            if at is None:
+                head = self._locked_head(chain)
+                at = (head.seq, head.hash, head.last_offset)
+                published[chain] = head.published
                 free = chain not in self._claimed
                 if claimed is not None and head.published == head.seq and free:
                     claimed[chain] = head.seq
+            seq, previous, last_offset = at
             redelivered = False
-            last_offset = head.last_offset
-            if draft.direction is Direction.CONSUMED and draft.offset is not None:
+            if draft.direction is consumed and draft.offset is not None:
                 redelivered = last_offset is not None and draft.offset <= last_offset
                 last_offset = max(draft.offset, last_offset or -1)
-            record = AuditRecord.place(
-                draft, chain, head.seq + 1, head.hash, redelivered=redelivered
-            )
-            heads[chain] = _Head(record.seq, record.record_hash, last_offset, head.published)
+            record = place(draft, chain, seq + 1, previous, redelivered=redelivered)
+            moving[chain] = (seq + 1, record.record_hash, last_offset)
             placed.append(record)
+        heads = {chain: _Head(*at, published[chain]) for chain, at in moving.items()}
         return placed, heads
 
     def _locked_head(self, chain: str) -> _Head:
@@ -419,15 +442,27 @@ class AuditStore:
 
     def published(self, claimed: Mapping[str, int]) -> None:
         """The records of claimed chains up to their sequence numbers in ``claimed`` are on
-        ``hub.audit.v1``: move the cursors (one transaction) and release the claims. The
-        claims are released even if the cursors cannot move (housekeeping then publishes
-        the records once more)."""
-        try:
-            with self._transaction():
-                for chain, seq in claimed.items():
-                    self._mark_published(chain, seq)
-        finally:
-            self.release(claimed)
+        ``hub.audit.v1``: move the cursors and release the claims.
+
+        The cursors move in memory now and reach the database with the next append's
+        transaction (or the next ``unpublished``, which housekeeping calls every half second),
+        not in a transaction and an fsync of their own per batch. This store reads them moved
+        at once; a move lost to a crash only makes housekeeping publish those records again
+        after the restart, which consumers deduplicate on ``(chain, seq)``, as after a crash
+        between a Kafka commit and this call.
+        """
+        with self._lock:
+            for chain, seq in claimed.items():
+                if seq > self._moves.get(chain, 0):
+                    self._moves[chain] = seq
+                self._claimed.pop(chain, None)
+
+    def _write_moves(self) -> None:
+        """Write the cursors ``published`` moved (lock held, in a transaction)."""
+        self._executemany(
+            "UPDATE audit_chains SET published_seq = ? WHERE chain = ? AND published_seq < ?",
+            [(seq, chain, seq) for chain, seq in self._moves.items()],
+        )
 
     def release(self, chains: Iterable[str]) -> None:
         """Give claimed chains back to housekeeping (their records were not published)."""
@@ -600,6 +635,10 @@ class AuditStore:
         """
         rows: list[Any] = []
         with self._lock:
+            if self._moves:
+                with self._locked_transaction():
+                    self._write_moves()
+                self._moves.clear()
             behind = self._run(
                 "SELECT chain, published_seq FROM audit_chains WHERE seq > published_seq "
                 "ORDER BY chain"
@@ -633,8 +672,15 @@ class AuditStore:
         return int(row[0])
 
     def close(self) -> None:
-        """Close the connection."""
+        """Write the moved cursors and close the connection."""
         with self._lock:
+            try:
+                if self._moves:
+                    with self._locked_transaction():
+                        self._write_moves()
+                    self._moves.clear()
+            except Exception:  # noqa: BLE001, S110 - a lost move only publishes records again.
+                pass
             self._db.close()
 
 

@@ -12,10 +12,12 @@ Two publishers share the work:
   batch was recorded (nothing older waits): the store claims the chain for the route
   (``AuditStore.append_claiming``) in the transaction that places the records, and after the Kafka
   commit the route moves the cursor to the batch's last record and releases the claim
-  (``AuditStore.published``). A reader with ``isolation.level=read_committed`` sees those records
-  exactly when it sees the batch's outputs. When the transaction aborts, the claim is released with
-  the cursor unmoved, and housekeeping publishes the aborted attempt's records (they are true: the
-  attempt happened) on its next round;
+  (``AuditStore.published``: the move reaches the database with the next append or
+  housekeeping round, not in a durable transaction of its own; lost in a crash, it only
+  publishes those records again). A reader with ``isolation.level=read_committed`` sees those
+  records exactly when it sees the batch's outputs. When the transaction aborts, the claim is
+  released with the cursor unmoved, and housekeeping publishes the aborted attempt's records
+  (they are true: the attempt happened) on its next round;
 - housekeeping (``publish_pending``, every half second) publishes everything else from the
   cursor: records written outside routes (replays, console disclosures, dead-letter
   decisions), those of aborted attempts, those of a chain whose cursor lagged behind.

@@ -335,15 +335,13 @@ def _audit_and_note(
     chains: dict[str, int] = {}
     appended = None
     if recorder is not None:
-        entries = [
-            (chain_of(route.consumer_group, record.topic, record.partition), draft)
-            for record, accepted, outputs in zip(records, outcomes, produced, strict=True)
-            for draft in drafts_for(
-                Consumed(record.topic, record.partition, record.offset, record.value or b""),
-                outputs,
-                not_routed=accepted.not_routed,
-            )
-        ]
+        group = route.consumer_group
+        entries = []
+        for record, accepted, outputs in zip(records, outcomes, produced, strict=True):
+            chain = chain_of(group, record.topic, record.partition)
+            consumed = Consumed(record.topic, record.partition, record.offset, record.value or b"")
+            drafts = drafts_for(consumed, outputs, not_routed=accepted.not_routed)
+            entries += [(chain, draft) for draft in drafts]
         if stream:
             appended = recorder.record_claiming(entries)
             placed = appended.records

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.recorder import AuditRecorder, Consumed, drafts_for
 from hub.audit.records import AuditDraft
-from hub.audit.store import AuditStore
+from hub.audit.store import AuditStore, open_audit_store
 
 pytestmark = pytest.mark.audit
 
@@ -116,3 +118,50 @@ def test_published_moves_the_cursor_of_each_claimed_chain(audit_store: AuditStor
     assert audit_store.unpublished(10) == []
     audit_store.release(["g/b/0"])
     assert [(r.chain, r.seq) for r in audit_store.unpublished(10)] == [("g/b/0", 1), ("g/b/0", 2)]
+
+
+def _published_batch(audit_store: AuditStore) -> None:
+    """A route's batch of two records on a new chain, out on the stream."""
+    appended = audit_store.append_claiming(_entries("g/a/0", 0, 2))
+    audit_store.published(appended.claimed)
+
+
+def _unpublished_elsewhere(audit_dsn: str | None, tmp_path: Path) -> list[tuple[str, int]]:
+    """What another store on the same database (another instance, or this one after a crash)
+    finds unpublished."""
+    other = open_audit_store(tmp_path / "data", audit_dsn)
+    try:
+        return [(r.chain, r.seq) for r in other.unpublished(10)]
+    finally:
+        other.close()
+
+
+def test_a_cursor_moved_by_published_reaches_the_database_with_the_next_append(
+    audit_store: AuditStore, audit_dsn: str | None, tmp_path: Path
+) -> None:
+    _published_batch(audit_store)
+    # Until the next append writes the move, the records would be published once more
+    # (consumers deduplicate on (chain, seq)).
+    assert _unpublished_elsewhere(audit_dsn, tmp_path) == [("g/a/0", 1), ("g/a/0", 2)]
+
+    audit_store.append(_entries("g/b/0", 0, 1))
+
+    assert _unpublished_elsewhere(audit_dsn, tmp_path) == [("g/b/0", 1)]
+
+
+def test_housekeeping_writes_the_moved_cursors_before_it_reads(
+    audit_store: AuditStore, audit_dsn: str | None, tmp_path: Path
+) -> None:
+    _published_batch(audit_store)
+
+    assert audit_store.unpublished(10) == []
+    assert _unpublished_elsewhere(audit_dsn, tmp_path) == []
+
+
+def test_closing_the_store_writes_the_moved_cursors(
+    audit_store: AuditStore, audit_dsn: str | None, tmp_path: Path
+) -> None:
+    _published_batch(audit_store)
+    audit_store.close()
+
+    assert _unpublished_elsewhere(audit_dsn, tmp_path) == []
