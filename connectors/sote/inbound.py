@@ -2,7 +2,8 @@
 
 Päijät-Sote answers a referral with FHIR R4 ``Task`` resources on ``in.sote.referral-status``
 (``docs/partners/sote.md``). :func:`parse_task` validates one with ``fhir.resources`` (R4B
-models) and reads::
+models), or reads a Task of the interface's plain shape directly with the same result
+(``connectors.sote.task_fields``), and reads::
 
     basedOn[0].identifier.value   the referral id (the hub's ServiceRequest.identifier[0])
     status                        received | accepted | rejected | in-progress | completed |
@@ -77,7 +78,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
@@ -93,6 +94,7 @@ from connectors._strict_json import (
     json_type,
 )
 from connectors.sote.outbound import DEFAULT_ORGANISATIONS, REFERRAL_SYSTEM, Organisations
+from connectors.sote.task_fields import BasedOn, TaskFields, plain_task_fields
 from hub.core.redaction import shown_value
 from hub.core.rejections import error_location, rejection_from
 from schemas.codes import Authority, Partner, ReferralState
@@ -118,7 +120,9 @@ __all__ = [
     "UNKNOWN_TASK_STATUS",
     "WRONG_REFERRAL_SYSTEM",
     "TaskUpdate",
+    "library_task_fields",
     "parse_task",
+    "parse_task_with_library",
     "status_event",
     "status_event_id",
 ]
@@ -261,16 +265,32 @@ def _task(obj: dict[str, object]) -> Task:
 # --- FHIR Task → TaskUpdate ----------------------------------------------------------------
 
 
-def _referral_id(task: Task) -> str:
+def library_task_fields(task: Task) -> TaskFields:
+    """The elements the connector reads of a Task the library has validated."""
     based_on = task.basedOn or []
     identifier = based_on[0].identifier if based_on else None
+    status_reason = task.statusReason
+    requester = task.requester.identifier if task.requester is not None else None
+    return TaskFields(
+        based_on=None if identifier is None else BasedOn(identifier.system, identifier.value),
+        status=task.status,
+        reason=status_reason.text if status_reason is not None else None,
+        # Typed as a datetime by the library, but a FHIR dateTime may also be read as a date
+        # (2025-03-20) or kept as a string (2025, 2025-03, a leap second).
+        last_modified=task.lastModified,
+        requester=requester.value if requester is not None else None,
+    )
+
+
+def _referral_id(fields: TaskFields) -> str:
+    identifier = fields.based_on
     value = identifier.value if identifier is not None else None
     if identifier is None or value is None:
         refuse(
             MISSING_BASED_ON,
             "basedOn[0].identifier.value is missing: the Task does not name the referral",
         )
-    system: str | None = identifier.system
+    system = identifier.system
     if system is not None and system != REFERRAL_SYSTEM:
         refuse(
             WRONG_REFERRAL_SYSTEM,
@@ -286,8 +306,8 @@ def _referral_id(task: Task) -> str:
     return value
 
 
-def _state(task: Task) -> ReferralState:
-    status: str | None = task.status
+def _state(fields: TaskFields) -> ReferralState:
+    status = fields.status
     expected = ", ".join(TASK_STATES)
     if status is None:
         refuse(UNKNOWN_TASK_STATUS, f"status has no value (expected one of {expected})")
@@ -306,10 +326,8 @@ def _state(task: Task) -> ReferralState:
     return state
 
 
-def _last_modified(task: Task) -> dt.datetime:
-    # Typed as a datetime by the library, but a FHIR dateTime may also be read as a date
-    # (2025-03-20) or kept as a string (2025, 2025-03, a leap second).
-    value: object = task.lastModified
+def _last_modified(fields: TaskFields) -> dt.datetime:
+    value = fields.last_modified
     if value is None:
         refuse(MISSING_LAST_MODIFIED, "lastModified is missing: the update has no time")
     if isinstance(value, dt.datetime):
@@ -324,9 +342,8 @@ def _last_modified(task: Task) -> dt.datetime:
     )
 
 
-def _reason(task: Task) -> str | None:
-    status_reason = task.statusReason
-    text: str | None = status_reason.text if status_reason is not None else None
+def _reason(fields: TaskFields) -> str | None:
+    text = fields.reason
     if text is None or not text.strip():
         return None
     return text
@@ -338,10 +355,8 @@ def _requester_names(organisations: Organisations) -> Mapping[str, Authority]:
     return names
 
 
-def _requester(task: Task, organisations: Organisations) -> Authority | None:
-    requester = task.requester
-    identifier = requester.identifier if requester is not None else None
-    value: str | None = identifier.value if identifier is not None else None
+def _requester(fields: TaskFields, organisations: Organisations) -> Authority | None:
+    value = fields.requester
     if value is None:
         return None
     authority = _requester_names(organisations).get(value)
@@ -354,14 +369,35 @@ def _requester(task: Task, organisations: Organisations) -> Authority | None:
     return authority
 
 
-def _update_from(task: Task, organisations: Organisations) -> TaskUpdate:
-    referral_id = _referral_id(task)
-    state = _state(task)
-    at = _last_modified(task)
-    requester = _requester(task, organisations)
+def _update_from(fields: TaskFields, organisations: Organisations) -> TaskUpdate:
+    referral_id = _referral_id(fields)
+    state = _state(fields)
+    at = _last_modified(fields)
+    requester = _requester(fields, organisations)
     return TaskUpdate(
-        referral_id=referral_id, state=state, reason=_reason(task), at=at, requester=requester
+        referral_id=referral_id, state=state, reason=_reason(fields), at=at, requester=requester
     )
+
+
+def _library_fields(obj: dict[str, object]) -> TaskFields:
+    return library_task_fields(_task(obj))
+
+
+def _fields(obj: dict[str, object]) -> TaskFields:
+    # The plain shape read directly; anything else through the library (see task_fields).
+    plain = plain_task_fields(obj)
+    return plain if plain is not None else _library_fields(obj)
+
+
+def _parse(
+    value: bytes, organisations: Organisations, read: Callable[[dict[str, object]], TaskFields]
+) -> TaskUpdate | Rejection:
+    try:
+        obj = json_object(value, duplicate_reason=MALFORMED_JSON, shown=shown_value)
+        _check_resource_type(obj)
+        return _update_from(read(obj), organisations)
+    except Refusal as refusal:
+        return Rejection(refusal.reason, refusal.detail)
 
 
 def parse_task(
@@ -371,12 +407,15 @@ def parse_task(
 
     ``organisations`` are the OIDs the hub's ServiceRequests name as requester.
     """
-    try:
-        obj = json_object(value, duplicate_reason=MALFORMED_JSON, shown=shown_value)
-        _check_resource_type(obj)
-        return _update_from(_task(obj), organisations)
-    except Refusal as refusal:
-        return Rejection(refusal.reason, refusal.detail)
+    return _parse(value, organisations, _fields)
+
+
+def parse_task_with_library(
+    value: bytes, organisations: Organisations = DEFAULT_ORGANISATIONS
+) -> TaskUpdate | Rejection:
+    """What :func:`parse_task` gives, with every Task validated by ``fhir.resources``: the
+    reference its direct reading of plain Tasks is tested against."""
+    return _parse(value, organisations, _library_fields)
 
 
 # --- canonical events ----------------------------------------------------------------------
