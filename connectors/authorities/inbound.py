@@ -76,7 +76,6 @@ from connectors.authorities.native import (
     SERVICE_FIELDS,
     SOTE_SERVICES,
     URGENCY,
-    NotifiedService,
     ServiceReferralMessage,
     StatusChangeNotification,
 )
@@ -369,7 +368,7 @@ def _timestamp(obj: Mapping[str, object], name: str) -> dt.datetime:
 
 
 class _Service(NamedTuple):
-    """``palvelu`` of a notification, checked."""
+    """``palvelu`` of a notification, checked, in the document's order (``SERVICE_FIELDS``)."""
 
     code: ServiceCode
     start: dt.date
@@ -400,7 +399,7 @@ def _notified_service(obj: Mapping[str, object]) -> _Service | None:
 
 class _Notification(NamedTuple):
     """A change notification whose every field has passed its check, in the document's
-    order (``kotikunta`` and the codes as the canonical model holds them)."""
+    order (``NOTIFICATION_FIELDS``), the codes as the models hold them."""
 
     change_id: str
     client_number: str
@@ -452,22 +451,10 @@ def _checked_notification(obj: dict[str, object]) -> _Notification:
 
 def _notification_from(checked: _Notification) -> StatusChangeNotification:
     """The native model of a checked notification, validated by pydantic."""
-    service = checked.service
-    return StatusChangeNotification(
-        muutosId=checked.change_id,
-        asiakasnumero=checked.client_number,
-        hetu=checked.hetu,
-        kotikunta=checked.municipality,
-        tyollisyystilanne=checked.status,
-        tilanneAlkaa=checked.status_since,
-        tyonhakuVoimassa=checked.job_search,
-        palvelu=None
-        if service is None
-        else NotifiedService(koodi=service.code, alkaa=service.start, paattyy=service.end),
-        vastuuvirkailija=checked.case_worker,
-        muistiinpano=checked.note,
-        muutettu=checked.changed_at,
-    )
+    fields: dict[str, object] = dict(zip(NOTIFICATION_FIELDS, checked, strict=True))
+    if checked.service is not None:
+        fields["palvelu"] = dict(zip(SERVICE_FIELDS, checked.service, strict=True))
+    return StatusChangeNotification.model_validate(fields)
 
 
 def _trusted_status(checked: _Notification, authority: Authority) -> ClientStatus:
@@ -563,7 +550,8 @@ def _recipient_for(service: ReferralService, sender: Authority) -> Partner:
 
 
 class _Referral(NamedTuple):
-    """A referral whose every field has passed its check, in the document's order."""
+    """A referral whose every field has passed its check, in the document's order
+    (``REFERRAL_FIELDS``)."""
 
     referral_id: str
     hetu: str
@@ -640,18 +628,7 @@ def _checked_referral(obj: dict[str, object], authority: Authority) -> _Referral
 
 def _referral_from(checked: _Referral) -> ServiceReferralMessage:
     """The native model of a checked referral, validated by pydantic."""
-    return ServiceReferralMessage(
-        lahete_id=checked.referral_id,
-        hetu=checked.hetu,
-        lahettaja=checked.sender,
-        vastaanottaja=checked.recipient,
-        palvelu=checked.service,
-        perustelu=checked.reason,
-        kiireellisyys=checked.urgency,
-        toivottu_alku=checked.requested_start,
-        suostumus=checked.consent,
-        lahetetty=checked.sent_at,
-    )
+    return ServiceReferralMessage.model_validate(dict(zip(REFERRAL_FIELDS, checked, strict=True)))
 
 
 def _trusted_referral(checked: _Referral) -> ServiceReferral:
