@@ -97,8 +97,10 @@ from connectors.sote.outbound import DEFAULT_ORGANISATIONS, REFERRAL_SYSTEM, Org
 from connectors.sote.task_fields import BasedOn, TaskFields, plain_task_fields
 from hub.core.redaction import shown_value
 from hub.core.rejections import error_location, rejection_from
+from schemas._base import trusted
 from schemas.codes import Authority, Partner, ReferralState
 from schemas.envelope import ReferralStatusEvent, dataschema_for
+from schemas.person_ref import PERSON_REF_PATTERN
 from schemas.referral_status import REFERRAL_STATUS_V1, ReferralStatus
 from schemas.rejection import Rejection
 
@@ -187,6 +189,8 @@ SOURCE: Final = "urn:fi:paijathame:hub:connector:sote"
 EVENT_ID_NAMESPACE: Final = uuid.UUID("cbc31b36-ae0a-5530-836b-6c6b2ff59150")
 
 _EVENT_ID_PREFIX: Final = "sote.referral-status:"
+_DATASCHEMA: Final = dataschema_for(REFERRAL_STATUS_V1)
+_PERSON_REF: Final = re.compile(PERSON_REF_PATTERN)
 _TASK: Final = "Task"
 
 #: Keys ``fhir.resources`` accepts by their Python names although they are not FHIR JSON
@@ -442,20 +446,65 @@ def status_event(
     """The canonical referral-status event of ``update``.
 
     ``person_ref`` (the referral's subject) and ``referral_sender`` come from the hub's record
-    of the referral: the Task carries neither.
+    of the referral: the Task carries neither. Built without validating it again when every
+    value already is what the models hold (what :func:`parse_task` and the register give; a
+    test holds it to the validated build); anything else is validated, and refused, as before.
     """
-    return ReferralStatusEvent(
-        id=status_event_id(update, referral_sender),
-        source=SOURCE,
-        subject=person_ref,
-        time=update.at,
-        dataschema=dataschema_for(REFERRAL_STATUS_V1),
-        data=ReferralStatus(
-            referral_id=update.referral_id,
-            state=update.state,
-            reason=update.reason,
-            reported_by=Partner.SOTE,
-            referral_sender=referral_sender,
-            at=update.at,
-        ),
+    event_id = status_event_id(update, referral_sender)
+    if not _fits_the_models(update, person_ref, referral_sender):
+        return ReferralStatusEvent(
+            id=event_id,
+            source=SOURCE,
+            subject=person_ref,
+            time=update.at,
+            dataschema=_DATASCHEMA,
+            data=ReferralStatus(
+                referral_id=update.referral_id,
+                state=update.state,
+                reason=update.reason,
+                reported_by=Partner.SOTE,
+                referral_sender=referral_sender,
+                at=update.at,
+            ),
+        )
+    data = trusted(
+        ReferralStatus,
+        {
+            "referral_id": update.referral_id,
+            "state": update.state,
+            "reason": update.reason,
+            "reported_by": Partner.SOTE,
+            "referral_sender": referral_sender,
+            "at": update.at,
+        },
+    )
+    return trusted(
+        ReferralStatusEvent,
+        {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": SOURCE,
+            "subject": person_ref,
+            "time": update.at,
+            "datacontenttype": "application/json",
+            "dataschema": _DATASCHEMA,
+            "data": data,
+            "type": REFERRAL_STATUS_V1,
+        },
+    )
+
+
+def _fits_the_models(update: TaskUpdate, person_ref: str, referral_sender: Authority) -> bool:
+    """True if the event's values pass the models' checks as they are (no coercion)."""
+    at = update.at
+    return (
+        type(update.referral_id) is str
+        and 1 <= len(update.referral_id) <= REFERRAL_ID_MAX_LENGTH
+        and type(update.state) is ReferralState
+        and (update.reason is None or type(update.reason) is str)
+        and type(at) is dt.datetime
+        and at.utcoffset() is not None
+        and type(referral_sender) is Authority
+        and type(person_ref) is str
+        and _PERSON_REF.fullmatch(person_ref) is not None
     )
