@@ -450,23 +450,28 @@ def status_event(
     value already is what the models hold (what :func:`parse_task` and the register give; a
     test holds it to the validated build); anything else is validated, and refused, as before.
     """
-    event_id = status_event_id(update, referral_sender)
-    if not _fits_the_models(update, person_ref, referral_sender):
-        return ReferralStatusEvent(
-            id=event_id,
-            source=SOURCE,
-            subject=person_ref,
-            time=update.at,
-            dataschema=_DATASCHEMA,
-            data=ReferralStatus(
-                referral_id=update.referral_id,
-                state=update.state,
-                reason=update.reason,
-                reported_by=Partner.SOTE,
-                referral_sender=referral_sender,
-                at=update.at,
-            ),
-        )
+    if _fits_the_models(update, person_ref, referral_sender):
+        return _trusted_event(update, person_ref, referral_sender)
+    return ReferralStatusEvent(
+        id=status_event_id(update, referral_sender),
+        source=SOURCE,
+        subject=person_ref,
+        time=update.at,
+        dataschema=dataschema_for(REFERRAL_STATUS_V1),
+        data=ReferralStatus(
+            referral_id=update.referral_id,
+            state=update.state,
+            reason=update.reason,
+            reported_by=Partner.SOTE,
+            referral_sender=referral_sender,
+            at=update.at,
+        ),
+    )
+
+
+def _trusted_event(
+    update: TaskUpdate, person_ref: str, referral_sender: Authority
+) -> ReferralStatusEvent:
     data = trusted(
         ReferralStatus,
         {
@@ -482,7 +487,7 @@ def status_event(
         ReferralStatusEvent,
         {
             "specversion": "1.0",
-            "id": event_id,
+            "id": status_event_id(update, referral_sender),
             "source": SOURCE,
             "subject": person_ref,
             "time": update.at,
