@@ -51,8 +51,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import Final, NamedTuple
 
 from pydantic import ValidationError
 
@@ -76,19 +76,21 @@ from connectors.authorities.native import (
     SERVICE_FIELDS,
     SOTE_SERVICES,
     URGENCY,
-    NotifiedService,
     ServiceReferralMessage,
     StatusChangeNotification,
 )
 from hub.core.redaction import shown_value
 from hub.core.rejections import rejection_from
+from schemas._base import trusted
 from schemas.client_status import CLIENT_STATUS_V1, ClientStatus, ServicePeriod
 from schemas.codes import (
     Authority,
+    EmploymentStatus,
     Partner,
     ReferralService,
     ServiceCode,
     UnknownCodeError,
+    Urgency,
     employment_status_from_code,
 )
 from schemas.envelope import ClientStatusEvent, ServiceReferralEvent, dataschema_for
@@ -123,7 +125,9 @@ __all__ = [
     "WRONG_FIELD_TYPE",
     "WRONG_RECIPIENT",
     "parse_referral",
+    "parse_referral_with_models",
     "parse_status_change",
+    "parse_status_change_with_models",
     "referral_event",
     "referral_event_id",
     "source_for",
@@ -235,6 +239,8 @@ _TIMESTAMP: Final = re.compile(
 _MUNICIPALITY: Final = re.compile(r"[0-9]{3}")
 _IDENTIFIER: Final = re.compile(r"[!-~]+")
 _SERVICE_CODES: Final = {code.value: code for code in ServiceCode}
+_STATUS_DATASCHEMA: Final = dataschema_for(CLIENT_STATUS_V1)
+_REFERRAL_DATASCHEMA: Final = dataschema_for(SERVICE_REFERRAL_V1)
 _PARTNERS: Final = {partner.value: partner for partner in Partner}
 
 # --- bytes → JSON object -------------------------------------------------------------------
@@ -361,7 +367,15 @@ def _timestamp(obj: Mapping[str, object], name: str) -> dt.datetime:
     return moment
 
 
-def _notified_service(obj: Mapping[str, object]) -> NotifiedService | None:
+class _Service(NamedTuple):
+    """``palvelu`` of a notification, checked, in the document's order (``SERVICE_FIELDS``)."""
+
+    code: ServiceCode
+    start: dt.date
+    end: dt.date | None
+
+
+def _notified_service(obj: Mapping[str, object]) -> _Service | None:
     raw = obj["palvelu"]
     if raw is None:
         return None
@@ -375,17 +389,32 @@ def _notified_service(obj: Mapping[str, object]) -> NotifiedService | None:
             UNKNOWN_SERVICE_CODE,
             f"palvelu.koodi {shown_value(code_text)} is not one of {', '.join(_SERVICE_CODES)}",
         )
-    return NotifiedService(
-        koodi=code,
-        alkaa=_date(raw, "alkaa", "palvelu."),
-        paattyy=_optional_date(raw, "paattyy", "palvelu."),
+    return _Service(
+        code, _date(raw, "alkaa", "palvelu."), _optional_date(raw, "paattyy", "palvelu.")
     )
 
 
 # --- client-status change notification ---------------------------------------------------
 
 
-def _notification_from(obj: dict[str, object]) -> StatusChangeNotification:
+class _Notification(NamedTuple):
+    """A change notification whose every field has passed its check, in the document's
+    order (``NOTIFICATION_FIELDS``), the codes as the models hold them."""
+
+    change_id: str
+    client_number: str
+    hetu: str
+    municipality: str
+    status: EmploymentStatus
+    status_since: dt.date
+    job_search: bool
+    service: _Service | None
+    case_worker: str | None
+    note: str | None
+    changed_at: dt.datetime
+
+
+def _checked_notification(obj: dict[str, object]) -> _Notification:
     _check_keys(obj, NOTIFICATION_FIELDS, OPTIONAL_NOTIFICATION_FIELDS, "")
     change_id = _identifier(obj, "muutosId", CHANGE_ID_MAX_LENGTH)
     client_number = _identifier(obj, "asiakasnumero", CLIENT_NUMBER_MAX_LENGTH)
@@ -399,24 +428,61 @@ def _notification_from(obj: dict[str, object]) -> StatusChangeNotification:
     note = _optional_string(obj, "muistiinpano")
     changed_at = _timestamp(obj, "muutettu")
 
-    if service is not None and service.paattyy is not None and service.paattyy < service.alkaa:
+    if service is not None and service.end is not None and service.end < service.start:
         refuse(
             SERVICE_END_BEFORE_START,
-            f"palvelu.paattyy {service.paattyy.isoformat()} is before palvelu.alkaa "
-            f"{service.alkaa.isoformat()}",
+            f"palvelu.paattyy {service.end.isoformat()} is before palvelu.alkaa "
+            f"{service.start.isoformat()}",
         )
-    return StatusChangeNotification(
-        muutosId=change_id,
-        asiakasnumero=client_number,
-        hetu=hetu,
-        kotikunta=municipality,
-        tyollisyystilanne=employment_status_from_code(status_code),
-        tilanneAlkaa=status_since,
-        tyonhakuVoimassa=job_search,
-        palvelu=service,
-        vastuuvirkailija=case_worker,
-        muistiinpano=note,
-        muutettu=changed_at,
+    return _Notification(
+        change_id,
+        client_number,
+        hetu,
+        municipality,
+        employment_status_from_code(status_code),
+        status_since,
+        job_search,
+        service,
+        case_worker,
+        note,
+        changed_at,
+    )
+
+
+def _notification_from(checked: _Notification) -> StatusChangeNotification:
+    """The native model of a checked notification, validated by pydantic."""
+    fields: dict[str, object] = dict(zip(NOTIFICATION_FIELDS, checked, strict=True))
+    if checked.service is not None:
+        fields["palvelu"] = dict(zip(SERVICE_FIELDS, checked.service, strict=True))
+    return StatusChangeNotification.model_validate(fields)
+
+
+def _trusted_status(checked: _Notification, authority: Authority) -> ClientStatus:
+    """The canonical status of a checked notification, built without validating it again:
+    every field has passed a check at least as strict as the model's (a property test holds
+    it to the validated build)."""
+    service = checked.service
+    return trusted(
+        ClientStatus,
+        {
+            "change_id": checked.change_id,
+            "authority": authority,
+            "client_number": checked.client_number,
+            "person_id": checked.hetu,
+            "home_municipality": checked.municipality,
+            "previous_home_municipality": None,
+            "employment_status": checked.status,
+            "status_since": checked.status_since,
+            "job_search_active": checked.job_search,
+            "service": None
+            if service is None
+            else trusted(
+                ServicePeriod, {"code": service.code, "start": service.start, "end": service.end}
+            ),
+            "case_worker": checked.case_worker,
+            "note": checked.note,
+            "changed_at": checked.changed_at,
+        },
     )
 
 
@@ -445,19 +511,33 @@ def to_client_status(notification: StatusChangeNotification, authority: Authorit
     )
 
 
-def parse_status_change(value: bytes, authority: Authority) -> ClientStatus | Rejection:
-    """A change notification from ``in.<authority>.client-status`` as a canonical status."""
+def _parse_status_change(
+    value: bytes, authority: Authority, build: Callable[[_Notification, Authority], ClientStatus]
+) -> ClientStatus | Rejection:
     try:
-        notification = _notification_from(
-            json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=shown_value)
-        )
-        return to_client_status(notification, authority)
+        obj = json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=shown_value)
+        return build(_checked_notification(obj), authority)
     except Refusal as refusal:
         return Rejection(refusal.reason, refusal.detail)
     except ValidationError as error:
         # The explicit checks leave the models nothing to refuse; if they ever drift apart
         # the message is still rejected, not raised.
         return rejection_from(error, INVALID_MESSAGE)
+
+
+def _validated_status(checked: _Notification, authority: Authority) -> ClientStatus:
+    return to_client_status(_notification_from(checked), authority)
+
+
+def parse_status_change(value: bytes, authority: Authority) -> ClientStatus | Rejection:
+    """A change notification from ``in.<authority>.client-status`` as a canonical status."""
+    return _parse_status_change(value, authority, _trusted_status)
+
+
+def parse_status_change_with_models(value: bytes, authority: Authority) -> ClientStatus | Rejection:
+    """What :func:`parse_status_change` gives, with the checked notification validated by the
+    native and the canonical models: the reference its direct build is tested against."""
+    return _parse_status_change(value, authority, _validated_status)
 
 
 # --- service referral ----------------------------------------------------------------------
@@ -469,7 +549,23 @@ def _recipient_for(service: ReferralService, sender: Authority) -> Partner:
     return Partner.PH if sender is Authority.LAHTI else Partner.LAHTI
 
 
-def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceReferralMessage:
+class _Referral(NamedTuple):
+    """A referral whose every field has passed its check, in the document's order
+    (``REFERRAL_FIELDS``)."""
+
+    referral_id: str
+    hetu: str
+    sender: Authority
+    recipient: Partner
+    service: ReferralService
+    reason: str
+    urgency: Urgency
+    requested_start: dt.date
+    consent: bool
+    sent_at: dt.datetime
+
+
+def _checked_referral(obj: dict[str, object], authority: Authority) -> _Referral:
     _check_keys(obj, REFERRAL_FIELDS, frozenset(), "")
     referral_id = _identifier(obj, "lahete_id", REFERRAL_ID_MAX_LENGTH)
     hetu = _identity_code(obj)
@@ -516,18 +612,47 @@ def _referral_from(obj: dict[str, object], authority: Authority) -> ServiceRefer
         )
     if not consent:
         refuse(NO_CONSENT, "suostumus is false: a referral without consent is not forwarded")
-    return ServiceReferralMessage(
-        lahete_id=referral_id,
-        hetu=hetu,
-        lahettaja=authority,
-        vastaanottaja=recipient,
-        palvelu=service,
-        perustelu=reason,
-        kiireellisyys=urgency,
-        toivottu_alku=requested_start,
-        suostumus=consent,
-        lahetetty=sent_at,
+    return _Referral(
+        referral_id,
+        hetu,
+        authority,
+        recipient,
+        service,
+        reason,
+        urgency,
+        requested_start,
+        consent,
+        sent_at,
     )
+
+
+def _referral_from(checked: _Referral) -> ServiceReferralMessage:
+    """The native model of a checked referral, validated by pydantic."""
+    return ServiceReferralMessage.model_validate(dict(zip(REFERRAL_FIELDS, checked, strict=True)))
+
+
+def _trusted_referral(checked: _Referral) -> ServiceReferral:
+    """The canonical referral of a checked one, built without validating it again (as
+    ``_trusted_status``)."""
+    return trusted(
+        ServiceReferral,
+        {
+            "referral_id": checked.referral_id,
+            "person_id": checked.hetu,
+            "sender": checked.sender,
+            "recipient": checked.recipient,
+            "service": checked.service,
+            "reason": checked.reason,
+            "urgency": checked.urgency,
+            "requested_start": checked.requested_start,
+            "consent": checked.consent,
+            "sent_at": checked.sent_at,
+        },
+    )
+
+
+def _validated_referral(checked: _Referral) -> ServiceReferral:
+    return to_service_referral(_referral_from(checked))
 
 
 def to_service_referral(message: ServiceReferralMessage) -> ServiceReferral:
@@ -546,20 +671,29 @@ def to_service_referral(message: ServiceReferralMessage) -> ServiceReferral:
     )
 
 
-def parse_referral(value: bytes, authority: Authority) -> ServiceReferral | Rejection:
-    """A referral from ``in.<authority>.service-referral`` as a canonical referral."""
+def _parse_referral(
+    value: bytes, authority: Authority, build: Callable[[_Referral], ServiceReferral]
+) -> ServiceReferral | Rejection:
     try:
-        return to_service_referral(
-            _referral_from(
-                json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=shown_value), authority
-            )
-        )
+        obj = json_object(value, duplicate_reason=DUPLICATE_FIELD, shown=shown_value)
+        return build(_checked_referral(obj, authority))
     except Refusal as refusal:
         return Rejection(refusal.reason, refusal.detail)
     except ValidationError as error:
         # The explicit checks leave the models nothing to refuse; if they ever drift apart
         # the message is still rejected, not raised.
         return rejection_from(error, INVALID_MESSAGE)
+
+
+def parse_referral(value: bytes, authority: Authority) -> ServiceReferral | Rejection:
+    """A referral from ``in.<authority>.service-referral`` as a canonical referral."""
+    return _parse_referral(value, authority, _trusted_referral)
+
+
+def parse_referral_with_models(value: bytes, authority: Authority) -> ServiceReferral | Rejection:
+    """What :func:`parse_referral` gives, with the checked referral validated by the native
+    and the canonical models: the reference its direct build is tested against."""
+    return _parse_referral(value, authority, _validated_referral)
 
 
 # --- canonical events ----------------------------------------------------------------------
@@ -592,24 +726,41 @@ def referral_event_id(referral_id: str, sender: Authority) -> str:
 
 
 def status_event(status: ClientStatus, secret: bytes) -> ClientStatusEvent:
-    """The canonical client-status event; the person reference is keyed by ``secret``."""
-    return ClientStatusEvent(
-        id=status_event_id(status.change_id, status.authority),
-        source=source_for(status.authority),
-        subject=person_ref_for(status.person_id, secret),
-        time=status.changed_at,
-        dataschema=dataschema_for(CLIENT_STATUS_V1),
-        data=status,
+    """The canonical client-status event; the person reference is keyed by ``secret``.
+
+    Not validated again: ``status`` is a canonical model, and the envelope is made of what it
+    guarantees (a test holds it to the validated build)."""
+    return trusted(
+        ClientStatusEvent,
+        {
+            "specversion": "1.0",
+            "id": status_event_id(status.change_id, status.authority),
+            "source": source_for(status.authority),
+            "subject": person_ref_for(status.person_id, secret),
+            "time": status.changed_at,
+            "datacontenttype": "application/json",
+            "dataschema": _STATUS_DATASCHEMA,
+            "data": status,
+            "type": CLIENT_STATUS_V1,
+        },
     )
 
 
 def referral_event(referral: ServiceReferral, secret: bytes) -> ServiceReferralEvent:
-    """The canonical service-referral event; the person reference is keyed by ``secret``."""
-    return ServiceReferralEvent(
-        id=referral_event_id(referral.referral_id, referral.sender),
-        source=source_for(referral.sender),
-        subject=person_ref_for(referral.person_id, secret),
-        time=referral.sent_at,
-        dataschema=dataschema_for(SERVICE_REFERRAL_V1),
-        data=referral,
+    """The canonical service-referral event; the person reference is keyed by ``secret``.
+
+    Not validated again, as :func:`status_event`."""
+    return trusted(
+        ServiceReferralEvent,
+        {
+            "specversion": "1.0",
+            "id": referral_event_id(referral.referral_id, referral.sender),
+            "source": source_for(referral.sender),
+            "subject": person_ref_for(referral.person_id, secret),
+            "time": referral.sent_at,
+            "datacontenttype": "application/json",
+            "dataschema": _REFERRAL_DATASCHEMA,
+            "data": referral,
+            "type": SERVICE_REFERRAL_V1,
+        },
     )

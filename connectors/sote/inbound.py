@@ -2,7 +2,8 @@
 
 Päijät-Sote answers a referral with FHIR R4 ``Task`` resources on ``in.sote.referral-status``
 (``docs/partners/sote.md``). :func:`parse_task` validates one with ``fhir.resources`` (R4B
-models) and reads::
+models), or reads a Task of the interface's plain shape directly with the same result
+(``connectors.sote.task_fields``), and reads::
 
     basedOn[0].identifier.value   the referral id (the hub's ServiceRequest.identifier[0])
     status                        received | accepted | rejected | in-progress | completed |
@@ -77,7 +78,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
@@ -93,10 +94,13 @@ from connectors._strict_json import (
     json_type,
 )
 from connectors.sote.outbound import DEFAULT_ORGANISATIONS, REFERRAL_SYSTEM, Organisations
+from connectors.sote.task_fields import BasedOn, TaskFields, plain_task_fields
 from hub.core.redaction import shown_value
 from hub.core.rejections import error_location, rejection_from
+from schemas._base import trusted
 from schemas.codes import Authority, Partner, ReferralState
 from schemas.envelope import ReferralStatusEvent, dataschema_for
+from schemas.person_ref import PERSON_REF_PATTERN
 from schemas.referral_status import REFERRAL_STATUS_V1, ReferralStatus
 from schemas.rejection import Rejection
 
@@ -118,7 +122,9 @@ __all__ = [
     "UNKNOWN_TASK_STATUS",
     "WRONG_REFERRAL_SYSTEM",
     "TaskUpdate",
+    "library_task_fields",
     "parse_task",
+    "parse_task_with_library",
     "status_event",
     "status_event_id",
 ]
@@ -183,6 +189,8 @@ SOURCE: Final = "urn:fi:paijathame:hub:connector:sote"
 EVENT_ID_NAMESPACE: Final = uuid.UUID("cbc31b36-ae0a-5530-836b-6c6b2ff59150")
 
 _EVENT_ID_PREFIX: Final = "sote.referral-status:"
+_DATASCHEMA: Final = dataschema_for(REFERRAL_STATUS_V1)
+_PERSON_REF: Final = re.compile(PERSON_REF_PATTERN)
 _TASK: Final = "Task"
 
 #: Keys ``fhir.resources`` accepts by their Python names although they are not FHIR JSON
@@ -261,16 +269,32 @@ def _task(obj: dict[str, object]) -> Task:
 # --- FHIR Task → TaskUpdate ----------------------------------------------------------------
 
 
-def _referral_id(task: Task) -> str:
+def library_task_fields(task: Task) -> TaskFields:
+    """The elements the connector reads of a Task the library has validated."""
     based_on = task.basedOn or []
     identifier = based_on[0].identifier if based_on else None
+    status_reason = task.statusReason
+    requester = task.requester.identifier if task.requester is not None else None
+    return TaskFields(
+        based_on=None if identifier is None else BasedOn(identifier.system, identifier.value),
+        status=task.status,
+        reason=status_reason.text if status_reason is not None else None,
+        # Typed as a datetime by the library, but a FHIR dateTime may also be read as a date
+        # (2025-03-20) or kept as a string (2025, 2025-03, a leap second).
+        last_modified=task.lastModified,
+        requester=requester.value if requester is not None else None,
+    )
+
+
+def _referral_id(fields: TaskFields) -> str:
+    identifier = fields.based_on
     value = identifier.value if identifier is not None else None
     if identifier is None or value is None:
         refuse(
             MISSING_BASED_ON,
             "basedOn[0].identifier.value is missing: the Task does not name the referral",
         )
-    system: str | None = identifier.system
+    system = identifier.system
     if system is not None and system != REFERRAL_SYSTEM:
         refuse(
             WRONG_REFERRAL_SYSTEM,
@@ -286,8 +310,8 @@ def _referral_id(task: Task) -> str:
     return value
 
 
-def _state(task: Task) -> ReferralState:
-    status: str | None = task.status
+def _state(fields: TaskFields) -> ReferralState:
+    status = fields.status
     expected = ", ".join(TASK_STATES)
     if status is None:
         refuse(UNKNOWN_TASK_STATUS, f"status has no value (expected one of {expected})")
@@ -306,10 +330,8 @@ def _state(task: Task) -> ReferralState:
     return state
 
 
-def _last_modified(task: Task) -> dt.datetime:
-    # Typed as a datetime by the library, but a FHIR dateTime may also be read as a date
-    # (2025-03-20) or kept as a string (2025, 2025-03, a leap second).
-    value: object = task.lastModified
+def _last_modified(fields: TaskFields) -> dt.datetime:
+    value = fields.last_modified
     if value is None:
         refuse(MISSING_LAST_MODIFIED, "lastModified is missing: the update has no time")
     if isinstance(value, dt.datetime):
@@ -324,9 +346,8 @@ def _last_modified(task: Task) -> dt.datetime:
     )
 
 
-def _reason(task: Task) -> str | None:
-    status_reason = task.statusReason
-    text: str | None = status_reason.text if status_reason is not None else None
+def _reason(fields: TaskFields) -> str | None:
+    text = fields.reason
     if text is None or not text.strip():
         return None
     return text
@@ -338,10 +359,8 @@ def _requester_names(organisations: Organisations) -> Mapping[str, Authority]:
     return names
 
 
-def _requester(task: Task, organisations: Organisations) -> Authority | None:
-    requester = task.requester
-    identifier = requester.identifier if requester is not None else None
-    value: str | None = identifier.value if identifier is not None else None
+def _requester(fields: TaskFields, organisations: Organisations) -> Authority | None:
+    value = fields.requester
     if value is None:
         return None
     authority = _requester_names(organisations).get(value)
@@ -354,14 +373,35 @@ def _requester(task: Task, organisations: Organisations) -> Authority | None:
     return authority
 
 
-def _update_from(task: Task, organisations: Organisations) -> TaskUpdate:
-    referral_id = _referral_id(task)
-    state = _state(task)
-    at = _last_modified(task)
-    requester = _requester(task, organisations)
+def _update_from(fields: TaskFields, organisations: Organisations) -> TaskUpdate:
+    referral_id = _referral_id(fields)
+    state = _state(fields)
+    at = _last_modified(fields)
+    requester = _requester(fields, organisations)
     return TaskUpdate(
-        referral_id=referral_id, state=state, reason=_reason(task), at=at, requester=requester
+        referral_id=referral_id, state=state, reason=_reason(fields), at=at, requester=requester
     )
+
+
+def _library_fields(obj: dict[str, object]) -> TaskFields:
+    return library_task_fields(_task(obj))
+
+
+def _fields(obj: dict[str, object]) -> TaskFields:
+    # The plain shape read directly; anything else through the library (see task_fields).
+    plain = plain_task_fields(obj)
+    return plain if plain is not None else _library_fields(obj)
+
+
+def _parse(
+    value: bytes, organisations: Organisations, read: Callable[[dict[str, object]], TaskFields]
+) -> TaskUpdate | Rejection:
+    try:
+        obj = json_object(value, duplicate_reason=MALFORMED_JSON, shown=shown_value)
+        _check_resource_type(obj)
+        return _update_from(read(obj), organisations)
+    except Refusal as refusal:
+        return Rejection(refusal.reason, refusal.detail)
 
 
 def parse_task(
@@ -371,12 +411,15 @@ def parse_task(
 
     ``organisations`` are the OIDs the hub's ServiceRequests name as requester.
     """
-    try:
-        obj = json_object(value, duplicate_reason=MALFORMED_JSON, shown=shown_value)
-        _check_resource_type(obj)
-        return _update_from(_task(obj), organisations)
-    except Refusal as refusal:
-        return Rejection(refusal.reason, refusal.detail)
+    return _parse(value, organisations, _fields)
+
+
+def parse_task_with_library(
+    value: bytes, organisations: Organisations = DEFAULT_ORGANISATIONS
+) -> TaskUpdate | Rejection:
+    """What :func:`parse_task` gives, with every Task validated by ``fhir.resources``: the
+    reference its direct reading of plain Tasks is tested against."""
+    return _parse(value, organisations, _library_fields)
 
 
 # --- canonical events ----------------------------------------------------------------------
@@ -403,8 +446,12 @@ def status_event(
     """The canonical referral-status event of ``update``.
 
     ``person_ref`` (the referral's subject) and ``referral_sender`` come from the hub's record
-    of the referral: the Task carries neither.
+    of the referral: the Task carries neither. Built without validating it again when every
+    value already is what the models hold (what :func:`parse_task` and the register give; a
+    test holds it to the validated build); anything else is validated, and refused, as before.
     """
+    if _fits_the_models(update, person_ref, referral_sender):
+        return _trusted_event(update, person_ref, referral_sender)
     return ReferralStatusEvent(
         id=status_event_id(update, referral_sender),
         source=SOURCE,
@@ -419,4 +466,50 @@ def status_event(
             referral_sender=referral_sender,
             at=update.at,
         ),
+    )
+
+
+def _trusted_event(
+    update: TaskUpdate, person_ref: str, referral_sender: Authority
+) -> ReferralStatusEvent:
+    data = trusted(
+        ReferralStatus,
+        {
+            "referral_id": update.referral_id,
+            "state": update.state,
+            "reason": update.reason,
+            "reported_by": Partner.SOTE,
+            "referral_sender": referral_sender,
+            "at": update.at,
+        },
+    )
+    return trusted(
+        ReferralStatusEvent,
+        {
+            "specversion": "1.0",
+            "id": status_event_id(update, referral_sender),
+            "source": SOURCE,
+            "subject": person_ref,
+            "time": update.at,
+            "datacontenttype": "application/json",
+            "dataschema": _DATASCHEMA,
+            "data": data,
+            "type": REFERRAL_STATUS_V1,
+        },
+    )
+
+
+def _fits_the_models(update: TaskUpdate, person_ref: str, referral_sender: Authority) -> bool:
+    """True if the event's values pass the models' checks as they are (no coercion)."""
+    at = update.at
+    return (
+        type(update.referral_id) is str
+        and 1 <= len(update.referral_id) <= REFERRAL_ID_MAX_LENGTH
+        and type(update.state) is ReferralState
+        and (update.reason is None or type(update.reason) is str)
+        and type(at) is dt.datetime
+        and at.utcoffset() is not None
+        and type(referral_sender) is Authority
+        and type(person_ref) is str
+        and _PERSON_REF.fullmatch(person_ref) is not None
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -184,6 +184,11 @@ class ContractBook:
 
     contracts: Mapping[Partner, Contract]
     municipalities: Mapping[str, Authority]
+    #: (family, version or None) → every partner's receipt of it, in contract order: looked
+    #: up once per family and version rather than searched for each event.
+    _candidates: dict[tuple[str, int | None], tuple[Disclosure, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def families(self) -> frozenset[str]:
         """Every family at least one partner receives."""
@@ -208,18 +213,21 @@ class ContractBook:
         ``subject``, ``time`` (the event's) and ``relationships`` answer
         ``open-referral-with-partner``; without them that condition never holds.
         """
-        found = []
-        for partner, contract in self.contracts.items():
-            for receipt in contract.receives:
-                if (
-                    receipt.family == family
-                    and version in {None, receipt.version}
-                    and self._holds(
-                        receipt.when, partner.value, data, (subject, time, relationships)
-                    )
-                ):
-                    found.append(Disclosure(partner, receipt))
-        return found
+        candidates = self._candidates.get((family, version))
+        if candidates is None:
+            candidates = tuple(
+                Disclosure(partner, receipt)
+                for partner, contract in self.contracts.items()
+                for receipt in contract.receives
+                if receipt.family == family and version in {None, receipt.version}
+            )
+            self._candidates[(family, version)] = candidates
+        context = (subject, time, relationships)
+        return [
+            candidate
+            for candidate in candidates
+            if self._holds(candidate.receipt.when, candidate.partner.value, data, context)
+        ]
 
     def _area(self, municipality: object) -> str | None:
         authority = self.municipalities.get(str(municipality))

@@ -304,17 +304,28 @@ class ReferralRegister:
             if row is None:
                 return None
             record = ReferralRecord(*(str(value) for value in row))
-        state = self._staged_states.get(key)
+        return self._with_staged_state(record)
+
+    def _with_staged_state(self, record: ReferralRecord) -> ReferralRecord:
+        state = self._staged_states.get(record.key)
         return record if state is None else replace(record, state=state)
 
     def named(self, referral_id: str) -> list[ReferralRecord]:
         """Every referral with the id ``referral_id``, whoever sent it, ordered by sender
         (committed and staged)."""
-        rows = self._store.all("SELECT sender FROM referrals WHERE referral_id = ?", (referral_id,))
-        senders = {str(row[0]) for row in rows}
-        senders.update(k.sender for k in self._staged_referrals if k.referral_id == referral_id)
-        found = (self.referral(ReferralKey(sender, referral_id)) for sender in sorted(senders))
-        return [record for record in found if record is not None]
+        # One query for every sender's row, rather than one for the senders and one each.
+        rows = self._store.all(
+            "SELECT referral_id, person_ref, sender, recipient, service, state "
+            "FROM referrals WHERE referral_id = ?",
+            (referral_id,),
+        )
+        found = {str(row[2]): ReferralRecord(*(str(value) for value in row)) for row in rows}
+        found.update(
+            (key.sender, record)
+            for key, record in self._staged_referrals.items()
+            if key.referral_id == referral_id
+        )
+        return [self._with_staged_state(found[sender]) for sender in sorted(found)]
 
     def recent(self, limit: int) -> list[ReferralRecord]:
         """The ``limit`` referrals recorded last (committed), newest first."""

@@ -15,11 +15,14 @@ never leaves this store.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -228,8 +231,13 @@ class StatisticsStore:
         if not self._pending:
             return
         with self._transaction():
-            for statement, parameters in self._pending:
-                self._db.execute(self._sql(statement), parameters)
+            if isinstance(self._db, sqlite3.Connection):
+                # Runs of the same statement go in one executemany: same rows, same order.
+                for statement, run in itertools.groupby(self._pending, key=itemgetter(0)):
+                    self._db.executemany(statement, [parameters for _, parameters in run])
+            else:
+                for statement, parameters in self._pending:
+                    self._db.execute(self._sql(statement), parameters)
         self._pending.clear()
 
     def rollback(self) -> None:
