@@ -155,7 +155,8 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         UNKNOWN_TASK_STATUS: "status is absent or not one of received, accepted, rejected, "
         "in-progress, completed, cancelled (other FHIR Task statuses included)",
         MISSING_LAST_MODIFIED: "lastModified is absent or is not a date-time with a time zone "
-        "(a bare or partial date, a leap second)",
+        "(a bare or partial date, a leap second, a moment before year 1 or after year 9999 in "
+        "UTC)",
         UNKNOWN_REQUESTER: "requester.identifier.value is present and names neither authority "
         "(lahti, ph, or the urn:oid: of its configured organisation OID)",
     }
@@ -337,7 +338,17 @@ def _last_modified(fields: TaskFields) -> dt.datetime:
     if isinstance(value, dt.datetime):
         offset = value.utcoffset()
         if offset is not None:
-            return value.replace(tzinfo=dt.timezone(offset))
+            at = value.replace(tzinfo=dt.timezone(offset))
+            try:
+                # The event id names the UTC instant: one before year 1 or after year 9999
+                # (0001-01-01T00:00:00+14:00, say) has none.
+                at.astimezone(dt.UTC)
+            except OverflowError:
+                refuse(
+                    MISSING_LAST_MODIFIED,
+                    "lastModified is not a moment between years 1 and 9999 in UTC",
+                )
+            return at
     # Never quoted: a timestamp has more digits than an identity code.
     raise Refusal(
         MISSING_LAST_MODIFIED,

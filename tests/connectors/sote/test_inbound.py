@@ -563,3 +563,25 @@ def test_every_valid_task_parses_to_its_values(
     assert result.reason == (reason if reason is not None and reason.strip() else None)
     assert result.at == at
     assert result.at.utcoffset() == at.utcoffset()
+
+
+@pytest.mark.parametrize(
+    ("last_modified", "placed"),
+    [
+        ("0001-01-01T00:00:00Z", True),  # the first moment there is
+        ("0001-01-01T00:00:00+00:01", False),  # a minute before it, in UTC
+        ("0001-01-01T00:00:00+14:00", False),
+        ("9999-12-31T23:59:59Z", True),  # the last second there is
+        ("9999-12-31T23:59:59-00:01", False),  # a minute after it, in UTC
+    ],
+)
+def test_a_last_modified_without_a_utc_instant_is_refused_not_an_internal_error(
+    last_modified: str, placed: bool
+) -> None:
+    value = raw(lastModified=last_modified)
+    if placed:
+        assert parsed(value).at.astimezone(dt.UTC).year in {1, 9999}
+        return
+    result = rejected(value)
+    assert result.reason == "missing-last-modified"
+    assert "between years 1 and 9999" in result.detail
