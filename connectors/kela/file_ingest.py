@@ -31,14 +31,14 @@ from typing import Final
 
 from connectors.kela.inbound import check_header
 from connectors.kela.intake import Duplicate, Intake, Taken
-from connectors.kela.wiring import ROUTE, canonical_messages
+from connectors.kela.recipients import Recipients
+from connectors.kela.wiring import ROUTE
 from hub.connector import (
     Accepted,
     Audit,
     ContractBook,
     FileLine,
     HandledLine,
-    JsonView,
     Publisher,
     QuarantineStore,
     dead_letter_for,
@@ -183,11 +183,14 @@ async def ingest_file(
     """
     summary = IngestSummary()
     source = f"file:{path.name}"
+    recipients = Recipients(book, "benefit-day")
     for chunk in _chunks(_data_lines(path), chunk_lines):
         # One ledger query for the whole chunk, not one per line.
         results = intake.take_many([(raw, number) for number, raw, _read in chunk])
         handled = [
-            HandledLine(number, raw, _outcome(summary, book, intake, path.name, number, raw, taken))
+            HandledLine(
+                number, raw, _outcome(summary, recipients, intake, path.name, number, raw, taken)
+            )
             for (number, raw, _read), taken in zip(chunk, results, strict=True)
         ]
         summary.lines += len(handled)
@@ -198,7 +201,7 @@ async def ingest_file(
 
 def _outcome(
     summary: IngestSummary,
-    book: ContractBook,
+    recipients: Recipients,
     intake: Intake,
     file_name: str,
     number: int,
@@ -221,16 +224,15 @@ def _outcome(
         return Accepted([])
     summary.accepted += 1
     summary.corrections += taken.is_correction
-    messages = canonical_messages(taken.event)
-    data = JsonView(taken.event.data)
+    messages = taken.messages()
+    data = taken.document["data"]
     # Each partner receives the record on the major version its contract names.
     partners = [
-        disclosure
+        partner
         for message in messages
-        for disclosure in book.disclosures_for("benefit-day", data, version=_major(message.topic))
+        for partner in recipients.partners(data, _major(message.topic))
     ]
-    for disclosure in partners:
-        summary.recipients[disclosure.partner.value] += 1
+    summary.recipients.update(partners)
     if not partners:
         summary.recipients[NOT_ROUTED] += 1
     return Accepted(messages)

@@ -47,6 +47,7 @@ from connectors.kela.native import (
     KelaBenefit,
     PaymentDayRow,
 )
+from connectors.kela.one_pass import CENT, calendar_date, row_in_one_pass
 from hub.core.redaction import shown_value
 from schemas._base import trusted
 from schemas.benefit_day import BENEFIT_DAY_V2, BenefitDayV2
@@ -82,6 +83,7 @@ __all__ = [
     "check_header",
     "decode_line",
     "event_id_for",
+    "parse_fields",
     "parse_line",
     "to_event",
 ]
@@ -143,9 +145,7 @@ _DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V2)
 _HELSINKI: Final = ZoneInfo("Europe/Helsinki")
 _BOM: Final = "\ufeff"
 _BLANKS: Final = " \t"
-_CENT: Final = Decimal("0.01")
 
-_DATE: Final = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})")
 _INTEGER: Final = re.compile(r"-?[0-9]{1,9}")
 _AMOUNT: Final = re.compile(r"-?([0-9]+)(?:,([0-9]+))?")
 _AMOUNT_WITH_POINT: Final = re.compile(r"-?[0-9]+\.[0-9]+")
@@ -191,6 +191,16 @@ def check_header(line: str) -> Rejection | None:
 
 def parse_line(line: str, line_number: int | None = None) -> PaymentDayRow | Rejection:
     """One data line (no header) as a ``PaymentDayRow``, or the first reason it is not one."""
+    text = _strip_line(line)
+    # The common case in one pass; the checks field by field below for everything else.
+    row = row_in_one_pass(text, line_number)
+    return parse_fields(text, line_number) if row is None else row
+
+
+def parse_fields(line: str, line_number: int | None = None) -> PaymentDayRow | Rejection:
+    """``parse_line`` field by field: each field checked in column order, then the rules
+    across fields; the first failure is the rejection. What ``parse_line`` falls back on when
+    ``connectors.kela.one_pass`` does not settle a line."""
     fields = [field.strip(_BLANKS) for field in _strip_line(line).split(SEPARATOR)]
     if len(fields) != len(COLUMNS):
         return Rejection(
@@ -319,26 +329,12 @@ def _benefit(text: str) -> KelaBenefit:
 
 def _date(column: str, text: str) -> dt.date:
     try:
-        date = _calendar_date(text)
+        date = calendar_date(text)
     except ValueError:
         refuse(BAD_DATE, f"{column} {shown_value(text)} is not a date")
     if date is None:
         refuse(BAD_DATE, f"{column} {shown_value(text)} is not a date in the form dd.mm.yyyy")
     return date
-
-
-@functools.lru_cache(maxsize=4096)
-def _calendar_date(text: str) -> dt.date | None:
-    """``dd.mm.yyyy`` as a date, ``None`` in another form; ValueError if no real date.
-
-    Cached (a file holds few distinct dates; a failure raises and is not cached); bounded,
-    so memory does not grow with the file.
-    """
-    match = _DATE.fullmatch(text)
-    if match is None:
-        return None
-    day, month, year = match.groups()
-    return dt.date(int(year), int(month), int(day))
 
 
 def _integer(column: str, text: str) -> int:
@@ -361,7 +357,7 @@ def _amount(text: str) -> Decimal:
         refuse(BAD_AMOUNT, f"maksettu {shown_value(text)} has more than 2 decimals")
     if len(whole) > _MAX_INTEGER_DIGITS:
         refuse(BAD_AMOUNT, f"maksettu has {len(whole)} digits before the comma, at most 10")
-    amount = Decimal(text.replace(",", ".")).quantize(_CENT)
+    amount = Decimal(text.replace(",", ".")).quantize(CENT)
     # "-0,00" is zero, not a reversal: drop the sign so the event reads 0.00.
     return abs(amount) if amount.is_zero() else amount
 

@@ -1,0 +1,96 @@
+"""A Kela record's canonical benefit-day events as the JSON the hub publishes, built directly.
+
+``connectors.kela.inbound.to_event`` builds the ``benefit-day.v2`` event as its model, and
+``connectors.kela.versions.as_v1`` its v1 copy; publishing needs only their CloudEvents JSON.
+Here the event is built as the document ``model_dump(mode="json")`` gives (``event_document``)
+straight from the row, and serialised with orjson (``event_messages``): the same bytes as the
+models' ``model_dump_json()`` (a property test holds the two together), without building and
+walking four models per record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from connectors.kela.inbound import SOURCE, Attribution
+from connectors.kela.native import BENEFIT_CODES, KelaBenefit, PaymentDayRow
+from hub.connector import Outgoing, canonical_message
+from schemas.benefit_day import BENEFIT_DAY_V1, BENEFIT_DAY_V2
+from schemas.codes import Benefit
+from schemas.envelope import dataschema_for
+
+__all__ = ["event_document", "event_messages"]
+
+_V2_DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V2)
+_V1_DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V1)
+_HELSINKI: Final = ZoneInfo("Europe/Helsinki")
+#: The canonical benefit of each Kela code, as the JSON spells it (the same in v1 and v2).
+_BENEFITS: Final[dict[KelaBenefit, str]] = {
+    code: benefit.value for code, benefit in BENEFIT_CODES.items()
+}
+#: The benefits ``benefit-day.v1`` can carry.
+_V1_BENEFITS: Final = frozenset(benefit.value for benefit in Benefit)
+
+
+@functools.lru_cache(maxsize=1024)
+def _time(payment_date: dt.date) -> str:
+    # The event's time: the payment date at 00:00 in Helsinki, as RFC 3339 (isoformat is
+    # what the model's serialiser writes). Few distinct dates per file; bounded.
+    return dt.datetime.combine(payment_date, dt.time(), tzinfo=_HELSINKI).isoformat()
+
+
+def event_document(
+    row: PaymentDayRow, event_id: str, person_ref: str, attribution: Attribution | None
+) -> dict[str, Any]:
+    """The ``benefit-day.v2`` event of ``row`` as ``model_dump(mode="json")`` of
+    ``to_event(row, secret, attribution, person_ref)`` gives it: field for field, in order.
+
+    ``attribution`` is the correction's (``None`` for a record that corrects nothing, and
+    then ignored as ``to_event`` ignores it); ``event_id`` is ``event_id_for`` of the record.
+    """
+    if row.korjattava is None:
+        attribution = None
+    data = {
+        "record_id": row.tapahtumatunnus,
+        "person_id": row.hetu,
+        "home_municipality": row.kotikunta if attribution is None else attribution.municipality,
+        "benefit": _BENEFITS[row.etuus],
+        "period_start": row.jakso_alku.isoformat(),
+        "period_end": row.jakso_loppu.isoformat(),
+        "paid_days": row.maksupaivat,
+        "amount_paid": str(row.maksettu),
+        "cumulative_days": row.kertyma,
+        "payment_date": row.maksupvm.isoformat(),
+        "corrects_record_id": row.korjattava,
+        "corrects_event_id": None if attribution is None else attribution.corrects_event_id,
+        "stated_home_municipality": None if attribution is None else row.kotikunta,
+        "corrects_unseen_record": attribution is not None and attribution.unseen,
+    }
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": SOURCE,
+        "subject": person_ref,
+        "time": _time(row.maksupvm),
+        "datacontenttype": "application/json",
+        "dataschema": _V2_DATASCHEMA,
+        "data": data,
+        "type": BENEFIT_DAY_V2,
+    }
+
+
+def event_messages(document: dict[str, Any]) -> list[Outgoing]:
+    """The Kafka messages of a record's ``event_document``: on ``hub.benefit-day.v2`` and,
+    when v1 can carry its benefit, on ``hub.benefit-day.v1`` with the same event id (what
+    ``connectors.kela.wiring.canonical_messages`` gives of the event's model)."""
+    event_id, subject = document["id"], document["subject"]
+    messages = [canonical_message(BENEFIT_DAY_V2, event_id, subject, orjson.dumps(document))]
+    if document["data"]["benefit"] in _V1_BENEFITS:
+        older = {**document, "dataschema": _V1_DATASCHEMA, "type": BENEFIT_DAY_V1}
+        messages.append(canonical_message(BENEFIT_DAY_V1, event_id, subject, orjson.dumps(older)))
+    return messages
