@@ -24,7 +24,7 @@ from schemas.benefit_day import BENEFIT_DAY_V1, BENEFIT_DAY_V2
 from schemas.codes import Benefit
 from schemas.envelope import dataschema_for
 
-__all__ = ["event_document", "event_messages"]
+__all__ = ["event_document", "event_messages", "published_versions"]
 
 _V2_DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V2)
 _V1_DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V1)
@@ -84,13 +84,25 @@ def event_document(
     }
 
 
+def published_versions(document: dict[str, Any]) -> tuple[int, ...]:
+    """The major versions a record's ``event_document`` is published on, in the order of
+    ``event_messages``: 2, and 1 when v1 can carry its benefit."""
+    return (2, 1) if document["data"]["benefit"] in _V1_BENEFITS else (2,)
+
+
 def event_messages(document: dict[str, Any]) -> list[Outgoing]:
     """The Kafka messages of a record's ``event_document``: on ``hub.benefit-day.v2`` and,
     when v1 can carry its benefit, on ``hub.benefit-day.v1`` with the same event id (what
     ``connectors.kela.wiring.canonical_messages`` gives of the event's model)."""
     event_id, subject = document["id"], document["subject"]
-    messages = [canonical_message(BENEFIT_DAY_V2, event_id, subject, orjson.dumps(document))]
+    messages = [canonical_message(BENEFIT_DAY_V2, event_id, subject, _json(document))]
     if document["data"]["benefit"] in _V1_BENEFITS:
         older = {**document, "dataschema": _V1_DATASCHEMA, "type": BENEFIT_DAY_V1}
-        messages.append(canonical_message(BENEFIT_DAY_V1, event_id, subject, orjson.dumps(older)))
+        messages.append(canonical_message(BENEFIT_DAY_V1, event_id, subject, _json(older)))
     return messages
+
+
+def _json(document: dict[str, Any]) -> bytes:
+    # orjson keeps its whole output buffer (8 KiB) behind a short value: a copy of the exact
+    # size, so the messages a batch holds take what they say.
+    return memoryview(orjson.dumps(document)).tobytes()

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from connectors.kela.event_json import published_versions
 from connectors.kela.inbound import check_header
 from connectors.kela.intake import Duplicate, Intake, Taken
 from connectors.kela.recipients import Recipients
@@ -177,20 +178,19 @@ async def ingest_file(
     """Take every data line of a checked file through ``intake``; publish unless dry run.
 
     ``publisher=None`` is a dry run: lines are validated and the summary is computed, nothing
-    is published or audited, and ``intake``'s ledger must be a dry-run ledger. ``progress``
+    is published or audited (nor serialised to be), and ``intake``'s ledger must be a dry-run
+    ledger. ``progress``
     is told the bytes read after each chunk (of ``chunk_lines`` lines, one transaction each);
     ``quarantine`` takes a dead letter too large for the broker even compressed.
     """
     summary = IngestSummary()
     source = f"file:{path.name}"
-    recipients = Recipients(book, "benefit-day")
+    outcome = _Outcomes(summary, Recipients(book, "benefit-day"), intake, path.name, publisher)
     for chunk in _chunks(_data_lines(path), chunk_lines):
         # One ledger query for the whole chunk, not one per line.
         results = intake.take_many([(raw, number) for number, raw, _read in chunk])
         handled = [
-            HandledLine(
-                number, raw, _outcome(summary, recipients, intake, path.name, number, raw, taken)
-            )
+            HandledLine(number, raw, outcome(number, raw, taken))
             for (number, raw, _read), taken in zip(chunk, results, strict=True)
         ]
         summary.lines += len(handled)
@@ -199,44 +199,51 @@ async def ingest_file(
     return summary
 
 
-def _outcome(
-    summary: IngestSummary,
-    recipients: Recipients,
-    intake: Intake,
-    file_name: str,
-    number: int,
-    raw: bytes,
-    taken: Taken | Duplicate | Rejection,
-) -> Accepted:
-    """What line ``number`` became (counted in ``summary``): its messages, or its dead
-    letter, or nothing (a duplicate; a line dead-lettered by an earlier run)."""
-    if isinstance(taken, Rejection):
-        summary.reject(taken)
-        if intake.ledger.was_dead_lettered(file_name, number, raw):
-            # An earlier run of this file put it in the dead-letter topic already.
-            summary.already_dead_lettered += 1
+class _Outcomes:
+    """What each line of the file became, counted in ``summary``."""
+
+    def __init__(
+        self,
+        summary: IngestSummary,
+        recipients: Recipients,
+        intake: Intake,
+        file_name: str,
+        publisher: Publisher | None,
+    ) -> None:
+        self._summary = summary
+        self._recipients = recipients
+        self._intake = intake
+        self._file_name = file_name
+        # A dry run publishes nothing: the events are not serialised for it.
+        self._render = publisher is not None
+
+    def __call__(self, number: int, raw: bytes, taken: Taken | Duplicate | Rejection) -> Accepted:
+        """Line ``number``'s messages, or its dead letter, or nothing (a duplicate; a line
+        dead-lettered by an earlier run)."""
+        summary = self._summary
+        if isinstance(taken, Taken):
+            summary.accepted += 1
+            summary.corrections += taken.is_correction
+            document = taken.document
+            # Each partner receives the record on the major version its contract names.
+            partners = self._recipients.partners(document["data"], published_versions(document))
+            if partners:
+                summary.recipients.update(partners)
+            else:
+                summary.recipients[NOT_ROUTED] += 1
+            return Accepted(taken.messages() if self._render else [])
+        if isinstance(taken, Duplicate):
+            summary.duplicates += 1
             return Accepted([])
-        intake.ledger.stage_dead_letter(file_name, number, raw)
-        line = FileLine(file_name, number, raw.rstrip(b"\r\n"))
-        return Accepted([dead_letter_for(ROUTE.connector, line, taken)])
-    if isinstance(taken, Duplicate):
-        summary.duplicates += 1
-        return Accepted([])
-    summary.accepted += 1
-    summary.corrections += taken.is_correction
-    messages = taken.messages()
-    data = taken.document["data"]
-    # Each partner receives the record on the major version its contract names.
-    partners = [
-        partner
-        for message in messages
-        for partner in recipients.partners(data, _major(message.topic))
-    ]
-    summary.recipients.update(partners)
-    if not partners:
-        summary.recipients[NOT_ROUTED] += 1
-    return Accepted(messages)
+        return self._rejected(number, raw, taken)
 
-
-def _major(topic: str) -> int:
-    return int(topic.rpartition(".v")[2])
+    def _rejected(self, number: int, raw: bytes, rejection: Rejection) -> Accepted:
+        self._summary.reject(rejection)
+        ledger = self._intake.ledger
+        if ledger.was_dead_lettered(self._file_name, number, raw):
+            # An earlier run of this file put it in the dead-letter topic already.
+            self._summary.already_dead_lettered += 1
+            return Accepted([])
+        ledger.stage_dead_letter(self._file_name, number, raw)
+        line = FileLine(self._file_name, number, raw.rstrip(b"\r\n"))
+        return Accepted([dead_letter_for(ROUTE.connector, line, rejection)])

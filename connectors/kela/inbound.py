@@ -191,10 +191,9 @@ def check_header(line: str) -> Rejection | None:
 
 def parse_line(line: str, line_number: int | None = None) -> PaymentDayRow | Rejection:
     """One data line (no header) as a ``PaymentDayRow``, or the first reason it is not one."""
-    text = _strip_line(line)
     # The common case in one pass; the checks field by field below for everything else.
-    row = row_in_one_pass(text, line_number)
-    return parse_fields(text, line_number) if row is None else row
+    row = row_in_one_pass(_strip_line(line), line_number)
+    return parse_fields(line, line_number) if row is None else row
 
 
 def parse_fields(line: str, line_number: int | None = None) -> PaymentDayRow | Rejection:

@@ -13,15 +13,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from connectors.kela import corrections
 from connectors.kela.corrections import attribute
 from connectors.kela.event_json import event_document, event_messages
 from connectors.kela.inbound import REASONS as LINE_REASONS
-from connectors.kela.inbound import Attribution, decode_line, event_id_for, parse_line, to_event
+from connectors.kela.inbound import Attribution, decode_line, event_id_for, parse_fields, to_event
 from connectors.kela.ledger import BenefitLedger, Verdict
 from connectors.kela.native import PaymentDayRow
+from connectors.kela.one_pass import row_in_one_pass
 from hub.connector import Outgoing
 from schemas.envelope import BenefitDayV2Event
 from schemas.person_ref import person_ref_for
@@ -45,11 +46,13 @@ REASONS: Final[dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Taken:
+class Taken(NamedTuple):
     """A new record, staged in the ledger, to be published: its canonical event
     (``benefit-day.v2``; ``connectors.kela.versions`` says what goes to v1 as well) as the
-    JSON-mode ``document`` its messages are serialised from, and, when asked, as its model."""
+    JSON-mode ``document`` its messages are serialised from, and, when asked, as its model.
+
+    A named tuple: immutable, and built without a ``object.__setattr__`` per field (one per
+    record)."""
 
     row: PaymentDayRow
     person_ref: str
@@ -161,8 +164,9 @@ class Intake:
 
 
 def _row(raw: bytes, line_number: int | None) -> PaymentDayRow | Rejection:
-    """The line as a row, or why not."""
+    """The line as a row, or why not: ``parse_line`` of ``decode_line``, without the calls
+    between for the common case."""
     text = decode_line(raw, line_number)
     if isinstance(text, Rejection):
         return text
-    return parse_line(text, line_number)
+    return row_in_one_pass(text, line_number) or parse_fields(text, line_number)

@@ -122,10 +122,11 @@ def fingerprint(row: PaymentDayRow, secret: bytes) -> str:
 def _fingerprint(row: PaymentDayRow, keyed: HmacSha256) -> str:
     # Dates format as their isoformat, numbers and the Decimal as their str: the text the
     # fingerprint has always been computed over.
+    # (``!s``: str() directly, the text format() with no spec gives, without the spec.)
     content = (
         f"{row.tapahtumatunnus}|{row.hetu}|{row.kotikunta}|{_FINGERPRINT_BENEFIT[row.etuus]}|"
-        f"{row.jakso_alku}|{row.jakso_loppu}|{row.maksupaivat}|{row.maksettu}|{row.kertyma}|"
-        f"{row.maksupvm}|{row.korjattava or ''}"
+        f"{row.jakso_alku!s}|{row.jakso_loppu!s}|{row.maksupaivat}|{row.maksettu!s}|"
+        f"{row.kertyma}|{row.maksupvm!s}|{row.korjattava or ''}"
     )
     return keyed.digest(content.encode("utf-8")).hex()
 

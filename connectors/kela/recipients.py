@@ -47,33 +47,34 @@ class _Watched(Mapping[str, Any]):
 
 class Recipients:
     """The partners who receive an event of ``family`` (data in JSON mode, no subject, no
-    relationships), remembered per combination of the values the contracts read."""
+    relationships) on some of its major versions, remembered per combination of the values
+    the contracts read."""
 
     def __init__(self, book: ContractBook, family: str) -> None:
         self._book = book
         self._family = family
-        self._fields: dict[int, tuple[str, ...]] = {}
+        self._fields: dict[tuple[int, ...], tuple[str, ...]] = {}
         self._known: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
-    def partners(self, data: Mapping[str, Any], version: int) -> tuple[str, ...]:
-        """The partner of each disclosure of an event with ``data`` on major ``version``, in
-        the order ``disclosures_for`` gives them."""
-        fields = self._fields.get(version, ())
-        key = (version, *(data.get(name) for name in fields))
+    def partners(self, data: Mapping[str, Any], versions: tuple[int, ...]) -> tuple[str, ...]:
+        """The partner of each disclosure of an event with ``data`` on each major version of
+        ``versions`` in turn, in the order ``disclosures_for`` gives them."""
+        fields = self._fields.get(versions, ())
+        key = (versions, *(data.get(name) for name in fields))
         try:
             known = self._known.get(key)
         except TypeError:  # a value that cannot be a key (a list): asked every time
-            return self._ask(_Watched(data), version)
+            return self._ask(_Watched(data), versions)
         if known is not None:
             return known
         watched = _Watched(data)
-        found = self._ask(watched, version)
+        found = self._ask(watched, versions)
         if not watched.read <= set(fields):
             # A field not watched before decided this one: key every answer by it too.
             fields = tuple(sorted(watched.read.union(fields)))
-            self._fields[version] = fields
+            self._fields[versions] = fields
             self._known.clear()
-            key = (version, *(data.get(name) for name in fields))
+            key = (versions, *(data.get(name) for name in fields))
         if len(self._known) >= _MAX_REMEMBERED:
             self._known.clear()
         # A field now read may hold a value that cannot be a key: then nothing is kept.
@@ -81,8 +82,9 @@ class Recipients:
             self._known[key] = found
         return found
 
-    def _ask(self, data: _Watched, version: int) -> tuple[str, ...]:
+    def _ask(self, data: _Watched, versions: tuple[int, ...]) -> tuple[str, ...]:
         return tuple(
             disclosure.partner.value
+            for version in versions
             for disclosure in self._book.disclosures_for(self._family, data, version=version)
         )
