@@ -69,6 +69,8 @@ TRANSACTIONAL_GROUP: Final = "hub.ingest.kela"
 #: Lines per chunk: one ledger query, one Kafka transaction, one audit append.
 CHUNK_LINES: Final = 1000
 _KEPT_REJECTIONS: Final = 100
+#: What a line of a dry run hands on: nothing to publish (one instance, never changed).
+_UNPUBLISHED: Final = Accepted([])
 
 
 class FileUnusableError(HubError):
@@ -196,6 +198,7 @@ async def ingest_file(
         summary.lines += len(handled)
         await handle_lines(publisher, source, handled, intake.ledger, audit, quarantine)
         progress(chunk[-1][2])
+    outcome.count_recipients()
     return summary
 
 
@@ -216,6 +219,10 @@ class _Outcomes:
         self._file_name = file_name
         # A dry run publishes nothing: the events are not serialised for it.
         self._render = publisher is not None
+        # How many records each combination of recipients received (in the order each first
+        # came), counted into ``summary.recipients`` by ``count_recipients``: one count per
+        # record instead of one per recipient.
+        self._receipts: Counter[tuple[str, ...]] = Counter()
 
     def __call__(self, number: int, raw: bytes, taken: Taken | Duplicate | Rejection) -> Accepted:
         """Line ``number``'s messages, or its dead letter, or nothing (a duplicate; a line
@@ -223,19 +230,27 @@ class _Outcomes:
         summary = self._summary
         if isinstance(taken, Taken):
             summary.accepted += 1
-            summary.corrections += taken.is_correction
+            summary.corrections += taken.row.korjattava is not None
             document = taken.document
             # Each partner receives the record on the major version its contract names.
-            partners = self._recipients.partners(document["data"], published_versions(document))
-            if partners:
-                summary.recipients.update(partners)
-            else:
-                summary.recipients[NOT_ROUTED] += 1
-            return Accepted(taken.messages() if self._render else [])
+            self._receipts[
+                self._recipients.partners(document["data"], published_versions(document))
+            ] += 1
+            return Accepted(taken.messages()) if self._render else _UNPUBLISHED
         if isinstance(taken, Duplicate):
             summary.duplicates += 1
             return Accepted([])
         return self._rejected(number, raw, taken)
+
+    def count_recipients(self) -> None:
+        """Add the recipients of the records so far to ``summary.recipients``, as if each
+        record had been counted in turn (the same totals, each name first where it first
+        came)."""
+        recipients = self._summary.recipients
+        for partners, records in self._receipts.items():
+            for partner in partners or (NOT_ROUTED,):
+                recipients[partner] += records
+        self._receipts.clear()
 
     def _rejected(self, number: int, raw: bytes, rejection: Rejection) -> Accepted:
         self._summary.reject(rejection)

@@ -141,6 +141,8 @@ EVENT_ID_NAMESPACE: Final = uuid.UUID("8cf5d775-28bb-59fc-949d-eda5724095e6")
 
 _EVENT_ID_PREFIX: Final = "kela.benefit-day:"
 _NAMESPACE_BYTES: Final = EVENT_ID_NAMESPACE.bytes
+#: A hex digit with its two top bits set to the RFC 4122 variant, 10.
+_VARIANT_DIGIT: Final = {f"{value:x}": f"{value & 0x3 | 0x8:x}" for value in range(16)}
 _DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V2)
 _HELSINKI: Final = ZoneInfo("Europe/Helsinki")
 _BOM: Final = "\ufeff"
@@ -368,12 +370,14 @@ def event_id_for(record_id: str) -> str:
     the two ``UUID`` objects (a test holds the two equal).
     """
     name = _NAMESPACE_BYTES + (_EVENT_ID_PREFIX + record_id).encode()
-    # SHA-1 because UUID version 5 is defined with it; an id, not a security measure.
-    digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    text = digest.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    # SHA-1 because UUID version 5 is defined with it; an id, not a security measure. The
+    # version (5) replaces the 13th hex digit, the RFC 4122 variant (10xx) the top bits of the
+    # 17th.
+    text = hashlib.sha1(name, usedforsecurity=False).hexdigest()
+    return (
+        f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT_DIGIT[text[16]]}{text[17:20]}-"
+        f"{text[20:32]}"
+    )
 
 
 @functools.lru_cache(maxsize=1024)

@@ -116,12 +116,10 @@ class Intake:
         hold until the next one.
         """
         rows = [_row(raw, line_number) for raw, line_number in lines]
+        parsed = [row for row in rows if not isinstance(row, Rejection)]
         self.ledger.prefetch(
-            record_id
-            for row in rows
-            if not isinstance(row, Rejection)
-            for record_id in (row.tapahtumatunnus, row.korjattava)
-            if record_id is not None
+            [row.tapahtumatunnus for row in parsed]
+            + [row.korjattava for row in parsed if row.korjattava is not None]
         )
         return [
             row if isinstance(row, Rejection) else self._take_row(row, line_number)

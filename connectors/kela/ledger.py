@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from connectors.kela.corrections import CorrectedRecord
 from connectors.kela.native import KelaBenefit, PaymentDayRow
@@ -87,6 +87,9 @@ _ENTRIES: Final = (
     "WHERE record_id IN (SELECT value FROM json_each(?))"
 )
 
+#: A staged row begins with the columns of an entry (``_ENTRY``), ``belongs_to`` last.
+_ENTRY_COLUMNS: Final = 10
+_BELONGS_TO: Final = 9
 _INSERT: Final = (
     "INSERT INTO kela_records (record_id, event_id, fingerprint, paid_days, amount_paid, "
     "corrects, person_ref, benefit, municipality, belongs_to, received_at) "
@@ -122,11 +125,12 @@ def fingerprint(row: PaymentDayRow, secret: bytes) -> str:
 def _fingerprint(row: PaymentDayRow, keyed: HmacSha256) -> str:
     # Dates format as their isoformat, numbers and the Decimal as their str: the text the
     # fingerprint has always been computed over.
-    # (``!s``: str() directly, the text format() with no spec gives, without the spec.)
+    # (isoformat and ``!s`` called directly: the text format() with no spec gives, without
+    # str() of a date calling isoformat by name.)
     content = (
         f"{row.tapahtumatunnus}|{row.hetu}|{row.kotikunta}|{_FINGERPRINT_BENEFIT[row.etuus]}|"
-        f"{row.jakso_alku!s}|{row.jakso_loppu!s}|{row.maksupaivat}|{row.maksettu!s}|"
-        f"{row.kertyma}|{row.maksupvm!s}|{row.korjattava or ''}"
+        f"{row.jakso_alku.isoformat()}|{row.jakso_loppu.isoformat()}|{row.maksupaivat}|"
+        f"{row.maksettu!s}|{row.kertyma}|{row.maksupvm.isoformat()}|{row.korjattava or ''}"
     )
     return keyed.digest(content.encode("utf-8")).hex()
 
@@ -182,8 +186,10 @@ class BenefitLedger:
         # When this batch was staged (its first record): one clock reading per batch, written
         # as each staged row's received_at (dead_at); forgotten at commit and rollback.
         self._staged_at: str | None = None
-        # Staged entries by record id: a batch sees its own earlier lines.
-        self._staged: dict[str, LedgerEntry] = {}
+        # Staged rows by record id, as they are written (an entry is made of one only when
+        # asked for: a duplicate or a correction within the batch): a batch sees its own
+        # earlier lines.
+        self._staged: dict[str, tuple[Any, ...]] = {}
         self._staged_dead_letters: set[str] = set()
         # The same entries by the record they belong to: a correction sums its chain's
         # staged entries without walking the whole batch.
@@ -222,8 +228,9 @@ class BenefitLedger:
 
     def entry(self, record_id: str) -> LedgerEntry | None:
         """What the ledger holds of ``record_id`` (staged or committed), if anything."""
-        if record_id in self._staged:
-            return self._staged[record_id]
+        staged = self._staged.get(record_id)
+        if staged is not None:
+            return _entry(staged[:_ENTRY_COLUMNS])
         if record_id in self._known:
             return self._known[record_id]
         found = self._store.first(
@@ -330,13 +337,13 @@ class BenefitLedger:
             root,
             self._stamp(),
         )
-        entry = LedgerEntry(*values[:4], row.maksettu, *values[5:10])
         previous = self._staged.get(record_id)
         if previous is not None:
-            self._staged_by_root.get(previous.belongs_to, {}).pop(record_id, None)
-        self._staged[record_id] = entry
+            self._staged_by_root.get(previous[_BELONGS_TO], {}).pop(record_id, None)
+        self._staged[record_id] = values
         if root != record_id:
             # Only what counts against another record is summed (``_taken_back``).
+            entry = _entry(values[:_ENTRY_COLUMNS])
             self._staged_by_root.setdefault(root, {})[record_id] = entry
         self._store.stage(_INSERT, values)
 
