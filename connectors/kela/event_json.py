@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from schemas.benefit_day import BENEFIT_DAY_V1, BENEFIT_DAY_V2
 from schemas.codes import Benefit
 from schemas.envelope import dataschema_for
 
-__all__ = ["event_document", "event_messages", "published_versions"]
+__all__ = ["RecordData", "event_data", "event_document", "event_messages", "published_versions"]
 
 _V2_DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V2)
 _V1_DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V1)
@@ -33,8 +34,9 @@ _HELSINKI: Final = ZoneInfo("Europe/Helsinki")
 _BENEFITS: Final[dict[KelaBenefit, str]] = {
     code: benefit.value for code, benefit in BENEFIT_CODES.items()
 }
-#: The benefits ``benefit-day.v1`` can carry.
+#: The benefits ``benefit-day.v1`` can carry, and Kela's codes of them.
 _V1_BENEFITS: Final = frozenset(benefit.value for benefit in Benefit)
+_V1_CODES: Final = frozenset(code for code, value in _BENEFITS.items() if value in _V1_BENEFITS)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -44,18 +46,11 @@ def _time(payment_date: dt.date) -> str:
     return dt.datetime.combine(payment_date, dt.time(), tzinfo=_HELSINKI).isoformat()
 
 
-def event_document(
-    row: PaymentDayRow, event_id: str, person_ref: str, attribution: Attribution | None
-) -> dict[str, Any]:
-    """The ``benefit-day.v2`` event of ``row`` as ``model_dump(mode="json")`` of
-    ``to_event(row, secret, attribution, person_ref)`` gives it: field for field, in order.
-
-    ``attribution`` is the correction's (``None`` for a record that corrects nothing, and
-    then ignored as ``to_event`` ignores it); ``event_id`` is ``event_id_for`` of the record.
-    """
+def event_data(row: PaymentDayRow, attribution: Attribution | None) -> dict[str, Any]:
+    """The ``data`` of ``row``'s ``event_document``."""
     if row.korjattava is None:
-        attribution = None
-    data = {
+        attribution = None  # a record that corrects nothing: to_event ignores it too
+    return {
         "record_id": row.tapahtumatunnus,
         "person_id": row.hetu,
         "home_municipality": row.kotikunta if attribution is None else attribution.municipality,
@@ -71,6 +66,17 @@ def event_document(
         "stated_home_municipality": None if attribution is None else row.kotikunta,
         "corrects_unseen_record": attribution is not None and attribution.unseen,
     }
+
+
+def event_document(
+    row: PaymentDayRow, event_id: str, person_ref: str, attribution: Attribution | None
+) -> dict[str, Any]:
+    """The ``benefit-day.v2`` event of ``row`` as ``model_dump(mode="json")`` of
+    ``to_event(row, secret, attribution, person_ref)`` gives it: field for field, in order.
+
+    ``attribution`` is the correction's (``None`` for a record that corrects nothing, and
+    then ignored as ``to_event`` ignores it); ``event_id`` is ``event_id_for`` of the record.
+    """
     return {
         "specversion": "1.0",
         "id": event_id,
@@ -79,15 +85,49 @@ def event_document(
         "time": _time(row.maksupvm),
         "datacontenttype": "application/json",
         "dataschema": _V2_DATASCHEMA,
-        "data": data,
+        "data": event_data(row, attribution),
         "type": BENEFIT_DAY_V2,
     }
 
 
-def published_versions(document: dict[str, Any]) -> tuple[int, ...]:
-    """The major versions a record's ``event_document`` is published on, in the order of
+class RecordData(Mapping[str, Any]):
+    """``event_data(row, attribution)``, each field given when read: what the contracts read
+    of every record of a file (a field or two), without building the whole of it.
+
+    The fields every contract condition on a record reads are given directly; any other
+    builds ``event_data`` once (a test holds every field equal to it)."""
+
+    __slots__ = ("_attribution", "_data", "_row")
+
+    def __init__(self, row: PaymentDayRow, attribution: Attribution | None) -> None:
+        self._row = row
+        self._attribution = None if row.korjattava is None else attribution
+        self._data: dict[str, Any] | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "home_municipality":
+            attribution = self._attribution
+            return self._row.kotikunta if attribution is None else attribution.municipality
+        if key == "benefit":
+            return _BENEFITS[self._row.etuus]
+        return self._whole()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._whole())
+
+    def __len__(self) -> int:
+        return len(self._whole())
+
+    def _whole(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = event_data(self._row, self._attribution)
+        return self._data
+
+
+def published_versions(row: PaymentDayRow) -> tuple[int, ...]:
+    """The major versions ``row``'s event is published on, in the order of
     ``event_messages``: 2, and 1 when v1 can carry its benefit."""
-    return (2, 1) if document["data"]["benefit"] in _V1_BENEFITS else (2,)
+    return (2, 1) if row.etuus in _V1_CODES else (2,)
 
 
 def event_messages(document: dict[str, Any]) -> list[Outgoing]:

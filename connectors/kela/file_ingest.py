@@ -231,10 +231,9 @@ class _Outcomes:
         if isinstance(taken, Taken):
             summary.accepted += 1
             summary.corrections += taken.row.korjattava is not None
-            document = taken.document
             # Each partner receives the record on the major version its contract names.
             self._receipts[
-                self._recipients.partners(document["data"], published_versions(document))
+                self._recipients.partners(taken.data, published_versions(taken.row))
             ] += 1
             return Accepted(taken.messages()) if self._render else _UNPUBLISHED
         if isinstance(taken, Duplicate):

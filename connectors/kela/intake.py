@@ -17,7 +17,7 @@ from typing import Any, Final, NamedTuple
 
 from connectors.kela import corrections
 from connectors.kela.corrections import attribute
-from connectors.kela.event_json import event_document, event_messages
+from connectors.kela.event_json import RecordData, event_document, event_messages
 from connectors.kela.inbound import REASONS as LINE_REASONS
 from connectors.kela.inbound import Attribution, decode_line, event_id_for, parse_fields, to_event
 from connectors.kela.ledger import BenefitLedger, Verdict
@@ -55,15 +55,25 @@ class Taken(NamedTuple):
     record)."""
 
     row: PaymentDayRow
+    event_id: str
     person_ref: str
     attribution: Attribution | None
-    #: ``event.model_dump(mode="json")``, built directly (``connectors.kela.event_json``).
-    document: dict[str, Any]
 
     @property
     def is_correction(self) -> bool:
         """True when the record corrects an earlier one."""
         return self.row.korjattava is not None
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """``event.model_dump(mode="json")``, built directly (``connectors.kela.event_json``)
+        on each read."""
+        return event_document(self.row, self.event_id, self.person_ref, self.attribution)
+
+    @property
+    def data(self) -> RecordData:
+        """The event's ``data`` in JSON mode, each field given when read."""
+        return RecordData(self.row, self.attribution)
 
     @property
     def event(self) -> BenefitDayV2Event:
@@ -142,7 +152,7 @@ class Intake:
         if row.korjattava is None:
             event_id = event_id_for(row.tapahtumatunnus)
             self.ledger.stage(row, event_id, person_ref=person)
-            return Taken(row, person, None, event_document(row, event_id, person, None))
+            return Taken(row, event_id, person, None)
         return self._correction(row, row.korjattava, person)
 
     def _correction(self, row: PaymentDayRow, corrects: str, person: str) -> Taken | Rejection:
@@ -158,7 +168,7 @@ class Intake:
             belongs_to=corrects if corrected is None else corrected.belongs_to,
             person_ref=person,
         )
-        return Taken(row, person, attribution, event_document(row, event_id, person, attribution))
+        return Taken(row, event_id, person, attribution)
 
 
 def _row(raw: bytes, line_number: int | None) -> PaymentDayRow | Rejection:
