@@ -47,7 +47,7 @@ from connectors.kela.native import (
     KelaBenefit,
     PaymentDayRow,
 )
-from connectors.kela.one_pass import CENT, calendar_date, row_in_one_pass
+from connectors.kela.one_pass import CENT, calendar_date, row_in_one_pass, row_of
 from hub.core.redaction import shown_value
 from schemas._base import trusted
 from schemas.benefit_day import BENEFIT_DAY_V2, BenefitDayV2
@@ -274,24 +274,15 @@ def _row_from(fields: list[str], line_number: int | None) -> PaymentDayRow:
             f"kertyma {cumulative} is less than maksupaivat {days}: the cumulative count "
             "includes this record's days",
         )
-    # Validated once, here: every field has passed a check at least as strict as the model's
-    # (tests hold the two together), so the model is built without checking it all again.
-    return trusted(
-        PaymentDayRow,
-        {
-            "tapahtumatunnus": record_id,
-            "hetu": hetu,
-            "kotikunta": municipality,
-            "etuus": benefit,
-            "jakso_alku": start,
-            "jakso_loppu": end,
-            "maksupaivat": days,
-            "maksettu": amount,
-            "kertyma": cumulative,
-            "maksupvm": payment_date,
-            "korjattava": corrects,
-            "line": line_number,
-        },
+    return row_of(
+        record_id,
+        hetu,
+        municipality,
+        benefit,
+        (start, end, payment_date),
+        (days, amount, cumulative),
+        corrects,
+        line_number,
     )
 
 

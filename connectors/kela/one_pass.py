@@ -22,7 +22,7 @@ from connectors.kela.native import MAX_DAYS_PER_RECORD, KelaBenefit, PaymentDayR
 from schemas._base import trusted
 from schemas.identity_code import IdentityCodeError, validate_identity_code
 
-__all__ = ["CENT", "calendar_date", "row_in_one_pass"]
+__all__ = ["CENT", "calendar_date", "row_in_one_pass", "row_of"]
 
 #: Euros have two decimals: every amount is quantized to this.
 CENT: Final = Decimal("0.01")
@@ -103,13 +103,43 @@ def row_in_one_pass(text: str, line_number: int | None) -> PaymentDayRow | None:
         or (corrects is None and (days < 0 or amount < 0 or cumulative < days))
     ):
         return None
+    return row_of(
+        record_id,
+        hetu,
+        municipality,
+        _BENEFITS[benefit],
+        (start, end, payment_date),
+        (days, amount, cumulative),
+        corrects,
+        line_number,
+    )
+
+
+def row_of(
+    record_id: str,
+    hetu: str,
+    municipality: str,
+    benefit: KelaBenefit,
+    dates: tuple[dt.date, dt.date, dt.date],
+    figures: tuple[int, Decimal, int],
+    corrects: str | None,
+    line_number: int | None,
+) -> PaymentDayRow:
+    """The row of values that passed the parser's checks (``dates``: the period's start and
+    end and the payment date; ``figures``: days, euros, cumulative days).
+
+    Validated once, by those checks: every field has passed a check at least as strict as
+    the model's (tests hold the two together), so the model is built without checking it
+    all again."""
+    start, end, payment_date = dates
+    days, amount, cumulative = figures
     return trusted(
         PaymentDayRow,
         {
             "tapahtumatunnus": record_id,
             "hetu": hetu,
             "kotikunta": municipality,
-            "etuus": _BENEFITS[benefit],
+            "etuus": benefit,
             "jakso_alku": start,
             "jakso_loppu": end,
             "maksupaivat": days,

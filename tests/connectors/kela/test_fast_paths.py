@@ -82,11 +82,15 @@ def test_every_generated_valid_line_is_settled_in_one_pass(values: dict[str, Any
     assert row_in_one_pass(_render(values), n) is not None
 
 
-def _attribution(row: PaymentDayRow, draw_unseen: bool, municipality: str) -> Attribution | None:
+def _row_and_attribution(
+    values: dict[str, Any], unseen: bool, municipality: str
+) -> tuple[PaymentDayRow, Attribution | None]:
+    row = parse_line(_render(values), 7)
+    assert isinstance(row, PaymentDayRow)
     if row.korjattava is None:
-        return None
-    corrects = None if draw_unseen else event_id_for(row.korjattava)
-    return Attribution(municipality, corrects, unseen=draw_unseen)
+        return row, None
+    corrects = None if unseen else event_id_for(row.korjattava)
+    return row, Attribution(municipality, corrects, unseen=unseen)
 
 
 @settings(max_examples=400)
@@ -94,9 +98,7 @@ def _attribution(row: PaymentDayRow, draw_unseen: bool, municipality: str) -> At
 def test_the_messages_are_the_models_messages_byte_for_byte(
     values: dict[str, Any], unseen: bool, municipality: str
 ) -> None:
-    row = parse_line(_render(values), 7)
-    assert isinstance(row, PaymentDayRow)
-    attribution = _attribution(row, unseen, municipality)
+    row, attribution = _row_and_attribution(values, unseen, municipality)
     event = to_event(row, SECRET, attribution)
     document = event_document(row, event.id, event.subject, attribution)
     assert document == event.model_dump(mode="json")
@@ -113,9 +115,7 @@ def test_the_messages_are_the_models_messages_byte_for_byte(
 def test_the_record_data_read_field_by_field_is_the_events_data(
     values: dict[str, Any], unseen: bool, municipality: str
 ) -> None:
-    row = parse_line(_render(values), 7)
-    assert isinstance(row, PaymentDayRow)
-    attribution = _attribution(row, unseen, municipality)
+    row, attribution = _row_and_attribution(values, unseen, municipality)
     expected = to_event(row, SECRET, attribution).model_dump(mode="json")["data"]
     view = RecordData(row, attribution)
     assert {key: view[key] for key in expected} == expected
