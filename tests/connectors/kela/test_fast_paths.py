@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,12 +41,29 @@ _FIELD_TEXT = st.one_of(
 )
 
 
+_DAYS = st.one_of(st.sampled_from(["0", "1", "-1"]), st.integers(-30, 30).map(str))
+_DATES = st.dates(dt.date(2024, 12, 30), dt.date(2025, 1, 3)).map(lambda d: f"{d:%d.%m.%Y}")
+_PLAUSIBLE = {
+    "maksupaivat": _DAYS,
+    "kertyma": _DAYS,
+    "maksettu": st.sampled_from(["-0,00", "0,00", "-1,5", "12,34", "-737,55", "1"]),
+    "jakso_alku": _DATES,
+    "jakso_loppu": _DATES,
+    "korjattava": st.sampled_from(["", "K1"]),
+}
+
+
 @st.composite
 def mutated_lines(draw: st.DrawFn) -> str:
     """A valid line with up to three fields replaced, blanks around some, a line ending."""
     fields = _render(draw(valid_rows())).split(";")
     for _ in range(draw(st.integers(0, 3))):
         fields[draw(st.integers(0, len(COLUMNS) - 1))] = draw(_FIELD_TEXT)
+    # Well-formed values that break the rules across fields (period order, days against
+    # the period and the cumulative count, signs without a correction).
+    for column, values in _PLAUSIBLE.items():
+        if draw(st.integers(0, 3)) == 0:
+            fields[COLUMNS.index(column)] = draw(values)
     if draw(st.booleans()):
         position = draw(st.integers(0, len(COLUMNS) - 1))
         fields[position] = draw(st.sampled_from([" ", "\t", ""])) + fields[position] + " "
@@ -141,3 +159,46 @@ def test_an_event_time_in_summer_and_winter_is_the_models() -> None:
         event = to_event(row, SECRET)
         document = event_document(row, event.id, event.subject, None)
         assert event_messages(document)[0].value == event.model_dump_json().encode()
+
+
+def _line(**changes: str) -> str:
+    fields = {
+        "tapahtumatunnus": "K1",
+        "hetu": CODE,
+        "kotikunta": "398",
+        "etuus": "TMT",
+        "jakso_alku": "01.01.2025",
+        "jakso_loppu": "14.01.2025",
+        "maksupaivat": "5",
+        "maksettu": "100,00",
+        "kertyma": "5",
+        "maksupvm": "18.01.2025",
+        "korjattava": "",
+    } | changes
+    return ";".join(fields[column] for column in COLUMNS)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        _line(),
+        _line(jakso_alku="02.01.2025", jakso_loppu="01.01.2025", maksupaivat="0", kertyma="0"),
+        _line(kertyma="4"),
+        _line(maksupaivat="-1", kertyma="0"),
+        _line(maksettu="-1,00"),
+        _line(maksettu="-0,00"),
+        _line(maksettu="-0,00", korjattava="K0"),
+        _line(maksupaivat="15", kertyma="15"),
+        _line(jakso_loppu="31.01.2025", maksupaivat="26", kertyma="26"),
+        _line(maksupaivat="-26", korjattava="K0", jakso_loppu="31.01.2025"),
+        _line(maksupaivat="-14", maksettu="-5", korjattava="K0", kertyma="0"),
+        _line(jakso_alku="30.02.2025"),
+        _line(hetu=CODE[:-1] + "A"),
+        _line(kotikunta="\u0663\u0669\u0668"),
+        _line(maksettu="1,5"),
+        _line(maksettu="1.50"),
+        _line(korjattava="x" * 51),
+    ],
+)
+def test_each_rule_across_fields_gets_the_parsers_verdict(line: str) -> None:
+    assert _verdict(parse_line(line, 3)) == _verdict(parse_fields(line, 3))
