@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from hub.core.settings import HubSettings
 from hub.distribution.contracts import ContractBook
 from hub.distribution.rendering import Renderer
-from hub.routing.canonical_outgoing import CanonicalEvent, canonical_outgoing
+from hub.routing.canonical_outgoing import CanonicalEvent, canonical_message, canonical_outgoing
 from hub.routing.deadletter import FileLine
 from hub.routing.description import RouteDescription
 from hub.routing.lines import Audit, HandledLine, JsonView, handle_lines
@@ -35,6 +35,7 @@ __all__ = [
     "Renderer",
     "Route",
     "RouteDescription",
+    "canonical_message",
     "canonical_outgoing",
     "dead_letter_for",
     "handle_lines",

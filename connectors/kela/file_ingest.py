@@ -29,16 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from connectors.kela.event_json import published_versions
 from connectors.kela.inbound import check_header
 from connectors.kela.intake import Duplicate, Intake, Taken
-from connectors.kela.wiring import ROUTE, canonical_messages
+from connectors.kela.recipients import Recipients
+from connectors.kela.wiring import ROUTE
 from hub.connector import (
     Accepted,
     Audit,
     ContractBook,
     FileLine,
     HandledLine,
-    JsonView,
     Publisher,
     QuarantineStore,
     dead_letter_for,
@@ -68,6 +69,8 @@ TRANSACTIONAL_GROUP: Final = "hub.ingest.kela"
 #: Lines per chunk: one ledger query, one Kafka transaction, one audit append.
 CHUNK_LINES: Final = 1000
 _KEPT_REJECTIONS: Final = 100
+#: What a line of a dry run hands on: nothing to publish (one instance, never changed).
+_UNPUBLISHED: Final = Accepted([])
 
 
 class FileUnusableError(HubError):
@@ -177,64 +180,84 @@ async def ingest_file(
     """Take every data line of a checked file through ``intake``; publish unless dry run.
 
     ``publisher=None`` is a dry run: lines are validated and the summary is computed, nothing
-    is published or audited, and ``intake``'s ledger must be a dry-run ledger. ``progress``
+    is published or audited (nor serialised to be), and ``intake``'s ledger must be a dry-run
+    ledger. ``progress``
     is told the bytes read after each chunk (of ``chunk_lines`` lines, one transaction each);
     ``quarantine`` takes a dead letter too large for the broker even compressed.
     """
     summary = IngestSummary()
     source = f"file:{path.name}"
+    outcome = _Outcomes(summary, Recipients(book, "benefit-day"), intake, path.name, publisher)
     for chunk in _chunks(_data_lines(path), chunk_lines):
         # One ledger query for the whole chunk, not one per line.
         results = intake.take_many([(raw, number) for number, raw, _read in chunk])
         handled = [
-            HandledLine(number, raw, _outcome(summary, book, intake, path.name, number, raw, taken))
+            HandledLine(number, raw, outcome(number, raw, taken))
             for (number, raw, _read), taken in zip(chunk, results, strict=True)
         ]
         summary.lines += len(handled)
         await handle_lines(publisher, source, handled, intake.ledger, audit, quarantine)
         progress(chunk[-1][2])
+    outcome.count_recipients()
     return summary
 
 
-def _outcome(
-    summary: IngestSummary,
-    book: ContractBook,
-    intake: Intake,
-    file_name: str,
-    number: int,
-    raw: bytes,
-    taken: Taken | Duplicate | Rejection,
-) -> Accepted:
-    """What line ``number`` became (counted in ``summary``): its messages, or its dead
-    letter, or nothing (a duplicate; a line dead-lettered by an earlier run)."""
-    if isinstance(taken, Rejection):
-        summary.reject(taken)
-        if intake.ledger.was_dead_lettered(file_name, number, raw):
-            # An earlier run of this file put it in the dead-letter topic already.
-            summary.already_dead_lettered += 1
+class _Outcomes:
+    """What each line of the file became, counted in ``summary``."""
+
+    def __init__(
+        self,
+        summary: IngestSummary,
+        recipients: Recipients,
+        intake: Intake,
+        file_name: str,
+        publisher: Publisher | None,
+    ) -> None:
+        self._summary = summary
+        self._recipients = recipients
+        self._intake = intake
+        self._file_name = file_name
+        # A dry run publishes nothing: the events are not serialised for it.
+        self._render = publisher is not None
+        # How many records each combination of recipients received (in the order each first
+        # came), counted into ``summary.recipients`` by ``count_recipients``: one count per
+        # record instead of one per recipient.
+        self._receipts: Counter[tuple[str, ...]] = Counter()
+
+    def __call__(self, number: int, raw: bytes, taken: Taken | Duplicate | Rejection) -> Accepted:
+        """Line ``number``'s messages, or its dead letter, or nothing (a duplicate; a line
+        dead-lettered by an earlier run)."""
+        summary = self._summary
+        if isinstance(taken, Taken):
+            summary.accepted += 1
+            summary.corrections += taken.row.korjattava is not None
+            # Each partner receives the record on the major version its contract names.
+            self._receipts[
+                self._recipients.partners(taken.data, published_versions(taken.row))
+            ] += 1
+            return Accepted(taken.messages()) if self._render else _UNPUBLISHED
+        if isinstance(taken, Duplicate):
+            summary.duplicates += 1
             return Accepted([])
-        intake.ledger.stage_dead_letter(file_name, number, raw)
-        line = FileLine(file_name, number, raw.rstrip(b"\r\n"))
-        return Accepted([dead_letter_for(ROUTE.connector, line, taken)])
-    if isinstance(taken, Duplicate):
-        summary.duplicates += 1
-        return Accepted([])
-    summary.accepted += 1
-    summary.corrections += taken.is_correction
-    messages = canonical_messages(taken.event)
-    data = JsonView(taken.event.data)
-    # Each partner receives the record on the major version its contract names.
-    partners = [
-        disclosure
-        for message in messages
-        for disclosure in book.disclosures_for("benefit-day", data, version=_major(message.topic))
-    ]
-    for disclosure in partners:
-        summary.recipients[disclosure.partner.value] += 1
-    if not partners:
-        summary.recipients[NOT_ROUTED] += 1
-    return Accepted(messages)
+        return self._rejected(number, raw, taken)
 
+    def count_recipients(self) -> None:
+        """Add the recipients of the records so far to ``summary.recipients``, as if each
+        record had been counted in turn (the same totals, each name first where it first
+        came)."""
+        recipients = self._summary.recipients
+        for partners, records in self._receipts.items():
+            for partner in partners or (NOT_ROUTED,):
+                recipients[partner] += records
+        self._receipts.clear()
 
-def _major(topic: str) -> int:
-    return int(topic.rpartition(".v")[2])
+    def _rejected(self, number: int, raw: bytes, rejection: Rejection) -> Accepted:
+        self._summary.reject(rejection)
+        ledger = self._intake.ledger
+        if ledger.was_dead_lettered(self._file_name, number, raw):
+            # An earlier run of this file put it in the dead-letter topic already.
+            self._summary.already_dead_lettered += 1
+            return Accepted([])
+        ledger.stage_dead_letter(self._file_name, number, raw)
+        line = FileLine(self._file_name, number, raw.rstrip(b"\r\n"))
+        return Accepted([dead_letter_for(ROUTE.connector, line, rejection)])

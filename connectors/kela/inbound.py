@@ -47,6 +47,7 @@ from connectors.kela.native import (
     KelaBenefit,
     PaymentDayRow,
 )
+from connectors.kela.one_pass import CENT, calendar_date, row_in_one_pass, row_of
 from hub.core.redaction import shown_value
 from schemas._base import trusted
 from schemas.benefit_day import BENEFIT_DAY_V2, BenefitDayV2
@@ -82,6 +83,7 @@ __all__ = [
     "check_header",
     "decode_line",
     "event_id_for",
+    "parse_fields",
     "parse_line",
     "to_event",
 ]
@@ -139,13 +141,13 @@ EVENT_ID_NAMESPACE: Final = uuid.UUID("8cf5d775-28bb-59fc-949d-eda5724095e6")
 
 _EVENT_ID_PREFIX: Final = "kela.benefit-day:"
 _NAMESPACE_BYTES: Final = EVENT_ID_NAMESPACE.bytes
+#: A hex digit with its two top bits set to the RFC 4122 variant, 10.
+_VARIANT_DIGIT: Final = {f"{value:x}": f"{value & 0x3 | 0x8:x}" for value in range(16)}
 _DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V2)
 _HELSINKI: Final = ZoneInfo("Europe/Helsinki")
 _BOM: Final = "\ufeff"
 _BLANKS: Final = " \t"
-_CENT: Final = Decimal("0.01")
 
-_DATE: Final = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})")
 _INTEGER: Final = re.compile(r"-?[0-9]{1,9}")
 _AMOUNT: Final = re.compile(r"-?([0-9]+)(?:,([0-9]+))?")
 _AMOUNT_WITH_POINT: Final = re.compile(r"-?[0-9]+\.[0-9]+")
@@ -191,6 +193,15 @@ def check_header(line: str) -> Rejection | None:
 
 def parse_line(line: str, line_number: int | None = None) -> PaymentDayRow | Rejection:
     """One data line (no header) as a ``PaymentDayRow``, or the first reason it is not one."""
+    # The common case in one pass; the checks field by field below for everything else.
+    row = row_in_one_pass(_strip_line(line), line_number)
+    return parse_fields(line, line_number) if row is None else row
+
+
+def parse_fields(line: str, line_number: int | None = None) -> PaymentDayRow | Rejection:
+    """``parse_line`` field by field: each field checked in column order, then the rules
+    across fields; the first failure is the rejection. What ``parse_line`` falls back on when
+    ``connectors.kela.one_pass`` does not settle a line."""
     fields = [field.strip(_BLANKS) for field in _strip_line(line).split(SEPARATOR)]
     if len(fields) != len(COLUMNS):
         return Rejection(
@@ -263,24 +274,15 @@ def _row_from(fields: list[str], line_number: int | None) -> PaymentDayRow:
             f"kertyma {cumulative} is less than maksupaivat {days}: the cumulative count "
             "includes this record's days",
         )
-    # Validated once, here: every field has passed a check at least as strict as the model's
-    # (tests hold the two together), so the model is built without checking it all again.
-    return trusted(
-        PaymentDayRow,
-        {
-            "tapahtumatunnus": record_id,
-            "hetu": hetu,
-            "kotikunta": municipality,
-            "etuus": benefit,
-            "jakso_alku": start,
-            "jakso_loppu": end,
-            "maksupaivat": days,
-            "maksettu": amount,
-            "kertyma": cumulative,
-            "maksupvm": payment_date,
-            "korjattava": corrects,
-            "line": line_number,
-        },
+    return row_of(
+        record_id,
+        hetu,
+        municipality,
+        benefit,
+        (start, end, payment_date),
+        (days, amount, cumulative),
+        corrects,
+        line_number,
     )
 
 
@@ -319,26 +321,12 @@ def _benefit(text: str) -> KelaBenefit:
 
 def _date(column: str, text: str) -> dt.date:
     try:
-        date = _calendar_date(text)
+        date = calendar_date(text)
     except ValueError:
         refuse(BAD_DATE, f"{column} {shown_value(text)} is not a date")
     if date is None:
         refuse(BAD_DATE, f"{column} {shown_value(text)} is not a date in the form dd.mm.yyyy")
     return date
-
-
-@functools.lru_cache(maxsize=4096)
-def _calendar_date(text: str) -> dt.date | None:
-    """``dd.mm.yyyy`` as a date, ``None`` in another form; ValueError if no real date.
-
-    Cached (a file holds few distinct dates; a failure raises and is not cached); bounded,
-    so memory does not grow with the file.
-    """
-    match = _DATE.fullmatch(text)
-    if match is None:
-        return None
-    day, month, year = match.groups()
-    return dt.date(int(year), int(month), int(day))
 
 
 def _integer(column: str, text: str) -> int:
@@ -361,7 +349,7 @@ def _amount(text: str) -> Decimal:
         refuse(BAD_AMOUNT, f"maksettu {shown_value(text)} has more than 2 decimals")
     if len(whole) > _MAX_INTEGER_DIGITS:
         refuse(BAD_AMOUNT, f"maksettu has {len(whole)} digits before the comma, at most 10")
-    amount = Decimal(text.replace(",", ".")).quantize(_CENT)
+    amount = Decimal(text.replace(",", ".")).quantize(CENT)
     # "-0,00" is zero, not a reversal: drop the sign so the event reads 0.00.
     return abs(amount) if amount.is_zero() else amount
 
@@ -373,12 +361,14 @@ def event_id_for(record_id: str) -> str:
     the two ``UUID`` objects (a test holds the two equal).
     """
     name = _NAMESPACE_BYTES + (_EVENT_ID_PREFIX + record_id).encode()
-    # SHA-1 because UUID version 5 is defined with it; an id, not a security measure.
-    digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    text = digest.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    # SHA-1 because UUID version 5 is defined with it; an id, not a security measure. The
+    # version (5) replaces the 13th hex digit, the RFC 4122 variant (10xx) the top bits of the
+    # 17th.
+    text = hashlib.sha1(name, usedforsecurity=False).hexdigest()
+    return (
+        f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT_DIGIT[text[16]]}{text[17:20]}-"
+        f"{text[20:32]}"
+    )
 
 
 @functools.lru_cache(maxsize=1024)

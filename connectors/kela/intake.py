@@ -13,14 +13,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, NamedTuple
 
 from connectors.kela import corrections
 from connectors.kela.corrections import attribute
+from connectors.kela.event_json import RecordData, event_document, event_messages
 from connectors.kela.inbound import REASONS as LINE_REASONS
-from connectors.kela.inbound import decode_line, parse_line, to_event
+from connectors.kela.inbound import Attribution, decode_line, event_id_for, parse_fields, to_event
 from connectors.kela.ledger import BenefitLedger, Verdict
 from connectors.kela.native import PaymentDayRow
+from connectors.kela.one_pass import row_in_one_pass
+from hub.connector import Outgoing
 from schemas.envelope import BenefitDayV2Event
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
@@ -43,17 +46,45 @@ REASONS: Final[dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Taken:
-    """A new record: its canonical event (``benefit-day.v2``; ``connectors.kela.versions``
-    gives what goes to v1 as well), staged in the ledger, to be published."""
+class Taken(NamedTuple):
+    """A new record, staged in the ledger, to be published: its canonical event
+    (``benefit-day.v2``; ``connectors.kela.versions`` says what goes to v1 as well) as the
+    JSON-mode ``document`` its messages are serialised from, and, when asked, as its model.
 
-    event: BenefitDayV2Event
+    A named tuple: immutable, and built without a ``object.__setattr__`` per field (one per
+    record)."""
+
+    row: PaymentDayRow
+    event_id: str
+    person_ref: str
+    attribution: Attribution | None
 
     @property
     def is_correction(self) -> bool:
         """True when the record corrects an earlier one."""
-        return self.event.data.corrects_record_id is not None
+        return self.row.korjattava is not None
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """``event.model_dump(mode="json")``, built directly (``connectors.kela.event_json``)
+        on each read."""
+        return event_document(self.row, self.event_id, self.person_ref, self.attribution)
+
+    @property
+    def data(self) -> RecordData:
+        """The event's ``data`` in JSON mode, each field given when read."""
+        return RecordData(self.row, self.attribution)
+
+    @property
+    def event(self) -> BenefitDayV2Event:
+        """The canonical event as its model (built anew on each read: the hot paths use the
+        document)."""
+        # The secret only derives a person reference not given: this one is.
+        return to_event(self.row, b"", self.attribution, self.person_ref)
+
+    def messages(self) -> list[Outgoing]:
+        """The record's Kafka messages: ``hub.benefit-day.v2``, and v1 when it can carry it."""
+        return event_messages(self.document)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +126,10 @@ class Intake:
         hold until the next one.
         """
         rows = [_row(raw, line_number) for raw, line_number in lines]
+        parsed = [row for row in rows if not isinstance(row, Rejection)]
         self.ledger.prefetch(
-            record_id
-            for row in rows
-            if not isinstance(row, Rejection)
-            for record_id in (row.tapahtumatunnus, row.korjattava)
-            if record_id is not None
+            [row.tapahtumatunnus for row in parsed]
+            + [row.korjattava for row in parsed if row.korjattava is not None]
         )
         return [
             row if isinstance(row, Rejection) else self._take_row(row, line_number)
@@ -121,9 +150,9 @@ class Intake:
                 )
         person = person_ref_for(row.hetu, self.secret)
         if row.korjattava is None:
-            event = to_event(row, self.secret, person_ref=person)
-            self.ledger.stage(row, event.id, person_ref=person)
-            return Taken(event)
+            event_id = event_id_for(row.tapahtumatunnus)
+            self.ledger.stage(row, event_id, person_ref=person)
+            return Taken(row, event_id, person, None)
         return self._correction(row, row.korjattava, person)
 
     def _correction(self, row: PaymentDayRow, corrects: str, person: str) -> Taken | Rejection:
@@ -131,20 +160,21 @@ class Intake:
         attribution = attribute(row, person, corrected, self.data_start)
         if isinstance(attribution, Rejection):
             return attribution
-        event = to_event(row, self.secret, attribution, person)
+        event_id = event_id_for(row.tapahtumatunnus)
         self.ledger.stage(
             row,
-            event.id,
+            event_id,
             municipality=attribution.municipality,
             belongs_to=corrects if corrected is None else corrected.belongs_to,
             person_ref=person,
         )
-        return Taken(event)
+        return Taken(row, event_id, person, attribution)
 
 
 def _row(raw: bytes, line_number: int | None) -> PaymentDayRow | Rejection:
-    """The line as a row, or why not."""
+    """The line as a row, or why not: ``parse_line`` of ``decode_line``, without the calls
+    between for the common case."""
     text = decode_line(raw, line_number)
     if isinstance(text, Rejection):
         return text
-    return parse_line(text, line_number)
+    return row_in_one_pass(text, line_number) or parse_fields(text, line_number)

@@ -29,7 +29,6 @@ person as the HMAC person reference.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import json
 import tempfile
@@ -37,12 +36,12 @@ from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from connectors.kela.corrections import CorrectedRecord
 from connectors.kela.native import KelaBenefit, PaymentDayRow
 from hub.core.sqlite_store import TransactionalStore
-from schemas.person_ref import person_ref_for
+from schemas.person_ref import HmacSha256, person_ref_for
 
 __all__ = ["BenefitLedger", "LedgerEntry", "Verdict", "fingerprint"]
 
@@ -88,6 +87,17 @@ _ENTRIES: Final = (
     "WHERE record_id IN (SELECT value FROM json_each(?))"
 )
 
+#: A staged row begins with the columns of an entry (``_ENTRY``), ``belongs_to`` last.
+_ENTRY_COLUMNS: Final = 10
+_BELONGS_TO: Final = 9
+_INSERT: Final = (
+    "INSERT INTO kela_records (record_id, event_id, fingerprint, paid_days, amount_paid, "
+    "corrects, person_ref, benefit, municipality, belongs_to, received_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: Each benefit's code as the ledger keeps it (a dict look-up, not the enum's ``value``).
+_BENEFIT_CODES: Final = {benefit: benefit.value for benefit in KelaBenefit}
+
 #: The benefit as the fingerprint has always spelt it (the canonical value), so that records
 #: taken before YLT existed keep their fingerprints and a redelivery stays a duplicate.
 _FINGERPRINT_BENEFIT: Final = {
@@ -109,14 +119,20 @@ class Verdict(StrEnum):
 
 def fingerprint(row: PaymentDayRow, secret: bytes) -> str:
     """A keyed digest of everything the record says (its line number aside)."""
+    return _fingerprint(row, HmacSha256(secret))
+
+
+def _fingerprint(row: PaymentDayRow, keyed: HmacSha256) -> str:
     # Dates format as their isoformat, numbers and the Decimal as their str: the text the
     # fingerprint has always been computed over.
+    # (isoformat and ``!s`` called directly: the text format() with no spec gives, without
+    # str() of a date calling isoformat by name.)
     content = (
         f"{row.tapahtumatunnus}|{row.hetu}|{row.kotikunta}|{_FINGERPRINT_BENEFIT[row.etuus]}|"
-        f"{row.jakso_alku}|{row.jakso_loppu}|{row.maksupaivat}|{row.maksettu}|{row.kertyma}|"
-        f"{row.maksupvm}|{row.korjattava or ''}"
+        f"{row.jakso_alku.isoformat()}|{row.jakso_loppu.isoformat()}|{row.maksupaivat}|"
+        f"{row.maksettu!s}|{row.kertyma}|{row.maksupvm.isoformat()}|{row.korjattava or ''}"
     )
-    return hmac.digest(secret, content.encode("utf-8"), hashlib.sha256).hex()
+    return keyed.digest(content.encode("utf-8")).hex()
 
 
 class LedgerEntry(NamedTuple):
@@ -165,8 +181,15 @@ class BenefitLedger:
     def __init__(self, store: TransactionalStore, secret: bytes) -> None:
         self._store = store
         self._secret = secret
-        # Staged entries by record id: a batch sees its own earlier lines.
-        self._staged: dict[str, LedgerEntry] = {}
+        # HMAC-SHA256 under the secret, keyed once: fingerprints and line digests per record.
+        self._keyed = HmacSha256(secret)
+        # When this batch was staged (its first record): one clock reading per batch, written
+        # as each staged row's received_at (dead_at); forgotten at commit and rollback.
+        self._staged_at: str | None = None
+        # Staged rows by record id, as they are written (an entry is made of one only when
+        # asked for: a duplicate or a correction within the batch): a batch sees its own
+        # earlier lines.
+        self._staged: dict[str, tuple[Any, ...]] = {}
         self._staged_dead_letters: set[str] = set()
         # The same entries by the record they belong to: a correction sums its chain's
         # staged entries without walking the whole batch.
@@ -205,8 +228,9 @@ class BenefitLedger:
 
     def entry(self, record_id: str) -> LedgerEntry | None:
         """What the ledger holds of ``record_id`` (staged or committed), if anything."""
-        if record_id in self._staged:
-            return self._staged[record_id]
+        staged = self._staged.get(record_id)
+        if staged is not None:
+            return _entry(staged[:_ENTRY_COLUMNS])
         if record_id in self._known:
             return self._known[record_id]
         found = self._store.first(
@@ -238,7 +262,7 @@ class BenefitLedger:
         """NEW, a duplicate (same content), a conflicting duplicate, or an unknown correction."""
         known = self.entry(row.tapahtumatunnus)
         if known is not None:
-            same = hmac.compare_digest(known.fingerprint, fingerprint(row, self._secret))
+            same = hmac.compare_digest(known.fingerprint, _fingerprint(row, self._keyed))
             return Verdict.DUPLICATE if same else Verdict.CONFLICTING_DUPLICATE
         if row.korjattava and self.entry(row.korjattava) is None:
             return Verdict.UNKNOWN_CORRECTED
@@ -298,46 +322,40 @@ class BenefitLedger:
         kotikunta and its own id. ``person_ref`` is the row's person reference when the caller
         has computed it already.
         """
-        entry = LedgerEntry(
-            record_id=row.tapahtumatunnus,
-            event_id=event_id,
-            fingerprint=fingerprint(row, self._secret),
-            paid_days=row.maksupaivat,
-            amount_paid=row.maksettu,
-            corrects=row.korjattava,
-            person_ref=person_ref_for(row.hetu, self._secret) if person_ref is None else person_ref,
-            benefit=row.etuus.value,
-            municipality=municipality or row.kotikunta,
-            belongs_to=belongs_to or row.tapahtumatunnus,
+        record_id = row.tapahtumatunnus
+        root = belongs_to or record_id
+        values = (
+            record_id,
+            event_id,
+            _fingerprint(row, self._keyed),
+            row.maksupaivat,
+            str(row.maksettu),
+            row.korjattava,
+            person_ref_for(row.hetu, self._secret) if person_ref is None else person_ref,
+            _BENEFIT_CODES[row.etuus],
+            municipality or row.kotikunta,
+            root,
+            self._stamp(),
         )
-        previous = self._staged.get(entry.record_id)
+        previous = self._staged.get(record_id)
         if previous is not None:
-            self._staged_by_root[previous.belongs_to].pop(entry.record_id, None)
-        self._staged[entry.record_id] = entry
-        self._staged_by_root.setdefault(entry.belongs_to, {})[entry.record_id] = entry
-        self._store.stage(
-            "INSERT INTO kela_records (record_id, event_id, fingerprint, paid_days, "
-            "amount_paid, corrects, person_ref, benefit, municipality, belongs_to, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.record_id,
-                entry.event_id,
-                entry.fingerprint,
-                entry.paid_days,
-                str(entry.amount_paid),
-                entry.corrects,
-                entry.person_ref,
-                entry.benefit,
-                entry.municipality,
-                entry.belongs_to,
-                dt.datetime.now(dt.UTC).isoformat(),
-            ),
-        )
+            self._staged_by_root.get(previous[_BELONGS_TO], {}).pop(record_id, None)
+        self._staged[record_id] = values
+        if root != record_id:
+            # Only what counts against another record is summed (``_taken_back``).
+            entry = _entry(values[:_ENTRY_COLUMNS])
+            self._staged_by_root.setdefault(root, {})[record_id] = entry
+        self._store.stage(_INSERT, values)
+
+    def _stamp(self) -> str:
+        if self._staged_at is None:
+            self._staged_at = dt.datetime.now(dt.UTC).isoformat()
+        return self._staged_at
 
     def _line_digest(self, file_name: str, line: int, raw: bytes) -> str:
         # Keyed: the line holds an identity code, which a plain hash would not hide.
         message = f"{file_name}\n{line}\n".encode() + raw.rstrip(b"\r\n")
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+        return self._keyed.digest(message).hex()
 
     def was_dead_lettered(self, file_name: str, line: int, raw: bytes) -> bool:
         """True if line ``line`` of a file named ``file_name``, with these bytes, was already
@@ -358,7 +376,7 @@ class BenefitLedger:
         self._staged_dead_letters.add(digest)
         self._store.stage(
             "INSERT OR IGNORE INTO kela_file_dead_letters (digest, dead_at) VALUES (?, ?)",
-            (digest, dt.datetime.now(dt.UTC).isoformat()),
+            (digest, self._stamp()),
         )
 
     def commit(self) -> None:
@@ -368,6 +386,7 @@ class BenefitLedger:
         self._staged_dead_letters.clear()
         self._staged_by_root.clear()
         self._known.clear()
+        self._staged_at = None
 
     def rollback(self) -> None:
         """Forget every staged record: publishing them failed."""
@@ -376,6 +395,7 @@ class BenefitLedger:
         self._staged_dead_letters.clear()
         self._staged_by_root.clear()
         self._known.clear()
+        self._staged_at = None
 
     def count(self) -> int:
         """How many records the ledger holds (committed or staged)."""

@@ -79,9 +79,6 @@ def build_routes(context: ConnectorContext) -> Sequence[Route]:
         if isinstance(taken, Duplicate):
             log.info("duplicate record accepted once", connector="kela", record_id=taken.record_id)
             return Accepted([])
-        return Accepted(
-            canonical_messages(taken.event),
-            ledger=intake.ledger,
-        )
+        return Accepted(taken.messages(), ledger=intake.ledger)
 
     return [ROUTE.route(translate)]

@@ -11,6 +11,7 @@ type, person reference) come with the message rather than being parsed back out 
 
 from __future__ import annotations
 
+import functools
 from typing import Final, Protocol
 
 from hub.audit.records import EventFacts
@@ -23,6 +24,7 @@ __all__ = [
     "CONTENT_TYPE",
     "CanonicalEvent",
     "NotACanonicalTypeError",
+    "canonical_message",
     "canonical_outgoing",
     "topic_of_type",
 ]
@@ -60,9 +62,12 @@ class CanonicalEvent(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=64)
 def topic_of_type(event_type: str) -> str:
     """The canonical topic of CloudEvents type ``event_type``; raises
     ``NotACanonicalTypeError`` for a type outside ``fi.paijathame.hub.<family>.v<major>``."""
+    # Cached: the hub knows a handful of types and asks once per message (a refusal raises
+    # and is not cached).
     rest = event_type.removeprefix(CANONICAL_TYPE_PREFIX)
     family, dot, version = rest.partition(".")
     if (
@@ -81,11 +86,20 @@ def topic_of_type(event_type: str) -> str:
 def canonical_outgoing(event: CanonicalEvent) -> Outgoing:
     """The Kafka message of canonical ``event``: on the topic its type names, keyed by its
     person reference, CloudEvents JSON with its content type, its id and audit facts."""
+    return canonical_message(event.type, event.id, event.subject, event.model_dump_json().encode())
+
+
+def canonical_message(event_type: str, event_id: str, subject: str, value: bytes) -> Outgoing:
+    """The Kafka message of a canonical event already serialised: ``value`` is its CloudEvents
+    JSON, ``event_type``, ``event_id`` and ``subject`` (the person reference) what it says.
+
+    For a connector that renders the JSON itself (it must be the bytes the event's model
+    gives); ``canonical_outgoing`` builds every other canonical message through it."""
     return Outgoing(
-        topic_of_type(event.type),
-        event.model_dump_json().encode(),
-        event.subject.encode(),
+        topic_of_type(event_type),
+        value,
+        subject.encode(),
         {CONTENT_TYPE: CLOUDEVENTS_CONTENT_TYPE},
-        event.id,
-        EventFacts(event_id=event.id, event_type=event.type, person_ref=event.subject),
+        event_id,
+        EventFacts(event_id=event_id, event_type=event_type, person_ref=subject),
     )

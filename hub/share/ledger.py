@@ -182,6 +182,8 @@ class ShareLedger:
         self.name = name
         self._lock = threading.Lock()
         self._staged: list[tuple[Any, ...]] = []
+        # The record ids of ``_staged``: a redelivery within the batch found without a walk.
+        self._staged_ids: set[str] = set()
         for statement in _SCHEMA:
             self._run(statement)
 
@@ -195,11 +197,13 @@ class ShareLedger:
 
     def stage(self, event: AnyBenefitDayEvent) -> None:
         """Remember ``event``'s record; durable with the next ``commit``."""
-        self._staged.append(stored_record(event))
+        row = stored_record(event)
+        self._staged.append(row)
+        self._staged_ids.add(row[0])
 
     def holds(self, record_id: str) -> bool:
         """True if the record is staged or committed already (a redelivery)."""
-        if any(row[0] == record_id for row in self._staged):
+        if record_id in self._staged_ids:
             return True
         with self._lock:
             found = self._run("SELECT 1 FROM share_records WHERE record_id = ?", (record_id,))
@@ -209,20 +213,32 @@ class ShareLedger:
         """Write every staged record in one transaction (duplicates are kept once)."""
         with self._lock:
             rows, self._staged = self._staged, []
+            self._staged_ids = set()
             if not rows:
                 return
             self._run("BEGIN")
             try:
-                for row in rows:
-                    self._run(_INSERT, row)
+                self._insert(rows)
             except BaseException:
                 self._run("ROLLBACK")
                 raise
             self._run("COMMIT")
 
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        if self._postgres:
+            for row in rows:
+                self._run(_INSERT, row)
+            return
+        # SQLite: the batch in one executemany, the same rows in the same order.
+        try:
+            self._db.executemany(_INSERT, rows)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - as in _run: never pass a driver message on.
+            raise ShareLedgerError(f"share ledger {self.name}: {type(exc).__name__}") from None
+
     def rollback(self) -> None:
         """Forget every staged record."""
         self._staged = []
+        self._staged_ids = set()
 
     def add(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Stage and commit ``rows`` (``stored_record`` shapes) at once: for tests and benches."""
@@ -311,6 +327,7 @@ class ShareLedger:
     def close(self) -> None:
         """Close the connection (anything staged is forgotten)."""
         self._staged = []
+        self._staged_ids = set()
         with self._lock:
             self._db.close()
 

@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from schemas.person_ref import (
     PERSON_REF_PATTERN,
+    HmacSha256,
     PersonRef,
     PseudonymSecretError,
     person_ref_for,
@@ -106,3 +107,10 @@ def test_pseudonym_secret_error_is_a_value_error() -> None:
 def test_person_ref_type_rejects_anything_but_p_dash_and_32_lowercase_hex(ref: str) -> None:
     with pytest.raises(ValidationError):
         PERSON_REFS.validate_python(ref)
+
+
+@given(key=st.binary(max_size=200), message=st.binary(max_size=300))
+def test_the_key_set_up_once_gives_hmac_digest_byte_for_byte(key: bytes, message: bytes) -> None:
+    keyed = HmacSha256(key)
+    assert keyed.digest(message) == hmac.digest(key, message, hashlib.sha256)
+    assert keyed.digest(message) == keyed.digest(message)  # the key's state is not consumed
