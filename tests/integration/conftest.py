@@ -24,6 +24,8 @@ from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker, start_broker
 from hub.broker.local import LocalKafka
 from hub.core.settings import HubSettings, load_settings, pseudonym_secret
+from hub.core.topics import DEADLETTER_TOPIC
+from hub.routing.deadletter import SOURCE_TOPIC
 from hub.routing.pipeline import Route, wire_route
 from hub.routing.transactions import RouteProducer
 
@@ -105,6 +107,18 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+async def dead_letters_of(bootstrap: str, source_topic: str, count: int) -> Records:
+    """The committed dead letters of records from ``source_topic``, once ``count`` are there
+    (or the time is up): other tests' dead letters share the topic."""
+
+    def mine(records: Records) -> Records:
+        return [r for r in records if dict(r.headers).get(SOURCE_TOPIC) == source_topic.encode()]
+
+    return mine(
+        await read_topic(bootstrap, DEADLETTER_TOPIC, until=lambda r: len(mine(r)) >= count)
+    )
 
 
 class FailsOnceStore(AuditStore):

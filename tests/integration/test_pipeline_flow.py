@@ -21,20 +21,24 @@ from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
 from hub.core.logs import configure_logging
 from hub.core.settings import pseudonym_secret
-from hub.core.topics import DEADLETTER_TOPIC
 from hub.routing.deadletter import (
     DLQ_DETAIL,
     DLQ_REASON,
     SOURCE_OFFSET,
     SOURCE_PARTITION,
-    SOURCE_TOPIC,
 )
 from hub.routing.pipeline import Outgoing, Route, wire_route
 from schemas.envelope import CLOUDEVENTS_CONTENT_TYPE, ClientStatusEvent, dataschema_for
 from schemas.identity_code import IdentityCodeError, validate_identity_code
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
-from tests.integration.conftest import Records, create_topic, read_topic, unique
+from tests.integration.conftest import (
+    Records,
+    create_topic,
+    dead_letters_of,
+    read_topic,
+    unique,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
 
@@ -124,13 +128,7 @@ async def test_bad_messages_are_dead_lettered_and_good_ones_flow_on(
         for value in inputs:
             await broker.publish(value, topic=in_topic)
         outputs = await read_topic(kafka_bootstrap, out_topic, until=lambda r: len(r) >= 3)
-
-        def mine(records: Records) -> Records:
-            return [r for r in records if dict(r.headers).get(SOURCE_TOPIC) == in_topic.encode()]
-
-        letters = mine(
-            await read_topic(kafka_bootstrap, DEADLETTER_TOPIC, until=lambda r: len(mine(r)) >= 3)
-        )
+        letters = await dead_letters_of(kafka_bootstrap, in_topic, 3)
     finally:
         await broker.stop()
 
@@ -187,6 +185,37 @@ async def test_messages_keep_flowing_after_a_burst_of_poison(
     await asyncio.sleep(0)
 
 
+async def _through_route(
+    connection: KafkaConnection,
+    bootstrap: str,
+    max_batch: int,
+    inputs: list[tuple[bytes, list[tuple[str, bytes | None]]]],
+    outputs: int,
+    dead_letters: int = 0,
+) -> tuple[Records, Records]:
+    """Produce ``inputs`` (value, headers) with a plain producer to the test translation's
+    route and read the ``outputs`` and ``dead_letters`` they give."""
+    in_topic = await create_topic(bootstrap, unique("in.test"), partitions=1)
+    out_topic = await create_topic(bootstrap, unique("out.test"), partitions=1)
+    await provision_topics(connection)
+    secret = pseudonym_secret(connection.settings)
+    broker = build_kafka_broker(connection)
+    route = Route("test", (in_topic,), _translation(secret, out_topic), unique("g"))
+    wire_route(broker, route, max_batch=max_batch)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    await broker.start()
+    try:
+        for value, headers in inputs:
+            await producer.send_and_wait(in_topic, value, headers=headers)
+        out = await read_topic(bootstrap, out_topic, until=lambda r: len(r) >= outputs)
+        letters = await dead_letters_of(bootstrap, in_topic, dead_letters) if dead_letters else []
+    finally:
+        await broker.stop()
+        await producer.stop()
+    return out, letters
+
+
 @pytest.mark.parametrize("max_batch", [1, 10])
 async def test_a_body_its_headers_call_json_but_is_not_is_dead_lettered_like_any_other(
     connection: KafkaConnection, kafka_bootstrap: str, max_batch: int
@@ -194,31 +223,15 @@ async def test_a_body_its_headers_call_json_but_is_not_is_dead_lettered_like_any
     # A partner's own content-type header must not make the broker library parse the body
     # before the route does: a body that header calls JSON, and is not, would never reach the
     # route, and a batch holding it would never be handled.
-    in_topic = await create_topic(kafka_bootstrap, unique("in.test"), partitions=1)
-    out_topic = await create_topic(kafka_bootstrap, unique("out.test"), partitions=1)
-    await provision_topics(connection)
-    secret = pseudonym_secret(connection.settings)
-    broker = build_kafka_broker(connection)
-    route = Route("test", (in_topic,), _translation(secret, out_topic), unique("g"))
-    wire_route(broker, route, max_batch=max_batch)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
-    await broker.start()
-    try:
-        json_header = [("content-type", b"application/json")]
-        await producer.send_and_wait(in_topic, b"{not json", headers=json_header)
-        await producer.send_and_wait(in_topic, _good(7, CODES[0]), headers=json_header)
-        outputs = await read_topic(kafka_bootstrap, out_topic, until=lambda r: len(r) >= 1)
-
-        def mine(records: Records) -> Records:
-            return [r for r in records if dict(r.headers).get(SOURCE_TOPIC) == in_topic.encode()]
-
-        letters = mine(
-            await read_topic(kafka_bootstrap, DEADLETTER_TOPIC, until=lambda r: len(mine(r)) >= 1)
-        )
-    finally:
-        await broker.stop()
-        await producer.stop()
+    json_header: list[tuple[str, bytes | None]] = [("content-type", b"application/json")]
+    outputs, letters = await _through_route(
+        connection,
+        kafka_bootstrap,
+        max_batch,
+        [(b"{not json", json_header), (_good(7, CODES[0]), json_header)],
+        outputs=1,
+        dead_letters=1,
+    )
     assert [json.loads(r.value or b"")["id"] for r in outputs] == ["chg-7"]
     assert [(r.value, dict(r.headers)[DLQ_REASON]) for r in letters] == [
         (b"{not json", b"malformed-json")
@@ -232,22 +245,11 @@ async def test_a_header_the_broker_library_cannot_read_stops_nothing(
 ) -> None:
     # Routes ignore the headers of what they consume; a header value that is not UTF-8, or
     # null (Kafka allows both), must not keep a record, or the batch it is in, from its route.
-    in_topic = await create_topic(kafka_bootstrap, unique("in.test"), partitions=1)
-    out_topic = await create_topic(kafka_bootstrap, unique("out.test"), partitions=1)
-    await provision_topics(connection)
-    secret = pseudonym_secret(connection.settings)
-    broker = build_kafka_broker(connection)
-    route = Route("test", (in_topic,), _translation(secret, out_topic), unique("g"))
-    wire_route(broker, route, max_batch=max_batch)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
-    await broker.start()
-    try:
-        odd = [("x-partner", header)]
-        await producer.send_and_wait(in_topic, _good(8, CODES[1]), headers=odd)
-        await producer.send_and_wait(in_topic, _good(9, CODES[2]))
-        outputs = await read_topic(kafka_bootstrap, out_topic, until=lambda r: len(r) >= 2)
-    finally:
-        await broker.stop()
-        await producer.stop()
+    outputs, _ = await _through_route(
+        connection,
+        kafka_bootstrap,
+        max_batch,
+        [(_good(8, CODES[1]), [("x-partner", header)]), (_good(9, CODES[2]), [])],
+        outputs=2,
+    )
     assert [json.loads(r.value or b"")["id"] for r in outputs] == ["chg-8", "chg-9"]

@@ -23,14 +23,13 @@ from hub.admin.provisioning import provision_topics
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
 from hub.core.metrics import HubMetrics, serve_http
-from hub.core.topics import DEADLETTER_TOPIC
-from hub.routing.deadletter import DLQ_DETAIL, DLQ_REASON, SOURCE_OFFSET, SOURCE_TOPIC
+from hub.routing.deadletter import DLQ_DETAIL, DLQ_REASON, SOURCE_OFFSET
 from hub.routing.middlewares import metrics_middleware
 from hub.routing.pipeline import Outgoing, Route, wire_route
 from hub.routing.route_failures import RouteFailures
 from schemas.rejection import Rejection
 from tests.faults.http import body_of, status_of
-from tests.integration.conftest import Records, create_topic, read_topic, unique
+from tests.integration.conftest import Records, create_topic, dead_letters_of, read_topic, unique
 from tests.support import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
@@ -123,13 +122,7 @@ async def test_after_the_bound_the_message_is_dead_lettered_and_the_partition_mo
         for value in (b"before", b"big", b"after"):
             await broker.publish(value, topic=in_topic)
         outputs = await read_topic(kafka_bootstrap, out_topic, until=lambda r: len(r) >= 2)
-
-        def mine(records: Records) -> Records:
-            return [r for r in records if dict(r.headers).get(SOURCE_TOPIC) == in_topic.encode()]
-
-        letters = mine(
-            await read_topic(kafka_bootstrap, DEADLETTER_TOPIC, until=lambda r: len(mine(r)) >= 1)
-        )
+        letters = await dead_letters_of(kafka_bootstrap, in_topic, 1)
     finally:
         await broker.stop()
     assert [r.value for r in outputs] == [b"before", b"after"]
