@@ -13,7 +13,7 @@ from hub.distribution.rendering import Renderer
 from hub.routing.canonical_outgoing import CanonicalEvent, canonical_message, canonical_outgoing
 from hub.routing.deadletter import FileLine
 from hub.routing.description import RouteDescription
-from hub.routing.lines import Audit, HandledLine, JsonView, handle_lines
+from hub.routing.lines import Audit, HandledLine, handle_lines
 from hub.routing.pipeline import Accepted, Ledger, Outgoing, Route, dead_letter_for
 from hub.routing.quarantine import QuarantineStore
 from hub.routing.transactions import Publisher
@@ -27,7 +27,6 @@ __all__ = [
     "ContractBook",
     "FileLine",
     "HandledLine",
-    "JsonView",
     "Ledger",
     "Outgoing",
     "Publisher",

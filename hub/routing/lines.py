@@ -16,12 +16,10 @@ Never logs a line's contents.
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Final, NamedTuple, Protocol
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, Protocol
 
 from aiokafka import AIOKafkaProducer
-from pydantic import BaseModel
 
 from hub.audit.recorder import Consumed, Produced, drafts_for
 from hub.audit.records import AuditDraft
@@ -34,14 +32,11 @@ from hub.routing.transactions import Publisher
 __all__ = [
     "Audit",
     "HandledLine",
-    "JsonView",
     "LineLedger",
     "handle_lines",
     "started_producer",
 ]
 
-#: Types whose JSON form is the value itself (exactly these: an enum or a bool subclass is not).
-_JSON_AS_IS: Final = frozenset({str, int, bool})
 
 #: Records one chunk's audit drafts durably (``AuditRecorder.record`` on the file's chain).
 Audit = Callable[[list[AuditDraft]], object]
@@ -107,39 +102,6 @@ async def handle_lines(
         ledger.rollback()
         raise
     ledger.commit()
-
-
-class JsonView(Mapping[str, Any]):
-    """A model's fields as ``model_dump(mode="json")`` gives them, each converted when read.
-
-    What ``ContractBook.disclosures_for`` needs per line: its conditions read one or two
-    fields, so dumping the whole model for every line would be wasted.
-    """
-
-    __slots__ = ("_model",)
-
-    def __init__(self, model: BaseModel) -> None:
-        self._model = model
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in _field_names(type(self._model)):
-            raise KeyError(key)
-        value = getattr(self._model, key)
-        if value is None or type(value) in _JSON_AS_IS:
-            return value
-        return self._model.model_dump(mode="json", include={key})[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_field_names(type(self._model)))
-
-    def __len__(self) -> int:
-        return len(_field_names(type(self._model)))
-
-
-@functools.cache
-def _field_names(model: type[BaseModel]) -> tuple[str, ...]:
-    # Once per model class: reading model_fields goes through a descriptor on every access.
-    return tuple(model.model_fields)
 
 
 async def started_producer(connection: KafkaConnection) -> AIOKafkaProducer:
