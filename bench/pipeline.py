@@ -72,20 +72,8 @@ class _Sink:
         done.set_result(self._land(topic, key))
         return done
 
-    async def enqueue_many(
-        self, topic: str, messages: Sequence[tuple[bytes, bytes, Mapping[str, str]]]
-    ) -> Awaitable[object]:
-        for key, _, _ in messages:
-            self._land(topic, key)
-        done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
     async def enqueue_all(self, messages: Sequence[Message]) -> Landings:
-        landed = []
-        for index, (topic, key, value, headers) in enumerate(messages):
-            landed.append((await self.enqueue(topic, value, key, headers), (index,)))
-        return Landings(len(messages), landed)
+        return await Landings.one_by_one(self.enqueue, messages)
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
         self.published += len(self.batch)

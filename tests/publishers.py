@@ -68,13 +68,7 @@ class RecordingPublisher:
 
     async def enqueue_all(self, messages: Sequence[Message]) -> Landings:
         """Record each message, in order; hand them on one by one."""
-        return Landings(
-            len(messages),
-            [
-                (await self.enqueue(topic, value, key, headers), (index,))
-                for index, (topic, key, value, headers) in enumerate(messages)
-            ],
-        )
+        return await Landings.one_by_one(self.enqueue, messages)
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
         """Commit the transaction."""

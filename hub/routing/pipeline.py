@@ -358,11 +358,11 @@ async def _stream_audit(publisher: Publisher, appended: Appended) -> None:
     transaction, exactly as housekeeping would, and wait until the broker has them."""
     records = appended.to_publish()
     messages = [
-        (*audit_message(record), headers)
+        Message(AUDIT_TOPIC, *audit_message(record), headers)
         for record, headers in zip(records, audit_headers(len(records)), strict=True)
     ]
     if messages:
-        await (await publisher.enqueue_many(AUDIT_TOPIC, messages))
+        await (await publisher.enqueue_all(messages))
 
 
 def _settle(

@@ -70,6 +70,12 @@ class Message(NamedTuple):
     headers: Mapping[str, str]
 
 
+#: ``Publisher.enqueue``: (topic, value, key, headers) handed over, where it lands to come.
+Enqueue = Callable[
+    [str, bytes, bytes | None, Mapping[str, str]], Awaitable[Awaitable[RecordMetadata]]
+]
+
+
 class Landings:
     """Where each message handed over together landed, in the order given, once the broker
     has them all: each record batch's base offset plus the record's place in it."""
@@ -81,6 +87,18 @@ class Landings:
     ) -> None:
         self._count = count
         self._batches = batches
+
+    @classmethod
+    async def one_by_one(cls, enqueue: Enqueue, messages: Sequence[Message]) -> Landings:
+        """``messages`` handed to ``enqueue`` one at a time, in order (a publisher with no
+        record batches of its own)."""
+        return cls(
+            len(messages),
+            [
+                (await enqueue(topic, value, key, headers), (index,))
+                for index, (topic, key, value, headers) in enumerate(messages)
+            ],
+        )
 
     @property
     def pending(self) -> list[Awaitable[RecordMetadata | None]]:
@@ -116,13 +134,6 @@ class Publisher(Protocol):
     ) -> Awaitable[RecordMetadata]:
         """Hand one message to the producer; the awaitable gives where it landed. Raises
         ``MessageSizeTooLargeError`` at once for a message larger than the producer takes."""
-
-    async def enqueue_many(
-        self, topic: str, messages: Sequence[tuple[bytes, bytes, Mapping[str, str]]]
-    ) -> Awaitable[object]:
-        """Hand (key, value, headers) messages to the producer, each to its key's partition
-        in order, without telling where each landed; the awaitable completes once the broker
-        has them all."""
 
     async def enqueue_all(self, messages: Sequence[Message]) -> Landings:
         """Hand ``messages`` to the producer, each to its key's partition, in order within
@@ -218,12 +229,6 @@ class RouteProducer:
         )
         return future
 
-    async def enqueue_many(
-        self, topic: str, messages: Sequence[tuple[bytes, bytes, Mapping[str, str]]]
-    ) -> Awaitable[object]:
-        """Hand (key, value, headers) messages to ``topic`` as whole record batches."""
-        return await self.enqueue_all([Message(topic, k, v, h) for k, v, h in messages])
-
     async def enqueue_all(self, messages: Sequence[Message]) -> Landings:
         """Hand messages to the producer as whole record batches, one partition at a time,
         in order within each: one future per batch instead of one per message (``send``
@@ -311,21 +316,9 @@ class BrokerPublisher:
         done.set_result(metadata)
         return done
 
-    async def enqueue_many(
-        self, topic: str, messages: Sequence[tuple[bytes, bytes, Mapping[str, str]]]
-    ) -> Awaitable[object]:
-        """Publish each now, in order."""
-        return asyncio.gather(
-            *[await self.enqueue(topic, value, key, headers) for key, value, headers in messages]
-        )
-
     async def enqueue_all(self, messages: Sequence[Message]) -> Landings:
         """Publish each now, in order."""
-        landed = [
-            (await self.enqueue(topic, value, key, headers), (index,))
-            for index, (topic, key, value, headers) in enumerate(messages)
-        ]
-        return Landings(len(messages), landed)
+        return await Landings.one_by_one(self.enqueue, messages)
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
         """Nothing to commit: the caller acknowledges."""
