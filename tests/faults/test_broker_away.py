@@ -1,9 +1,15 @@
 """The broker goes away for about 30 s under load and comes back: the hub never exits, says
 clearly what happens, reports not ready meanwhile, resumes, and loses nothing.
 
-The single Kafka node keeps its logs on disk, so it comes back with every topic, record and
-committed offset: every input sent before and after the outage yields exactly one partner
-output. ``/readyz`` answers 503 while Kafka is away and 200 once it is back.
+The single Kafka node is killed (SIGKILL, as a crash or a pulled plug would) and keeps its logs
+on disk, so it comes back with every topic, record and committed offset: every input sent
+before and after the outage yields exactly one partner output. ``/readyz`` answers 503 while
+Kafka is away and 200 once it is back.
+
+Killed, not stopped: a controlled shutdown of a cluster's only node can acknowledge a
+transaction's commit and skip its markers (Kafka takes partitions left without a leader for
+deleted ones), and the hub's next transaction, aborted by the outage, then aborts the
+acknowledged one's records too. docs/operations.md says so; no hub can tell from outside.
 """
 
 from __future__ import annotations
@@ -28,6 +34,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 AWAY_S = 30.0
 
 
+def _watch_lines(records: list[dict[str, object]]) -> str:
+    """The hub's log lines about Kafka's presence, for a failure message to show."""
+    return "; ".join(
+        f"{r.get('timestamp')} {r['event']} {r.get('error') or ''}"
+        for r in records
+        if "Kafka" in str(r["event"]) or "topic" in str(r["event"])
+    )[-4000:]
+
+
 def test_the_hub_waits_out_a_broker_outage_not_ready_and_resumes(
     start_hub: StartHub, broker: LocalKafka, tmp_path: Path
 ) -> None:
@@ -43,10 +58,10 @@ def test_the_hub_waits_out_a_broker_outage_not_ready_and_resumes(
     assert wait_until(lambda: status_of(port, "/readyz") == 200, 10)
     run = uuid.uuid4().hex[:6].upper()
 
-    # Under load: a few hundred inputs, and the broker stops while the hub works on them.
+    # Under load: a few hundred inputs, and the broker dies while the hub works on them.
     before = mixed_inputs(600, run)
     asyncio.run(send_all(broker.bootstrap, before))
-    broker.stop()
+    broker.kill()
     stopped = time.monotonic()
     assert wait_until(lambda: status_of(port, "/readyz") == 503, 15), "not ready while away"
     assert status_of(port, "/healthz") == 200  # alive, only not ready
@@ -57,7 +72,8 @@ def test_the_hub_waits_out_a_broker_outage_not_ready_and_resumes(
     broker.start()  # same port, same log directory
     # Under a second on an idle machine; the bound leaves room for a loaded one, where the
     # restarted broker can take tens of seconds to answer and the hub's probes are 8 s apart.
-    assert wait_until(lambda: status_of(port, "/readyz") == 200, 60), "ready again"
+    ready_again = wait_until(lambda: status_of(port, "/readyz") == 200, 60)
+    assert ready_again, "ready again: " + _watch_lines(hub.log_records())
     assert hub.process.poll() is None
 
     after = mixed_inputs(30, f"{run}B")
