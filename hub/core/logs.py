@@ -14,7 +14,7 @@ from typing import Any, Final
 import structlog
 from structlog.typing import Processor
 
-from hub.core.library_noise import demote_routine_library_lines
+from hub.core.library_noise import RepeatsRationed, demote_routine_library_lines
 from hub.core.redaction import redact_identity_codes
 
 __all__ = ["configure_logging", "get_logger"]
@@ -77,6 +77,7 @@ def configure_logging(
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.addFilter(RepeatsRationed())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS[level])
