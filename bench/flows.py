@@ -749,7 +749,7 @@ def main() -> None:
         "--hub-batch",
         type=int,
         default=100,
-        help="HUB_ROUTE_BATCH of the hub (default 100; the hub's own default is 1)",
+        help="HUB_ROUTE_BATCH of the hub (default 100, as the hub's own)",
     )
     parser.add_argument(
         "--hub-log-level", default="info", help="HUB_LOG_LEVEL of the hub (default info, as hub up)"
