@@ -16,15 +16,24 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from hub.core.private_files import connect_sqlite
 
-__all__ = ["TransactionalStore"]
+__all__ = ["TransactionalStore", "execute_in_runs"]
+
+
+def execute_in_runs(db: sqlite3.Connection, writes: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+    """Run staged ``(statement, parameters)`` writes in order, each run of the same statement
+    in one ``executemany``: the same rows in the same order, a statement step per run rather
+    than per row."""
+    for statement, run in itertools.groupby(writes, key=itemgetter(0)):
+        db.executemany(statement, [parameters for _, parameters in run])
 
 
 class TransactionalStore:
@@ -111,9 +120,7 @@ class TransactionalStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                # Runs of the same statement go in one executemany: same rows, same order.
-                for statement, run in itertools.groupby(self._pending, key=itemgetter(0)):
-                    self._db.executemany(statement, [parameters for _, parameters in run])
+                execute_in_runs(self._db, self._pending)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise

@@ -15,18 +15,17 @@ never leaves this store.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 from hub.core.errors import HubError
+from hub.core.sqlite_store import execute_in_runs
 from hub.core.store_connections import durable_sqlite, postgres_connection
 from hub.statistics.figures import (
     Facts,
@@ -232,9 +231,7 @@ class StatisticsStore:
             return
         with self._transaction():
             if isinstance(self._db, sqlite3.Connection):
-                # Runs of the same statement go in one executemany: same rows, same order.
-                for statement, run in itertools.groupby(self._pending, key=itemgetter(0)):
-                    self._db.executemany(statement, [parameters for _, parameters in run])
+                execute_in_runs(self._db, self._pending)
             else:
                 for statement, parameters in self._pending:
                     self._db.execute(self._sql(statement), parameters)
