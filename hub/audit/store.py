@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -464,6 +464,13 @@ class AuditStore:
             [(seq, chain, seq) for chain, seq in self._moves.items()],
         )
 
+    def _flush_moves(self) -> None:
+        """Write the moved cursors, if any, in a transaction of their own (lock held)."""
+        if self._moves:
+            with self._locked_transaction():
+                self._write_moves()
+            self._moves.clear()
+
     def release(self, chains: Iterable[str]) -> None:
         """Give claimed chains back to housekeeping (their records were not published)."""
         with self._lock:
@@ -635,10 +642,7 @@ class AuditStore:
         """
         rows: list[Any] = []
         with self._lock:
-            if self._moves:
-                with self._locked_transaction():
-                    self._write_moves()
-                self._moves.clear()
+            self._flush_moves()
             behind = self._run(
                 "SELECT chain, published_seq FROM audit_chains WHERE seq > published_seq "
                 "ORDER BY chain"
@@ -674,13 +678,9 @@ class AuditStore:
     def close(self) -> None:
         """Write the moved cursors and close the connection."""
         with self._lock:
-            try:
-                if self._moves:
-                    with self._locked_transaction():
-                        self._write_moves()
-                    self._moves.clear()
-            except Exception:  # noqa: BLE001, S110 - a lost move only publishes records again.
-                pass
+            # A move lost here only makes housekeeping publish those records again.
+            with suppress(Exception):
+                self._flush_moves()
             self._db.close()
 
 
