@@ -65,7 +65,13 @@ from hub.routing.deadletter import (
 from hub.routing.in_doubt import InDoubt, Position, batch_positions
 from hub.routing.quarantine import QuarantineStore
 from hub.routing.route_failures import RouteFailures
-from hub.routing.transactions import CORRELATION_HEADER, BrokerPublisher, Message, Publisher
+from hub.routing.transactions import (
+    CORRELATION_HEADER,
+    BrokerPublisher,
+    Message,
+    Publisher,
+    retrieve_later,
+)
 from schemas.rejection import Rejection
 
 __all__ = [
@@ -429,9 +435,7 @@ async def _publish_all(
         # A producer that fails one message (fenced, say) fails those handed to it before;
         # only the first failure propagates, so the others are marked seen, or each would be
         # logged as never retrieved when it is collected (gather does the same for its own).
-        for landing in pending:
-            if isinstance(landing, asyncio.Future):
-                landing.add_done_callback(_seen)
+        retrieve_later(pending)
         raise
     landed = [
         *zip(outputs, await landings, strict=True),
@@ -448,11 +452,6 @@ async def _publish_all(
         )
         produced[index][position] = Produced(sent.topic, sent.value, *where, sent.facts)
     return [sent for _, _, sent, _ in dead]
-
-
-def _seen(future: asyncio.Future[RecordMetadata]) -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 def _correlated(message: Outgoing) -> dict[str, str]:

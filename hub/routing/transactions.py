@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import hashlib
 import socket
-from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, NamedTuple, Protocol
 
@@ -41,6 +41,7 @@ __all__ = [
     "Publisher",
     "RouteProducer",
     "default_instance_id",
+    "retrieve_later",
     "transactional_id",
 ]
 
@@ -148,6 +149,20 @@ class Publisher(Protocol):
         """Abort the open transaction, if there is one; never raises."""
 
 
+def retrieve_later(landings: Iterable[Awaitable[Any]]) -> None:
+    """Retrieve each landing's outcome once it is done, for landings nobody will await (a
+    later hand-over failed, and only that failure propagates): asyncio logs a failed future
+    whose exception was never retrieved, and the failure is already being handled."""
+    for landing in landings:
+        if isinstance(landing, asyncio.Future):
+            landing.add_done_callback(_retrieve)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 def default_instance_id(data_dir: Path) -> str:
     """This host and data directory: stable across restarts of one hub (so a restarted hub
     fences its own unfinished transactions), different for two hubs on one host."""
@@ -253,19 +268,26 @@ class RouteProducer:
             partition = _PARTITIONER(key, partitions, partitions)
             by_partition.setdefault((topic, partition), []).append(index)
         batches: list[tuple[Awaitable[RecordMetadata | None], Sequence[int]]] = []
-        for (topic, partition), indices in by_partition.items():
-            batch, first = self._producer.create_batch(), 0
-            for place, index in enumerate(indices):
-                _, key, value, _ = messages[index]
-                if batch.append(key=key, value=value, timestamp=None, headers=encoded[index]):
-                    continue
-                # Full: send it; the message opens the next (an empty batch takes any).
+        try:
+            for (topic, partition), indices in by_partition.items():
+                batch, first = self._producer.create_batch(), 0
+                for place, index in enumerate(indices):
+                    _, key, value, _ = messages[index]
+                    if batch.append(key=key, value=value, timestamp=None, headers=encoded[index]):
+                        continue
+                    # Full: send it; the message opens the next (an empty batch takes any).
+                    future = await self._producer.send_batch(batch, topic, partition=partition)
+                    batches.append((future, indices[first:place]))
+                    batch, first = self._producer.create_batch(), place
+                    batch.append(key=key, value=value, timestamp=None, headers=encoded[index])
                 future = await self._producer.send_batch(batch, topic, partition=partition)
-                batches.append((future, indices[first:place]))
-                batch, first = self._producer.create_batch(), place
-                batch.append(key=key, value=value, timestamp=None, headers=encoded[index])
-            future = await self._producer.send_batch(batch, topic, partition=partition)
-            batches.append((future, indices[first:]))
+                batches.append((future, indices[first:]))
+        except BaseException:
+            # Nobody awaits the batches handed over before the failure (the caller gets the
+            # failure, not the landings); when they fail too, as a broker gone away fails
+            # them, each would be logged as never retrieved.
+            retrieve_later(future for future, _ in batches)
+            raise
         return Landings(len(messages), batches)
 
     async def commit(self, offsets: Mapping[TopicPartition, int], group: str) -> None:
