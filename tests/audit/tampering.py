@@ -37,7 +37,11 @@ class Insider:
         if dsn is not None:
             self._db = psycopg.connect(dsn, autocommit=True)
         else:
-            self._db = sqlite3.connect(data_dir / SQLITE_FILE, isolation_level=None)
+            # No statement cache: a cached statement keeps the plan of the schema it was
+            # prepared under, and the insider changes the schema (``EXPLAIN`` would show it).
+            self._db = sqlite3.connect(
+                data_dir / SQLITE_FILE, isolation_level=None, cached_statements=0
+            )
             self._db.execute("PRAGMA busy_timeout=10000")
 
     def sql(self, statement: str, *parameters: object) -> None:
