@@ -1,6 +1,8 @@
-"""Messages handed to the producer before a later hand-over failed: nobody awaits where they
-land, and when they fail too (a broker gone away fails them all) asyncio must not log each as
-"Future exception was never retrieved"."""
+"""Handing messages to the route's producer, without a broker (a stand-in takes the record
+batches): a message too large is refused exactly where aiokafka's ``send`` refuses it, and
+messages handed over before a later hand-over failed are not left for asyncio to report:
+nobody awaits where they land, and when they fail too (a broker gone away fails them all)
+asyncio must not log each as "Future exception was never retrieved"."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import pytest
-from aiokafka.errors import KafkaTimeoutError
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.structs import RecordMetadata, TopicPartition
 
 from hub.routing.pipeline import Outgoing, Route, handle_batch
@@ -93,6 +96,41 @@ async def test_batches_handed_over_before_a_failing_one_are_not_reported_unretri
     gc.collect()
 
     assert unretrieved == []
+
+
+#: The stand-in producer's ``max_request_size``: small, so the boundary is cheap to reach.
+LIMIT = 2000
+
+
+def _value_of_estimated_size(size: int) -> bytes:
+    """A value whose message (key ``k``, no headers) aiokafka estimates at ``size`` bytes."""
+    for length in range(size):
+        value = b"x" * length
+        if DefaultRecordBatchBuilder.estimate_size_in_bytes(b"k", value, []) == size:
+            return value
+    raise AssertionError(f"no value is estimated at {size} bytes")
+
+
+@pytest.mark.parametrize(
+    ("size", "refused"), [(LIMIT - 1, False), (LIMIT, False), (LIMIT + 1, True)]
+)
+async def test_a_message_is_refused_only_when_larger_than_the_producer_takes(
+    size: int, refused: bool
+) -> None:
+    producer = RouteProducer({"max_request_size": LIMIT}, None)
+    await producer.stop()  # the real client, never started, replaced by the stand-in
+    stand_in = _ProducerFailingAt(fail_at=0)
+    producer._producer = stand_in  # type: ignore[assignment]
+    message = Message("out.test", b"k", _value_of_estimated_size(size), {})
+
+    if refused:
+        with pytest.raises(MessageSizeTooLargeError, match=f"is {size} bytes"):
+            await producer.enqueue_all([message])
+    else:
+        await producer.enqueue_all([message])
+    assert stand_in.handed == (0 if refused else 1)
+    for future in stand_in.pending:
+        future.cancel()
 
 
 async def test_the_stand_in_shows_an_unawaited_failed_landing(unretrieved: list[str]) -> None:
