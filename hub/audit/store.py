@@ -48,7 +48,7 @@ SQLITE_FILE: Final = "audit.sqlite3"
 # recorded order, which would otherwise sort the whole log per page) and bounds ``window``
 # and ``prune_payloads``; the person index answers a person's disclosures (console and CLI);
 # the event index answers an auditor's look-up of one event (the console), which without it
-# reads the whole log: 0.3 ms against 130-340 ms at 270,000 records, for about 4 µs more
+# reads the whole log: under 1 ms against 157-371 ms at 270,000 records, for 4-6 µs more
 # per record appended (bench/README.md, Audit log).
 
 _SCHEMA: Final = """
