@@ -56,9 +56,10 @@ class _Batch:
 
 
 class _ProducerFailingAt:
-    """Takes record batches on one partition; the ``fail_at``-th hand-over raises."""
+    """Takes record batches on one partition; the ``fail_at``-th hand-over raises (none if
+    ``None``)."""
 
-    def __init__(self, fail_at: int) -> None:
+    def __init__(self, fail_at: int | None) -> None:
         self.fail_at = fail_at
         self.handed = 0
         self.pending: list[asyncio.Future[Any]] = []
@@ -78,14 +79,22 @@ class _ProducerFailingAt:
         return future
 
 
+async def _route_producer_on(
+    stand_in: _ProducerFailingAt, options: Mapping[str, Any] | None = None
+) -> RouteProducer:
+    """A route producer (no transactions) that hands its record batches to ``stand_in``."""
+    producer = RouteProducer(options or {}, None)
+    await producer.stop()  # the real client, never started, replaced by the stand-in
+    producer._producer = stand_in  # type: ignore[assignment]
+    return producer
+
+
 @pytest.mark.parametrize("fail_at", [2, 3])
 async def test_batches_handed_over_before_a_failing_one_are_not_reported_unretrieved(
     unretrieved: list[str], fail_at: int
 ) -> None:
-    producer = RouteProducer({}, None)
-    await producer.stop()  # the real client, never started, replaced by the stand-in
     stand_in = _ProducerFailingAt(fail_at)
-    producer._producer = stand_in  # type: ignore[assignment]
+    producer = await _route_producer_on(stand_in)
     messages = [Message("out.test", None, b"%d" % i, {}) for i in range(6)]
 
     with pytest.raises(KafkaTimeoutError):
@@ -117,10 +126,8 @@ def _value_of_estimated_size(size: int) -> bytes:
 async def test_a_message_is_refused_only_when_larger_than_the_producer_takes(
     size: int, refused: bool
 ) -> None:
-    producer = RouteProducer({"max_request_size": LIMIT}, None)
-    await producer.stop()  # the real client, never started, replaced by the stand-in
-    stand_in = _ProducerFailingAt(fail_at=0)
-    producer._producer = stand_in  # type: ignore[assignment]
+    stand_in = _ProducerFailingAt(fail_at=None)
+    producer = await _route_producer_on(stand_in, {"max_request_size": LIMIT})
     message = Message("out.test", b"k", _value_of_estimated_size(size), {})
 
     if refused:
