@@ -35,8 +35,8 @@ __all__ = [
     "Column",
     "RecordQuery",
     "StoredCheckpoint",
+    "TopicFamily",
     "open_audit_store",
-    "page_statement",
     "stored_values",
 ]
 
@@ -192,8 +192,17 @@ class StoredCheckpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicFamily:
+    """The topics whose names begin with ``prefix`` and go on, but for those ``excluded``: a
+    kind of topic by the naming rule (``hub.core.topics.kind_of``), as the store selects it."""
+
+    prefix: str
+    excluded: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RecordQuery:
-    """Which records to read, in their recorded order; ``None`` means no limit."""
+    """Which records to read, in their recorded order; ``None`` and empty mean no limit."""
 
     since: str | None = None
     until: str | None = None
@@ -201,6 +210,12 @@ class RecordQuery:
     event_type: str | None = None
     directions: tuple[Direction, ...] = ()
     event_id: str | None = None
+    #: Only records on these topics, named or a family of them.
+    topics: tuple[str, ...] | TopicFamily = ()
+    #: Only the first record of each event among those the rest selects, and none of no event:
+    #: a canonical event is recorded where it was produced and wherever it was consumed. The
+    #: store answers it through its event index, so memory does not grow with the events read.
+    first_of_event: bool = False
 
 
 #: Makes (created_at, body, signature) of a checkpoint from the heads and the last signature.
@@ -278,35 +293,79 @@ def _row(record: AuditRecord) -> tuple[Any, ...]:
 _PAGE: Final = 1000
 
 
-def page_statement(
-    query: RecordQuery, after: tuple[str, str, int] | None = None
-) -> tuple[str, list[Any]]:
-    """The statement (``?`` placeholders) and parameters by which ``AuditStore.select`` reads
-    one page of ``query``'s records: the first, or the one after the record at
-    ``after`` (recorded_at, chain, seq)."""
-    where: list[str] = ["1 = 1"]
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern (escape character ``\\``) of the texts that begin with ``prefix`` and go
+    on."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}_%"
+
+
+def _filters(query: RecordQuery, table: str, *, postgres: bool) -> tuple[list[str], list[Any]]:
+    """The conditions (``?`` placeholders) and parameters of ``query`` on ``table``'s columns,
+    but for ``first_of_event``."""
+    where: list[str] = []
     parameters: list[Any] = []
-    for clause, value in (
-        ("recorded_at >= ?", query.since),
-        ("recorded_at < ?", query.until),
-        ("person_ref = ?", query.person_ref),
-        ("event_type = ?", query.event_type),
-        ("event_id = ?", query.event_id),
+    for column, operator, value in (
+        ("recorded_at", ">=", query.since),
+        ("recorded_at", "<", query.until),
+        ("person_ref", "=", query.person_ref),
+        ("event_type", "=", query.event_type),
+        ("event_id", "=", query.event_id),
     ):
         if value is not None:
-            where.append(clause)
+            where.append(f"{table}.{column} {operator} ?")
             parameters.append(value)
     if query.directions:
-        where.append(f"direction IN ({', '.join('?' * len(query.directions))})")
+        where.append(f"{table}.direction IN ({', '.join('?' * len(query.directions))})")
         parameters.extend(direction.value for direction in query.directions)
-    if after is not None:
-        # Keyset pagination on (recorded_at, chain, seq): stable while writers append.
+    if isinstance(query.topics, TopicFamily):
+        prefix = query.topics.prefix
+        if postgres:
+            # LIKE (which heeds case here): PostgreSQL estimates a prefix pattern from its
+            # statistics and reads a page in time order, but guesses a condition on substr()
+            # matches almost nothing, and then reads the whole log for every page.
+            where.append(f"{table}.topic LIKE ? ESCAPE '\\'")
+            parameters.append(_like_prefix(prefix))
+        else:
+            # substr: SQLite's LIKE ignores case.
+            where.append(f"substr({table}.topic, 1, ?) = ? AND length({table}.topic) > ?")
+            parameters.extend([len(prefix), prefix, len(prefix)])
+        if query.topics.excluded:
+            where.append(f"{table}.topic NOT IN ({', '.join('?' * len(query.topics.excluded))})")
+            parameters.extend(query.topics.excluded)
+    elif query.topics:
+        where.append(f"{table}.topic IN ({', '.join('?' * len(query.topics))})")
+        parameters.extend(query.topics)
+    return where, parameters
+
+
+def _page_statement(
+    query: RecordQuery, after: tuple[str, str, int] | None, *, postgres: bool
+) -> tuple[str, list[Any]]:
+    where, parameters = _filters(query, "audit_records", postgres=postgres)
+    if query.first_of_event:
+        # No record of the same event that the query selects comes before this one.
+        earlier, earlier_parameters = _filters(query, "e", postgres=postgres)
+        also = "".join(f" AND {condition}" for condition in earlier)
         where.append(
+            "audit_records.event_id IS NOT NULL AND NOT EXISTS ("  # noqa: S608 - ? placeholders
+            f"SELECT 1 FROM audit_records e WHERE e.event_id = audit_records.event_id{also} "
+            "AND (e.recorded_at < audit_records.recorded_at "
+            "OR (e.recorded_at = audit_records.recorded_at AND (e.chain < audit_records.chain "
+            "OR (e.chain = audit_records.chain AND e.seq < audit_records.seq)))))"
+        )
+        parameters.extend(earlier_parameters)
+    if after is not None:
+        # Keyset pagination on (recorded_at, chain, seq): stable while writers append. The
+        # first term is implied by the rest and is there for the planner: without it SQLite
+        # reads the OR as two index searches and sorts all that follows the page, every page.
+        where.append(
+            "recorded_at >= ? AND "
             "(recorded_at > ? OR (recorded_at = ? AND (chain > ? OR (chain = ? AND seq > ?))))"
         )
-        parameters.extend([after[0], after[0], after[1], after[1], after[2]])
+        parameters.extend([after[0], after[0], after[0], after[1], after[1], after[2]])
     statement = (
-        f"SELECT {_COLUMNS} FROM audit_records WHERE {' AND '.join(where)}"  # noqa: S608
+        f"SELECT {_COLUMNS} FROM audit_records WHERE {' AND '.join(where or ['1 = 1'])}"  # noqa: S608
         f"{_ORDER} LIMIT {_PAGE}"
     )
     return statement, parameters
@@ -637,11 +696,19 @@ class AuditStore:
             rows = self._run("SELECT DISTINCT chain FROM audit_records ORDER BY chain").fetchall()
         return [row[0] for row in rows]
 
+    def page_statement(
+        self, query: RecordQuery, after: tuple[str, str, int] | None = None
+    ) -> tuple[str, list[Any]]:
+        """The statement (``?`` placeholders) and parameters by which ``select`` reads one page
+        of ``query``'s records from this store: the first, or the one after the record at
+        ``after`` (recorded_at, chain, seq)."""
+        return _page_statement(query, after, postgres=self._postgres)
+
     def select(self, query: RecordQuery) -> Iterator[AuditRecord]:
         """Records matching ``query`` in recorded order, read in pages."""
         last: tuple[str, str, int] | None = None
         while True:
-            statement, parameters = page_statement(query, last)
+            statement, parameters = self.page_statement(query, last)
             with self._lock:
                 rows = self._run(statement, parameters).fetchall()
             if not rows:

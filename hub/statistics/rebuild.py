@@ -34,15 +34,15 @@ class RebuildSummary:
 def rebuild(store: StatisticsStore, audit: AuditStore) -> RebuildSummary:
     """Empty the store's facts and refill them from every recorded canonical event."""
     store.clear_facts()
-    seen: set[str] = set()
     taken = refused = pruned = 0
-    query = RecordQuery(directions=(Direction.PRODUCED, Direction.CONSUMED))
+    # Each event once, by the store's event index (a set of the ids seen here grew by about
+    # 150 MB per million events).
+    query = RecordQuery(
+        directions=(Direction.PRODUCED, Direction.CONSUMED),
+        topics=STATISTICS_SOURCES,
+        first_of_event=True,
+    )
     for record in audit.select(query):
-        if record.topic not in STATISTICS_SOURCES or record.event_id is None:
-            continue
-        if record.event_id in seen:
-            continue
-        seen.add(record.event_id)
         if record.payload is None:
             pruned += 1
             continue

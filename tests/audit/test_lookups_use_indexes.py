@@ -4,10 +4,13 @@ stores, each asked by its own planner how it would read the page ``select`` read
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from hub.audit.records import AuditDraft, Direction, EventFacts
-from hub.audit.store import AuditStore, RecordQuery, page_statement
+from hub.audit.replay import replay_selection
+from hub.audit.store import AuditStore, RecordQuery
 from tests.audit.tampering import Insider
 
 pytestmark = pytest.mark.audit
@@ -15,8 +18,8 @@ pytestmark = pytest.mark.audit
 SINCE, UNTIL = "2026-11-01T00:00:00.000000Z", "2026-11-02T00:00:00.000000Z"
 
 
-def _plan(insider: Insider, query: RecordQuery) -> str:
-    statement, parameters = page_statement(query)
+def _plan(insider: Insider, store: AuditStore, query: RecordQuery) -> str:
+    statement, parameters = store.page_statement(query)
     if insider.postgres:
         # On a small table a sequential scan is cheapest whatever the indexes: the question is
         # whether an index can answer at all, and which.
@@ -64,7 +67,7 @@ def filled(audit_store: AuditStore) -> AuditStore:
 def test_a_look_up_is_answered_through_its_index(
     filled: AuditStore, insider: Insider, query: RecordQuery, index: str
 ) -> None:
-    assert index in _plan(insider, query)
+    assert index in _plan(insider, filled, query)
 
 
 def test_the_event_index_is_made_for_a_store_that_lacks_it(
@@ -72,11 +75,67 @@ def test_the_event_index_is_made_for_a_store_that_lacks_it(
 ) -> None:
     # A store made before the index existed gets it when the hub next opens it.
     insider.sql("DROP INDEX audit_records_event")
-    assert "audit_records_event" not in _plan(insider, RecordQuery(event_id="e-7"))
+    assert "audit_records_event" not in _plan(insider, filled, RecordQuery(event_id="e-7"))
     filled.create_schema()
-    assert "audit_records_event" in _plan(insider, RecordQuery(event_id="e-7"))
+    assert "audit_records_event" in _plan(insider, filled, RecordQuery(event_id="e-7"))
 
 
 def test_a_look_up_of_one_event_finds_its_records_only(filled: AuditStore) -> None:
     found = list(filled.select(RecordQuery(event_id="e-7")))
     assert [(r.event_id, r.offset) for r in found] == [("e-7", 7)]
+
+
+@pytest.fixture
+def weeks(audit_store: AuditStore, insider: Insider) -> AuditStore:
+    """A store of many events over weeks, its statistics taken as the server's own would be."""
+    entries = [
+        (
+            f"hub.example/in.example/{n % 3}",
+            AuditDraft(
+                Direction.PRODUCED if n % 3 else Direction.CONSUMED,
+                b"{}",
+                ("hub.benefit-day.v2", "in.kela.benefit-day", "out.lahti.x")[n % 3],
+                n % 3,
+                n,
+                EventFacts(f"e-{n // 5}", "t", f"p-{n % 500}"),
+                recorded_at=f"2026-11-{1 + n // 1_000:02d}T00:00:00.{n % 1_000:06d}Z",
+            ),
+        )
+        for n in range(20_000)
+    ]
+    audit_store.append(entries)
+    insider.sql("ANALYZE audit_records" if insider.postgres else "ANALYZE")
+    return audit_store
+
+
+def _sorts_everything(plan: str) -> bool:
+    """Whether the plan sorts all it reads before the first row comes (not a run of records of
+    one moment at a time: SQLite's "RIGHT PART", PostgreSQL's "Incremental Sort")."""
+    lines = [line.strip().removeprefix("->").strip() for line in plan.splitlines()]
+    return "USE TEMP B-TREE FOR ORDER BY" in lines or any(
+        re.match(r"Sort\s+\(cost", line) for line in lines
+    )
+
+
+WINDOW = RecordQuery(since=SINCE, until="2026-11-20T00:00:00.000000Z")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [RecordQuery(), WINDOW, replay_selection(RecordQuery()), replay_selection(WINDOW)],
+    ids=["all", "window", "replay", "replay-window"],
+)
+@pytest.mark.parametrize("after", [None, ("2026-11-03T00:00:00.000500Z", "hub.example/x/1", 9)])
+def test_a_page_is_read_in_time_order(
+    weeks: AuditStore, insider: Insider, query: RecordQuery, after: tuple[str, str, int] | None
+) -> None:
+    # Every export, replay and rebuild reads the log page by page. A plan that reads and sorts
+    # all records (after the page before) for each page reads a log of N records N/1,000
+    # times. A replay also looks each record's earlier records of its event up by the index.
+    statement, parameters = weeks.page_statement(query, after)
+    explain = "EXPLAIN" if insider.postgres else "EXPLAIN QUERY PLAN"
+    plan = "\n".join(str(row[-1]) for row in insider.rows(f"{explain} {statement}", *parameters))
+    assert "audit_records_time" in plan
+    assert not _sorts_everything(plan)
+    assert "Seq Scan" not in plan
+    assert ("audit_records_event" in plan) is query.first_of_event

@@ -7,11 +7,14 @@ than two of the pages ``select`` reads, with many records sharing a moment (the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from hub.audit.records import AuditDraft, AuditRecord, Direction, EventFacts
-from hub.audit.store import AuditStore, RecordQuery
+from hub.audit.replay import CANONICAL_TOPICS
+from hub.audit.store import AuditStore, RecordQuery, TopicFamily
+from hub.core.topics import TopicKind, kind_of
 
 pytestmark = pytest.mark.audit
 
@@ -156,3 +159,127 @@ def test_filters_combine_over_pages(audit_store: AuditStore, log: list[AuditReco
         ),
     )
     assert len(found) > 1_000
+
+
+# --- each event once -----------------------------------------------------------------------
+
+TOPICS = ("hub.benefit-day.v1", "hub.benefit-day.v2", "in.kela.benefit-day", "out.lahti.x")
+EVENTS = 1_100  # an event's records lie about 1,100 records apart: on different pages
+
+
+@pytest.fixture
+def events(audit_store: AuditStore) -> list[AuditRecord]:
+    """Every record of a store whose events are each recorded about three times, on several
+    topics and in several directions (some records of no event), as ``select`` returns them."""
+    entries = [
+        (
+            f"hub.example/in.example/{n % CHAINS}",
+            AuditDraft(
+                DIRECTIONS[n % len(DIRECTIONS)],
+                b"{}",
+                TOPICS[n % len(TOPICS)],
+                n % CHAINS,
+                n,
+                EventFacts(None if n % 13 == 0 else f"e-{n % EVENTS}", "a" if n % 4 else "b"),
+                recorded_at=MOMENTS[n * len(MOMENTS) // RECORDS],
+            ),
+        )
+        for n in range(RECORDS)
+    ]
+    audit_store.append(entries)
+    return list(audit_store.select(RecordQuery()))
+
+
+def _first_of_each_event(records: list[AuditRecord]) -> list[AuditRecord]:
+    """What ``first_of_event`` selects, as the replay computed it in memory before."""
+    seen: set[str] = set()
+    first = []
+    for record in records:
+        if record.event_id is not None and record.event_id not in seen:
+            seen.add(record.event_id)
+            first.append(record)
+    return first
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        RecordQuery(),
+        # The first record in the window, type, direction or topics: not the event's first.
+        RecordQuery(since=MOMENTS[2], until=MOMENTS[6]),
+        RecordQuery(event_type="b"),
+        RecordQuery(directions=(Direction.PRODUCED, Direction.DEAD_LETTERED)),
+        RecordQuery(topics=TOPICS[1:3]),
+        RecordQuery(since=MOMENTS[1], directions=(Direction.CONSUMED,), topics=TOPICS[:2]),
+    ],
+    ids=["all", "window", "type", "directions", "topics", "combined"],
+)
+def test_first_of_event_gives_each_selected_event_once(
+    audit_store: AuditStore, events: list[AuditRecord], query: RecordQuery
+) -> None:
+    every = list(audit_store.select(query))
+    found = list(audit_store.select(replace(query, first_of_event=True)))
+    assert found == _first_of_each_event(every)
+    assert len(found) < len(every)
+
+
+def test_first_of_event_reads_across_pages(
+    audit_store: AuditStore, events: list[AuditRecord]
+) -> None:
+    found = list(audit_store.select(RecordQuery(first_of_event=True)))
+    assert found == _first_of_each_event(events)
+    assert len(found) == EVENTS  # every event, though the first 1,000 records hold fewer
+
+
+def test_topics_select_their_records(audit_store: AuditStore, events: list[AuditRecord]) -> None:
+    found = list(audit_store.select(RecordQuery(topics=("hub.benefit-day.v2", "out.lahti.x"))))
+    assert found == _expect(events, lambda r: r.topic in ("hub.benefit-day.v2", "out.lahti.x"))
+    assert found
+
+
+#: Names at the edges of the naming rule: what ``kind_of`` calls canonical, the family must.
+EDGE_TOPICS = (
+    "hub.benefit-day.v2",
+    "hub.x",
+    "hub.",  # nothing after the prefix
+    "hub",
+    "HUB.x",  # case counts
+    "hubx.y",
+    "hub_x",
+    "hub.deadletter.v1",
+    "hub.audit.v1",
+    "hub.audit.v1.x",
+    "in.kela.benefit-day",
+    "out.hub.x",
+    None,
+)
+
+
+def test_the_canonical_family_is_the_naming_rules(audit_store: AuditStore) -> None:
+    audit_store.append(
+        [
+            ("hub.example/x/0", AuditDraft(Direction.PRODUCED, b"{}", topic, 0, n))
+            for n, topic in enumerate(EDGE_TOPICS)
+        ]
+    )
+    found = [record.topic for record in audit_store.select(RecordQuery(topics=CANONICAL_TOPICS))]
+    assert found == [
+        topic
+        for topic in EDGE_TOPICS
+        if topic is not None and kind_of(topic) is TopicKind.CANONICAL
+    ]
+    assert found == ["hub.benefit-day.v2", "hub.x", "hub.audit.v1.x"]
+
+
+def test_a_family_prefix_is_taken_literally(audit_store: AuditStore) -> None:
+    # The wildcards of a LIKE pattern (and its escape character) match only themselves.
+    names = ("a_b%\\.x", "aXb%\\.x", "a_bZZ\\.x", "a_b%/.x", "a_b%\\.", "A_B%\\.x")
+    audit_store.append(
+        [
+            ("hub.example/x/0", AuditDraft(Direction.PRODUCED, b"{}", topic, 0, n))
+            for n, topic in enumerate(names)
+        ]
+    )
+    family = TopicFamily("a_b%\\.")
+    found = [record.topic for record in audit_store.select(RecordQuery(topics=family))]
+    assert found == ["a_b%\\.x"]
