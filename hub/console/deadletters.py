@@ -30,7 +30,7 @@ from aiokafka.errors import KafkaError
 from hub.audit.facts import canonical_facts
 from hub.audit.recorder import AuditRecorder
 from hub.audit.records import AuditDraft, Direction, EventFacts, format_time
-from hub.audit.store import AuditStore, RecordQuery
+from hub.audit.store import AuditStore
 from hub.broker.bootstrap import start_client, start_producer
 from hub.broker.connection import KafkaConnection
 from hub.broker.diagnosis import operation_error
@@ -86,6 +86,8 @@ __all__ = [
 
 #: The audit chain of operators' decisions about dead letters.
 DEADLETTER_CHAIN: Final = "deadletters"
+#: What an operator decided about a dead letter, as recorded on ``DEADLETTER_CHAIN``.
+_DECISIONS: Final = frozenset({Direction.RESUBMITTED.value, Direction.CLOSED.value})
 #: Header of a resubmitted message: the dead letter it was made from.
 RESUBMIT_OF: Final = "hub-resubmit-of"
 #: An identity code's place in an edited payload: the placeholder, or a code typed in its stead.
@@ -300,9 +302,10 @@ def _detail(by: str, reason: str, **extra: object) -> str:
 def dispositions(store: AuditStore) -> dict[DeadLetterId, Disposition]:
     """The last decision about every dead letter an operator handled."""
     found: dict[DeadLetterId, Disposition] = {}
-    query = RecordQuery(directions=(Direction.RESUBMITTED, Direction.CLOSED))
-    for record in store.select(query):
-        if record.chain != DEADLETTER_CHAIN or record.replay_of is None:
+    # The decisions' own chain, in its order, through its key: the console asks on every view
+    # of a dead letter, and the whole log holds many millions of records.
+    for record in store.chain(DEADLETTER_CHAIN):
+        if record.direction not in _DECISIONS or record.replay_of is None:
             continue
         _topic, _, place = record.replay_of.partition("/")
         partition, _, offset = place.partition("/")

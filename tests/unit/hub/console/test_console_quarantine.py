@@ -169,6 +169,9 @@ def test_decisions_are_read_whole_and_only_from_the_operators_chain(
         direction, letter, detail, where = draft
         drafts.append(decision(direction, letter, detail, **where))
     audit_store.append([(DEADLETTER_CHAIN, d) for d in drafts])
+    # A decision's shape on another chain is none: only operators write the decisions' chain.
+    elsewhere = decision(Direction.CLOSED, DeadLetterId(7, 7).reference, '{"by": "x"}')
+    audit_store.append([("hub.example/in.example/0", elsewhere)])
     known = dispositions(audit_store)
     assert known == {
         first: Disposition(
