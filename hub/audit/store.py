@@ -753,6 +753,24 @@ class AuditStore:
             ).fetchall()
         return [StoredCheckpoint(int(r[0]), r[1], r[2], r[3]) for r in rows]
 
+    def latest_checkpoints(self, count: int) -> list[StoredCheckpoint]:
+        """The newest ``count`` checkpoints, newest first (a checkpoint states every chain
+        head, and a busy log makes one every 1,000 records: reading all to show a few reads
+        megabytes)."""
+        with self._lock:
+            rows = self._run(
+                "SELECT id, created_at, body, signature FROM audit_checkpoints "
+                "ORDER BY id DESC LIMIT ?",
+                (max(count, 0),),
+            ).fetchall()
+        return [StoredCheckpoint(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    def checkpoint_count(self) -> int:
+        """How many checkpoints the store holds."""
+        with self._lock:
+            row = self._run("SELECT COUNT(*) FROM audit_checkpoints").fetchone()
+        return int(row[0])
+
     def record_count(self) -> int:
         """How many records the store holds (the sum of the chain lengths)."""
         with self._lock:

@@ -73,6 +73,8 @@ CONSOLE_CHAIN: Final = "console"
 _MAX_UPLOAD: Final = 1024 * 1024
 _SESSION_COOKIE: Final = "hub_console"
 _SESSION_AGE_S: Final = 8 * 3600
+#: The newest checkpoints the audit page lists.
+_CHECKPOINTS_SHOWN: Final = 20
 
 
 @dataclass
@@ -374,7 +376,8 @@ class _Console:
     async def audit(self, request: Request) -> Response:
         _require(request, Role.AUDITOR)
         store = self.context.recorder.store
-        checkpoints = await self.store_call(store.checkpoints)
+        checkpoints = await self.store_call(store.latest_checkpoints, _CHECKPOINTS_SHOWN)
+        checkpoint_count = await self.store_call(store.checkpoint_count)
         count = await self.store_call(store.record_count)
         event_id = request.query_params.get("event_id", "").strip()
         records: list[AuditRecord] = []
@@ -387,8 +390,8 @@ class _Console:
             request,
             "audit.html",
             handled=handled,
-            checkpoints=list(reversed(checkpoints))[:20],
-            checkpoint_count=len(checkpoints),
+            checkpoints=checkpoints,
+            checkpoint_count=checkpoint_count,
             record_count=count,
             event_id=event_id,
             records=records,

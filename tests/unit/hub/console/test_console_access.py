@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.testclient import TestClient
 
 from hub.audit.recorder import AuditRecorder
+from hub.audit.records import AuditDraft, Direction
 from hub.audit.signing import load_or_create_signing_key
 from hub.audit.store import open_audit_store
 from hub.broker.connection import KafkaConnection
@@ -45,11 +46,17 @@ def users(tmp_path: Path) -> Iterator[UserStore]:
 
 
 @pytest.fixture
-def client(tmp_path: Path, users: UserStore) -> Iterator[TestClient]:
+def recorder(tmp_path: Path) -> Iterator[AuditRecorder]:
+    recorder = AuditRecorder(open_audit_store(tmp_path, None), Ed25519PrivateKey.generate())
+    yield recorder
+    recorder.store.close()
+
+
+@pytest.fixture
+def client(tmp_path: Path, users: UserStore, recorder: AuditRecorder) -> Iterator[TestClient]:
     settings = load_settings(
         data_dir=tmp_path, kafka_bootstrap="127.0.0.1:1", pseudonym_secret="s" * 40
     )
-    recorder = AuditRecorder(open_audit_store(tmp_path, None), Ed25519PrivateKey.generate())
     context = ConsoleContext(
         settings,
         ConsoleSettings(),
@@ -60,7 +67,6 @@ def client(tmp_path: Path, users: UserStore) -> Iterator[TestClient]:
     )
     with TestClient(create_app(context), base_url="http://127.0.0.1") as test_client:
         yield test_client
-    recorder.store.close()
 
 
 def _csrf(client: TestClient, path: str = "/login") -> str:
@@ -174,6 +180,21 @@ def test_auditors_look_people_up_only_with_a_reason_and_each_time_on_record(
         assert found.text.count("console:aino") == expected  # every look-up is recorded
     operators = client.post("/logout", data={"csrf": token}, follow_redirects=False)
     assert operators.status_code == 303
+
+
+def test_the_audit_page_lists_the_newest_checkpoints_and_counts_all(
+    client: TestClient, recorder: AuditRecorder
+) -> None:
+    for n in range(22):
+        recorder.record("in.example/0", [AuditDraft(Direction.CONSUMED, b"{}", "in.example", 0, n)])
+        assert recorder.checkpoint()
+    _sign_in(client, "aino")
+    page = client.get("/audit").text
+    assert "22 signed checkpoint(s)" in page
+    listed = re.search(r'<table id="checkpoints">(.*?)</table>', page, re.S)
+    assert listed is not None
+    ids = [int(i) for i in re.findall(r"<tr><td>(\d+)</td>", listed.group(1))]
+    assert ids == list(range(22, 2, -1))  # the newest 20, newest first
 
 
 def test_the_audit_page_verifies_the_chains(client: TestClient) -> None:
