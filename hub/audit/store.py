@@ -291,6 +291,12 @@ def _row(record: AuditRecord) -> tuple[Any, ...]:
 
 #: Records ``select`` reads at once.
 _PAGE: Final = 1000
+#: A stored checkpoint's columns, as ``_stored_checkpoints`` reads them.
+_CHECKPOINTS: Final = "SELECT id, created_at, body, signature FROM audit_checkpoints "
+
+
+def _stored_checkpoints(rows: Sequence[Sequence[Any]]) -> list[StoredCheckpoint]:
+    return [StoredCheckpoint(int(r[0]), r[1], r[2], r[3]) for r in rows]
 
 
 def _like_prefix(prefix: str) -> str:
@@ -616,11 +622,8 @@ class AuditStore:
     def unanchored(self) -> list[StoredCheckpoint]:
         """Checkpoints not yet anchored outside the store, oldest first."""
         with self._lock:
-            rows = self._run(
-                "SELECT id, created_at, body, signature FROM audit_checkpoints "
-                "WHERE NOT anchored ORDER BY id"
-            ).fetchall()
-        return [StoredCheckpoint(int(r[0]), r[1], r[2], r[3]) for r in rows]
+            rows = self._run(_CHECKPOINTS + "WHERE NOT anchored ORDER BY id").fetchall()
+        return _stored_checkpoints(rows)
 
     def mark_anchored(self, ids: Sequence[int]) -> None:
         """Checkpoints ``ids`` are anchored outside the store."""
@@ -748,10 +751,8 @@ class AuditStore:
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every checkpoint, oldest first."""
         with self._lock:
-            rows = self._run(
-                "SELECT id, created_at, body, signature FROM audit_checkpoints ORDER BY id"
-            ).fetchall()
-        return [StoredCheckpoint(int(r[0]), r[1], r[2], r[3]) for r in rows]
+            rows = self._run(_CHECKPOINTS + "ORDER BY id").fetchall()
+        return _stored_checkpoints(rows)
 
     def latest_checkpoints(self, count: int) -> list[StoredCheckpoint]:
         """The newest ``count`` checkpoints, newest first (a checkpoint states every chain
@@ -759,11 +760,10 @@ class AuditStore:
         megabytes)."""
         with self._lock:
             rows = self._run(
-                "SELECT id, created_at, body, signature FROM audit_checkpoints "
-                "ORDER BY id DESC LIMIT ?",
+                _CHECKPOINTS + "ORDER BY id DESC LIMIT ?",
                 (max(count, 0),),
             ).fetchall()
-        return [StoredCheckpoint(int(r[0]), r[1], r[2], r[3]) for r in rows]
+        return _stored_checkpoints(rows)
 
     def checkpoint_count(self) -> int:
         """How many checkpoints the store holds."""
