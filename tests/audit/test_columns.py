@@ -41,3 +41,35 @@ def test_a_record_written_by_its_column_names_reads_back_the_same(
     assert (values[Column.PARTITION], values[Column.OFFSET]) == (2, 7)
     insider.insert(record)
     assert audit_store.record_at(record.chain, record.seq) == record
+
+
+def test_every_field_reads_back_from_its_own_column(
+    audit_store: AuditStore, insider: Insider
+) -> None:
+    # Every value distinct and none empty, so a reader that takes a field from a neighbouring
+    # column reads back another record.
+    record = AuditRecord(
+        chain="c/x/1",
+        seq=1,
+        recorded_at="2026-12-03T04:00:00.000001Z",
+        direction=Direction.REPLAYED,
+        topic="out.lahti.x",
+        partition=3,
+        offset=11,
+        event_id="e-9",
+        event_type="fi.paijathame.x",
+        partner="lahti",
+        person_ref="p-9",
+        legal_basis="Laki Y, 2 §",
+        fields=("status", "since"),
+        detail="why",
+        replay_of="e-8",
+        redelivered=True,
+        payload_sha256="a" * 64,
+        payload=b"{}",
+        prev_hash="0" * 64,
+        record_hash="b" * 64,
+        format=2,
+    )
+    insider.insert(record)
+    assert audit_store.record_at(record.chain, record.seq) == record
