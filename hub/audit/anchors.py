@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -118,14 +118,21 @@ def append_anchor_lines(path: Path, documents: Sequence[bytes]) -> None:
         raise ConfigurationError(f"anchor file: cannot append to {path}: {exc.strerror}") from None
 
 
-def read_anchor_file(path: Path) -> list[CheckpointAnchor]:
-    """Every anchor in the file (lines that are not anchors are skipped)."""
+def read_anchor_file(path: Path) -> Iterator[CheckpointAnchor]:
+    """Every anchor in the file, line by line (lines that are not anchors are skipped)."""
     try:
-        lines = path.read_bytes().splitlines()
+        handle = path.open("rb")
     except OSError as exc:
         raise ConfigurationError(f"anchor file: cannot read {path}: {exc.strerror}") from None
-    found = (parse_anchor(line, str(path)) for line in lines if line.strip())
-    return [anchor for anchor in found if anchor is not None]
+    with handle:
+        try:
+            for line in handle:
+                if line.strip():
+                    anchor = parse_anchor(line, str(path))
+                    if anchor is not None:
+                        yield anchor
+        except OSError as exc:
+            raise ConfigurationError(f"anchor file: cannot read {path}: {exc.strerror}") from None
 
 
 async def anchor_pending(store: AuditStore, send: AnchorSend, anchor_file: Path | None) -> int:
@@ -142,9 +149,13 @@ async def anchor_pending(store: AuditStore, send: AnchorSend, anchor_file: Path 
     return len(pending)
 
 
-async def read_topic_anchors(connection: KafkaConnection) -> list[CheckpointAnchor]:
-    """Every anchor on the audit topic, read from the beginning to the end it had when
-    reading started (the topic's other messages, audit records, are skipped)."""
+async def read_topic_anchors(
+    connection: KafkaConnection, found: Callable[[CheckpointAnchor], object]
+) -> int:
+    """Hand every anchor on the audit topic to ``found``, read from the beginning to the end
+    it had when reading started (the topic's other messages, audit records, are skipped); how
+    many there were. (A long log has thousands, about 14 KB each: they are not collected
+    here.)"""
     consumer = await start_client(
         connection,
         lambda: AIOKafkaConsumer(
@@ -153,7 +164,7 @@ async def read_topic_anchors(connection: KafkaConnection) -> list[CheckpointAnch
         AIOKafkaConsumer.start,
         AIOKafkaConsumer.stop,
     )
-    found: list[CheckpointAnchor] = []
+    count = 0
     try:
         partitions = consumer.partitions_for_topic(AUDIT_TOPIC)
         if not partitions:
@@ -161,7 +172,7 @@ async def read_topic_anchors(connection: KafkaConnection) -> list[CheckpointAnch
             partitions = consumer.partitions_for_topic(AUDIT_TOPIC) or set()
         assigned = [TopicPartition(AUDIT_TOPIC, p) for p in sorted(partitions)]
         if not assigned:
-            return found
+            return count
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
         ends = await consumer.end_offsets(assigned)
@@ -173,13 +184,14 @@ async def read_topic_anchors(connection: KafkaConnection) -> list[CheckpointAnch
                     if message.offset < ends[tp] and _is_anchor(message.headers):
                         anchor = parse_anchor(message.value or b"", AUDIT_TOPIC)
                         if anchor is not None:
-                            found.append(anchor)
+                            found(anchor)
+                            count += 1
             remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
     except KafkaError as exc:
         raise operation_error(connection, exc, f"to read topic {AUDIT_TOPIC}") from None
     finally:
         await consumer.stop()
-    return found
+    return count
 
 
 def _is_anchor(headers: Sequence[tuple[str, bytes]]) -> bool:

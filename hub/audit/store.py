@@ -771,11 +771,20 @@ class AuditStore:
                 )
         return [_record(row) for row in rows]
 
-    def checkpoints(self) -> list[StoredCheckpoint]:
-        """Every checkpoint, oldest first."""
-        with self._lock:
-            rows = self._run(_CHECKPOINTS + "ORDER BY id").fetchall()
-        return _stored_checkpoints(rows)
+    def checkpoints(self, page: int = 100) -> Iterator[StoredCheckpoint]:
+        """Every checkpoint, oldest first, read ``page`` at a time (each states every chain
+        head, and a busy log makes one every 1,000 records: all of them do not fit in
+        memory)."""
+        after = 0
+        while True:
+            with self._lock:
+                rows = self._run(
+                    _CHECKPOINTS + "WHERE id > ? ORDER BY id LIMIT ?", (after, page)
+                ).fetchall()
+            if not rows:
+                return
+            yield from _stored_checkpoints(rows)
+            after = rows[-1][0]
 
     def latest_checkpoints(self, count: int) -> list[StoredCheckpoint]:
         """The newest ``count`` checkpoints, newest first (a checkpoint states every chain

@@ -16,16 +16,20 @@ And for the store as a whole, ``behind-anchor``: an anchor outside the store
 (hub.audit.anchors) holds a newer signed checkpoint than the store, or records the store no
 longer has; the finding counts the missing records and checkpoints.
 
-The same pure function checks a store and an export (``hub audit verify --export DIR``): it
-reads a chain as an iterable of records and, on the first break, reads it once more to tell
-which of the four it is. Memory does not grow with the chain unless a chain is broken.
+The same function checks a store and an export (``hub audit verify --export DIR``): it reads
+the checkpoints once as a stream, keeping what they sign in a temporary file
+(hub.audit.evidence), then each chain as an iterable of records beside its signed heads and,
+on the first break, reads the chain once more to tell which of the four it is. Memory does
+not grow with the log unless a chain is broken.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hmac
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -34,6 +38,7 @@ from enum import StrEnum
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.audit.anchors import CheckpointAnchor
+from hub.audit.evidence import Evidence, SignedHead
 from hub.audit.records import (
     GENESIS_HASH,
     RECORD_FORMAT,
@@ -52,7 +57,6 @@ __all__ = [
     "Problem",
     "VerifyReport",
     "check_chain",
-    "check_checkpoints",
     "verify_chains",
 ]
 
@@ -209,9 +213,10 @@ def _classify(
 
 
 def _record_problem(
-    chain: str, record: AuditRecord, last_seq: int, last_format: int
+    chain: str, record: AuditRecord, last_seq: int, last_format: int, here: SignedHead | None
 ) -> Finding | None:
-    """What is wrong with a record that links correctly to the one before it."""
+    """What is wrong with a record that links correctly to the one before it (``here``: the
+    head a checkpoint signed under its number, if any)."""
     if record.format > RECORD_FORMAT or record.format < last_format:
         return Finding(
             Problem.CHANGED,
@@ -236,6 +241,13 @@ def _record_problem(
             chain,
             record.seq,
         )
+    if here is not None and here.hash != record.record_hash:
+        return Finding(
+            Problem.CHANGED,
+            f"checkpoint {here.checkpoint} signed another hash for it (chain rewritten)",
+            chain,
+            record.seq,
+        )
     return None
 
 
@@ -252,37 +264,45 @@ class ChainCheck:
 def check_chain(
     chain: str,
     read: Callable[[], Iterable[AuditRecord]],
-    signed_heads: Mapping[int, tuple[int, str]],
+    signed_heads: Callable[[], Iterable[SignedHead]],
     anchor: Anchor = Anchor(),
 ) -> ChainCheck:
     """Check one chain: its records, their links and numbers, and the signed heads.
 
-    ``read`` gives the chain in sequence order (called again to classify a broken link);
-    ``signed_heads`` maps a sequence number to (checkpoint id, the hash a checkpoint signed).
-    After the first bad record the rest is only counted.
+    ``read`` gives the chain in sequence order and ``signed_heads`` the heads checkpoints
+    signed for it, also in sequence order (each is called again to classify a broken link):
+    the two are read side by side, so neither is held in memory. After the first bad record
+    the rest is only counted.
     """
+    heads = iter(signed_heads())
+    head = next(heads, None)
     count, previous, last_seq, last_format = 0, anchor.hash, anchor.seq, 1
     finding: Finding | None = None
     for count, record in enumerate(read(), start=1):
         if finding is not None:
             last_seq = record.seq
             continue
-        finding = _checked(
-            chain, record, count, read, signed_heads, anchor, previous, last_seq, last_format
-        )
+        while head is not None and head.seq < record.seq:
+            head = next(heads, None)
+        here = head if head is not None and head.seq == record.seq else None
+        finding = _checked(chain, record, count, read, signed_heads, here, anchor, previous)
+        if finding is None:
+            finding = _record_problem(chain, record, last_seq, last_format, here)
         previous, last_seq, last_format = (
             record.record_hash,
             record.seq,
             max(last_format, record.format),
         )
     if finding is None:
-        beyond = [seq for seq in signed_heads if seq > last_seq]
-        if beyond:
-            checkpoint, _ = signed_heads[max(beyond)]
+        beyond = None
+        for later in itertools.chain((head,) if head is not None else (), heads):
+            if later.seq > last_seq:
+                beyond = later
+        if beyond is not None:
             finding = Finding(
                 Problem.MISSING,
-                f"the chain ends at record {last_seq}, checkpoint {checkpoint} signed "
-                f"record {max(beyond)}",
+                f"the chain ends at record {last_seq}, checkpoint {beyond.checkpoint} signed "
+                f"record {beyond.seq}",
                 chain,
                 last_seq + 1,
             )
@@ -294,63 +314,66 @@ def _checked(
     record: AuditRecord,
     count: int,
     read: Callable[[], Iterable[AuditRecord]],
-    signed_heads: Mapping[int, tuple[int, str]],
+    signed_heads: Callable[[], Iterable[SignedHead]],
+    here: SignedHead | None,
     anchor: Anchor,
     previous: str,
-    last_seq: int,
-    last_format: int,
 ) -> Finding | None:
+    """What is wrong with the payload or the link of ``record`` (the ``count``-th read)."""
     problem = _payload_problem(record)
     if problem is not None:
         return Finding(Problem.CHANGED, problem, chain, record.seq)
     # The link first: a record moved to make room for a forged one fails its own hash too,
     # and the link tells which record does not belong.
     if record.prev_hash != previous:
-        signed = {signed_hash for _, signed_hash in signed_heads.values()}
+        signed = {head.hash for head in signed_heads()}
         return _classify(chain, count - 1, list(read()), anchor.hash, signed)
-    finding = _record_problem(chain, record, last_seq, last_format)
-    if finding is not None:
-        return finding
-    signed_head = signed_heads.get(record.seq)
-    if signed_head is not None and signed_head[1] != record.record_hash:
-        return Finding(
-            Problem.CHANGED,
-            f"checkpoint {signed_head[0]} signed another hash for it (chain rewritten)",
-            chain,
-            record.seq,
-        )
     return None
 
 
-def check_checkpoints(
-    checkpoints: Sequence[StoredCheckpoint], key: Ed25519PublicKey
-) -> tuple[list[Finding], dict[str, dict[int, tuple[int, str]]]]:
-    """Signature, key and link of every checkpoint; and, per chain, the heads they sign
-    (only from checkpoints whose signature holds)."""
-    findings: list[Finding] = []
-    heads: dict[str, dict[int, tuple[int, str]]] = {}
-    expected_key = fingerprint(key)
+@dataclass
+class _CheckpointsCheck:
+    """What one pass over the stored checkpoints found."""
+
+    count: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    #: Stored checkpoints that are not the copy an anchor holds under their number.
+    differing: list[Finding] = field(default_factory=list)
+    #: How many stored checkpoints an anchor holds a copy of.
+    anchored: int = 0
+
+
+def _check_checkpoints(
+    checkpoints: Iterable[StoredCheckpoint], evidence: Evidence
+) -> _CheckpointsCheck:
+    """Signature, key and link of every checkpoint, read once in order; the heads of those
+    whose signature holds go to ``evidence``, and each is held against its anchor, if any."""
+    checked = _CheckpointsCheck()
+    expected_key = fingerprint(evidence.key)
+    compare = evidence.anchor_count() > 0
     previous_signature: str | None = None
     for stored in checkpoints:
+        checked.count += 1
+        if compare:
+            _compare(stored, evidence.anchor(stored.id), checked)
         try:
             body = CheckpointBody.parse(stored.body)
         except ValueError as exc:
-            findings.append(Finding(Problem.CHANGED, str(exc), checkpoint=stored.id))
+            checked.findings.append(Finding(Problem.CHANGED, str(exc), checkpoint=stored.id))
             previous_signature = stored.signature
             continue
-        if not signature_holds(key, stored.body, stored.signature):
+        if not signature_holds(evidence.key, stored.body, stored.signature):
             problem = Problem.BAD_SIGNATURE if body.key == expected_key else Problem.FOREIGN_KEY
             detail = (
                 "its signature does not hold (body or signature changed)"
                 if problem is Problem.BAD_SIGNATURE
                 else f"signed by key {body.key}, not by the trusted key {expected_key}"
             )
-            findings.append(Finding(problem, detail, checkpoint=stored.id))
+            checked.findings.append(Finding(problem, detail, checkpoint=stored.id))
         else:
-            for chain, head in body.heads.items():
-                heads.setdefault(chain, {})[head.seq] = (stored.id, head.hash)
+            evidence.sign(stored.id, body.heads)
         if body.previous != previous_link(previous_signature):
-            findings.append(
+            checked.findings.append(
                 Finding(
                     Problem.CHECKPOINT_MISSING,
                     "the checkpoint before it is missing or changed",
@@ -358,108 +381,92 @@ def check_checkpoints(
                 )
             )
         previous_signature = stored.signature
-    return findings, heads
+    return checked
 
 
-def _valid_anchors(
-    anchored: Sequence[CheckpointAnchor], key: Ed25519PublicKey
-) -> list[CheckpointAnchor]:
-    """The anchors whose signature holds, one per checkpoint number, oldest first."""
-    valid: dict[int, CheckpointAnchor] = {}
-    for anchor in anchored:
-        if anchor.checkpoint in valid or not signature_holds(key, anchor.body, anchor.signature):
-            continue
-        try:
-            CheckpointBody.parse(anchor.body)
-        except ValueError:
-            continue
-        valid[anchor.checkpoint] = anchor
-    return [valid[number] for number in sorted(valid)]
-
-
-def _anchored_heads(
-    anchors: Sequence[CheckpointAnchor], signed: dict[str, dict[int, tuple[int, str]]]
+def _compare(
+    stored: StoredCheckpoint, anchor: CheckpointAnchor | None, checked: _CheckpointsCheck
 ) -> None:
-    """Add the heads the anchors sign to ``signed``; an anchor outranks the store's copy."""
-    for anchor in anchors:
-        for chain, head in CheckpointBody.parse(anchor.body).heads.items():
-            signed.setdefault(chain, {})[head.seq] = (anchor.checkpoint, head.hash)
-
-
-def _compare_checkpoints(
-    anchors: Sequence[CheckpointAnchor], checkpoints: Sequence[StoredCheckpoint]
-) -> tuple[int, list[Finding]]:
-    """(how many anchored checkpoints the store lacks, the stored ones that differ)."""
-    stored = {c.id: c for c in checkpoints}
-    missing, findings = 0, []
-    for anchor in anchors:
-        copy = stored.get(anchor.checkpoint)
-        if copy is None:
-            missing += 1
-        elif not anchor.matches(copy):
-            findings.append(
-                Finding(
-                    Problem.CHANGED,
-                    f"not the checkpoint anchored on {anchor.source} under this number",
-                    checkpoint=anchor.checkpoint,
-                )
+    """Count a stored checkpoint an anchor copies; note it if it is not that copy."""
+    if anchor is None:
+        return
+    checked.anchored += 1
+    if not anchor.matches(stored):
+        checked.differing.append(
+            Finding(
+                Problem.CHANGED,
+                f"not the checkpoint anchored on {anchor.source} under this number",
+                checkpoint=anchor.checkpoint,
             )
-    return missing, findings
+        )
 
 
 def verify_chains(
     chains: Iterable[str],
     read: Callable[[str], Iterable[AuditRecord]],
-    checkpoints: Sequence[StoredCheckpoint],
+    checkpoints: Iterable[StoredCheckpoint],
     key: Ed25519PublicKey,
     anchors: Mapping[str, Anchor] | None = None,
     ends: Mapping[str, int] | None = None,
-    anchored: Sequence[CheckpointAnchor] = (),
+    evidence: Evidence | None = None,
 ) -> VerifyReport:
     """Verify every chain and every checkpoint. A chain a checkpoint names but that has no
     records is reported missing.
+
+    ``checkpoints`` are read once, in order, and may be a stream: what they sign is kept in
+    ``evidence`` (a temporary file), so memory does not grow with the log.
 
     ``anchors`` and ``ends`` describe a window (an export): each chain starts after its anchor
     and ends at its end; heads signed beyond the end, and chains outside the window, are out of
     scope rather than missing.
 
-    ``anchored`` are checkpoint anchors found outside the store (the audit topic, the anchor
-    file): those whose signature holds sign heads as the stored checkpoints do, and the store
-    must hold every record and checkpoint up to the newest of them.
+    ``evidence`` may hold checkpoint anchors found outside the store (the audit topic, the
+    anchor file; ``Evidence.add_anchor``), under the same ``key``: those whose signature holds
+    sign heads as the stored checkpoints do, and the store must hold every record and
+    checkpoint up to the newest of them.
     """
-    report = VerifyReport(checkpoints=len(checkpoints))
-    findings, signed = check_checkpoints(checkpoints, key)
-    valid = _valid_anchors(anchored, key)
-    report.anchors_ignored = sum(
-        1 for a in anchored if not signature_holds(key, a.body, a.signature)
-    )
-    _anchored_heads(valid, signed)
-    missing_checkpoints, differing = _compare_checkpoints(valid, checkpoints)
-    report.findings.extend(findings + differing)
+    with contextlib.ExitStack() as stack:
+        if evidence is None:
+            evidence = stack.enter_context(Evidence(key))
+        return _verify(chains, read, checkpoints, evidence, anchors, ends)
+
+
+def _verify(
+    chains: Iterable[str],
+    read: Callable[[str], Iterable[AuditRecord]],
+    checkpoints: Iterable[StoredCheckpoint],
+    evidence: Evidence,
+    anchors: Mapping[str, Anchor] | None,
+    ends: Mapping[str, int] | None,
+) -> VerifyReport:
+    checked = _check_checkpoints(checkpoints, evidence)
+    evidence.sign_anchored()
+    report = VerifyReport(checkpoints=checked.count, anchors_ignored=evidence.anchors_ignored)
+    missing_checkpoints = evidence.anchor_count() - checked.anchored
+    report.findings.extend(checked.findings + checked.differing)
     seen = set()
     last_seqs: dict[str, int] = {}
     for chain in chains:
         seen.add(chain)
         report.chains += 1
-        heads = signed.get(chain, {})
-        if ends is not None:
-            heads = {seq: head for seq, head in heads.items() if seq <= ends.get(chain, 0)}
+        end = None if ends is None else ends.get(chain, 0)
         anchor = (anchors or {}).get(chain, Anchor())
-        checked = check_chain(chain, functools.partial(read, chain), heads, anchor)
-        report.records += checked.records
-        report.counts[chain] = checked.records
-        last_seqs[chain] = checked.last_seq
-        if checked.finding is not None:
-            report.findings.append(checked.finding)
-        signed_to = max((seq for seq in heads if seq > anchor.seq), default=anchor.seq)
-        if anchor.seq + checked.records > signed_to:
-            report.unsigned[chain] = anchor.seq + checked.records - signed_to
-    for chain in sorted(set(signed) - seen if ends is None else ()):
+        heads = functools.partial(evidence.heads, chain, anchor.seq, end)
+        checked_chain = check_chain(chain, functools.partial(read, chain), heads, anchor)
+        report.records += checked_chain.records
+        report.counts[chain] = checked_chain.records
+        last_seqs[chain] = checked_chain.last_seq
+        if checked_chain.finding is not None:
+            report.findings.append(checked_chain.finding)
+        signed_to = evidence.signed_to(chain, anchor.seq, end) or anchor.seq
+        if anchor.seq + checked_chain.records > signed_to:
+            report.unsigned[chain] = anchor.seq + checked_chain.records - signed_to
+    for chain in sorted(set(evidence.chains()) - seen if ends is None else ()):
         report.findings.append(
             Finding(Problem.MISSING, "a checkpoint signs this chain, the store has none", chain)
         )
-    if valid:
-        newest = valid[-1]
+    newest = evidence.newest_anchor()
+    if newest is not None:
         report.anchor = newest
         newest_heads = CheckpointBody.parse(newest.body).heads
         missing_records = sum(

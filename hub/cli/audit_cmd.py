@@ -23,7 +23,7 @@ from hub.core.topics import AUDIT_TOPIC
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from hub.audit.anchors import CheckpointAnchor
+    from hub.audit.evidence import Evidence
     from hub.audit.store import AuditStore
     from hub.audit.verify import VerifyReport
     from hub.broker.connection import KafkaConnection
@@ -141,17 +141,19 @@ def _anchor_connection(settings: HubSettings, use_topic: bool) -> KafkaConnectio
         return None
 
 
-def _anchors(
-    connection: KafkaConnection | None, anchor_file: Path | None, store: AuditStore
-) -> list[CheckpointAnchor]:
+def _gather_anchors(
+    evidence: Evidence,
+    connection: KafkaConnection | None,
+    anchor_file: Path | None,
+    store: AuditStore,
+) -> None:
+    """Hand ``evidence`` every anchor of the anchor file and the audit topic."""
     from hub.audit.anchors import read_anchor_file, read_topic_anchors  # noqa: PLC0415 - heavy.
 
-    found: list[CheckpointAnchor] = []
-    if anchor_file is not None and (anchor_file.exists() or store.checkpoints()):
-        found.extend(read_anchor_file(anchor_file))
+    if anchor_file is not None and (anchor_file.exists() or store.latest_checkpoints(1)):
+        evidence.add_anchors(read_anchor_file(anchor_file))
     if connection is not None:
-        found.extend(run(read_topic_anchors(connection)))
-    return found
+        run(read_topic_anchors(connection, evidence.add_anchor))
 
 
 def _print_anchor(report: VerifyReport, read: int) -> None:
@@ -199,6 +201,7 @@ def verify(
 
     The anchor is the newest one outside the database. Exit 0 only if all holds.
     """
+    from hub.audit.evidence import Evidence  # noqa: PLC0415 - heavy.
     from hub.audit.export import read_export, verify_export  # noqa: PLC0415 - heavy.
     from hub.audit.signing import load_public_key, public_key_from_pem  # noqa: PLC0415 - heavy.
     from hub.audit.verify import verify_chains  # noqa: PLC0415 - heavy.
@@ -216,12 +219,12 @@ def verify(
     else:
         key = _trusted_key(settings, public_key)
         connection = _anchor_connection(settings, anchor_topic)
-        with _store(settings) as store:
-            anchored = _anchors(connection, anchor_file or settings.audit_anchor_file, store)
+        with _store(settings) as store, Evidence(key) as evidence:
+            _gather_anchors(evidence, connection, anchor_file or settings.audit_anchor_file, store)
             report = verify_chains(
-                store.chains(), store.chain, store.checkpoints(), key, anchored=anchored
+                store.chains(), store.chain, store.checkpoints(), key, evidence=evidence
             )
-        _print_anchor(report, len(anchored))
+        _print_anchor(report, evidence.anchors_read)
         _print_report(report, f"audit store {store.name}")
         if report.behind is not None:
             raise AuditFailedError(

@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.anchors import anchor_document, read_anchor_file
+from hub.audit.evidence import Evidence
 from hub.audit.recorder import AuditRecorder, Consumed, drafts_for
 from hub.audit.signing import CheckpointBody, load_or_create_signing_key, sign_checkpoint
 from hub.audit.store import AuditStore, ChainHead, StoredCheckpoint, open_audit_store
@@ -67,13 +68,11 @@ def recorder(audit_store: AuditStore, key: Ed25519PrivateKey, anchor_file: Path)
 
 def _verify(recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path) -> VerifyReport:
     store = recorder.store
-    return verify_chains(
-        store.chains(),
-        store.chain,
-        store.checkpoints(),
-        key.public_key(),
-        anchored=read_anchor_file(anchor_file),
-    )
+    with Evidence(key.public_key()) as evidence:
+        evidence.add_anchors(read_anchor_file(anchor_file))
+        return verify_chains(
+            store.chains(), store.chain, store.checkpoints(), key.public_key(), evidence=evidence
+        )
 
 
 def _behind(report: VerifyReport) -> tuple[int, int] | None:
@@ -83,7 +82,7 @@ def _behind(report: VerifyReport) -> tuple[int, int] | None:
 def test_every_checkpoint_is_anchored_once_in_the_file(
     recorder: AuditRecorder, anchor_file: Path
 ) -> None:
-    anchors = read_anchor_file(anchor_file)
+    anchors = list(read_anchor_file(anchor_file))
     assert [a.checkpoint for a in anchors] == [c.id for c in recorder.store.checkpoints()]
     assert len(anchors) == ROUNDS
     assert recorder.store.unanchored() == []
@@ -150,7 +149,7 @@ def test_a_store_behind_its_anchor_fails_naming_what_is_missing(
 def test_only_the_newest_checkpoint_deleted_is_one_checkpoint_behind(
     recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path, insider: Insider
 ) -> None:
-    newest = recorder.store.checkpoints()[-1]
+    newest = list(recorder.store.checkpoints())[-1]
     insider.sql("DELETE FROM audit_checkpoints WHERE id = ?", newest.id)
     report = _verify(recorder, key, anchor_file)
     assert _behind(report) == (0, 1)
@@ -186,7 +185,7 @@ def test_an_anchor_whose_signature_does_not_hold_is_ignored(
     recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path
 ) -> None:
     # Someone who can write the file but has no key claims a newer, longer checkpoint.
-    newest = recorder.store.checkpoints()[-1]
+    newest = list(recorder.store.checkpoints())[-1]
     body = CheckpointBody.parse(newest.body)
     longer = {chain: ChainHead(head.seq + 100, head.hash) for chain, head in body.heads.items()}
     forged_body = CheckpointBody(body.created_at, longer, body.key, body.previous)
@@ -205,7 +204,7 @@ def test_a_stored_checkpoint_that_is_not_the_anchored_one_is_found(
     recorder: AuditRecorder, key: Ed25519PrivateKey, anchor_file: Path, insider: Insider
 ) -> None:
     # A key holder re-signs checkpoint 3 with other heads: the anchor still has the original.
-    third = recorder.store.checkpoints()[2]
+    third = list(recorder.store.checkpoints())[2]
     body = CheckpointBody.parse(third.body)
     text, signature = sign_checkpoint(
         key, CheckpointBody("2000-01-01T00:00:00.000000Z", body.heads, body.key, body.previous)
@@ -309,7 +308,7 @@ def test_anchors_written_twice_count_once(
     # A crash between anchoring and marking, after every checkpoint: each is anchored twice.
     lines = anchor_file.read_bytes().splitlines(keepends=True)
     anchor_file.write_bytes(b"".join(line + line for line in lines))
-    assert len(read_anchor_file(anchor_file)) == 2 * ROUNDS
+    assert len(list(read_anchor_file(anchor_file))) == 2 * ROUNDS
     roll_back(insider, 1)
     report = _verify(recorder, key, anchor_file)
     assert _behind(report) == (len(CHAINS) * PER_ROUND * (ROUNDS - 1), ROUNDS - 1)

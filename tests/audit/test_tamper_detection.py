@@ -186,7 +186,7 @@ def test_a_removed_checkpoint_is_found(
 ) -> None:
     _fill(recorder, 1)
     assert recorder.checkpoint()
-    first = recorder.store.checkpoints()[0]
+    first = list(recorder.store.checkpoints())[0]
     insider.sql("DELETE FROM audit_checkpoints WHERE id = ?", first.id)
     report = _verify(recorder.store, key)
     assert [f.problem for f in report.findings] == [Problem.CHECKPOINT_MISSING]

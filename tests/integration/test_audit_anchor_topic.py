@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hub.admin.provisioning import provision_topics
-from hub.audit.anchors import read_topic_anchors
+from hub.audit.anchors import CheckpointAnchor, read_topic_anchors
 from hub.audit.recorder import AuditRecorder
 from hub.audit.signing import fingerprint, load_or_create_signing_key
 from hub.audit.store import open_audit_store
@@ -76,11 +76,9 @@ def test_a_store_rolled_back_behind_its_topic_anchor_fails_verify(
         asyncio.run(_publish_and_anchor(recorder, kafka_bootstrap, data_dir))
 
         connection = KafkaConnection(kafka_bootstrap, load_settings(data_dir=data_dir))
-        mine = [
-            anchor
-            for anchor in asyncio.run(read_topic_anchors(connection))
-            if f'"key":"{fingerprint(key.public_key())}"' in anchor.body
-        ]
+        read: list[CheckpointAnchor] = []
+        assert asyncio.run(read_topic_anchors(connection, read.append)) == len(read)
+        mine = [a for a in read if f'"key":"{fingerprint(key.public_key())}"' in a.body]
         assert [a.checkpoint for a in mine] == list(range(1, ROUNDS + 1))
         assert {a.source for a in mine} == {AUDIT_TOPIC}
 
