@@ -10,6 +10,7 @@ of a chain still verifies: each chain starts from its anchor instead of the gene
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -122,7 +123,7 @@ def export_window(
                 entry["last_seq"], entry["last_hash"] = record.seq, record.record_hash
             chains[chain] = entry
             total += entry["records"]
-    checkpoints = store.checkpoints()
+    checkpoints = list(store.checkpoints())
     manifest = {
         "format": FORMAT,
         "created_at": created_at,
@@ -151,8 +152,12 @@ class ExportFolder:
         """The chain's records in the export, in order."""
         entry = self.manifest["chains"][chain]
         first = int(entry["first_line"])
+        start = self._starts.get(first)
+        if start is None:  # the file ends before the chain's first line
+            return
         with (self.path / RECORDS_FILE).open("rb") as handle:
-            lines = itertools.islice(handle, first, first + int(entry["records"]))
+            handle.seek(start)
+            lines = itertools.islice(handle, int(entry["records"]))
             for number, line in enumerate(lines, start=first + 1):
                 try:
                     yield _record(line)
@@ -160,6 +165,21 @@ class ExportFolder:
                     raise ExportError(
                         f"{self.path / RECORDS_FILE}: line {number} is not an audit record"
                     ) from None
+
+    @functools.cached_property
+    def _starts(self) -> dict[int, int]:
+        """Where in the records file each chain's first line starts, found in one pass (a
+        chain read by skipping the lines before it made a file of N lines and C chains cost
+        C·N/2 line reads)."""
+        wanted = {int(entry["first_line"]) for entry in self.manifest["chains"].values()}
+        starts: dict[int, int] = {}
+        position = 0
+        with (self.path / RECORDS_FILE).open("rb") as handle:
+            for number, line in enumerate(handle):
+                if number in wanted:
+                    starts[number] = position
+                position += len(line)
+        return starts
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """The checkpoints the export carries."""

@@ -1,0 +1,71 @@
+"""Reading an export back: every chain's records from where its first line starts, whatever
+order the chains are read in, and the export verifying offline. Both real stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from hub.audit.export import RECORDS_FILE, ExportError, export_window, read_export, verify_export
+from hub.audit.store import AuditStore
+from tests.audit.tampering import CHAINS, PER_ROUND, fill_rounds, recorder_for
+
+pytestmark = pytest.mark.audit
+
+ROUNDS = 3
+
+
+@pytest.fixture
+def exported(audit_store: AuditStore, tmp_path: Path) -> tuple[AuditStore, Path, Ed25519PrivateKey]:
+    key = Ed25519PrivateKey.generate()
+    fill_rounds(recorder_for(audit_store, key), rounds=ROUNDS)
+    out = tmp_path / "export"
+    export_window(audit_store, key.public_key(), out, None, None, "2026-12-03T05:00:00Z")
+    return audit_store, out, key
+
+
+@pytest.mark.parametrize("order", [CHAINS, tuple(reversed(CHAINS))])
+def test_every_chain_reads_back_as_stored_in_any_order(
+    exported: tuple[AuditStore, Path, Ed25519PrivateKey], order: tuple[str, ...]
+) -> None:
+    store, out, _ = exported
+    folder = read_export(out)
+    for chain in order:
+        assert list(folder.chain(chain)) == list(store.chain(chain))
+        assert len(list(folder.chain(chain))) == ROUNDS * PER_ROUND
+
+
+def test_the_export_verifies_offline(
+    exported: tuple[AuditStore, Path, Ed25519PrivateKey],
+) -> None:
+    _, out, key = exported
+    report = verify_export(read_export(out), key.public_key())
+    assert report.holds, [finding.line() for finding in report.findings]
+    assert (report.chains, report.records) == (len(CHAINS), len(CHAINS) * ROUNDS * PER_ROUND)
+
+
+def test_a_cut_records_file_ends_the_chains_it_no_longer_holds(
+    exported: tuple[AuditStore, Path, Ed25519PrivateKey],
+) -> None:
+    store, out, key = exported
+    lines = (out / RECORDS_FILE).read_bytes().splitlines(keepends=True)
+    kept = len(lines) - PER_ROUND * ROUNDS - 1  # the last chain gone, and one more record
+    (out / RECORDS_FILE).write_bytes(b"".join(lines[:kept]))
+    folder = read_export(out)
+    assert list(folder.chain(CHAINS[-1])) == []
+    assert len(list(folder.chain(CHAINS[-2]))) == ROUNDS * PER_ROUND - 1
+    assert list(folder.chain(CHAINS[0])) == list(store.chain(CHAINS[0]))
+    assert not verify_export(folder, key.public_key()).holds
+
+
+def test_a_line_that_is_not_a_record_is_named(
+    exported: tuple[AuditStore, Path, Ed25519PrivateKey],
+) -> None:
+    _, out, _ = exported
+    lines = (out / RECORDS_FILE).read_bytes().splitlines(keepends=True)
+    lines[PER_ROUND * ROUNDS + 1] = b"not json\n"  # the second record of the second chain
+    (out / RECORDS_FILE).write_bytes(b"".join(lines))
+    with pytest.raises(ExportError, match=f"line {PER_ROUND * ROUNDS + 2} is not"):
+        list(read_export(out).chain(CHAINS[1]))
