@@ -285,7 +285,7 @@ def check_chain(
         while head is not None and head.seq < record.seq:
             head = next(heads, None)
         here = head if head is not None and head.seq == record.seq else None
-        finding = _checked(chain, record, count, read, signed_heads, here, anchor, previous)
+        finding = _checked(chain, record, count, read, signed_heads, anchor, previous)
         if finding is None:
             finding = _record_problem(chain, record, last_seq, last_format, here)
         previous, last_seq, last_format = (
@@ -315,7 +315,6 @@ def _checked(
     count: int,
     read: Callable[[], Iterable[AuditRecord]],
     signed_heads: Callable[[], Iterable[SignedHead]],
-    here: SignedHead | None,
     anchor: Anchor,
     previous: str,
 ) -> Finding | None:

@@ -214,6 +214,7 @@ def test_a_stored_checkpoint_that_is_not_the_anchored_one_is_found(
     report = _verify(recorder, key, anchor_file)
     changed = [f for f in report.findings if f.problem is Problem.CHANGED]
     assert [(f.checkpoint, f.chain) for f in changed] == [(third.id, None)]
+    assert changed[0].detail == f"not the checkpoint anchored on {anchor_file} under this number"
 
 
 def test_behind_names_the_anchor_it_was_held_against(

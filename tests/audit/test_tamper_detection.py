@@ -13,6 +13,7 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub.audit.evidence import SignedHead
 from hub.audit.recorder import AuditRecorder, Consumed, Produced, drafts_for
 from hub.audit.records import (
     GENESIS_HASH,
@@ -24,7 +25,15 @@ from hub.audit.records import (
     record_hash,
 )
 from hub.audit.store import AuditStore
-from hub.audit.verify import Problem, VerifyReport, verify_chains
+from hub.audit.verify import (
+    Anchor,
+    ChainCheck,
+    Finding,
+    Problem,
+    VerifyReport,
+    check_chain,
+    verify_chains,
+)
 from tests.audit.tampering import Insider
 from tests.support import client_status_event
 
@@ -114,6 +123,40 @@ def test_a_rewritten_chain_with_recomputed_hashes_is_caught_by_the_checkpoint(
     assert (problem, chain, seq) == (Problem.CHANGED, CHAIN, 8)
 
 
+def test_a_chain_rewritten_after_an_earlier_signed_head_is_caught_by_a_later_one(
+    audit_store: AuditStore, key: Ed25519PrivateKey, insider: Insider
+) -> None:
+    # Checkpoints after records 4 and 8 of CHAIN; the insider rewrites from record 6 on, so
+    # the first signed head still holds and only the second tells.
+    recorder = AuditRecorder(audit_store, key, checkpoint_every=10_000)
+    _fill(recorder, handlings=2)
+    assert recorder.checkpoint()
+    _fill(recorder, handlings=2)
+    assert recorder.checkpoint()
+    records = list(audit_store.chain(CHAIN))
+    previous = records[4].record_hash
+    for original in records[5:]:
+        changed = dataclasses.replace(original, partner="sote") if original.seq == 6 else original
+        relinked = dataclasses.replace(changed, prev_hash=previous)
+        rehashed = relinked.with_hash(record_hash(relinked))
+        insider.rewrite(rehashed)
+        previous = rehashed.record_hash
+    report = _verify(audit_store, key)
+    assert _only_finding(report) == (Problem.CHANGED, CHAIN, 8)
+    assert report.findings[0].detail == "checkpoint 2 signed another hash for it (chain rewritten)"
+
+
+def test_an_empty_chain_read_counts_nothing_and_misses_its_signed_head() -> None:
+    checked = check_chain(CHAIN, list, lambda: [SignedHead(3, 1, "h")], Anchor(2, "g"))
+    assert checked == ChainCheck(
+        0,
+        2,
+        Finding(
+            Problem.MISSING, "the chain ends at record 2, checkpoint 1 signed record 3", CHAIN, 3
+        ),
+    )
+
+
 def test_a_missing_record_is_found(
     recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
@@ -186,7 +229,7 @@ def test_a_removed_checkpoint_is_found(
 ) -> None:
     _fill(recorder, 1)
     assert recorder.checkpoint()
-    first = list(recorder.store.checkpoints())[0]
+    first = next(recorder.store.checkpoints())
     insider.sql("DELETE FROM audit_checkpoints WHERE id = ?", first.id)
     report = _verify(recorder.store, key)
     assert [f.problem for f in report.findings] == [Problem.CHECKPOINT_MISSING]
