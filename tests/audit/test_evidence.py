@@ -153,6 +153,15 @@ def test_heads_are_read_in_order_over_page_boundaries(count: int) -> None:
         for seq in range(count, 0, -1):  # written newest first: the order comes from the read
             evidence.sign(seq, {"a": ChainHead(seq, f"h{seq}")})
         assert [head.seq for head in evidence.heads("a")] == list(range(1, count + 1))
+        assert evidence.signed_to("a") == count
+
+
+def test_by_default_heads_are_read_from_the_first_record_on() -> None:
+    with Evidence(_KEY.public_key()) as evidence:
+        evidence.sign(1, {"a": ChainHead(1, "h1")})
+        assert list(evidence.heads("a")) == [SignedHead(1, 1, "h1")]
+        assert evidence.signed_to("a") == 1
+        assert evidence.signed_to("b") is None
 
 
 _STATEMENT = st.dictionaries(

@@ -97,6 +97,19 @@ def test_an_intact_store_holds_against_its_newest_anchor(
     assert report.anchor is not None
     assert (report.anchor.checkpoint, report.anchor.source) == (ROUNDS, str(anchor_file))
     assert report.behind is None
+    assert report.checkpoints == ROUNDS
+
+
+def test_a_store_with_one_anchored_checkpoint_holds(
+    audit_store: AuditStore, key: Ed25519PrivateKey, anchor_file: Path
+) -> None:
+    anchor_file.parent.mkdir()
+    recorder = recorder_for(audit_store, key, anchor_file)
+    fill_rounds(recorder, rounds=1)
+    _anchor(recorder)
+    report = _verify(recorder, key, anchor_file)
+    assert report.holds, [f.line() for f in report.findings]
+    assert (report.checkpoints, report.behind) == (1, None)
 
 
 def test_the_rolled_back_store_holds_without_an_anchor(

@@ -235,6 +235,21 @@ def test_a_removed_checkpoint_is_found(
     assert [f.problem for f in report.findings] == [Problem.CHECKPOINT_MISSING]
 
 
+def test_a_checkpoint_that_is_not_a_checkpoint_body_is_found(
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
+) -> None:
+    _fill(recorder, 1)
+    assert recorder.checkpoint()
+    first = next(recorder.store.checkpoints())
+    insider.sql("UPDATE audit_checkpoints SET body = 'garbage' WHERE id = ?", first.id)
+    report = _verify(recorder.store, key)
+    # Only the first: the second still links to the first's signature, which is unchanged.
+    assert [(f.problem, f.checkpoint, f.detail) for f in report.findings] == [
+        (Problem.CHANGED, first.id, "not a checkpoint body: JSONDecodeError")
+    ]
+    assert report.checkpoints == 2
+
+
 def test_pruned_payloads_still_verify(recorder: AuditRecorder, key: Ed25519PrivateKey) -> None:
     assert recorder.store.prune_payloads("9999") == 9
     assert all(r.payload is None for r in recorder.store.chain(CHAIN))
