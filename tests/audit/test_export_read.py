@@ -3,13 +3,24 @@ order the chains are read in, and the export verifying offline. Both real stores
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 from pathlib import Path
 
+import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.audit.export import RECORDS_FILE, ExportError, export_window, read_export, verify_export
+from hub.audit.export import (
+    RECORDS_FILE,
+    ExportError,
+    export_window,
+    read_export,
+    verify_export,
+)
+from hub.audit.records import AuditRecord, record_hash
 from hub.audit.store import AuditStore
+from hub.audit.verify import Problem
 from tests.audit.tampering import CHAINS, PER_ROUND, fill_rounds, recorder_for
 
 pytestmark = pytest.mark.audit
@@ -69,3 +80,58 @@ def test_a_line_that_is_not_a_record_is_named(
     (out / RECORDS_FILE).write_bytes(b"".join(lines))
     with pytest.raises(ExportError, match=f"line {PER_ROUND * ROUNDS + 2} is not"):
         list(read_export(out).chain(CHAINS[1]))
+
+
+def _export_line(record: AuditRecord) -> bytes:
+    """A line of the records file, as an export writes it (the documented format)."""
+    document = record.summary()
+    payload = record.payload
+    document["payload"] = None if payload is None else base64.b64encode(payload).decode()
+    return orjson.dumps(document) + b"\n"
+
+
+@pytest.fixture
+def window(audit_store: AuditStore, tmp_path: Path) -> tuple[Path, Ed25519PrivateKey, int]:
+    """An export of the first two of three rounds (each round a checkpoint): heads are signed
+    inside the window and beyond its end. The records it holds per chain."""
+    key = Ed25519PrivateKey.generate()
+    fill_rounds(recorder_for(audit_store, key), rounds=ROUNDS)
+    first_of_third = list(audit_store.chain(CHAINS[0]))[2 * PER_ROUND]
+    out = tmp_path / "window"
+    export_window(audit_store, key.public_key(), out, None, first_of_third.recorded_at, "t")
+    return out, key, 2 * PER_ROUND
+
+
+def test_a_window_verifies_without_the_heads_signed_beyond_its_end(
+    window: tuple[Path, Ed25519PrivateKey, int],
+) -> None:
+    out, key, per_chain = window
+    report = verify_export(read_export(out), key.public_key())
+    assert report.holds, [finding.line() for finding in report.findings]
+    assert report.counts == dict.fromkeys(CHAINS, per_chain)
+    assert report.unsigned == {}
+
+
+def test_a_window_rewritten_with_recomputed_hashes_is_caught_by_a_head_inside_it(
+    window: tuple[Path, Ed25519PrivateKey, int],
+) -> None:
+    out, key, per_chain = window
+    lines = (out / RECORDS_FILE).read_bytes().splitlines(keepends=True)
+    folder = read_export(out)
+    records = [record for chain in CHAINS for record in folder.chain(chain)]
+    # The second chain from its seventh record on: changed, relinked and rehashed.
+    start = per_chain + PER_ROUND + 1
+    previous = records[start - 1].record_hash
+    for index in range(start, 2 * per_chain):
+        changed = records[index]
+        if index == start:
+            changed = dataclasses.replace(changed, partner="sote")
+        relinked = dataclasses.replace(changed, prev_hash=previous)
+        records[index] = relinked.with_hash(record_hash(relinked))
+        previous = records[index].record_hash
+        lines[index] = _export_line(records[index])
+    (out / RECORDS_FILE).write_bytes(b"".join(lines))
+    report = verify_export(read_export(out), key.public_key())
+    assert [(f.problem, f.chain, f.seq) for f in report.findings] == [
+        (Problem.CHANGED, CHAINS[1], per_chain)
+    ]

@@ -24,6 +24,7 @@ from hub.audit.records import (
     EventFacts,
     record_hash,
 )
+from hub.audit.signing import fingerprint
 from hub.audit.store import AuditStore
 from hub.audit.verify import (
     Anchor,
@@ -216,12 +217,27 @@ def test_a_forged_checkpoint_is_found(
     insider.sql("UPDATE audit_checkpoints SET body = ? WHERE id = ?",
          orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode(), checkpoint.id)  # fmt: skip
     report = _verify(recorder.store, key)
-    assert [f.problem for f in report.findings] == [Problem.BAD_SIGNATURE]
+    assert [(f.problem, f.checkpoint, f.detail) for f in report.findings] == [
+        (
+            Problem.BAD_SIGNATURE,
+            checkpoint.id,
+            "its signature does not hold (body or signature changed)",
+        )
+    ]
 
 
-def test_another_key_is_not_trusted(recorder: AuditRecorder) -> None:
-    report = _verify(recorder.store, Ed25519PrivateKey.generate())
-    assert [f.problem for f in report.findings] == [Problem.FOREIGN_KEY]
+def test_another_key_is_not_trusted(recorder: AuditRecorder, key: Ed25519PrivateKey) -> None:
+    other = Ed25519PrivateKey.generate()
+    report = _verify(recorder.store, other)
+    [checkpoint] = recorder.store.checkpoints()
+    assert [(f.problem, f.checkpoint, f.detail) for f in report.findings] == [
+        (
+            Problem.FOREIGN_KEY,
+            checkpoint.id,
+            f"signed by key {fingerprint(key.public_key())}, not by the trusted key "
+            f"{fingerprint(other.public_key())}",
+        )
+    ]
 
 
 def test_a_removed_checkpoint_is_found(
@@ -229,10 +245,12 @@ def test_a_removed_checkpoint_is_found(
 ) -> None:
     _fill(recorder, 1)
     assert recorder.checkpoint()
-    first = next(recorder.store.checkpoints())
+    first, second = recorder.store.checkpoints()
     insider.sql("DELETE FROM audit_checkpoints WHERE id = ?", first.id)
     report = _verify(recorder.store, key)
-    assert [f.problem for f in report.findings] == [Problem.CHECKPOINT_MISSING]
+    assert [(f.problem, f.checkpoint, f.detail) for f in report.findings] == [
+        (Problem.CHECKPOINT_MISSING, second.id, "the checkpoint before it is missing or changed")
+    ]
 
 
 def test_a_checkpoint_that_is_not_a_checkpoint_body_is_found(
