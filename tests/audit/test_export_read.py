@@ -18,6 +18,7 @@ from hub.audit.export import (
     read_export,
     verify_export,
 )
+from hub.audit.recorder import AuditRecorder, Consumed, drafts_for
 from hub.audit.records import AuditRecord, record_hash
 from hub.audit.store import AuditStore
 from hub.audit.verify import Problem
@@ -135,3 +136,43 @@ def test_a_window_rewritten_with_recomputed_hashes_is_caught_by_a_head_inside_it
     assert [(f.problem, f.chain, f.seq) for f in report.findings] == [
         (Problem.CHANGED, CHAINS[1], per_chain)
     ]
+
+
+def _round_without_checkpoint(recorder: AuditRecorder, offset: int) -> None:
+    entries = [
+        (chain, draft)
+        for partition, chain in enumerate(CHAINS)
+        for n in range(PER_ROUND)
+        for draft in drafts_for(Consumed("in.example", partition, offset + n, b"{}"), [])
+    ]
+    recorder.record_all(entries)
+
+
+def test_a_window_from_the_middle_starts_at_the_record_before_it(
+    audit_store: AuditStore, tmp_path: Path
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    fill_rounds(recorder_for(audit_store, key), rounds=ROUNDS)
+    second_round = list(audit_store.chain(CHAINS[0]))[PER_ROUND]
+    out = tmp_path / "middle"
+    export_window(audit_store, key.public_key(), out, second_round.recorded_at, None, "t")
+    report = verify_export(read_export(out), key.public_key())
+    assert report.holds, [finding.line() for finding in report.findings]
+    assert report.counts == dict.fromkeys(CHAINS, (ROUNDS - 1) * PER_ROUND)
+
+
+def test_records_of_a_window_after_its_last_signed_head_are_unsigned(
+    audit_store: AuditStore, tmp_path: Path
+) -> None:
+    # Signed after record 5; records 6-10 not yet; record 15 signed after the window's end.
+    key = Ed25519PrivateKey.generate()
+    recorder = recorder_for(audit_store, key)
+    fill_rounds(recorder, rounds=1)
+    _round_without_checkpoint(recorder, PER_ROUND)
+    fill_rounds(recorder, rounds=1)
+    after_window = list(audit_store.chain(CHAINS[0]))[2 * PER_ROUND]
+    out = tmp_path / "unsigned"
+    export_window(audit_store, key.public_key(), out, None, after_window.recorded_at, "t")
+    report = verify_export(read_export(out), key.public_key())
+    assert report.holds, [finding.line() for finding in report.findings]
+    assert report.unsigned == dict.fromkeys(CHAINS, PER_ROUND)
