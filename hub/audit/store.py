@@ -717,9 +717,20 @@ class AuditStore:
         return None if row is None else _record(row)
 
     def chains(self) -> list[str]:
-        """Every chain that has records, by name."""
+        """Every chain that has records, by name.
+
+        Read from the records themselves, not from the table of chain heads (a chain whose
+        head row is gone must still be verified), one index search per chain: ``SELECT
+        DISTINCT`` read every record's key, and PostgreSQL the whole table, on every verify and
+        export."""
         with self._lock:
-            rows = self._run("SELECT DISTINCT chain FROM audit_records ORDER BY chain").fetchall()
+            rows = self._run(
+                "WITH RECURSIVE names(chain) AS ("
+                " SELECT MIN(chain) FROM audit_records"
+                " UNION ALL SELECT (SELECT MIN(chain) FROM audit_records WHERE chain > names.chain)"
+                " FROM names WHERE names.chain IS NOT NULL)"
+                " SELECT chain FROM names WHERE chain IS NOT NULL"
+            ).fetchall()
         return [row[0] for row in rows]
 
     def page_statement(
