@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Final, Literal, TypeVar
 
 import typer
 
@@ -156,6 +156,42 @@ def _gather_anchors(
         run(read_topic_anchors(connection, evidence.add_anchor))
 
 
+#: Records read between two advances of the progress bar.
+PROGRESS_STEP: Final = 1000
+Item = TypeVar("Item")
+
+
+def reading_with_progress(
+    read: Callable[[str], Iterable[Item]], advance: Callable[[int], object]
+) -> Callable[[str], Iterator[Item]]:
+    """``read``, calling ``advance`` with how many records were read: every ``PROGRESS_STEP``
+    records and at the end of each chain."""
+
+    def counted(chain: str) -> Iterator[Item]:
+        pending = 0
+        for record in read(chain):
+            yield record
+            pending += 1
+            if pending == PROGRESS_STEP:
+                advance(pending)
+                pending = 0
+        advance(pending)
+
+    return counted
+
+
+@contextmanager
+def _records_bar(total: int) -> Iterator[Callable[[int], object]]:
+    """A progress bar of the records verified on the terminal (none when stderr is not one):
+    verifying a year's log takes minutes."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn  # noqa: PLC0415 - heavy.
+
+    columns = ("verify", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("verify", total=total)
+        yield lambda records: bar.advance(task, records)
+
+
 def _print_anchor(report: VerifyReport, read: int) -> None:
     if report.anchor is None:
         err.print(
@@ -221,9 +257,14 @@ def verify(
         connection = _anchor_connection(settings, anchor_topic)
         with _store(settings) as store, Evidence(key) as evidence:
             _gather_anchors(evidence, connection, anchor_file or settings.audit_anchor_file, store)
-            report = verify_chains(
-                store.chains(), store.chain, store.checkpoints(), key, evidence=evidence
-            )
+            with _records_bar(store.record_count()) as advance:
+                report = verify_chains(
+                    store.chains(),
+                    reading_with_progress(store.chain, advance),
+                    store.checkpoints(),
+                    key,
+                    evidence=evidence,
+                )
         _print_anchor(report, evidence.anchors_read)
         _print_report(report, f"audit store {store.name}")
         if report.behind is not None:
