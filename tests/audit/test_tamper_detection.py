@@ -332,6 +332,20 @@ def test_a_renumbered_gap_at_the_head_is_found_without_a_checkpoint(
     assert _only_finding(_verify(audit_store, key)) == (Problem.RENUMBERED, CHAIN, 9)
 
 
+def test_a_record_changed_and_renumbered_is_named_changed(
+    audit_store: AuditStore, key: Ed25519PrivateKey, insider: Insider
+) -> None:
+    # Its hash holds neither for its new number nor for its place: the fields were changed,
+    # whatever else was.
+    recorder = AuditRecorder(audit_store, key, checkpoint_every=10_000)
+    _fill(recorder)
+    _renumber(insider, CHAIN, 8, 8, 1)
+    insider.sql("UPDATE audit_records SET partner = 'sote' WHERE chain = ? AND seq = 9", CHAIN)
+    report = _verify(audit_store, key)
+    assert _only_finding(report) == (Problem.CHANGED, CHAIN, 9)
+    assert report.findings[0].detail == "its fields do not match its hash"
+
+
 def test_a_chain_numbered_without_a_gap_is_not_renumbered(
     recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
