@@ -415,9 +415,9 @@ def verify_chains(
     ``checkpoints`` are read once, in order, and may be a stream: what they sign is kept in
     ``evidence`` (a temporary file), so memory does not grow with the log.
 
-    ``anchors`` and ``ends`` describe a window (an export): each chain starts after its anchor
-    and ends at its end; heads signed beyond the end, and chains outside the window, are out of
-    scope rather than missing.
+    ``anchors`` and ``ends`` describe a window (an export; ``ends`` names every chain): each
+    chain starts after its anchor and ends at its end; heads signed beyond the end, and chains
+    outside the window, are out of scope rather than missing.
 
     ``evidence`` may hold checkpoint anchors found outside the store (the audit topic, the
     anchor file; ``Evidence.add_anchor``), under the same ``key``: those whose signature holds
@@ -448,7 +448,7 @@ def _verify(
     for chain in chains:
         seen.add(chain)
         report.chains += 1
-        end = None if ends is None else ends.get(chain, 0)
+        end = None if ends is None else ends[chain]
         anchor = (anchors or {}).get(chain, Anchor())
         heads = functools.partial(evidence.heads, chain, anchor.seq, end)
         checked_chain = check_chain(chain, functools.partial(read, chain), heads, anchor)

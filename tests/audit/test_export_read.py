@@ -176,3 +176,21 @@ def test_records_of_a_window_after_its_last_signed_head_are_unsigned(
     report = verify_export(read_export(out), key.public_key())
     assert report.holds, [finding.line() for finding in report.findings]
     assert report.unsigned == dict.fromkeys(CHAINS, PER_ROUND)
+
+
+def test_a_chain_with_no_records_in_the_window_is_out_of_scope(
+    audit_store: AuditStore, tmp_path: Path
+) -> None:
+    # Every chain is signed, but after the first round only the first chain records more.
+    key = Ed25519PrivateKey.generate()
+    recorder = recorder_for(audit_store, key)
+    fill_rounds(recorder, rounds=1)
+    consumed = Consumed("in.example", 0, PER_ROUND, b"{}")
+    recorder.record(CHAINS[0], drafts_for(consumed, []))
+    assert recorder.checkpoint()
+    since = list(audit_store.chain(CHAINS[0]))[PER_ROUND].recorded_at
+    out = tmp_path / "one-chain"
+    export_window(audit_store, key.public_key(), out, since, None, "t")
+    report = verify_export(read_export(out), key.public_key())
+    assert report.holds, [finding.line() for finding in report.findings]
+    assert report.counts == {CHAINS[0]: 1}

@@ -158,6 +158,17 @@ def test_an_empty_chain_read_counts_nothing_and_misses_its_signed_head() -> None
     )
 
 
+def test_a_chain_deleted_whole_is_named_by_the_checkpoint_that_signs_it(
+    recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
+) -> None:
+    insider.sql("DELETE FROM audit_records WHERE chain = ?", OTHER)
+    report = _verify(recorder.store, key)
+    assert _only_finding(report) == (Problem.MISSING, OTHER, None)
+    assert report.findings[0].line() == (
+        f"chain {OTHER}: missing: a checkpoint signs this chain, the store has none"
+    )
+
+
 def test_a_missing_record_is_found(
     recorder: AuditRecorder, key: Ed25519PrivateKey, insider: Insider
 ) -> None:
