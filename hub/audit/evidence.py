@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple, Self
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hub.audit.anchors import CheckpointAnchor
+from hub.audit.anchors import CheckpointAnchor, read_anchor_file
 from hub.audit.signing import CheckpointBody, signature_holds
 from hub.audit.store import ChainHead
 
@@ -52,7 +53,9 @@ class Evidence:
         self.anchors_read = 0
         self.anchors_ignored = 0
         # "": a private temporary file SQLite deletes on close; its page cache bounds memory.
-        self._db = sqlite3.connect("", isolation_level=None)
+        # One caller at a time, which may hand it from the event loop to a worker thread (the
+        # console gathers anchors on the loop and verifies in a thread).
+        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
         for statement in _SCHEMA:
             self._db.execute(statement)
         self._db.execute("BEGIN")
@@ -95,6 +98,13 @@ class Evidence:
         """``add_anchor`` each of ``anchors``."""
         for anchor in anchors:
             self.add_anchor(anchor)
+
+    def add_anchor_file(self, path: Path, *, required: bool) -> None:
+        """``add_anchor`` each anchor of the anchor file at ``path``. A file that is not there
+        holds nothing yet, unless ``required`` (the store has checkpoints, so the hub has
+        anchored some): then it is an error (``ConfigurationError``), not an empty file."""
+        if required or path.exists():
+            self.add_anchors(read_anchor_file(path))
 
     def anchor(self, checkpoint: int) -> CheckpointAnchor | None:
         """The valid anchor of checkpoint number ``checkpoint``, if one was added."""

@@ -148,10 +148,10 @@ def _gather_anchors(
     store: AuditStore,
 ) -> None:
     """Hand ``evidence`` every anchor of the anchor file and the audit topic."""
-    from hub.audit.anchors import read_anchor_file, read_topic_anchors  # noqa: PLC0415 - heavy.
+    from hub.audit.anchors import read_topic_anchors  # noqa: PLC0415 - heavy.
 
-    if anchor_file is not None and (anchor_file.exists() or store.latest_checkpoints(1)):
-        evidence.add_anchors(read_anchor_file(anchor_file))
+    if anchor_file is not None:
+        evidence.add_anchor_file(anchor_file, required=bool(store.latest_checkpoints(1)))
     if connection is not None:
         run(read_topic_anchors(connection, evidence.add_anchor))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -31,12 +32,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from hub.audit.anchors import read_topic_anchors
 from hub.audit.disclosures import disclosures_of
+from hub.audit.evidence import Evidence
 from hub.audit.recorder import AuditRecorder
 from hub.audit.records import AuditDraft, AuditRecord, Direction, EventFacts
 from hub.audit.signing import PUBLIC_KEY_FILE, load_public_key
 from hub.audit.store import AuditStore, RecordQuery
-from hub.audit.verify import VerifyReport, verify_chains
+from hub.audit.verify import verify_chains
 from hub.broker.connection import KafkaConnection
 from hub.console.config import ConsoleSettings
 from hub.console.deadletters import (
@@ -404,13 +407,30 @@ class _Console:
         _require(request, Role.AUDITOR)
         await _form(request)
         key = self.context.public_key
-        report: VerifyReport | None = None
-        if key is not None:
-            store = self.context.recorder.store
+        if key is None:
+            return self.page(request, "_verify.html", report=None, error=None)
+        store = self.context.recorder.store
+        # As `hub audit verify` does: held against the anchors outside the database too, or
+        # a store rolled back with its newest checkpoints would show as holding.
+        with Evidence(key) as evidence:
+            try:
+                if (anchor_file := self.context.settings.audit_anchor_file) is not None:
+                    required = bool(await self.store_call(store.latest_checkpoints, 1))
+                    await self.store_call(
+                        functools.partial(evidence.add_anchor_file, required=required),
+                        anchor_file,
+                    )
+                await read_topic_anchors(self.context.connection, evidence.add_anchor)
+            except HubError as exc:
+                return self.page(request, "_verify.html", report=None, error=str(exc))
             report = await self.store_call(
-                lambda: verify_chains(store.chains(), store.chain, store.checkpoints(), key)
+                lambda: verify_chains(
+                    store.chains(), store.chain, store.checkpoints(), key, evidence=evidence
+                )
             )
-        return self.page(request, "_verify.html", report=report)
+            return self.page(
+                request, "_verify.html", report=report, error=None, read=evidence.anchors_read
+            )
 
     async def audit_person(self, request: Request) -> Response:
         user = _require(request, Role.AUDITOR)

@@ -298,6 +298,7 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
     expect(handled.nth(0)).to_contain_text("corrected file from Lahti")
     page.get_by_role("button", name="Verify every chain now").click()
     expect(page.locator("#verdict")).to_contain_text("Holds")
+    expect(page.locator("#anchor")).to_be_visible()  # held against an anchor, or a note why not
     _shot(page, "audit")
 
     page.goto(letter_path)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.testclient import TestClient
 
 from hub.admin.provisioning import provision_topics
 from hub.audit.anchors import CheckpointAnchor, read_topic_anchors
@@ -20,6 +23,9 @@ from hub.audit.stream import anchor_round, audit_topic_sender, publish_pending
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
 from hub.cli import main
+from hub.console.app import ConsoleContext, create_app
+from hub.console.config import ConsoleSettings
+from hub.console.users import Role, UserStore
 from hub.core.settings import load_settings
 from hub.core.topics import AUDIT_TOPIC
 from tests.audit.tampering import (
@@ -31,6 +37,8 @@ from tests.audit.tampering import (
     recorder_for,
     roll_back,
 )
+
+PASSWORD = "correct-horse-battery"
 
 pytestmark = [
     pytest.mark.integration,
@@ -51,6 +59,37 @@ async def _publish_and_anchor(recorder: AuditRecorder, bootstrap: str, data_dir:
         assert await anchor_round(recorder, send) == ROUNDS
     finally:
         await broker.stop()
+
+
+def _console_verify(data_dir: Path, audit_dsn: str | None, key: Ed25519PrivateKey) -> str:
+    """The console's verify fragment, as an auditor gets it from ``hub up``'s console."""
+    settings = load_settings(data_dir=data_dir)
+    users = UserStore.open(data_dir)
+    users.add("aino", Role.AUDITOR, PASSWORD)
+    recorder = AuditRecorder(open_audit_store(data_dir, audit_dsn), key)
+    context = ConsoleContext(
+        settings,
+        ConsoleSettings(),
+        KafkaConnection(settings.kafka_bootstrap or "", settings),
+        recorder,
+        users,
+        None,
+        key.public_key(),
+    )
+    try:
+        with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
+            csrf = re.compile(r'name="csrf" value="([^"]+)"')
+            token = csrf.search(client.get("/login").text)
+            assert token is not None
+            client.post(
+                "/login", data={"name": "aino", "password": PASSWORD, "csrf": token.group(1)}
+            )
+            token = csrf.search(client.get("/audit").text)
+            assert token is not None
+            return client.post("/audit/verify", data={"csrf": token.group(1)}).text
+    finally:
+        recorder.store.close()
+        users.close()
 
 
 def test_a_store_rolled_back_behind_its_topic_anchor_fails_verify(
@@ -85,6 +124,9 @@ def test_a_store_rolled_back_behind_its_topic_anchor_fails_verify(
         assert main(["audit", "verify"]) == 0
         held = capsys.readouterr()
         assert f"held against checkpoint {ROUNDS} anchored on {AUDIT_TOPIC}" in held.out
+        page = _console_verify(data_dir, audit_dsn, key)
+        assert "Holds" in page
+        assert f"Held against checkpoint {ROUNDS} anchored on {AUDIT_TOPIC}" in page
 
         with Insider(data_dir, audit_dsn) as insider:
             roll_back(insider, 1)
@@ -100,6 +142,10 @@ def test_a_store_rolled_back_behind_its_topic_anchor_fails_verify(
     ) in failed.err
     assert f"audit store: behind-anchor: behind its anchor on {AUDIT_TOPIC}" in failed.err
     assert "Traceback" not in failed.err
+    # The console holds the store against the same anchors.
+    page = _console_verify(data_dir, audit_dsn, key)
+    assert "FAILS" in page
+    assert f"audit store: behind-anchor: behind its anchor on {AUDIT_TOPIC}" in page
 
     # The same store without the topic: nothing outside the database, so it "holds".
     assert main(["audit", "verify", "--no-anchor-topic"]) == 0

@@ -206,6 +206,57 @@ def test_the_audit_page_verifies_the_chains(client: TestClient) -> None:
     assert "No trusted public key" in verified.text
 
 
+def _verify_page(
+    tmp_path: Path, users: UserStore, anchor_file: Path | None, checkpointed: bool
+) -> str:
+    """The verify fragment of a console whose broker is not there (connection refused)."""
+    settings = load_settings(
+        data_dir=tmp_path,
+        kafka_bootstrap="127.0.0.1:1",
+        kafka_connect_timeout_s=0.2,
+        audit_anchor_file=anchor_file,
+    )
+    key = Ed25519PrivateKey.generate()
+    recorder = AuditRecorder(open_audit_store(tmp_path, None), key)
+    recorder.record("in.example/0", [AuditDraft(Direction.CONSUMED, b"{}", "in.example", 0, 1)])
+    if checkpointed:
+        assert recorder.checkpoint()
+    context = ConsoleContext(
+        settings,
+        ConsoleSettings(),
+        KafkaConnection("127.0.0.1:1", settings),
+        recorder,
+        users,
+        None,
+        key.public_key(),
+    )
+    try:
+        with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
+            _sign_in(client, "aino")
+            return client.post("/audit/verify", data={"csrf": _csrf(client, "/audit")}).text
+    finally:
+        recorder.store.close()
+
+
+def test_verify_gives_no_verdict_when_the_anchor_file_cannot_be_read(
+    tmp_path: Path, users: UserStore
+) -> None:
+    # The store has checkpoints, so the hub has anchored them: a missing file is not empty.
+    gone = tmp_path / "witness" / "anchors.jsonl"
+    page = _verify_page(tmp_path, users, gone, checkpointed=True)
+    assert f"Not verified: anchor file: cannot read {gone}" in page
+    assert "Holds" not in page
+
+
+def test_verify_gives_no_verdict_when_the_topics_anchors_cannot_be_read(
+    tmp_path: Path, users: UserStore
+) -> None:
+    # No checkpoint yet: the missing anchor file holds nothing, and the topic is asked next.
+    page = _verify_page(tmp_path, users, tmp_path / "anchors.jsonl", checkpointed=False)
+    assert "Not verified: Kafka at 127.0.0.1:1 is not reachable" in page
+    assert "Holds" not in page
+
+
 @pytest.mark.parametrize(
     ("host", "loopback"),
     [("127.0.0.1", True), ("127.9.9.9", True), ("::1", True), ("localhost", True),
