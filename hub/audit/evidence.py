@@ -7,9 +7,10 @@ log does not fit. ``Evidence`` keeps them in a temporary SQLite file instead (SQ
 it when closed), so that ``hub audit verify`` reads the checkpoints once, as a stream, and
 then each chain's signed heads in sequence order beside the chain's records.
 
-What a later statement replaces: a head signed again by a later checkpoint under the same
-sequence number names the later checkpoint (and its hash), and a head an anchor signs outranks
-the store's copy of it, because the anchor is the copy the database's owner cannot change.
+What a later statement replaces: a later checkpoint that signs another hash under the same
+chain and sequence number replaces the earlier statement (a head restated unchanged keeps the
+checkpoint that first signed it), and a head an anchor signs outranks the store's copy of it,
+because the anchor is the copy the database's owner cannot change.
 """
 
 from __future__ import annotations
