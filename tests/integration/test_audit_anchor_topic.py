@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -23,8 +22,7 @@ from hub.audit.stream import anchor_round, audit_topic_sender, publish_pending
 from hub.broker.connection import KafkaConnection
 from hub.broker.faststream_broker import build_kafka_broker
 from hub.cli import main
-from hub.console.app import ConsoleContext, create_app
-from hub.console.config import ConsoleSettings
+from hub.console.app import create_app
 from hub.console.users import Role, UserStore
 from hub.core.settings import load_settings
 from hub.core.topics import AUDIT_TOPIC
@@ -37,8 +35,7 @@ from tests.audit.tampering import (
     recorder_for,
     roll_back,
 )
-
-PASSWORD = "correct-horse-battery"
+from tests.console_pages import PASSWORD, console_context, csrf_token, sign_in
 
 pytestmark = [
     pytest.mark.integration,
@@ -67,26 +64,11 @@ def _console_verify(data_dir: Path, audit_dsn: str | None, key: Ed25519PrivateKe
     users = UserStore.open(data_dir)
     users.add("aino", Role.AUDITOR, PASSWORD)
     recorder = AuditRecorder(open_audit_store(data_dir, audit_dsn), key)
-    context = ConsoleContext(
-        settings,
-        ConsoleSettings(),
-        KafkaConnection(settings.kafka_bootstrap or "", settings),
-        recorder,
-        users,
-        None,
-        key.public_key(),
-    )
+    context = console_context(settings, recorder, users, key.public_key())
     try:
         with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
-            csrf = re.compile(r'name="csrf" value="([^"]+)"')
-            token = csrf.search(client.get("/login").text)
-            assert token is not None
-            client.post(
-                "/login", data={"name": "aino", "password": PASSWORD, "csrf": token.group(1)}
-            )
-            token = csrf.search(client.get("/audit").text)
-            assert token is not None
-            return client.post("/audit/verify", data={"csrf": token.group(1)}).text
+            sign_in(client, "aino")
+            return client.post("/audit/verify", data={"csrf": csrf_token(client, "/audit")}).text
     finally:
         recorder.store.close()
         users.close()

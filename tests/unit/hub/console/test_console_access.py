@@ -31,9 +31,9 @@ from hub.console.users import MIN_PASSWORD, Role, User, UserStore
 from hub.core.errors import ConfigurationError
 from hub.core.metrics import HubMetrics
 from hub.core.settings import load_settings
+from tests.console_pages import PASSWORD, console_context, csrf_token, sign_in
 
 CODE = "131052-930V"
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
@@ -57,31 +57,9 @@ def client(tmp_path: Path, users: UserStore, recorder: AuditRecorder) -> Iterato
     settings = load_settings(
         data_dir=tmp_path, kafka_bootstrap="127.0.0.1:1", pseudonym_secret="s" * 40
     )
-    context = ConsoleContext(
-        settings,
-        ConsoleSettings(),
-        KafkaConnection("127.0.0.1:1", settings),
-        recorder,
-        users,
-        None,
-    )
+    context = console_context(settings, recorder, users)
     with TestClient(create_app(context), base_url="http://127.0.0.1") as test_client:
         yield test_client
-
-
-def _csrf(client: TestClient, path: str = "/login") -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
-    assert found is not None
-    return found.group(1)
-
-
-def _sign_in(client: TestClient, name: str) -> None:
-    response = client.post(
-        "/login",
-        data={"name": name, "password": PASSWORD, "csrf": _csrf(client)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
 
 
 def test_passwords_are_argon2_hashed_and_checked(tmp_path: Path, users: UserStore) -> None:
@@ -117,7 +95,7 @@ def test_every_response_carries_the_security_headers(client: TestClient) -> None
 
 
 def test_a_post_without_the_session_token_is_refused(client: TestClient) -> None:
-    _csrf(client)
+    csrf_token(client)
     no_token = client.post("/login", data={"name": "olli", "password": PASSWORD})
     assert no_token.status_code == 403
     wrong = client.post("/login", data={"name": "olli", "password": PASSWORD, "csrf": "x"})
@@ -133,7 +111,7 @@ def test_the_session_cookie_is_http_only_and_lax(client: TestClient) -> None:
 
 
 def test_wrong_passwords_get_one_answer(client: TestClient) -> None:
-    token = _csrf(client)
+    token = csrf_token(client)
     for name in ("olli", "nobody"):
         response = client.post("/login", data={"name": name, "password": "x" * 20, "csrf": token})
         assert response.status_code == 401
@@ -148,9 +126,9 @@ def test_pages_need_a_signed_in_user(client: TestClient) -> None:
 
 
 def test_operators_cannot_reach_the_audit_or_identity_codes(client: TestClient) -> None:
-    _sign_in(client, "olli")
+    sign_in(client, "olli")
     assert client.get("/audit").status_code == 403
-    token = _csrf(client, "/referrals")
+    token = csrf_token(client, "/referrals")
     reveal = client.post("/deadletters/0:0/reveal", data={"reason": "why", "csrf": token})
     assert reveal.status_code == 403
     person = client.post("/audit/person", data={"person": CODE, "reason": "x", "csrf": token})
@@ -161,10 +139,10 @@ def test_operators_cannot_reach_the_audit_or_identity_codes(client: TestClient) 
 def test_auditors_look_people_up_only_with_a_reason_and_each_time_on_record(
     client: TestClient,
 ) -> None:
-    _sign_in(client, "aino")
+    sign_in(client, "aino")
     page = client.get("/audit")
     assert page.status_code == 200
-    token = _csrf(client, "/audit")
+    token = csrf_token(client, "/audit")
     refused = client.post("/audit/person", data={"person": CODE, "reason": " ", "csrf": token})
     assert refused.status_code == 400
     assert "A reason is required" in refused.text
@@ -188,7 +166,7 @@ def test_the_audit_page_lists_the_newest_checkpoints_and_counts_all(
     for n in range(22):
         recorder.record("in.example/0", [AuditDraft(Direction.CONSUMED, b"{}", "in.example", 0, n)])
         assert recorder.checkpoint()
-    _sign_in(client, "aino")
+    sign_in(client, "aino")
     page = client.get("/audit").text
     assert "22 signed checkpoint(s)" in page
     listed = re.search(r'<table id="checkpoints">(.*?)</table>', page, re.S)
@@ -198,8 +176,8 @@ def test_the_audit_page_lists_the_newest_checkpoints_and_counts_all(
 
 
 def test_the_audit_page_verifies_the_chains(client: TestClient) -> None:
-    _sign_in(client, "aino")
-    token = _csrf(client, "/audit")
+    sign_in(client, "aino")
+    token = csrf_token(client, "/audit")
     verified = client.post("/audit/verify", data={"csrf": token})
     assert verified.status_code == 200
     # No public key in this data directory: the page says what to configure.
@@ -221,19 +199,11 @@ def _verify_page(
     recorder.record("in.example/0", [AuditDraft(Direction.CONSUMED, b"{}", "in.example", 0, 1)])
     if checkpointed:
         assert recorder.checkpoint()
-    context = ConsoleContext(
-        settings,
-        ConsoleSettings(),
-        KafkaConnection("127.0.0.1:1", settings),
-        recorder,
-        users,
-        None,
-        key.public_key(),
-    )
+    context = console_context(settings, recorder, users, key.public_key())
     try:
         with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
-            _sign_in(client, "aino")
-            return client.post("/audit/verify", data={"csrf": _csrf(client, "/audit")}).text
+            sign_in(client, "aino")
+            return client.post("/audit/verify", data={"csrf": csrf_token(client, "/audit")}).text
     finally:
         recorder.store.close()
 
@@ -310,7 +280,7 @@ def test_oidc_roles_come_from_the_configured_claim() -> None:
     assert user_from_claims({"sub": "x1"}, "roles") is None
 
 
-def test_an_oidc_console_offers_the_provider_sign_in(tmp_path: Path, users: UserStore) -> None:
+def test_an_oidc_console_offers_the_providersign_in(tmp_path: Path, users: UserStore) -> None:
     settings = load_settings(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:1")
     console = load_console_settings(
         oidc_issuer="https://idp.example/realms/lahti",

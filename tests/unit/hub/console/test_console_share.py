@@ -21,10 +21,8 @@ from starlette.testclient import TestClient
 
 from hub.audit.recorder import AuditRecorder
 from hub.audit.store import open_audit_store
-from hub.broker.connection import KafkaConnection
 from hub.cli import main
-from hub.console.app import ConsoleContext, create_app
-from hub.console.config import ConsoleSettings
+from hub.console.app import create_app
 from hub.console.share import (
     DEFAULT_FORECAST_MONTHS,
     ShareQuery,
@@ -37,13 +35,13 @@ from hub.core.settings import load_settings, pseudonym_secret
 from hub.share.ledger import SQLITE_FILE, open_share_ledger, stored_record
 from schemas.envelope import BenefitDayEvent
 from schemas.person_ref import person_ref_for
+from tests.console_pages import PASSWORD, console_context, sign_in
 from tests.support import benefit_day_event
 
 pytestmark = pytest.mark.usefixtures("restore_logging", "cli_env")
 
 MOVER = "010190-951B"  # moves from Hollola (098, ph) to Lahti (398) in March
 OTHER = "020285-951H"
-PASSWORD = "correct-horse-battery"
 _MARCH = {"period_start": "2025-03-03", "period_end": "2025-03-14", "paid_days": 10,
           "amount_paid": "372.10"}  # fmt: skip
 
@@ -110,14 +108,7 @@ def client(cli_env: Path, tmp_path: Path) -> Iterator[TestClient]:
     users.add("olli", Role.OPERATOR, PASSWORD)
     users.add("aino", Role.AUDITOR, PASSWORD)
     recorder = AuditRecorder(open_audit_store(tmp_path, None), Ed25519PrivateKey.generate())
-    context = ConsoleContext(
-        settings,
-        ConsoleSettings(),
-        KafkaConnection("127.0.0.1:1", settings),
-        recorder,
-        users,
-        None,
-    )
+    context = console_context(settings, recorder, users)
     with TestClient(create_app(context), base_url="http://127.0.0.1") as test_client:
         yield test_client
     recorder.store.close()
@@ -128,17 +119,6 @@ def client(cli_env: Path, tmp_path: Path) -> Iterator[TestClient]:
 def filled(cli_env: Path) -> Path:
     _fill(cli_env)
     return cli_env
-
-
-def _sign_in(client: TestClient, name: str = "olli") -> None:
-    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-    assert found is not None
-    response = client.post(
-        "/login",
-        data={"name": name, "password": PASSWORD, "csrf": found.group(1)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *arguments: str) -> str:
@@ -183,7 +163,7 @@ def test_the_page_and_its_csv_show_the_clis_statement(
     options: list[str],
 ) -> None:
     expected = _cli(capsys, "statement", "--month", month, "--format", "csv", *options)
-    _sign_in(client)
+    sign_in(client, "olli")
     page = client.get("/share", params={"month": month, **params})
     assert page.status_code == 200
     shown = _table(page.text, "share-statement")
@@ -204,7 +184,7 @@ def test_the_page_and_its_csv_show_the_clis_statement(
 
 @pytest.mark.usefixtures("filled")
 def test_the_statement_has_the_figures_per_municipality_and_step(client: TestClient) -> None:
-    _sign_in(client)
+    sign_in(client, "olli")
     page = client.get("/share", params={"month": "2025-03"}).text
     assert [(r[0], r[4], r[5], r[6], r[8]) for r in _table(page, "share-statement")] == [
         ("098", "10", "1", "10", "37.21"),
@@ -222,7 +202,7 @@ def test_the_rules_line_is_the_clis_with_the_confirmation_note(
 ) -> None:
     printed = _cli(capsys, "statement", "--month", "2025-03").splitlines()[0]
     assert "NOT yet confirmed by the finance unit" in printed
-    _sign_in(client, "aino")
+    sign_in(client, "aino")
     page = client.get("/share", params={"month": "2025-03"}).text
     shown = re.search(r'<p id="share-rules" class="warning">(.*?)</p>', page)
     assert shown is not None
@@ -247,7 +227,7 @@ def test_the_chart_is_the_clis_png_and_the_page_links_it(
 ) -> None:
     out_dir = tmp_path / "forecast"
     printed = _cli(capsys, "forecast", *options, "--out-dir", str(out_dir))
-    _sign_in(client)
+    sign_in(client, "olli")
     chart = client.get("/share/forecast.png", params={"month": "2025-03", **params})
     assert chart.status_code == 200
     assert chart.headers["content-type"] == "image/png"
@@ -271,7 +251,7 @@ def test_a_selection_without_a_current_counter_has_no_forecast(
     # Hollola's only person moved to Lahti: their counter, the latest record, is Lahti's.
     assert main(["share", "forecast", "--months", "1", "--municipality", "098"]) == 2
     assert "no payments to forecast from" in capsys.readouterr().err
-    _sign_in(client)
+    sign_in(client, "olli")
     page = client.get("/share", params={"month": "2025-03", "municipality": "098"}).text
     assert _table(page, "share-statement")[0][0] == "098"
     assert "holds no payments for municipality 098 to forecast from" in page
@@ -283,7 +263,7 @@ def test_a_selection_without_a_current_counter_has_no_forecast(
 @pytest.mark.usefixtures("filled")
 def test_the_page_shows_no_identity_code_and_no_person_reference(client: TestClient) -> None:
     secret = pseudonym_secret(load_settings())
-    _sign_in(client, "aino")
+    sign_in(client, "aino")
     for month in ("2025-03", "2025-04"):
         page = client.get("/share", params={"month": month}).text
         csv_text = client.get("/share/statement.csv", params={"month": month}).text
@@ -300,7 +280,7 @@ def test_pages_need_a_signed_in_operator_or_auditor(client: TestClient) -> None:
         assert response.status_code == 303, path
         assert response.headers["location"] == "/login"
     for name in ("olli", "aino"):
-        _sign_in(client, name)
+        sign_in(client, name)
         assert client.get("/share").status_code == 200
         assert 'href="/share"' in client.get("/share").text
 
@@ -308,7 +288,7 @@ def test_pages_need_a_signed_in_operator_or_auditor(client: TestClient) -> None:
 def test_without_a_ledger_the_page_says_so_and_makes_none(
     client: TestClient, cli_env: Path
 ) -> None:
-    _sign_in(client)
+    sign_in(client, "olli")
     page = client.get("/share", params={"month": "2025-03"})
     assert page.status_code == 200
     assert "No payments in 2025-03" in page.text
@@ -342,7 +322,7 @@ def test_without_a_ledger_the_page_says_so_and_makes_none(
 def test_bad_parameters_are_one_clear_line(
     client: TestClient, params: dict[str, str], message: str
 ) -> None:
-    _sign_in(client)
+    sign_in(client, "olli")
     page = client.get("/share", params={"month": "2025-03", **params})
     assert page.status_code == 400
     error = re.search(r'<p class="error" id="share-error">(.*?)</p>', page.text)

@@ -21,8 +21,7 @@ from hub.audit.recorder import AuditRecorder
 from hub.audit.store import open_audit_store
 from hub.broker.connection import KafkaConnection
 from hub.cli import main
-from hub.console.app import ConsoleContext, create_app
-from hub.console.config import ConsoleSettings
+from hub.console.app import create_app
 from hub.console.deadletters import (
     RESUBMIT_TARGETS,
     DeadLetterId,
@@ -39,9 +38,9 @@ from hub.core.settings import load_settings
 from hub.core.topics import TOPICS, TopicKind
 from schemas.identity_code import validate_identity_code
 from schemas.person_ref import person_ref_for
+from tests.console_pages import PASSWORD, console_context, csrf_token, sign_in
 
 CODE, OTHER, WRONG = "131052-930V", "100190-999P", "131052-930A"
-PASSWORD = "correct-horse-battery"
 SECRET = "s" * 40
 
 
@@ -60,28 +59,10 @@ def client(tmp_path: Path, recorder: AuditRecorder) -> Iterator[TestClient]:
     settings = load_settings(
         data_dir=tmp_path, kafka_bootstrap="127.0.0.1:1", pseudonym_secret=SECRET
     )
-    context = ConsoleContext(
-        settings, ConsoleSettings(), KafkaConnection("127.0.0.1:1", settings), recorder, users, None
-    )
+    context = console_context(settings, recorder, users)
     with TestClient(create_app(context), base_url="http://127.0.0.1") as test_client:
         yield test_client
     users.close()
-
-
-def _csrf(client: TestClient, path: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
-    assert found is not None
-    return found.group(1)
-
-
-def _sign_in(client: TestClient, name: str) -> None:
-    token = _csrf(client, "/login")
-    response = client.post(
-        "/login",
-        data={"name": name, "password": PASSWORD, "csrf": token},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
 
 
 def _letter(topic: str | None, value: bytes = b"{}") -> QuarantinedLetter:
@@ -102,7 +83,7 @@ def _letter(topic: str | None, value: bytes = b"{}") -> QuarantinedLetter:
 
 
 def test_htmx_swaps_the_error_fragments_of_4xx_answers(client: TestClient) -> None:
-    _sign_in(client, "aino")
+    sign_in(client, "aino")
     page = client.get("/audit").text
     config = re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page)
     assert config is not None
@@ -201,8 +182,8 @@ def test_resubmit_refuses_a_canonical_target_before_sending(
 def test_console_look_ups_read_whole_in_the_disclosures(
     client: TestClient, recorder: AuditRecorder
 ) -> None:
-    _sign_in(client, "aino")
-    token = _csrf(client, "/audit")
+    sign_in(client, "aino")
+    token = csrf_token(client, "/audit")
     found = client.post(
         "/audit/person",
         data={"person": CODE, "reason": "access request 2026-7", "csrf": token},
