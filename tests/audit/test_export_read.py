@@ -21,7 +21,7 @@ from hub.audit.export import (
 from hub.audit.recorder import AuditRecorder, Consumed, drafts_for
 from hub.audit.records import AuditRecord, record_hash
 from hub.audit.store import AuditStore
-from hub.audit.verify import Problem
+from hub.audit.verify import Problem, VerifyReport
 from tests.audit.tampering import CHAINS, PER_ROUND, fill_rounds, recorder_for
 
 pytestmark = pytest.mark.audit
@@ -138,6 +138,16 @@ def test_a_window_rewritten_with_recomputed_hashes_is_caught_by_a_head_inside_it
     ]
 
 
+def _verified_window(
+    store: AuditStore, key: Ed25519PrivateKey, out: Path, since: str | None, until: str | None
+) -> VerifyReport:
+    """Export what was recorded in [since, until) to ``out`` and verify it offline: it holds."""
+    export_window(store, key.public_key(), out, since, until, "t")
+    report = verify_export(read_export(out), key.public_key())
+    assert report.holds, [finding.line() for finding in report.findings]
+    return report
+
+
 def _round_without_checkpoint(recorder: AuditRecorder, offset: int) -> None:
     entries = [
         (chain, draft)
@@ -154,10 +164,7 @@ def test_a_window_from_the_middle_starts_at_the_record_before_it(
     key = Ed25519PrivateKey.generate()
     fill_rounds(recorder_for(audit_store, key), rounds=ROUNDS)
     second_round = list(audit_store.chain(CHAINS[0]))[PER_ROUND]
-    out = tmp_path / "middle"
-    export_window(audit_store, key.public_key(), out, second_round.recorded_at, None, "t")
-    report = verify_export(read_export(out), key.public_key())
-    assert report.holds, [finding.line() for finding in report.findings]
+    report = _verified_window(audit_store, key, tmp_path / "middle", second_round.recorded_at, None)
     assert report.counts == dict.fromkeys(CHAINS, (ROUNDS - 1) * PER_ROUND)
 
 
@@ -170,11 +177,8 @@ def test_records_of_a_window_after_its_last_signed_head_are_unsigned(
     fill_rounds(recorder, rounds=1)
     _round_without_checkpoint(recorder, PER_ROUND)
     fill_rounds(recorder, rounds=1)
-    after_window = list(audit_store.chain(CHAINS[0]))[2 * PER_ROUND]
-    out = tmp_path / "unsigned"
-    export_window(audit_store, key.public_key(), out, None, after_window.recorded_at, "t")
-    report = verify_export(read_export(out), key.public_key())
-    assert report.holds, [finding.line() for finding in report.findings]
+    until = list(audit_store.chain(CHAINS[0]))[2 * PER_ROUND].recorded_at
+    report = _verified_window(audit_store, key, tmp_path / "unsigned", None, until)
     assert report.unsigned == dict.fromkeys(CHAINS, PER_ROUND)
 
 
@@ -189,8 +193,5 @@ def test_a_chain_with_no_records_in_the_window_is_out_of_scope(
     recorder.record(CHAINS[0], drafts_for(consumed, []))
     assert recorder.checkpoint()
     since = list(audit_store.chain(CHAINS[0]))[PER_ROUND].recorded_at
-    out = tmp_path / "one-chain"
-    export_window(audit_store, key.public_key(), out, since, None, "t")
-    report = verify_export(read_export(out), key.public_key())
-    assert report.holds, [finding.line() for finding in report.findings]
+    report = _verified_window(audit_store, key, tmp_path / "one-chain", since, None)
     assert report.counts == {CHAINS[0]: 1}
