@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hub.audit.anchors import CheckpointAnchor, read_anchor_file
 from hub.audit.signing import CheckpointBody, signature_holds
 from hub.audit.store import ChainHead
+from hub.core.keyset import pages_after
 
 __all__ = ["Evidence", "SignedHead"]
 
@@ -140,33 +141,31 @@ class Evidence:
         statement before: an anchor outranks the store's copy of its checkpoint. (Call it
         once, after the stored checkpoints.)"""
         self._last.clear()
-        after = -1
-        while True:
-            rows = self._db.execute(
+
+        def read_page(after: int) -> list[tuple[int, str]]:
+            return self._db.execute(
                 "SELECT checkpoint, body FROM anchors WHERE checkpoint > ? ORDER BY checkpoint"
                 " LIMIT 100",
                 (after,),
             ).fetchall()
-            if not rows:
-                return
-            for checkpoint, body in rows:
-                self.sign(checkpoint, CheckpointBody.parse(body).heads)
-            after = rows[-1][0]
+
+        for checkpoint, body in pages_after(read_page, -1, lambda row: row[0]):
+            self.sign(checkpoint, CheckpointBody.parse(body).heads)
 
     def heads(self, chain: str, after: int = 0, upto: int | None = None) -> Iterator[SignedHead]:
         """The signed heads of ``chain`` numbered after ``after`` up to ``upto``, in sequence
         order."""
         bound = 2**62 if upto is None else upto
-        while True:
+
+        def read_page(after: int) -> list[SignedHead]:
             rows = self._db.execute(
                 "SELECT seq, checkpoint, hash FROM heads WHERE chain = ? AND seq > ? AND seq <= ?"
                 " ORDER BY seq LIMIT 1000",
                 (chain, after, bound),
             ).fetchall()
-            if not rows:
-                return
-            yield from (SignedHead(*row) for row in rows)
-            after = rows[-1][0]
+            return [SignedHead(*row) for row in rows]
+
+        return pages_after(read_page, after, lambda head: head.seq)
 
     def signed_to(self, chain: str, after: int = 0, upto: int | None = None) -> int | None:
         """The highest signed sequence number of ``chain`` in (``after``, ``upto``]."""

@@ -24,6 +24,7 @@ import orjson
 
 from hub.audit.records import GENESIS_HASH, AuditDraft, AuditRecord, Direction
 from hub.core.errors import HubError
+from hub.core.keyset import pages_after
 from hub.core.store_connections import durable_sqlite, postgres_connection
 
 __all__ = [
@@ -682,20 +683,18 @@ class AuditStore:
     ) -> Iterator[AuditRecord]:
         """Records ``first``..``last`` of one chain in sequence order, read ``page`` at a time
         (a reader that stops early asks for a small page)."""
-        after = first - 1
         bound = last if last is not None else 2**62
-        while True:
+
+        def read_page(after: int) -> list[AuditRecord]:
             with self._lock:
                 rows = self._run(
                     f"SELECT {_COLUMNS} FROM audit_records "  # noqa: S608 - constant text
                     "WHERE chain = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
                     (chain, after, bound, page),
                 ).fetchall()
-            if not rows:
-                return
-            records = [_record(row) for row in rows]
-            yield from records
-            after = records[-1].seq
+            return [_record(row) for row in rows]
+
+        return pages_after(read_page, first - 1, lambda record: record.seq)
 
     def window(self, chain: str, since: str | None, until: str | None) -> tuple[int, int] | None:
         """The first and last sequence numbers of ``chain`` recorded in [since, until)."""
@@ -743,16 +742,14 @@ class AuditStore:
 
     def select(self, query: RecordQuery) -> Iterator[AuditRecord]:
         """Records matching ``query`` in recorded order, read in pages."""
-        last: tuple[str, str, int] | None = None
-        while True:
-            statement, parameters = self.page_statement(query, last)
+
+        def read_page(after: tuple[str, str, int] | None) -> list[AuditRecord]:
+            statement, parameters = self.page_statement(query, after)
             with self._lock:
                 rows = self._run(statement, parameters).fetchall()
-            if not rows:
-                return
-            records = [_record(row) for row in rows]
-            yield from records
-            last = (records[-1].recorded_at, records[-1].chain, records[-1].seq)
+            return [_record(row) for row in rows]
+
+        return pages_after(read_page, None, lambda r: (r.recorded_at, r.chain, r.seq))
 
     def unpublished(self, limit: int) -> list[AuditRecord]:
         """Records not yet on ``hub.audit.v1``, chain by chain in sequence order.
@@ -786,16 +783,15 @@ class AuditStore:
         """Every checkpoint, oldest first, read ``page`` at a time (each states every chain
         head, and a busy log makes one every 1,000 records: all of them do not fit in
         memory)."""
-        after = 0
-        while True:
+
+        def read_page(after: int) -> list[StoredCheckpoint]:
             with self._lock:
                 rows = self._run(
                     _CHECKPOINTS + "WHERE id > ? ORDER BY id LIMIT ?", (after, page)
                 ).fetchall()
-            if not rows:
-                return
-            yield from _stored_checkpoints(rows)
-            after = rows[-1][0]
+            return _stored_checkpoints(rows)
+
+        return pages_after(read_page, 0, lambda checkpoint: checkpoint.id)
 
     def latest_checkpoints(self, count: int) -> list[StoredCheckpoint]:
         """The newest ``count`` checkpoints, newest first (a checkpoint states every chain

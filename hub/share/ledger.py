@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from hub.core.errors import HubError
+from hub.core.keyset import pages_after
 from hub.core.store_connections import durable_sqlite, postgres_connection
 from hub.share.split import ShareRecord
 from schemas.codes import Benefit, BenefitV2
@@ -261,18 +262,16 @@ class ShareLedger:
             if not codes:
                 return
         query = _SELECT + (f"WHERE {' AND '.join(where)} " if where else "")
-        after = ""
-        while True:
-            clause = ("AND " if where else "WHERE ") + "r.record_id > ? "
+        clause = ("AND " if where else "WHERE ") + "r.record_id > ? "
+
+        def read_page(after: str) -> list[StoredRecord]:
             with self._lock:
                 rows = self._run(
                     query + clause + "ORDER BY r.record_id LIMIT 5000", [*parameters, after]
                 ).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield _stored(row)
-            after = rows[-1][0]
+            return [_stored(row) for row in rows]
+
+        yield from pages_after(read_page, "", lambda record: record.share.record_id)
 
     def record(self, record_id: str) -> StoredRecord | None:
         """One record by Kela's id, if held."""
