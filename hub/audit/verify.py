@@ -29,7 +29,6 @@ import contextlib
 import dataclasses
 import functools
 import hmac
-import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -294,15 +293,13 @@ def check_chain(
             max(last_format, record.format),
         )
     if finding is None:
-        beyond = None
-        for later in itertools.chain((head,) if head is not None else (), heads):
-            if later.seq > last_seq:
-                beyond = later
-        if beyond is not None:
+        # The heads come in sequence order: the last one left is the highest signed.
+        highest = functools.reduce(lambda _, later: later, heads, head)
+        if highest is not None and highest.seq > last_seq:
             finding = Finding(
                 Problem.MISSING,
-                f"the chain ends at record {last_seq}, checkpoint {beyond.checkpoint} signed "
-                f"record {beyond.seq}",
+                f"the chain ends at record {last_seq}, checkpoint {highest.checkpoint} signed "
+                f"record {highest.seq}",
                 chain,
                 last_seq + 1,
             )
