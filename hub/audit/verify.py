@@ -29,10 +29,11 @@ import contextlib
 import dataclasses
 import functools
 import hmac
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -49,6 +50,7 @@ from hub.audit.signing import CheckpointBody, fingerprint, previous_link, signat
 from hub.audit.store import StoredCheckpoint
 
 __all__ = [
+    "PROGRESS_STEP",
     "Anchor",
     "Behind",
     "ChainCheck",
@@ -56,8 +58,13 @@ __all__ = [
     "Problem",
     "VerifyReport",
     "check_chain",
+    "reading_with_progress",
     "verify_chains",
 ]
+
+#: Records read between two reports of progress (``reading_with_progress``).
+PROGRESS_STEP: Final = 1000
+Item = TypeVar("Item")
 
 
 class Problem(StrEnum):
@@ -395,6 +402,26 @@ def _compare(
                 checkpoint=anchor.checkpoint,
             )
         )
+
+
+def reading_with_progress(
+    read: Callable[[str], Iterable[Item]], advance: Callable[[int], object]
+) -> Callable[[str], Iterator[Item]]:
+    """``read``, calling ``advance`` with how many records were read: every ``PROGRESS_STEP``
+    records and at the end of each chain (for ``verify_chains``: a year's log takes minutes,
+    and the CLI's bar and the console's page show how far it is)."""
+
+    def counted(chain: str) -> Iterator[Item]:
+        pending = 0
+        for record in read(chain):
+            yield record
+            pending += 1
+            if pending == PROGRESS_STEP:
+                advance(pending)
+                pending = 0
+        advance(pending)
+
+    return counted
 
 
 def verify_chains(

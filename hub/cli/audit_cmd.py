@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -156,30 +156,6 @@ def _gather_anchors(
         run(read_topic_anchors(connection, evidence.add_anchor))
 
 
-#: Records read between two advances of the progress bar.
-PROGRESS_STEP: Final = 1000
-Item = TypeVar("Item")
-
-
-def reading_with_progress(
-    read: Callable[[str], Iterable[Item]], advance: Callable[[int], object]
-) -> Callable[[str], Iterator[Item]]:
-    """``read``, calling ``advance`` with how many records were read: every ``PROGRESS_STEP``
-    records and at the end of each chain."""
-
-    def counted(chain: str) -> Iterator[Item]:
-        pending = 0
-        for record in read(chain):
-            yield record
-            pending += 1
-            if pending == PROGRESS_STEP:
-                advance(pending)
-                pending = 0
-        advance(pending)
-
-    return counted
-
-
 @contextmanager
 def _records_bar(total: int) -> Iterator[Callable[[int], object]]:
     """A progress bar of the records verified on the terminal (none when stderr is not one):
@@ -240,7 +216,7 @@ def verify(
     from hub.audit.evidence import Evidence  # noqa: PLC0415 - heavy.
     from hub.audit.export import read_export, verify_export  # noqa: PLC0415 - heavy.
     from hub.audit.signing import load_public_key, public_key_from_pem  # noqa: PLC0415 - heavy.
-    from hub.audit.verify import verify_chains  # noqa: PLC0415 - heavy.
+    from hub.audit.verify import reading_with_progress, verify_chains  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     if export is not None:

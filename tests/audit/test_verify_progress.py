@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.cli.audit_cmd import PROGRESS_STEP, reading_with_progress
+from hub.audit.verify import PROGRESS_STEP, reading_with_progress
 
 
 def _chain(length: int) -> Iterator[int]:
