@@ -4,6 +4,7 @@ page, and signing in."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -49,3 +50,15 @@ def sign_in(client: TestClient, name: str) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 303
+
+
+def verified(client: TestClient, timeout_s: float = 60.0) -> str:
+    """Start the audit verification and return its fragment once it has ended (it runs in
+    the background; the page polls ``GET /audit/verify`` as this does)."""
+    fragment = client.post("/audit/verify", data={"csrf": csrf_token(client, "/audit")}).text
+    deadline = time.monotonic() + timeout_s
+    while 'id="progress"' in fragment:
+        assert time.monotonic() < deadline, "the verification did not end"
+        time.sleep(0.05)
+        fragment = client.get("/audit/verify").text
+    return fragment

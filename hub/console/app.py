@@ -9,9 +9,10 @@ identity codes of a dead letter, each request recorded in the audit log as a dis
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -39,7 +40,6 @@ from hub.audit.recorder import AuditRecorder
 from hub.audit.records import AuditDraft, AuditRecord, Direction, EventFacts
 from hub.audit.signing import PUBLIC_KEY_FILE, load_public_key
 from hub.audit.store import AuditStore, RecordQuery
-from hub.audit.verify import verify_chains
 from hub.broker.connection import KafkaConnection
 from hub.console.config import ConsoleSettings
 from hub.console.deadletters import (
@@ -62,6 +62,7 @@ from hub.console.oidc import OidcSignIn, OidcSignInError
 from hub.console.security import SecurityHeaders, csrf_token, csrf_valid, session_key
 from hub.console.share import SharePages
 from hub.console.users import Role, User, UserStore
+from hub.console.verification import Verifications
 from hub.core.errors import HubError
 from hub.core.redaction import identity_codes_in, mask_identity_codes
 from hub.core.settings import HubSettings, pseudonym_secret
@@ -157,6 +158,9 @@ class _Console:
         self.oidc = OidcSignIn(self.context.console) if self.context.console.oidc else None
         if self.context.public_key is None:
             self.context.public_key = _trusted_key(self.context.settings)
+        self.verifications = Verifications(
+            self.context.recorder.store, self.context.public_key, self.gather_anchors
+        )
 
     def page(self, request: Request, name: str, status: int = 200, **values: Any) -> Response:
         values.setdefault("user", _user(request))
@@ -398,39 +402,41 @@ class _Console:
             record_count=count,
             event_id=event_id,
             records=records,
-            report=None,
             disclosures=None,
             person_ref=None,
+            has_key=self.verifications.has_key,
+            job=self.verifications.last,
         )
 
     async def audit_verify(self, request: Request) -> Response:
-        _require(request, Role.AUDITOR)
-        await _form(request)
-        key = self.context.public_key
-        if key is None:
-            return self.page(request, "_verify.html", report=None, error=None)
+        """POST: start a verification (or show the one running); GET: how it stands."""
+        user = _require(request, Role.AUDITOR)
+        if request.method == "POST":
+            await _form(request)
+            await self.verifications.start(user.name)
+        return self.verify_fragment(request)
+
+    def verify_fragment(self, request: Request) -> Response:
+        """The verification's part of the audit page: a button, a job's progress, or its
+        verdict."""
+        return self.page(
+            request,
+            "_verify.html",
+            has_key=self.verifications.has_key,
+            job=self.verifications.last,
+        )
+
+    async def gather_anchors(self, evidence: Evidence) -> None:
+        """As `hub audit verify` does: the store is held against the anchors outside the
+        database too, or a store rolled back with its newest checkpoints would show as
+        holding."""
         store = self.context.recorder.store
-        # As `hub audit verify` does: held against the anchors outside the database too, or
-        # a store rolled back with its newest checkpoints would show as holding.
-        with Evidence(key) as evidence:
-            try:
-                if (anchor_file := self.context.settings.audit_anchor_file) is not None:
-                    required = bool(await self.store_call(store.latest_checkpoints, 1))
-                    await self.store_call(
-                        functools.partial(evidence.add_anchor_file, required=required),
-                        anchor_file,
-                    )
-                await read_topic_anchors(self.context.connection, evidence.add_anchor)
-            except HubError as exc:
-                return self.page(request, "_verify.html", report=None, error=str(exc))
-            report = await self.store_call(
-                lambda: verify_chains(
-                    store.chains(), store.chain, store.checkpoints(), key, evidence=evidence
-                )
+        if (anchor_file := self.context.settings.audit_anchor_file) is not None:
+            required = bool(await self.store_call(store.latest_checkpoints, 1))
+            await self.store_call(
+                functools.partial(evidence.add_anchor_file, required=required), anchor_file
             )
-            return self.page(
-                request, "_verify.html", report=report, error=None, read=evidence.anchors_read
-            )
+        await read_topic_anchors(self.context.connection, evidence.add_anchor)
 
     async def audit_person(self, request: Request) -> Response:
         user = _require(request, Role.AUDITOR)
@@ -521,7 +527,7 @@ def create_app(context: ConsoleContext) -> Starlette:
             Route("/deadletters/{letter}/reveal", pages.deadletter_reveal, methods=["POST"]),
             Route("/deadletters/{letter}/{action}", pages.deadletter_action, methods=["POST"]),
             Route("/audit", pages.audit),
-            Route("/audit/verify", pages.audit_verify, methods=["POST"]),
+            Route("/audit/verify", pages.audit_verify, methods=["GET", "POST"]),
             Route("/audit/person", pages.audit_person, methods=["POST"]),
             Route("/referrals", pages.referrals),
             Route("/favicon.ico", _no_icon),
@@ -540,7 +546,15 @@ def create_app(context: ConsoleContext) -> Starlette:
             ),
         ],
         exception_handlers={HTTPException: pages.forbidden},
+        lifespan=functools.partial(_lifespan, pages),
     )
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(pages: _Console, _app: Starlette) -> AsyncIterator[None]:
+    """Stop a running verification when the console stops."""
+    yield
+    await pages.verifications.close()
 
 
 async def _no_icon(_request: Request) -> Response:

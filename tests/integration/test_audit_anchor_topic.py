@@ -35,7 +35,7 @@ from tests.audit.tampering import (
     recorder_for,
     roll_back,
 )
-from tests.console_pages import PASSWORD, console_context, csrf_token, sign_in
+from tests.console_pages import PASSWORD, console_context, sign_in, verified
 
 pytestmark = [
     pytest.mark.integration,
@@ -68,7 +68,7 @@ def _console_verify(data_dir: Path, audit_dsn: str | None, key: Ed25519PrivateKe
     try:
         with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
             sign_in(client, "aino")
-            return client.post("/audit/verify", data={"csrf": csrf_token(client, "/audit")}).text
+            return verified(client)
     finally:
         recorder.store.close()
         users.close()

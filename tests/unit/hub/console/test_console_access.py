@@ -31,7 +31,7 @@ from hub.console.users import MIN_PASSWORD, Role, User, UserStore
 from hub.core.errors import ConfigurationError
 from hub.core.metrics import HubMetrics
 from hub.core.settings import load_settings
-from tests.console_pages import PASSWORD, console_context, csrf_token, sign_in
+from tests.console_pages import PASSWORD, console_context, csrf_token, sign_in, verified
 
 CODE = "131052-930V"
 
@@ -203,7 +203,7 @@ def _verify_page(
     try:
         with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
             sign_in(client, "aino")
-            return client.post("/audit/verify", data={"csrf": csrf_token(client, "/audit")}).text
+            return verified(client)
     finally:
         recorder.store.close()
 
