@@ -30,14 +30,15 @@ from hub.audit.verify import VerifyReport, reading_with_progress, verify_chains
 from hub.core.errors import HubError
 from hub.core.logs import get_logger
 
-__all__ = ["Verification", "VerificationStoppedError", "Verifications"]
+__all__ = ["STOP_WAIT_S", "Verification", "VerificationStoppedError", "Verifications"]
 
 log = get_logger(__name__)
 
 #: Hands the evidence every anchor found outside the store (the anchor file, the topic).
 GatherAnchors = Callable[[Evidence], Awaitable[None]]
-#: How long the console waits, when it stops, for a job to reach its next step.
-_STOP_WAIT_S: Final = 10.0
+#: How long the console waits, when it stops, for a job to reach its next step; a job still
+#: gathering anchors then (a broker that does not answer) is cancelled.
+STOP_WAIT_S: Final = 10.0
 
 
 class VerificationStoppedError(HubError):
@@ -99,11 +100,16 @@ class Verifications:
     """The console's verification jobs: at most one running, the last one kept."""
 
     def __init__(
-        self, store: AuditStore, key: Ed25519PublicKey | None, gather: GatherAnchors
+        self,
+        store: AuditStore,
+        key: Ed25519PublicKey | None,
+        gather: GatherAnchors,
+        stop_wait_s: float = STOP_WAIT_S,
     ) -> None:
         self._store = store
         self._key = key
         self._gather = gather
+        self._stop_wait_s = stop_wait_s
         self._task: asyncio.Task[None] | None = None
         #: The running job, or the last one to finish; ``None`` before the first.
         self.last: Verification | None = None
@@ -131,9 +137,10 @@ class Verifications:
         if task is None or job is None or not job.running:
             return
         job.stopping = True
-        done, _pending = await asyncio.wait({task}, timeout=_STOP_WAIT_S)
+        done, _pending = await asyncio.wait({task}, timeout=self._stop_wait_s)
         if not done:
-            task.cancel()  # still gathering anchors, or a read that does not return
+            task.cancel()  # still gathering anchors from a broker that does not answer
+            await asyncio.wait({task})
 
     async def _run(self, job: Verification, key: Ed25519PublicKey) -> None:
         store = self._store

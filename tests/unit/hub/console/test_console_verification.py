@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from structlog.testing import capture_logs
 
+from hub.audit.anchors import CheckpointAnchor
 from hub.audit.evidence import Evidence
 from hub.audit.recorder import AuditRecorder
 from hub.audit.records import AuditDraft, AuditRecord, Direction
@@ -109,7 +111,9 @@ async def test_a_job_reports_its_progress_and_ends_with_the_verdict(
     assert job.report.holds
     assert (job.report.records, job.read, job.percent) == (RECORDS, RECORDS, 100)
     assert job.finished_at is not None
-    assert job.seconds >= 0
+    assert job.started_at.tzinfo is dt.UTC
+    assert job.finished_at.tzinfo is dt.UTC
+    assert 0 <= job.seconds == (job.finished_at - job.started_at).total_seconds()
 
     # Once it has ended, the button starts a new one.
     again = await verifications.start("eino")
@@ -152,7 +156,7 @@ async def test_stopping_the_console_stops_a_running_job(
     await closing
     assert not job.running
     assert job.report is None
-    assert job.error == str(VerificationStoppedError())
+    assert job.error == "stopped before the end: the console shut down"
     assert job.read == 2 * PROGRESS_STEP < RECORDS
 
 
@@ -168,6 +172,46 @@ async def test_closing_without_a_running_job_returns_at_once(
     assert job.report is not None
     assert job.error is None
     assert not job.stopping
+
+
+async def test_a_job_stuck_gathering_anchors_is_cancelled_when_the_console_stops(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    asked = asyncio.Event()
+
+    async def no_answer(_evidence: Evidence) -> None:
+        asked.set()
+        await asyncio.Event().wait()  # a broker that never answers
+
+    verifications = Verifications(recorder.store, key.public_key(), no_answer, stop_wait_s=0.1)
+    job = await verifications.start("aino")
+    assert job is not None
+    await asyncio.wait_for(asked.wait(), 5)
+    await asyncio.wait_for(verifications.close(), 5)
+    assert not job.running
+    assert job.report is None
+    assert job.error == "stopped before the end: the console shut down"
+
+
+async def test_the_chains_are_held_against_the_anchors_gathered(
+    recorder: AuditRecorder, key: Ed25519PrivateKey
+) -> None:
+    newest = recorder.store.latest_checkpoints(1)[0]
+
+    async def from_topic(evidence: Evidence) -> None:
+        anchor = CheckpointAnchor(
+            newest.id, newest.created_at, newest.body, newest.signature, "hub.audit.v1"
+        )
+        evidence.add_anchor(anchor)
+
+    job = await Verifications(recorder.store, key.public_key(), from_topic).start("aino")
+    assert job is not None
+    await _ended(job)
+    assert job.report is not None
+    assert job.report.holds
+    assert job.report.anchor is not None
+    assert (job.report.anchor.checkpoint, job.report.anchor.source) == (newest.id, "hub.audit.v1")
+    assert job.anchors_read == 1
 
 
 async def test_anchors_that_cannot_be_read_give_no_verdict(
