@@ -405,6 +405,7 @@ class _Console:
             disclosures=None,
             person_ref=None,
             has_key=self.verifications.has_key,
+            anchor_file=self.context.settings.audit_anchor_file is not None,
             job=self.verifications.last,
         )
 
@@ -423,6 +424,7 @@ class _Console:
             request,
             "_verify.html",
             has_key=self.verifications.has_key,
+            anchor_file=self.context.settings.audit_anchor_file is not None,
             job=self.verifications.last,
         )
 

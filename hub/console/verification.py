@@ -70,6 +70,9 @@ class Verification:
     report: VerifyReport | None = None
     error: str | None = None
     stopping: bool = False
+    #: False while the anchors outside the store are read (a year's anchors on the topic are
+    #: thousands of messages), True once the records are.
+    reading_records: bool = False
 
     @property
     def running(self) -> bool:
@@ -149,6 +152,7 @@ class Verifications:
                 await self._gather(evidence)
                 if job.stopping:
                     raise VerificationStoppedError
+                job.reading_records = True
                 job.report = await asyncio.to_thread(
                     lambda: verify_chains(
                         store.chains(),

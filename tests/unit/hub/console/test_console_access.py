@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -184,13 +185,20 @@ def test_the_audit_page_verifies_the_chains(client: TestClient) -> None:
     assert "No trusted public key" in verified.text
 
 
-def _verify_page(
-    tmp_path: Path, users: UserStore, anchor_file: Path | None, checkpointed: bool
-) -> str:
-    """The verify fragment of a console whose broker is not there (connection refused)."""
+def _verify_pages(
+    tmp_path: Path,
+    users: UserStore,
+    anchor_file: Path | None,
+    checkpointed: bool,
+    bootstrap: str = "127.0.0.1:1",
+    started_then: Callable[[], object] = lambda: None,
+) -> tuple[str, str]:
+    """The verify fragment of a console whose broker does not answer (by default: is not
+    there, connection refused), as the button returns it and, after ``started_then`` is
+    called, once the job has ended."""
     settings = load_settings(
         data_dir=tmp_path,
-        kafka_bootstrap="127.0.0.1:1",
+        kafka_bootstrap=bootstrap,
         kafka_connect_timeout_s=0.2,
         audit_anchor_file=anchor_file,
     )
@@ -203,9 +211,38 @@ def _verify_page(
     try:
         with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
             sign_in(client, "aino")
-            return verified(client)
+            started = client.post("/audit/verify", data={"csrf": csrf_token(client, "/audit")})
+            started_then()
+            return started.text, verified(client)
     finally:
         recorder.store.close()
+
+
+def _verify_page(
+    tmp_path: Path, users: UserStore, anchor_file: Path | None, checkpointed: bool
+) -> str:
+    return _verify_pages(tmp_path, users, anchor_file, checkpointed)[1]
+
+
+def test_while_the_anchors_are_read_the_page_says_so(tmp_path: Path, users: UserStore) -> None:
+    # A broker that takes connections and does not answer holds the job on the anchors; it
+    # then goes away (its pending connections reset), and the job ends without a verdict.
+    silent = socket.create_server(("127.0.0.1", 0))
+    bootstrap = f"127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        started, ended = _verify_pages(
+            tmp_path,
+            users,
+            tmp_path / "anchors.jsonl",
+            checkpointed=False,
+            bootstrap=bootstrap,
+            started_then=silent.close,
+        )
+    finally:
+        silent.close()
+    assert "Reading the checkpoint anchors (hub.audit.v1, the anchor file), started" in started
+    assert "Verifying:" not in started
+    assert f"Not verified: Kafka at {bootstrap} is not reachable" in ended
 
 
 def test_verify_gives_no_verdict_when_the_anchor_file_cannot_be_read(

@@ -99,6 +99,7 @@ async def test_a_job_reports_its_progress_and_ends_with_the_verdict(
     )
     assert job.report is None
     assert job.error is None
+    assert job.reading_records
     # A second auditor is shown the running job, not a second one.
     assert await verifications.start("eino") is job
     assert verifications.last is job
@@ -187,6 +188,7 @@ async def test_a_job_stuck_gathering_anchors_is_cancelled_when_the_console_stops
     job = await verifications.start("aino")
     assert job is not None
     await asyncio.wait_for(asked.wait(), 5)
+    assert not job.reading_records
     await asyncio.wait_for(verifications.close(), 5)
     assert not job.running
     assert job.report is None
