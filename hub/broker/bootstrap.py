@@ -9,6 +9,7 @@ an administrator running ``hub topics list`` against a dead port sees at once wh
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
@@ -31,6 +32,10 @@ log = get_logger(__name__)
 PROGRESS_EVERY_S: Final = 5.0
 #: How long the probe that tells "nobody answers" from a refusal may take.
 _PROBE_TIMEOUT_S: Final = 5.0
+#: The least time an attempt gets, even when the setting's time is (nearly) up.
+_LAST_ATTEMPT_S: Final = 0.1
+#: Why an attempt failed when the broker took the connection and did not answer in time.
+_SILENT: Final = "took the connection, did not answer"
 
 C = TypeVar("C")
 
@@ -99,6 +104,7 @@ async def start_client(
     """
     progress = _Progress(connection)
     remaining = connection.settings.kafka_connect_timeout_s
+    deadline = time.monotonic() + remaining
     try:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(_NoAnswerError),
@@ -109,7 +115,15 @@ async def start_client(
             with attempt:
                 client = create()
                 try:
-                    await start(client)
+                    # A broker that takes the connection and never answers would hold a
+                    # start for aiokafka's request timeout (40 s), past the setting.
+                    left = max(deadline - time.monotonic(), _LAST_ATTEMPT_S)
+                    async with asyncio.timeout(left):
+                        await start(client)
+                except TimeoutError:
+                    await stop(client)
+                    progress.failed(_SILENT)
+                    raise _NoAnswerError(_SILENT) from None
                 except BaseException as exc:
                     await stop(client)
                     if isinstance(exc, KafkaConnectionError | KeyError):

@@ -4,9 +4,11 @@ hub.broker.bootstrap); the real broker's side is tests/security/test_connection_
 from __future__ import annotations
 
 import inspect
+import socket
 
 import aiokafka.errors
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import (
     BrokerResponseError,
     ClusterAuthorizationFailedError,
@@ -213,3 +215,24 @@ def test_further_warnings_come_at_most_every_few_seconds() -> None:
         ("Kafka still not reachable: retrying", 10),
     ]
     assert (logs[1]["elapsed_s"], logs[1]["gives_up_in_s"]) == (5.0, 25.0)
+
+
+async def test_a_broker_that_takes_the_connection_and_never_answers_is_given_up_in_time() -> None:
+    # A real aiokafka client against a socket that accepts and never answers: without the
+    # bound, its start waits out aiokafka's request timeout (40 s), past the setting.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        bootstrap_address = f"127.0.0.1:{silent.getsockname()[1]}"
+        connection = _plain(bootstrap_address, kafka_connect_timeout_s=0.5)
+        with capture_logs() as logs, pytest.raises(BrokerUnavailableError) as raised:
+            await start_client(
+                connection,
+                lambda: AIOKafkaAdminClient(**connection.client_kwargs()),
+                AIOKafkaAdminClient.start,
+                AIOKafkaAdminClient.close,
+            )
+    # The reason only the bound gives (aiokafka's own timeout reads otherwise).
+    assert str(raised.value) == (
+        f"Kafka at {bootstrap_address} is not reachable: took the connection, did not answer "
+        "(tried for 0.5 s; HUB_KAFKA_CONNECT_TIMEOUT_S)"
+    )
+    assert logs[0]["reason"] == "took the connection, did not answer"
