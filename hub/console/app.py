@@ -414,7 +414,7 @@ class _Console:
         user = _require(request, Role.AUDITOR)
         if request.method == "POST":
             await _form(request)
-            await self.verifications.start(user.name)
+            self.verifications.start(user.name)
         return self.verify_fragment(request)
 
     def verify_fragment(self, request: Request) -> Response:

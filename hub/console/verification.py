@@ -61,8 +61,9 @@ class Verification:
     """
 
     started_by: str
-    #: The store's records when the job started (the log may grow while it runs).
-    total: int
+    #: The store's records when the job began reading (the log may grow while it runs);
+    #: 0 until then.
+    total: int = 0
     started_at: dt.datetime = field(default_factory=_now)
     read: int = 0
     anchors_read: int = 0
@@ -122,14 +123,15 @@ class Verifications:
         """False when no trusted public key is configured: nothing can be verified."""
         return self._key is not None
 
-    async def start(self, user: str) -> Verification | None:
+    def start(self, user: str) -> Verification | None:
         """Start a verification by ``user``, or return the one running; ``None`` without a
         trusted key."""
         if self._key is None:
             return None
         if self.last is not None and self.last.running:
             return self.last
-        job = Verification(user, await asyncio.to_thread(self._store.record_count))
+        # Nothing awaited between the check and here: two presses at once start one job.
+        job = Verification(user)
         self.last = job
         self._task = asyncio.create_task(self._run(job, self._key), name="audit-verify")
         return job
@@ -149,6 +151,7 @@ class Verifications:
         store = self._store
         try:
             with Evidence(key) as evidence:
+                job.total = await asyncio.to_thread(store.record_count)
                 await self._gather(evidence)
                 if job.stopping:
                     raise VerificationStoppedError

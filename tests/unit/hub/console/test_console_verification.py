@@ -87,7 +87,7 @@ async def test_a_job_reports_its_progress_and_ends_with_the_verdict(
     verifications = _verifications(recorder, key)
     assert verifications.last is None
 
-    job = await verifications.start("aino")
+    job = verifications.start("aino")
     assert job is not None
     await _reached(gate)
     # Held before record 1,001: the first thousand are counted, the job runs on.
@@ -101,7 +101,7 @@ async def test_a_job_reports_its_progress_and_ends_with_the_verdict(
     assert job.error is None
     assert job.reading_records
     # A second auditor is shown the running job, not a second one.
-    assert await verifications.start("eino") is job
+    assert verifications.start("eino") is job
     assert verifications.last is job
     assert job.started_by == "aino"
 
@@ -117,7 +117,7 @@ async def test_a_job_reports_its_progress_and_ends_with_the_verdict(
     assert 0 <= job.seconds == (job.finished_at - job.started_at).total_seconds()
 
     # Once it has ended, the button starts a new one.
-    again = await verifications.start("eino")
+    again = verifications.start("eino")
     assert again is not None
     assert again is not job
     assert again.started_by == "eino"
@@ -133,7 +133,7 @@ async def test_a_broken_chain_is_the_jobs_verdict(
     record = next(recorder.store.chain(CHAIN, 7, 7))
     with Insider(tmp_path, None) as insider:
         insider.rewrite(dataclasses.replace(record, detail="rewritten"))
-    job = await _verifications(recorder, key).start("aino")
+    job = _verifications(recorder, key).start("aino")
     assert job is not None
     await _ended(job)
     assert job.report is not None
@@ -145,7 +145,7 @@ async def test_stopping_the_console_stops_a_running_job(
     recorder: AuditRecorder, key: Ed25519PrivateKey, gate: ChainGate
 ) -> None:
     verifications = _verifications(recorder, key)
-    job = await verifications.start("aino")
+    job = verifications.start("aino")
     assert job is not None
     await _reached(gate)
 
@@ -166,7 +166,7 @@ async def test_closing_without_a_running_job_returns_at_once(
 ) -> None:
     verifications = _verifications(recorder, key)
     await verifications.close()  # none ever started
-    job = await verifications.start("aino")
+    job = verifications.start("aino")
     assert job is not None
     await _ended(job)
     await asyncio.wait_for(verifications.close(), 1)
@@ -185,7 +185,7 @@ async def test_a_job_stuck_gathering_anchors_is_cancelled_when_the_console_stops
         await asyncio.Event().wait()  # a broker that never answers
 
     verifications = Verifications(recorder.store, key.public_key(), no_answer, stop_wait_s=0.1)
-    job = await verifications.start("aino")
+    job = verifications.start("aino")
     assert job is not None
     await asyncio.wait_for(asked.wait(), 5)
     assert not job.reading_records
@@ -206,7 +206,7 @@ async def test_the_chains_are_held_against_the_anchors_gathered(
         )
         evidence.add_anchor(anchor)
 
-    job = await Verifications(recorder.store, key.public_key(), from_topic).start("aino")
+    job = Verifications(recorder.store, key.public_key(), from_topic).start("aino")
     assert job is not None
     await _ended(job)
     assert job.report is not None
@@ -225,7 +225,7 @@ async def test_anchors_that_cannot_be_read_give_no_verdict(
     async def unreachable(_evidence: Evidence) -> None:
         raise UnreachableError("Kafka at 127.0.0.1:1 is not reachable")
 
-    job = await Verifications(recorder.store, key.public_key(), unreachable).start("aino")
+    job = Verifications(recorder.store, key.public_key(), unreachable).start("aino")
     assert job is not None
     await _ended(job)
     assert job.report is None
@@ -240,7 +240,7 @@ async def test_a_failing_store_ends_the_job_with_its_kind_logged(
 
     monkeypatch.setattr(recorder.store, "chain", broken)
     with capture_logs() as logs:
-        job = await _verifications(recorder, key).start("aino")
+        job = _verifications(recorder, key).start("aino")
         assert job is not None
         await _ended(job)
     assert job.report is None
@@ -257,7 +257,7 @@ async def test_without_a_trusted_key_nothing_starts(
 ) -> None:
     verifications = Verifications(recorder.store, None, _no_anchors)
     assert not verifications.has_key
-    assert await verifications.start("aino") is None
+    assert verifications.start("aino") is None
     assert verifications.last is None
     assert _verifications(recorder, key).has_key
 
