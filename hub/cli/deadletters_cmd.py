@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Final
 import typer
 from rich.table import Table
 
-from hub.cli._common import out, run, start_command
+from hub.cli._common import err, out, run, start_command
 from hub.console.letter_state import State
 from hub.core.errors import ConfigurationError
 
@@ -47,6 +47,9 @@ ByOption = Annotated[
 
 
 _COLUMNS: Final = ("id", "time", "reason", "source", "state", "detail")
+#: The newest dead letters ``list`` prints unless told otherwise: after a bad file the topic
+#: may hold a million, and the list keeps what it prints in memory.
+LIST_LIMIT: Final = 1000
 
 
 def _reason(letter_id: str, reason: str | None) -> str:
@@ -106,31 +109,35 @@ def list_(
         State | None, typer.Option("--state", help="Only open, resubmitted or closed ones.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", min=0, help="At most this many, the newest (0: all of them)."),
+    ] = LIST_LIMIT,
 ) -> None:
     """The dead letters, newest first, with their reason, source and state."""
     from hub.audit import open_store  # noqa: PLC0415 - heavy.
     from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
-    from hub.console.deadletters import (  # noqa: PLC0415 - heavy.
-        DeadLetterFilter,
-        dispositions,
-        matching,
-        read_dead_letters,
-        state_of,
-    )
+    from hub.console.deadletter_reading import newest_dead_letters  # noqa: PLC0415 - heavy.
+    from hub.console.deadletters import DeadLetterFilter, dispositions, state_of  # noqa: PLC0415 - heavy.
 
     settings = start_command()
     wanted = DeadLetterFilter(
         reason, source_topic, _moment(since, "--from"), _moment(until, "--to"), state
     )
-    letters = run(read_dead_letters(connection_for(settings)))
     store = open_store(settings)
     try:
         known = dispositions(store)
     finally:
         store.close()
     # Newest first, as the console lists them: the latest trouble is what an operator looks for.
-    selected = list(reversed(matching(letters, known, wanted)))
-    rows = [_summary(letter, state_of(letter.id, known)) for letter in selected]
+    listing = run(newest_dead_letters(connection_for(settings), known, wanted, limit))
+    rows = [_summary(letter, state_of(letter.id, known)) for letter in listing.letters]
+    if len(rows) < listing.matching:
+        err.print(
+            f"the newest {len(rows)} of {listing.matching} matching dead letters "
+            "(--limit 0 for all, or narrow with the filters)",
+            markup=False,
+        )
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
@@ -144,7 +151,7 @@ def list_(
     for row in rows:
         table.add_row(*(row[column] for column in _COLUMNS))
     out.print(table)
-    out.print(f"{len(selected)} dead letter(s)")
+    out.print(f"{len(rows)} dead letter(s)")
 
 
 @deadletters_app.command("show")

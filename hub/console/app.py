@@ -42,6 +42,7 @@ from hub.audit.signing import PUBLIC_KEY_FILE, load_public_key
 from hub.audit.store import AuditStore, RecordQuery
 from hub.broker.connection import KafkaConnection
 from hub.console.config import ConsoleSettings
+from hub.console.deadletter_reading import LastDeadLetters, newest_dead_letters
 from hub.console.deadletters import (
     DEADLETTER_CHAIN,
     RESUBMIT_TARGETS,
@@ -51,9 +52,7 @@ from hub.console.deadletters import (
     State,
     close,
     dispositions,
-    matching,
     read_dead_letter,
-    read_dead_letters,
     resubmit,
     state_of,
 )
@@ -79,6 +78,8 @@ _SESSION_COOKIE: Final = "hub_console"
 _SESSION_AGE_S: Final = 8 * 3600
 #: The newest checkpoints the audit page lists.
 _CHECKPOINTS_SHOWN: Final = 20
+#: The newest matching dead letters the dead-letter page lists (the filters narrow it).
+_DEAD_LETTERS_SHOWN: Final = 200
 
 
 @dataclass
@@ -158,6 +159,7 @@ class _Console:
         self.oidc = OidcSignIn(self.context.console) if self.context.console.oidc else None
         if self.context.public_key is None:
             self.context.public_key = _trusted_key(self.context.settings)
+        self.last_dead_letters = LastDeadLetters()
         self.verifications = Verifications(
             self.context.recorder.store, self.context.public_key, self.gather_anchors
         )
@@ -233,13 +235,10 @@ class _Console:
             except Exception as exc:  # noqa: BLE001 - the page says why, the console stays up.
                 view = FlowView([], [], None, f"metrics not readable: {type(exc).__name__}")
         try:
-            letters = await read_dead_letters(self.context.connection)
+            last = await self.last_dead_letters.refresh(self.context.connection)
         except HubError as exc:
             view.source_error = mask_identity_codes(str(exc))
             return view
-        last: dict[str, QuarantinedLetter] = {}
-        for letter in letters:
-            last[letter.connector] = letter
         errors = [(name, last_error_of(letter)) for name, letter in last.items()]
         return with_last_errors(view, errors)
 
@@ -264,16 +263,18 @@ class _Console:
             _when(query.get("until", "")),
             State(state) if state in {s.value for s in State} else None,
         )
-        letters = await read_dead_letters(self.context.connection)
         known = await self.store_call(dispositions, self.context.recorder.store)
-        selected = matching(letters, known, wanted)
-        rows = [(letter, state_of(letter.id, known)) for letter in reversed(selected)]
+        listing = await newest_dead_letters(
+            self.context.connection, known, wanted, _DEAD_LETTERS_SHOWN
+        )
+        rows = [(letter, state_of(letter.id, known)) for letter in listing.letters]
         return self.page(
             request,
             "deadletters.html",
             rows=rows,
-            reasons=sorted({letter.reason for letter in letters}),
-            topics=sorted({letter.source_topic or "" for letter in letters} - {""}),
+            matching=listing.matching,
+            reasons=sorted(listing.reasons),
+            topics=sorted(listing.topics),
             query=dict(query),
         )
 

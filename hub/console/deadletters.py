@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -74,13 +74,14 @@ __all__ = [
     "UnknownDeadLetterError",
     "check_resubmit_target",
     "close",
+    "consumer_for",
     "dispositions",
-    "matching",
+    "letter_of",
     "read_dead_letter",
-    "read_dead_letters",
     "required_reason",
     "restore_identity_codes",
     "resubmit",
+    "selected",
     "state_of",
 ]
 
@@ -216,7 +217,8 @@ def _decoded(headers: Iterable[tuple[str, bytes]]) -> dict[str, str]:
     return {name: raw.decode("utf-8", errors="replace") for name, raw in headers}
 
 
-async def _consumer(connection: KafkaConnection) -> AIOKafkaConsumer:
+async def consumer_for(connection: KafkaConnection) -> AIOKafkaConsumer:
+    """A started consumer for reading the dead-letter topic."""
     # Group-less and never committing: reading the quarantine cannot disturb the running hub.
     return await start_client(
         connection,
@@ -228,7 +230,8 @@ async def _consumer(connection: KafkaConnection) -> AIOKafkaConsumer:
     )
 
 
-def _letter(record: object) -> QuarantinedLetter:
+def letter_of(record: object) -> QuarantinedLetter:
+    """A record of the dead-letter topic as a ``QuarantinedLetter``."""
     partition = int(getattr(record, "partition"))  # noqa: B009 - aiokafka's record is untyped
     offset = int(getattr(record, "offset"))  # noqa: B009
     timestamp_ms = int(getattr(record, "timestamp"))  # noqa: B009
@@ -240,37 +243,11 @@ def _letter(record: object) -> QuarantinedLetter:
     )
 
 
-async def read_dead_letters(connection: KafkaConnection) -> list[QuarantinedLetter]:
-    """Every message on the dead-letter topic up to its end now, oldest first."""
-    consumer = await _consumer(connection)
-    try:
-        assigned = await partitions_of(consumer, [DEADLETTER_TOPIC])
-        if not assigned:
-            return []
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        letters: list[QuarantinedLetter] = []
-        waiting = {tp for tp in assigned if ends[tp] > 0}
-        while waiting:
-            batch = await consumer.getmany(*waiting, timeout_ms=500)
-            for tp, records in batch.items():
-                letters.extend(_letter(r) for r in records if r.offset < ends[tp])
-            for tp in list(waiting):
-                if await consumer.position(tp) >= ends[tp]:
-                    waiting.discard(tp)
-    except KafkaError as exc:
-        raise operation_error(connection, exc, f"to read topic {DEADLETTER_TOPIC}") from None
-    finally:
-        await consumer.stop()
-    return sorted(letters, key=lambda letter: (letter.timestamp, letter.id))
-
-
 async def read_dead_letter(
     connection: KafkaConnection, letter_id: DeadLetterId
 ) -> QuarantinedLetter:
     """The one dead letter at ``letter_id``."""
-    consumer = await _consumer(connection)
+    consumer = await consumer_for(connection)
     try:
         partitions = {tp.partition for tp in await partitions_of(consumer, [DEADLETTER_TOPIC])}
         if letter_id.partition not in partitions:
@@ -286,7 +263,7 @@ async def read_dead_letter(
             batch = await consumer.getmany(tp, timeout_ms=500, max_records=1)
             for record in batch.get(tp, []):
                 if record.offset == letter_id.offset:
-                    return _letter(record)
+                    return letter_of(record)
                 # A transaction marker or a compacted gap: the offset holds no message.
                 raise UnknownDeadLetterError(f"no dead letter {letter_id}")
     except KafkaError as exc:
@@ -331,21 +308,17 @@ def state_of(letter_id: DeadLetterId, known: Mapping[DeadLetterId, Disposition])
     return State.OPEN if decision is None else decision.state
 
 
-def matching(
-    letters: Sequence[QuarantinedLetter],
-    known: Mapping[DeadLetterId, Disposition],
-    wanted: DeadLetterFilter,
-) -> list[QuarantinedLetter]:
-    """The dead letters ``wanted`` selects."""
-    return [
-        letter
-        for letter in letters
-        if (wanted.reason is None or letter.reason == wanted.reason)
+def selected(
+    letter: QuarantinedLetter, known: Mapping[DeadLetterId, Disposition], wanted: DeadLetterFilter
+) -> bool:
+    """True if ``wanted`` selects ``letter`` (its state from ``known``)."""
+    return (
+        (wanted.reason is None or letter.reason == wanted.reason)
         and (wanted.source_topic is None or letter.source_topic == wanted.source_topic)
         and (wanted.since is None or letter.timestamp >= wanted.since)
         and (wanted.until is None or letter.timestamp < wanted.until)
         and (wanted.state is None or state_of(letter.id, known) is wanted.state)
-    ]
+    )
 
 
 def required_reason(reason: str | None) -> str:

@@ -212,6 +212,7 @@ def test_operator_fixes_a_rejected_message_and_the_auditor_follows_it(
     page.get_by_role("button", name="Filter").click()
     letters = page.locator("#deadletters tbody tr")
     expect(letters).to_have_count(1)
+    expect(page.locator("#shown")).to_have_text("1 matching dead letter(s).")
     expect(letters.first).to_contain_text("open")
     _shot(page, "deadletters")
     letters.first.locator("a").click()

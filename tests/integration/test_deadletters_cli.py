@@ -93,6 +93,15 @@ def test_resubmit_an_edited_dead_letter_and_close_another(
         (first_id, "bad-date", "open"),
     ]
     assert listed[1]["detail"] == "month 13 for [hetu]"
+    # At most --limit, the newest, and stderr says how many match.
+    assert main(["deadletters", "list", "--json", "--source-topic", source, "--limit", "1"]) == 0
+    limited = capsys.readouterr()
+    assert [json.loads(line)["id"] for line in limited.out.splitlines()] == [second_id]
+    assert "the newest 1 of 2 matching dead letters" in limited.err
+    assert main(["deadletters", "list", "--json", "--source-topic", source, "--limit", "2"]) == 0
+    whole = capsys.readouterr()
+    assert [json.loads(line) for line in whole.out.splitlines()] == listed
+    assert "matching" not in whole.err
     # Piped, the list is tab-separated and whole (a table would be cut at 80 columns).
     assert main(["deadletters", "list", "--source-topic", source]) == 0
     lines = capsys.readouterr().out.splitlines()

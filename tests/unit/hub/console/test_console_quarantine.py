@@ -18,9 +18,9 @@ from hub.console.deadletters import (
     QuarantinedLetter,
     State,
     dispositions,
-    matching,
     required_reason,
     restore_identity_codes,
+    selected,
     state_of,
 )
 from hub.core.errors import ConfigurationError
@@ -118,7 +118,7 @@ def test_filters_select_at_their_boundaries(audit_store: AuditStore) -> None:
     assert state_of(a.id, known) is State.OPEN
 
     def ids(wanted: DeadLetterFilter) -> list[DeadLetterId]:
-        return [letter.id for letter in matching(letters, known, wanted)]
+        return [letter.id for letter in letters if selected(letter, known, wanted)]
 
     assert ids(DeadLetterFilter()) == [a.id, b.id, c.id]
     assert ids(DeadLetterFilter(reason="bad-date")) == [a.id, c.id]

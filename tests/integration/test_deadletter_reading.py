@@ -1,0 +1,171 @@
+"""Reading ``hub.deadletter.v1`` for the lists, on a real Apache Kafka: the newest letters up
+to a limit and how many match, each connector's last letter read incrementally, and a
+position the topic no longer has read from the beginning.
+
+The session's broker is shared: each test dead-letters from a source topic (and connectors)
+of its own and looks only at those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.testclient import TestClient
+
+from hub.admin.provisioning import provision_topics
+from hub.audit.recorder import AuditRecorder
+from hub.audit.store import open_audit_store
+from hub.broker.connection import KafkaConnection
+from hub.console.app import create_app
+from hub.console.deadletter_reading import (
+    LastDeadLetters,
+    each_dead_letter,
+    newest_dead_letters,
+)
+from hub.console.deadletters import DeadLetterFilter, DeadLetterId, QuarantinedLetter
+from hub.console.users import Role, UserStore
+from hub.core.settings import HubSettings
+from hub.core.topics import DEADLETTER_TOPIC
+from hub.routing.deadletter import DeadLetter, KafkaSource
+from tests.console_pages import PASSWORD, console_context, sign_in
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
+
+#: The letters' times: one second apart from here, so their order is known.
+T0_MS = 1_780_000_000_000
+
+
+@pytest.fixture
+def connection(settings: HubSettings) -> KafkaConnection:
+    connection = KafkaConnection(settings.kafka_bootstrap or "", settings)
+    asyncio.run(provision_topics(connection))
+    return connection
+
+
+async def _dead_letter(
+    bootstrap: str, source: str, connector: str, reasons: list[str], first_second: int = 0
+) -> list[DeadLetterId]:
+    """Dead-letter one message per reason from ``source``, a second apart; where they landed."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        landed = []
+        for index, reason in enumerate(reasons):
+            letter = DeadLetter(b"{}", reason, "test", KafkaSource(source, 0, index), connector)
+            headers = [(name, value.encode()) for name, value in letter.headers().items()]
+            sent = await producer.send_and_wait(
+                DEADLETTER_TOPIC,
+                letter.value,
+                headers=headers,
+                timestamp_ms=T0_MS + (first_second + index) * 1000,
+            )
+            landed.append(DeadLetterId(sent.partition, sent.offset))
+        return landed
+    finally:
+        await producer.stop()
+
+
+@pytest.mark.parametrize(("limit", "shown"), [(0, 5), (3, 3), (4, 4), (5, 5), (6, 5)])
+def test_the_newest_up_to_the_limit_and_how_many_match(
+    connection: KafkaConnection, limit: int, shown: int
+) -> None:
+    source = f"in.test.{uuid.uuid4().hex[:10]}"
+    reasons = ["bad-date", "malformed-json", "bad-date", "bad-date", "malformed-json"]
+    landed = asyncio.run(_dead_letter(connection.bootstrap, source, "kela", reasons))
+    wanted = DeadLetterFilter(source_topic=source)
+
+    listing = asyncio.run(newest_dead_letters(connection, {}, wanted, limit))
+    assert listing.matching == len(reasons)
+    assert [letter.id for letter in listing.letters] == list(reversed(landed))[:shown]
+    assert {"bad-date", "malformed-json"} <= listing.reasons
+    assert source in listing.topics
+
+    narrowed = asyncio.run(
+        newest_dead_letters(connection, {}, DeadLetterFilter("bad-date", source), 2)
+    )
+    assert narrowed.matching == 3
+    assert [letter.id for letter in narrowed.letters] == [landed[3], landed[2]]
+
+
+def test_each_connectors_last_dead_letter_is_read_incrementally(
+    connection: KafkaConnection,
+) -> None:
+    source = f"in.test.{uuid.uuid4().hex[:10]}"
+    one, two = f"c1-{uuid.uuid4().hex[:6]}", f"c2-{uuid.uuid4().hex[:6]}"
+    first = asyncio.run(_dead_letter(connection.bootstrap, source, one, ["a", "b"]))
+    only = asyncio.run(_dead_letter(connection.bootstrap, source, two, ["c"], first_second=5))
+    last = LastDeadLetters()
+
+    seen = asyncio.run(last.refresh(connection))
+    assert (seen[one].id, seen[one].reason) == (first[1], "b")
+    assert (seen[two].id, seen[two].reason) == (only[0], "c")
+    whole_topic = last.read
+    assert whole_topic >= 3
+
+    # Nothing new: nothing read. One more: only it is read.
+    assert asyncio.run(last.refresh(connection))[one].id == first[1]
+    assert last.read == whole_topic
+    newer = asyncio.run(_dead_letter(connection.bootstrap, source, one, ["d"], first_second=9))
+    seen = asyncio.run(last.refresh(connection))
+    assert last.read == whole_topic + 1
+    assert (seen[one].id, seen[one].reason) == (newer[0], "d")
+    assert seen[two].id == only[0]
+
+
+def test_a_position_the_topic_does_not_have_is_read_from_the_beginning(
+    connection: KafkaConnection,
+) -> None:
+    source = f"in.test.{uuid.uuid4().hex[:10]}"
+    landed = asyncio.run(_dead_letter(connection.bootstrap, source, "kela", ["x", "y"]))
+    found: list[QuarantinedLetter] = []
+
+    reached = asyncio.run(each_dead_letter(connection, found.append))
+    assert sorted(f.id for f in found if f.source_topic == source) == sorted(landed)
+    # Past every partition's end (the topic was deleted and created again): from the start.
+    beyond = {partition: offset + 1_000_000 for partition, offset in reached.items()}
+    found.clear()
+    again = asyncio.run(each_dead_letter(connection, found.append, beyond))
+    assert again == reached
+    assert sorted(f.id for f in found if f.source_topic == source) == sorted(landed)
+    # At the end: nothing.
+    found.clear()
+    assert asyncio.run(each_dead_letter(connection, found.append, reached)) == reached
+    assert found == []
+
+
+def test_the_console_lists_the_newest_two_hundred_and_says_how_many_match(
+    connection: KafkaConnection, settings: HubSettings, tmp_path: Path
+) -> None:
+    source = f"in.test.{uuid.uuid4().hex[:10]}"
+    reasons = ["bad-date"] * 201
+    landed = asyncio.run(_dead_letter(connection.bootstrap, source, "kela", reasons))
+    users = UserStore.open(tmp_path)
+    users.add("olli", Role.OPERATOR, PASSWORD)
+    recorder = AuditRecorder(open_audit_store(tmp_path, None), Ed25519PrivateKey.generate())
+    try:
+        context = console_context(settings, recorder, users)
+        with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
+            sign_in(client, "olli")
+            page = client.get("/deadletters", params={"source_topic": source}).text
+            one = client.get(
+                "/deadletters", params={"source_topic": source, "until": _iso(T0_MS + 1000)}
+            ).text
+    finally:
+        recorder.store.close()
+        users.close()
+    assert "The newest 200 of 201 matching dead letters; narrow them with the filters." in page
+    shown = re.findall(r'<tr data-id="([0-9]+:[0-9]+)">', page)
+    assert shown == [str(letter) for letter in reversed(landed[1:])]
+    assert "1 matching dead letter(s)." in one
+    assert re.findall(r'<tr data-id="([0-9]+:[0-9]+)">', one) == [str(landed[0])]
+
+
+def _iso(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat()
