@@ -61,6 +61,7 @@ bench: kafka postgresql
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.audit_index
 	$(BIN)/python -m bench.audit_verify
+	$(BIN)/python -m bench.deadletters
 	$(BIN)/python -m bench.flows
 	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.share
