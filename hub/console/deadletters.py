@@ -220,10 +220,15 @@ def _decoded(headers: Iterable[tuple[str, bytes]]) -> dict[str, str]:
 async def consumer_for(connection: KafkaConnection) -> AIOKafkaConsumer:
     """A started consumer for reading the dead-letter topic."""
     # Group-less and never committing: reading the quarantine cannot disturb the running hub.
+    # Committed only: a dead letter published in a route's batch whose transaction aborted
+    # was published again when the batch was retried; the aborted copy is not one.
     return await start_client(
         connection,
         lambda: AIOKafkaConsumer(
-            **connection.client_kwargs(), group_id=None, enable_auto_commit=False
+            **connection.client_kwargs(),
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
         ),
         AIOKafkaConsumer.start,
         AIOKafkaConsumer.stop,
@@ -259,13 +264,17 @@ async def read_dead_letter(
         if not start <= letter_id.offset < end:
             raise UnknownDeadLetterError(f"no dead letter {letter_id} (offsets {start}..{end - 1})")
         consumer.seek(tp, letter_id.offset)
-        while True:
+        # Until the end it had: an offset that holds a transaction's marker (or a message of
+        # an aborted one) returns nothing, and a marker last in the partition is never
+        # followed by a record.
+        while await consumer.position(tp) < end:
             batch = await consumer.getmany(tp, timeout_ms=500, max_records=1)
             for record in batch.get(tp, []):
                 if record.offset == letter_id.offset:
                     return letter_of(record)
-                # A transaction marker or a compacted gap: the offset holds no message.
+                # A marker, an aborted message or a compacted gap: no message there.
                 raise UnknownDeadLetterError(f"no dead letter {letter_id}")
+        raise UnknownDeadLetterError(f"no dead letter {letter_id}")
     except KafkaError as exc:
         raise operation_error(connection, exc, f"to read topic {DEADLETTER_TOPIC}") from None
     finally:

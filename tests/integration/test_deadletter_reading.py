@@ -29,7 +29,13 @@ from hub.console.deadletter_reading import (
     each_dead_letter,
     newest_dead_letters,
 )
-from hub.console.deadletters import DeadLetterFilter, DeadLetterId, QuarantinedLetter
+from hub.console.deadletters import (
+    DeadLetterFilter,
+    DeadLetterId,
+    QuarantinedLetter,
+    UnknownDeadLetterError,
+    read_dead_letter,
+)
 from hub.console.users import Role, UserStore
 from hub.core.settings import HubSettings
 from hub.core.topics import DEADLETTER_TOPIC
@@ -169,3 +175,42 @@ def test_the_console_lists_the_newest_two_hundred_and_says_how_many_match(
 
 def _iso(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat()
+
+
+async def _aborted_then_committed(bootstrap: str, source: str) -> tuple[DeadLetterId, DeadLetterId]:
+    """A dead letter in a transaction that aborts (a route's batch that failed and was
+    retried), then the same in one that commits; where each landed."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, transactional_id=f"test-dlq-{uuid.uuid4().hex[:8]}"
+    )
+    await producer.start()
+    try:
+        letter = DeadLetter(b"{}", "bad-date", "test", KafkaSource(source, 0, 0), "kela")
+        headers = [(name, value.encode()) for name, value in letter.headers().items()]
+        landed = []
+        for commit in (False, True):
+            await producer.begin_transaction()
+            sent = await producer.send_and_wait(
+                DEADLETTER_TOPIC, letter.value, headers=headers, partition=0
+            )
+            landed.append(DeadLetterId(sent.partition, sent.offset))
+            await (producer.commit_transaction() if commit else producer.abort_transaction())
+        return landed[0], landed[1]
+    finally:
+        await producer.stop()
+
+
+def test_a_dead_letter_of_an_aborted_transaction_is_not_one(connection: KafkaConnection) -> None:
+    source = f"in.test.{uuid.uuid4().hex[:10]}"
+    aborted, committed = asyncio.run(_aborted_then_committed(connection.bootstrap, source))
+    listing = asyncio.run(
+        newest_dead_letters(connection, {}, DeadLetterFilter(source_topic=source), 0)
+    )
+    assert [letter.id for letter in listing.letters] == [committed]
+    assert asyncio.run(read_dead_letter(connection, committed)).id == committed
+    # The aborted letter, and the commit's marker after the committed one (the partition's
+    # last offset): no dead letter, said at once.
+    marker = DeadLetterId(committed.partition, committed.offset + 1)
+    for missing in (aborted, marker):
+        with pytest.raises(UnknownDeadLetterError, match=f"no dead letter {missing}"):
+            asyncio.run(asyncio.wait_for(read_dead_letter(connection, missing), 30))
