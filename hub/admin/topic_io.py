@@ -106,10 +106,15 @@ async def tail_topic(
     """
     partitions = await _require_topic(connection, topic)
     following = follow or idle_timeout_s is not None
+    # What a partner sees (read_committed): a message of an aborted transaction (a route's
+    # batch that was retried and published again) is not one.
     consumer = await start_client(
         connection,
         lambda: AIOKafkaConsumer(
-            **connection.client_kwargs(), group_id=None, enable_auto_commit=False
+            **connection.client_kwargs(),
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
         ),
         AIOKafkaConsumer.start,
         AIOKafkaConsumer.stop,

@@ -7,6 +7,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from hub.admin.topic_io import TailedMessage, UnknownTopicError, send_lines, tail_topic
 from hub.broker.connection import KafkaConnection
@@ -114,3 +115,24 @@ async def test_follow_waits_at_the_end_for_new_messages(
     assert not tail.done()
     await send_lines(connection, topic, [b"new"])
     assert await _within_a_minute(tail) == [b"old", b"new"]
+
+
+async def test_tail_shows_what_a_read_committed_partner_sees(
+    connection: KafkaConnection, kafka_bootstrap: str
+) -> None:
+    # A route's batch whose transaction aborted was published again when it was retried:
+    # the aborted copy is not a message, and a partner (read_committed) never sees it.
+    topic = await create_topic(kafka_bootstrap, unique("io"), partitions=1)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_bootstrap, transactional_id=unique("tail-txn")
+    )
+    await producer.start()
+    try:
+        for value, commit in ((b"aborted", False), (b"committed", True)):
+            await producer.begin_transaction()
+            await producer.send_and_wait(topic, value)
+            await (producer.commit_transaction() if commit else producer.abort_transaction())
+    finally:
+        await producer.stop()
+    shown = await _within_a_minute(_collect(connection, topic, from_beginning=True))
+    assert shown == [b"committed"]
