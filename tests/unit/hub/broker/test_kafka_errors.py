@@ -3,6 +3,7 @@ hub.broker.bootstrap); the real broker's side is tests/security/test_connection_
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import socket
 
@@ -236,3 +237,66 @@ async def test_a_broker_that_takes_the_connection_and_never_answers_is_given_up_
         "(tried for 0.5 s; HUB_KAFKA_CONNECT_TIMEOUT_S)"
     )
     assert logs[0]["reason"] == "took the connection, did not answer"
+
+
+class _Slow:
+    """A client whose start answers after ``seconds`` (``None``: never); counts both."""
+
+    starts = 0
+    stops = 0
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+
+    async def start(self) -> None:
+        type(self).starts += 1
+        if self.seconds is None:
+            await asyncio.Event().wait()
+        else:
+            await asyncio.sleep(self.seconds)
+
+    async def stop(self) -> None:
+        type(self).stops += 1
+
+
+@pytest.fixture
+def slow_counts() -> type[_Slow]:
+    _Slow.starts = _Slow.stops = 0
+    return _Slow
+
+
+async def test_a_start_that_answers_within_the_setting_is_waited_for(
+    slow_counts: type[_Slow],
+) -> None:
+    # Longer than the least an attempt gets, well within the setting: one start, no retry.
+    client = await start_client(
+        _plain(kafka_connect_timeout_s=5), lambda: slow_counts(0.3), _Slow.start, _Slow.stop
+    )
+    assert isinstance(client, _Slow)
+    assert (slow_counts.starts, slow_counts.stops) == (1, 0)
+
+
+async def test_every_start_given_up_on_is_stopped(slow_counts: type[_Slow]) -> None:
+    connection = _plain("127.0.0.1:9", kafka_connect_timeout_s=0.3)
+    with capture_logs(), pytest.raises(BrokerUnavailableError) as raised:
+        await start_client(connection, lambda: slow_counts(None), _Slow.start, _Slow.stop)
+    assert str(raised.value) == (
+        "Kafka at 127.0.0.1:9 is not reachable: took the connection, did not answer "
+        "(tried for 0.3 s; HUB_KAFKA_CONNECT_TIMEOUT_S)"
+    )
+    assert slow_counts.starts >= 1
+    assert slow_counts.stops == slow_counts.starts
+
+
+@pytest.mark.parametrize("error", [aiokafka.errors.KafkaTimeoutError, UnknownError])
+async def test_another_kafka_error_at_start_names_its_kind(
+    client_counts: type[_Client], error: type[Exception]
+) -> None:
+    # Not a refusal: a client that is no idempotent producer was not refused InitProducerId.
+    connection = _plain("127.0.0.1:9", kafka_connect_timeout_s=30)
+    with pytest.raises(BrokerUnavailableError) as raised:
+        await start_client(
+            connection, lambda: client_counts(error()), client_counts.start, client_counts.stop
+        )
+    assert str(raised.value) == f"Kafka at 127.0.0.1:9 is not reachable: {error.__name__}"
+    assert (client_counts.starts, client_counts.stops) == (1, 1)
