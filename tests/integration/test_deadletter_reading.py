@@ -32,10 +32,12 @@ from hub.console.deadletter_reading import (
 from hub.console.deadletters import (
     DeadLetterFilter,
     DeadLetterId,
+    Disposition,
     QuarantinedLetter,
     UnknownDeadLetterError,
     read_dead_letter,
 )
+from hub.console.letter_state import State
 from hub.console.users import Role, UserStore
 from hub.core.settings import HubSettings
 from hub.core.topics import DEADLETTER_TOPIC
@@ -56,9 +58,15 @@ def connection(settings: HubSettings) -> KafkaConnection:
 
 
 async def _dead_letter(
-    bootstrap: str, source: str, connector: str, reasons: list[str], first_second: int = 0
+    bootstrap: str,
+    source: str,
+    connector: str,
+    reasons: list[str],
+    first_second: int = 0,
+    partition: int | None = None,
 ) -> list[DeadLetterId]:
-    """Dead-letter one message per reason from ``source``, a second apart; where they landed."""
+    """Dead-letter one message per reason from ``source``, a second apart (on ``partition``,
+    or where the producer puts them); where they landed."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
@@ -71,6 +79,7 @@ async def _dead_letter(
                 letter.value,
                 headers=headers,
                 timestamp_ms=T0_MS + (first_second + index) * 1000,
+                partition=partition,
             )
             landed.append(DeadLetterId(sent.partition, sent.offset))
         return landed
@@ -99,6 +108,17 @@ def test_the_newest_up_to_the_limit_and_how_many_match(
     assert narrowed.matching == 3
     assert [letter.id for letter in narrowed.letters] == [landed[3], landed[2]]
 
+    # The state comes from the operators' decisions.
+    known = {landed[4]: Disposition(State.CLOSED, "2026-12-03T07:00:00Z", "olli", "junk")}
+    for state, ids in ((State.OPEN, list(reversed(landed[:4]))), (State.CLOSED, [landed[4]])):
+        chosen = asyncio.run(
+            newest_dead_letters(
+                connection, known, DeadLetterFilter(source_topic=source, state=state), limit
+            )
+        )
+        assert chosen.matching == len(ids)
+        assert [letter.id for letter in chosen.letters] == ids[: limit or None]
+
 
 def test_each_connectors_last_dead_letter_is_read_incrementally(
     connection: KafkaConnection,
@@ -108,12 +128,14 @@ def test_each_connectors_last_dead_letter_is_read_incrementally(
     first = asyncio.run(_dead_letter(connection.bootstrap, source, one, ["a", "b"]))
     only = asyncio.run(_dead_letter(connection.bootstrap, source, two, ["c"], first_second=5))
     last = LastDeadLetters()
+    on_topic: list[QuarantinedLetter] = []
+    asyncio.run(each_dead_letter(connection, on_topic.append))
 
     seen = asyncio.run(last.refresh(connection))
     assert (seen[one].id, seen[one].reason) == (first[1], "b")
     assert (seen[two].id, seen[two].reason) == (only[0], "c")
     whole_topic = last.read
-    assert whole_topic >= 3
+    assert whole_topic == len(on_topic)
 
     # Nothing new: nothing read. One more: only it is read.
     assert asyncio.run(last.refresh(connection))[one].id == first[1]
@@ -123,6 +145,16 @@ def test_each_connectors_last_dead_letter_is_read_incrementally(
     assert last.read == whole_topic + 1
     assert (seen[one].id, seen[one].reason) == (newer[0], "d")
     assert seen[two].id == only[0]
+
+
+def test_a_connectors_last_dead_letter_is_the_latest_by_time_not_by_place(
+    connection: KafkaConnection,
+) -> None:
+    source, connector = f"in.test.{uuid.uuid4().hex[:10]}", f"c-{uuid.uuid4().hex[:6]}"
+    asyncio.run(_dead_letter(connection.bootstrap, source, connector, ["later"], 10, 0))
+    asyncio.run(_dead_letter(connection.bootstrap, source, connector, ["earlier"], 5, 0))
+    seen = asyncio.run(LastDeadLetters().refresh(connection))
+    assert seen[connector].reason == "later"
 
 
 def test_a_position_the_topic_does_not_have_is_read_from_the_beginning(
