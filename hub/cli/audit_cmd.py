@@ -157,6 +157,20 @@ def _gather_anchors(
 
 
 @contextmanager
+def _anchors_status(anchor_file: Path | None, connection: KafkaConnection | None) -> Iterator[None]:
+    """Says on the terminal that the anchors are being read (rich draws nothing when stderr
+    is not one): a year's anchors on the topic are thousands of messages, read before any
+    record."""
+    places = [name for name, used in (("the anchor file", anchor_file), (AUDIT_TOPIC, connection))
+              if used is not None]  # fmt: skip
+    if not places:
+        yield
+        return
+    with err.status(f"reading the checkpoint anchors ({', '.join(places)})"):
+        yield
+
+
+@contextmanager
 def _records_bar(total: int) -> Iterator[Callable[[int], object]]:
     """A progress bar of the records verified on the terminal (none when stderr is not one):
     verifying a year's log takes minutes."""
@@ -231,8 +245,10 @@ def verify(
     else:
         key = _trusted_key(settings, public_key)
         connection = _anchor_connection(settings, anchor_topic)
+        anchors = anchor_file or settings.audit_anchor_file
         with _store(settings) as store, Evidence(key) as evidence:
-            _gather_anchors(evidence, connection, anchor_file or settings.audit_anchor_file, store)
+            with _anchors_status(anchors, connection):
+                _gather_anchors(evidence, connection, anchors, store)
             with _records_bar(store.record_count()) as advance:
                 report = verify_chains(
                     store.chains(),
