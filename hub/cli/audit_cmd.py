@@ -159,8 +159,8 @@ def _gather_anchors(
 @contextmanager
 def _anchors_status(anchor_file: Path | None, connection: KafkaConnection | None) -> Iterator[None]:
     """Says on the terminal that the anchors are being read (rich draws nothing when stderr
-    is not one): a year's anchors on the topic are thousands of messages, read before any
-    record."""
+    is not one): the anchors on the topic are found by reading all of it, every audit record
+    being a message there too, before any record of the store is checked."""
     places = [name for name, used in (("the anchor file", anchor_file), (AUDIT_TOPIC, connection))
               if used is not None]  # fmt: skip
     if not places:

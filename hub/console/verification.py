@@ -71,8 +71,8 @@ class Verification:
     report: VerifyReport | None = None
     error: str | None = None
     stopping: bool = False
-    #: False while the anchors outside the store are read (a year's anchors on the topic are
-    #: thousands of messages), True once the records are.
+    #: False while the anchors outside the store are read (found by reading all of the audit
+    #: topic, every record being a message there too), True once the records are.
     reading_records: bool = False
 
     @property
