@@ -16,9 +16,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from hub.admin.provisioning import list_topics
-from hub.broker.bootstrap import start_client, start_producer
+from hub.broker.bootstrap import start_producer
 from hub.broker.connection import KafkaConnection
 from hub.broker.diagnosis import operation_error
+from hub.broker.topic_reading import reading_consumer
 from hub.core.errors import HubError
 from hub.core.redaction import mask_identity_codes
 
@@ -108,17 +109,7 @@ async def tail_topic(
     following = follow or idle_timeout_s is not None
     # What a partner sees (read_committed): a message of an aborted transaction (a route's
     # batch that was retried and published again) is not one.
-    consumer = await start_client(
-        connection,
-        lambda: AIOKafkaConsumer(
-            **connection.client_kwargs(),
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-        ),
-        AIOKafkaConsumer.start,
-        AIOKafkaConsumer.stop,
-    )
+    consumer = await reading_consumer(connection, committed_only=True)
     try:
         assigned = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(assigned)

@@ -26,13 +26,11 @@ from pathlib import Path
 from typing import Any, Final
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import ConsumerRecord
 
 from hub.audit.store import AuditStore, StoredCheckpoint
-from hub.broker.bootstrap import start_client
 from hub.broker.connection import KafkaConnection
-from hub.broker.diagnosis import operation_error
+from hub.broker.topic_reading import each_record
 from hub.core.errors import ConfigurationError
 from hub.core.topics import AUDIT_TOPIC
 
@@ -156,41 +154,19 @@ async def read_topic_anchors(
     it had when reading started (the topic's other messages, audit records, are skipped); how
     many there were. (A long log has thousands, about 14 KB each: they are not collected
     here.)"""
-    consumer = await start_client(
-        connection,
-        lambda: AIOKafkaConsumer(
-            **connection.client_kwargs(), group_id=None, enable_auto_commit=False
-        ),
-        AIOKafkaConsumer.start,
-        AIOKafkaConsumer.stop,
-    )
     count = 0
-    try:
-        partitions = consumer.partitions_for_topic(AUDIT_TOPIC)
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(AUDIT_TOPIC) or set()
-        assigned = [TopicPartition(AUDIT_TOPIC, p) for p in sorted(partitions)]
-        if not assigned:
-            return count
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        remaining = {tp for tp in assigned if ends[tp] > 0}
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=500)
-            for tp, messages in batch.items():
-                for message in messages:
-                    if message.offset < ends[tp] and _is_anchor(message.headers):
-                        anchor = parse_anchor(message.value or b"", AUDIT_TOPIC)
-                        if anchor is not None:
-                            found(anchor)
-                            count += 1
-            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
-    except KafkaError as exc:
-        raise operation_error(connection, exc, f"to read topic {AUDIT_TOPIC}") from None
-    finally:
-        await consumer.stop()
+
+    def take(record: ConsumerRecord[bytes, bytes]) -> None:
+        nonlocal count
+        if _is_anchor(record.headers):
+            anchor = parse_anchor(record.value or b"", AUDIT_TOPIC)
+            if anchor is not None:
+                found(anchor)
+                count += 1
+
+    # Not committed only: anchors are published outside transactions, and the routes' open
+    # transactions on the same topic must not hold them back.
+    await each_record(connection, AUDIT_TOPIC, take, committed_only=False)
     return count
 
 

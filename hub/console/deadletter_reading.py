@@ -17,17 +17,13 @@ import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from aiokafka.errors import KafkaError
-
 from hub.broker.connection import KafkaConnection
-from hub.broker.diagnosis import operation_error
-from hub.broker.partitions import partitions_of
+from hub.broker.topic_reading import Positions, each_record
 from hub.console.deadletters import (
     DeadLetterFilter,
     DeadLetterId,
     Disposition,
     QuarantinedLetter,
-    consumer_for,
     letter_of,
     selected,
 )
@@ -35,54 +31,21 @@ from hub.core.topics import DEADLETTER_TOPIC
 
 __all__ = ["DeadLetterListing", "LastDeadLetters", "each_dead_letter", "newest_dead_letters"]
 
-#: Where a reading of the topic stopped: partition → the next offset to read.
-Positions = dict[int, int]
-
 
 async def each_dead_letter(
     connection: KafkaConnection,
     found: Callable[[QuarantinedLetter], object],
     after: Mapping[int, int] | None = None,
 ) -> Positions:
-    """Hand ``found`` every dead letter from ``after`` (partition → next offset; the beginning
-    for a partition it does not name, or where retention has already removed that offset) up
-    to the topic's end when reading started, in each partition's order; where it stopped.
-
-    A partition whose end is now before ``after``'s offset was recreated: read from its
-    beginning (``after`` is only ever this function's own answer).
-    """
-    consumer = await consumer_for(connection)
-    try:
-        assigned = await partitions_of(consumer, [DEADLETTER_TOPIC])
-        if not assigned:
-            return {}
-        consumer.assign(assigned)
-        starts = await consumer.beginning_offsets(assigned)
-        ends = await consumer.end_offsets(assigned)
-        reached: Positions = {}
-        for tp in assigned:
-            wanted = (after or {}).get(tp.partition, 0)
-            if not starts[tp] <= wanted <= ends[tp]:
-                wanted = starts[tp]
-            consumer.seek(tp, wanted)
-            reached[tp.partition] = wanted
-        waiting = {tp for tp in assigned if reached[tp.partition] < ends[tp]}
-        while waiting:
-            batch = await consumer.getmany(*waiting, timeout_ms=500)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset < ends[tp]:
-                        found(letter_of(record))
-            for tp in list(waiting):
-                position = await consumer.position(tp)
-                reached[tp.partition] = min(position, ends[tp])
-                if position >= ends[tp]:
-                    waiting.discard(tp)
-        return reached
-    except KafkaError as exc:
-        raise operation_error(connection, exc, f"to read topic {DEADLETTER_TOPIC}") from None
-    finally:
-        await consumer.stop()
+    """Hand ``found`` every committed dead letter from ``after`` to the topic's end when
+    reading started (``hub.broker.topic_reading.each_record``); where it stopped."""
+    return await each_record(
+        connection,
+        DEADLETTER_TOPIC,
+        lambda record: found(letter_of(record)),
+        committed_only=True,
+        after=after,
+    )
 
 
 @dataclass

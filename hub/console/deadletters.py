@@ -24,17 +24,18 @@ from dataclasses import dataclass
 from typing import Final
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
 from hub.audit.facts import canonical_facts
 from hub.audit.recorder import AuditRecorder
 from hub.audit.records import AuditDraft, Direction, EventFacts, format_time
 from hub.audit.store import AuditStore
-from hub.broker.bootstrap import start_client, start_producer
+from hub.broker.bootstrap import start_producer
 from hub.broker.connection import KafkaConnection
 from hub.broker.diagnosis import operation_error
 from hub.broker.partitions import partitions_of
+from hub.broker.topic_reading import reading_consumer
 from hub.console.letter_state import State
 from hub.core.errors import ConfigurationError, HubError
 from hub.core.redaction import (
@@ -74,7 +75,6 @@ __all__ = [
     "UnknownDeadLetterError",
     "check_resubmit_target",
     "close",
-    "consumer_for",
     "dispositions",
     "letter_of",
     "read_dead_letter",
@@ -217,24 +217,6 @@ def _decoded(headers: Iterable[tuple[str, bytes]]) -> dict[str, str]:
     return {name: raw.decode("utf-8", errors="replace") for name, raw in headers}
 
 
-async def consumer_for(connection: KafkaConnection) -> AIOKafkaConsumer:
-    """A started consumer for reading the dead-letter topic."""
-    # Group-less and never committing: reading the quarantine cannot disturb the running hub.
-    # Committed only: a dead letter published in a route's batch whose transaction aborted
-    # was published again when the batch was retried; the aborted copy is not one.
-    return await start_client(
-        connection,
-        lambda: AIOKafkaConsumer(
-            **connection.client_kwargs(),
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-        ),
-        AIOKafkaConsumer.start,
-        AIOKafkaConsumer.stop,
-    )
-
-
 def letter_of(record: object) -> QuarantinedLetter:
     """A record of the dead-letter topic as a ``QuarantinedLetter``."""
     partition = int(getattr(record, "partition"))  # noqa: B009 - aiokafka's record is untyped
@@ -252,7 +234,7 @@ async def read_dead_letter(
     connection: KafkaConnection, letter_id: DeadLetterId
 ) -> QuarantinedLetter:
     """The one dead letter at ``letter_id``."""
-    consumer = await consumer_for(connection)
+    consumer = await reading_consumer(connection, committed_only=True)
     try:
         partitions = {tp.partition for tp in await partitions_of(consumer, [DEADLETTER_TOPIC])}
         if letter_id.partition not in partitions:
