@@ -144,17 +144,24 @@ def test_the_probe_asks_the_first_bootstrap_server(bootstrap: str, server: tuple
 
 
 class _Client:
-    """A client whose start fails with a given error; counts starts and stops."""
+    """A client whose start fails with ``error``, or else answers after ``seconds``
+    (``None``: never); counts starts and stops."""
 
     starts = 0
     stops = 0
 
-    def __init__(self, error: BaseException) -> None:
+    def __init__(self, error: BaseException | None = None, seconds: float | None = 0.0) -> None:
         self.error = error
+        self.seconds = seconds
 
     async def start(self) -> None:
         type(self).starts += 1
-        raise self.error
+        if self.error is not None:
+            raise self.error
+        if self.seconds is None:
+            await asyncio.Event().wait()
+        else:
+            await asyncio.sleep(self.seconds)
 
     async def stop(self) -> None:
         type(self).stops += 1
@@ -239,53 +246,32 @@ async def test_a_broker_that_takes_the_connection_and_never_answers_is_given_up_
     assert logs[0]["reason"] == "took the connection, did not answer"
 
 
-class _Slow:
-    """A client whose start answers after ``seconds`` (``None``: never); counts both."""
-
-    starts = 0
-    stops = 0
-
-    def __init__(self, seconds: float | None) -> None:
-        self.seconds = seconds
-
-    async def start(self) -> None:
-        type(self).starts += 1
-        if self.seconds is None:
-            await asyncio.Event().wait()
-        else:
-            await asyncio.sleep(self.seconds)
-
-    async def stop(self) -> None:
-        type(self).stops += 1
-
-
-@pytest.fixture
-def slow_counts() -> type[_Slow]:
-    _Slow.starts = _Slow.stops = 0
-    return _Slow
-
-
 async def test_a_start_that_answers_within_the_setting_is_waited_for(
-    slow_counts: type[_Slow],
+    client_counts: type[_Client],
 ) -> None:
     # Longer than the least an attempt gets, well within the setting: one start, no retry.
     client = await start_client(
-        _plain(kafka_connect_timeout_s=5), lambda: slow_counts(0.3), _Slow.start, _Slow.stop
+        _plain(kafka_connect_timeout_s=5),
+        lambda: client_counts(seconds=0.3),
+        _Client.start,
+        _Client.stop,
     )
-    assert isinstance(client, _Slow)
-    assert (slow_counts.starts, slow_counts.stops) == (1, 0)
+    assert isinstance(client, _Client)
+    assert (client_counts.starts, client_counts.stops) == (1, 0)
 
 
-async def test_every_start_given_up_on_is_stopped(slow_counts: type[_Slow]) -> None:
+async def test_every_start_given_up_on_is_stopped(client_counts: type[_Client]) -> None:
     connection = _plain("127.0.0.1:9", kafka_connect_timeout_s=0.3)
     with capture_logs(), pytest.raises(BrokerUnavailableError) as raised:
-        await start_client(connection, lambda: slow_counts(None), _Slow.start, _Slow.stop)
+        await start_client(
+            connection, lambda: client_counts(seconds=None), _Client.start, _Client.stop
+        )
     assert str(raised.value) == (
         "Kafka at 127.0.0.1:9 is not reachable: took the connection, did not answer "
         "(tried for 0.3 s; HUB_KAFKA_CONNECT_TIMEOUT_S)"
     )
-    assert slow_counts.starts >= 1
-    assert slow_counts.stops == slow_counts.starts
+    assert client_counts.starts >= 1
+    assert client_counts.stops == client_counts.starts
 
 
 @pytest.mark.parametrize("error", [aiokafka.errors.KafkaTimeoutError, UnknownError])
