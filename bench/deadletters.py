@@ -30,11 +30,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from hub.admin.provisioning import provision_topics
 from hub.broker.connection import KafkaConnection
 from hub.broker.local import LocalKafka
+from hub.broker.partitions import partitions_of
 from hub.console.deadletter_reading import LastDeadLetters, each_dead_letter, newest_dead_letters
 from hub.console.deadletters import DeadLetterFilter, QuarantinedLetter
 from hub.core.logs import configure_logging
@@ -95,11 +96,7 @@ def _read(bootstrap: str, folder: Path) -> Measured:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
-            partitions = consumer.partitions_for_topic(DEADLETTER_TOPIC) or set()
-            if not partitions:
-                await consumer._client.force_metadata_update()
-                partitions = consumer.partitions_for_topic(DEADLETTER_TOPIC) or set()
-            assigned = [TopicPartition(DEADLETTER_TOPIC, p) for p in sorted(partitions)]
+            assigned = await partitions_of(consumer, [DEADLETTER_TOPIC])
             consumer.assign(assigned)
             await consumer.seek_to_beginning(*assigned)
             ends = await consumer.end_offsets(assigned)
