@@ -405,9 +405,7 @@ class _Console:
             records=records,
             disclosures=None,
             person_ref=None,
-            has_key=self.verifications.has_key,
-            anchor_file=self.context.settings.audit_anchor_file is not None,
-            job=self.verifications.last,
+            **self.verify_values(),
         )
 
     async def audit_verify(self, request: Request) -> Response:
@@ -424,10 +422,16 @@ class _Console:
         return self.page(
             request,
             "_verify.html",
-            has_key=self.verifications.has_key,
-            anchor_file=self.context.settings.audit_anchor_file is not None,
-            job=self.verifications.last,
+            **self.verify_values(),
         )
+
+    def verify_values(self) -> dict[str, Any]:
+        """What ``_verify.html`` shows, on the audit page and in its own fragment."""
+        return {
+            "has_key": self.verifications.has_key,
+            "anchor_file": self.context.settings.audit_anchor_file is not None,
+            "job": self.verifications.last,
+        }
 
     async def gather_anchors(self, evidence: Evidence) -> None:
         """As `hub audit verify` does: the store is held against the anchors outside the
