@@ -20,6 +20,9 @@ from hub.core.settings import HubSettings
 #: The password the tests give every console user.
 PASSWORD: Final = "correct-horse-battery"
 _CSRF: Final = re.compile(r'name="csrf" value="([^"]+)"')
+#: A person reference as a page must never show one: ``p-`` and 32 hex (the bare ``p-`` also
+#: occurs in a page's random CSRF token, about one page in a hundred).
+PERSON_REF: Final = re.compile(r"p-[0-9a-f]{32}")
 
 
 def console_context(
