@@ -18,14 +18,33 @@ import itertools
 import shutil
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from hub.core.private_files import connect_sqlite
 
-__all__ = ["TransactionalStore", "execute_in_runs"]
+__all__ = ["TransactionalStore", "execute_in_runs", "immediate_transaction"]
+
+
+class _Executes(Protocol):
+    def execute(self, query: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+
+
+@contextmanager
+def immediate_transaction(db: _Executes) -> Iterator[None]:
+    """One write transaction on ``db`` (opened with ``isolation_level=None``): the write lock
+    taken at once (a reader upgrading later could fail on a busy database), committed at the
+    end, rolled back on any exception."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def execute_in_runs(db: sqlite3.Connection, writes: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
@@ -117,14 +136,8 @@ class TransactionalStore:
         """Write every staged write in one transaction and make it durable."""
         if not self._pending:
             return
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                execute_in_runs(self._db, self._pending)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, immediate_transaction(self._db):
+            execute_in_runs(self._db, self._pending)
         self._pending.clear()
 
     def rollback(self) -> None:

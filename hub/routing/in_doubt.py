@@ -38,6 +38,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from hub.core.logs import get_logger
 from hub.core.private_files import connect_sqlite
+from hub.core.sqlite_store import immediate_transaction
 
 __all__ = ["InDoubt", "Position", "batch_positions", "settle_in_doubt"]
 
@@ -106,18 +107,12 @@ class InDoubt:
     def note(self, positions: Sequence[Position]) -> None:
         """Note a batch, durably, before its Kafka transaction commits."""
         rows = [(p.group, p.topic, p.partition, p.first, p.last, self._instance) for p in positions]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO in_doubt (consumer_group, topic, partition,"
-                    " first_offset, last_offset, instance) VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, immediate_transaction(self._db):
+            self._db.executemany(
+                "INSERT OR REPLACE INTO in_doubt (consumer_group, topic, partition,"
+                " first_offset, last_offset, instance) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def clear(self, positions: Sequence[Position]) -> None:
         """The batch's ledgers committed: forget it. A note that outlives its batch (a power

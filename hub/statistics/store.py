@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from hub.core.errors import HubError
-from hub.core.sqlite_store import execute_in_runs
+from hub.core.sqlite_store import execute_in_runs, immediate_transaction
 from hub.core.store_connections import durable_sqlite, postgres_connection
 from hub.statistics.figures import (
     Facts,
@@ -131,13 +131,8 @@ class StatisticsStore:
                 with self._db.transaction():  # type: ignore[attr-defined]
                     yield
                 return
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(self._db):
                 yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
     def _rows(self, query: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
