@@ -50,6 +50,7 @@ async def each_record(
     *,
     committed_only: bool,
     after: Mapping[int, int] | None = None,
+    bounds: Callable[[int, int, int], object] | None = None,
 ) -> Positions:
     """Hand ``found`` every record of ``topic`` from ``after`` (partition → next offset; the
     beginning for a partition it does not name, or where retention has already removed that
@@ -57,7 +58,9 @@ async def each_record(
     stopped. Memory does not grow with the topic.
 
     A partition whose end is now before ``after``'s offset was recreated: read from its
-    beginning (``after`` is only ever this function's own answer).
+    beginning (``after`` is only ever this function's own answer). ``bounds`` is told each
+    partition's first offset and end, ``(partition, first, end)``, before any record is read:
+    what a caller keeping records from earlier reads must forget.
     """
     consumer = await reading_consumer(connection, committed_only=committed_only)
     try:
@@ -69,6 +72,8 @@ async def each_record(
         ends = await consumer.end_offsets(assigned)
         reached: Positions = {}
         for tp in assigned:
+            if bounds is not None:
+                bounds(tp.partition, starts[tp], ends[tp])
             wanted = (after or {}).get(tp.partition, 0)
             if not starts[tp] <= wanted <= ends[tp]:
                 wanted = starts[tp]

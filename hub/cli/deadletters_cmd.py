@@ -22,7 +22,7 @@ from hub.console.letter_state import State
 from hub.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from hub.console.deadletters import QuarantinedLetter
+    from hub.console.deadletters import ListedLetter
 
 __all__ = ["deadletters_app"]
 
@@ -81,7 +81,7 @@ def _who(by: str | None) -> str:
     return name
 
 
-def _summary(letter: QuarantinedLetter, state: State) -> dict[str, str]:
+def _summary(letter: ListedLetter, state: State) -> dict[str, str]:
     return {
         "id": str(letter.id),
         "time": letter.timestamp.isoformat(timespec="seconds"),
@@ -117,7 +117,7 @@ def list_(
     """The dead letters, newest first, with their reason, source and state."""
     from hub.audit import open_store  # noqa: PLC0415 - heavy.
     from hub.broker.connection import connection_for  # noqa: PLC0415 - heavy.
-    from hub.console.deadletter_reading import newest_dead_letters  # noqa: PLC0415 - heavy.
+    from hub.console.deadletter_index import DeadLetterIndex  # noqa: PLC0415 - heavy.
     from hub.console.deadletters import DeadLetterFilter, dispositions, state_of  # noqa: PLC0415 - heavy.
 
     settings = start_command()
@@ -129,8 +129,15 @@ def list_(
         known = dispositions(store)
     finally:
         store.close()
-    # Newest first, as the console lists them: the latest trouble is what an operator looks for.
-    listing = run(newest_dead_letters(connection_for(settings), known, wanted, limit))
+    index = DeadLetterIndex.open(settings.data_dir)
+    try:
+        with err.status("indexing the dead letters new on the topic"):
+            run(index.refresh(connection_for(settings)))
+        # Newest first, as the console lists them: the latest trouble is what an operator
+        # looks for.
+        listing = index.listing(known, wanted, limit)
+    finally:
+        index.close()
     rows = [_summary(letter, state_of(letter.id, known)) for letter in listing.letters]
     if len(rows) < listing.matching:
         err.print(

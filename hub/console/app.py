@@ -42,7 +42,7 @@ from hub.audit.signing import PUBLIC_KEY_FILE, load_public_key
 from hub.audit.store import AuditStore, RecordQuery
 from hub.broker.connection import KafkaConnection
 from hub.console.config import ConsoleSettings
-from hub.console.deadletter_reading import LastDeadLetters, newest_dead_letters
+from hub.console.deadletter_index import DeadLetterIndex
 from hub.console.deadletters import (
     DEADLETTER_CHAIN,
     RESUBMIT_TARGETS,
@@ -159,7 +159,7 @@ class _Console:
         self.oidc = OidcSignIn(self.context.console) if self.context.console.oidc else None
         if self.context.public_key is None:
             self.context.public_key = _trusted_key(self.context.settings)
-        self.last_dead_letters = LastDeadLetters()
+        self._dead_letter_index: DeadLetterIndex | None = None
         self.verifications = Verifications(
             self.context.recorder.store, self.context.public_key, self.gather_anchors
         )
@@ -172,6 +172,20 @@ class _Console:
 
     def store_call(self, function: Callable[..., Any], *args: Any) -> Awaitable[Any]:
         return asyncio.to_thread(function, *args)
+
+    async def dead_letter_index(self) -> DeadLetterIndex:
+        """The data directory's dead-letter index, brought up to date with the topic (opened
+        at the first use: a console that never lists dead letters makes no file)."""
+        if self._dead_letter_index is None:
+            self._dead_letter_index = DeadLetterIndex.open(self.context.settings.data_dir)
+        await self._dead_letter_index.refresh(self.context.connection)
+        return self._dead_letter_index
+
+    def close(self) -> None:
+        """Close the dead-letter index, if it was opened."""
+        if self._dead_letter_index is not None:
+            self._dead_letter_index.close()
+            self._dead_letter_index = None
 
     # -- signing in ----------------------------------------------------------------------
 
@@ -235,10 +249,11 @@ class _Console:
             except Exception as exc:  # noqa: BLE001 - the page says why, the console stays up.
                 view = FlowView([], [], None, f"metrics not readable: {type(exc).__name__}")
         try:
-            last = await self.last_dead_letters.refresh(self.context.connection)
+            index = await self.dead_letter_index()
         except HubError as exc:
             view.source_error = mask_identity_codes(str(exc))
             return view
+        last = await self.store_call(index.last_by_connector)
         errors = [(name, last_error_of(letter)) for name, letter in last.items()]
         return with_last_errors(view, errors)
 
@@ -264,9 +279,8 @@ class _Console:
             State(state) if state in {s.value for s in State} else None,
         )
         known = await self.store_call(dispositions, self.context.recorder.store)
-        listing = await newest_dead_letters(
-            self.context.connection, known, wanted, _DEAD_LETTERS_SHOWN
-        )
+        index = await self.dead_letter_index()
+        listing = await self.store_call(index.listing, known, wanted, _DEAD_LETTERS_SHOWN)
         rows = [(letter, state_of(letter.id, known)) for letter in listing.letters]
         return self.page(
             request,
@@ -559,9 +573,10 @@ def create_app(context: ConsoleContext) -> Starlette:
 
 @contextlib.asynccontextmanager
 async def _lifespan(pages: _Console, _app: Starlette) -> AsyncIterator[None]:
-    """Stop a running verification when the console stops."""
+    """Stop a running verification and close the dead-letter index when the console stops."""
     yield
     await pages.verifications.close()
+    pages.close()
 
 
 async def _no_icon(_request: Request) -> Response:

@@ -60,6 +60,7 @@ from hub.routing.deadletter import (
 
 __all__ = [
     "DEADLETTER_CHAIN",
+    "LISTED_HEADERS",
     "MAX_REASON",
     "RESUBMIT_OF",
     "RESUBMIT_TARGETS",
@@ -68,6 +69,7 @@ __all__ = [
     "DeadLetterStateError",
     "Disposition",
     "EditedPayloadError",
+    "ListedLetter",
     "QuarantinedLetter",
     "Resubmission",
     "ResubmitTargetError",
@@ -94,6 +96,18 @@ RESUBMIT_OF: Final = "hub-resubmit-of"
 #: An identity code's place in an edited payload: the placeholder, or a code typed in its stead.
 #: Event ids and digests are matched first so that no code is read inside one (as masking does).
 _PLACE: Final = re.compile(rf"(?P<own>{OWN_IDENTIFIER})|(?P<place>{re.escape(MASK)}|{CODE_SHAPE})")
+#: The headers a listed dead letter is read from (``ListedLetter``): all the dead-letter index
+#: keeps of a letter's headers.
+LISTED_HEADERS: Final = (
+    DLQ_REASON,
+    DLQ_DETAIL,
+    DLQ_CONNECTOR,
+    SOURCE_TOPIC,
+    SOURCE_PARTITION,
+    SOURCE_OFFSET,
+    SOURCE_FILE,
+    SOURCE_LINE,
+)
 #: Longest reason an operator may give (it is kept in the audit log for good).
 MAX_REASON: Final = 500
 
@@ -139,12 +153,12 @@ class DeadLetterId:
 
 
 @dataclass(frozen=True, slots=True)
-class QuarantinedLetter:
-    """One message of the dead-letter topic, with its headers read out."""
+class ListedLetter:
+    """A dead letter as the lists show it: where it sits, when, and its headers read out
+    (no payload: ``QuarantinedLetter`` has that)."""
 
     id: DeadLetterId
     timestamp: dt.datetime
-    value: bytes
     headers: Mapping[str, str]
 
     @property
@@ -174,6 +188,13 @@ class QuarantinedLetter:
             partition = self.headers.get(SOURCE_PARTITION, "?")
             return f"{self.source_topic}[{partition}]@{self.headers.get(SOURCE_OFFSET, '?')}"
         return f"{self.headers.get(SOURCE_FILE, '?')}:{self.headers.get(SOURCE_LINE, '?')}"
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedLetter(ListedLetter):
+    """One message of the dead-letter topic, with its headers read out and its bytes."""
+
+    value: bytes
 
     @property
     def masked_value(self) -> str:
@@ -223,10 +244,10 @@ def letter_of(record: object) -> QuarantinedLetter:
     offset = int(getattr(record, "offset"))  # noqa: B009
     timestamp_ms = int(getattr(record, "timestamp"))  # noqa: B009
     return QuarantinedLetter(
-        DeadLetterId(partition, offset),
-        dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.UTC),
-        getattr(record, "value") or b"",  # noqa: B009
-        _decoded(getattr(record, "headers")),  # noqa: B009
+        id=DeadLetterId(partition, offset),
+        timestamp=dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.UTC),
+        headers=_decoded(getattr(record, "headers")),  # noqa: B009
+        value=getattr(record, "value") or b"",  # noqa: B009
     )
 
 

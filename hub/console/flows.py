@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import httpx2
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub.console.deadletters import QuarantinedLetter
+from hub.console.deadletters import ListedLetter
 
 __all__ = [
     "FlowView",
@@ -116,7 +116,7 @@ def with_last_errors(view: FlowView, last_errors: Iterable[tuple[str, str]]) -> 
     return view
 
 
-def last_error_of(letter: QuarantinedLetter) -> str:
+def last_error_of(letter: ListedLetter) -> str:
     """A route's last error as the flows page shows it. A line of a file was dead-lettered by
     the file ingest, not by the route's traffic: it says so, or a route with no messages would
     seem to have failed."""

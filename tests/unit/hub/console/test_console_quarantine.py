@@ -79,7 +79,9 @@ def _letter(
     else:
         headers |= {"hub-source-file": "kela.txt", "hub-source-line": "4"}
     moment = dt.datetime(2025, 3, 1, 8, minute, tzinfo=dt.UTC)
-    return QuarantinedLetter(DeadLetterId(partition, offset), moment, CODE.encode(), headers)
+    return QuarantinedLetter(
+        id=DeadLetterId(partition, offset), timestamp=moment, headers=headers, value=CODE.encode()
+    )
 
 
 def test_letters_show_only_masked_text() -> None:

@@ -76,7 +76,7 @@ def _letter(topic: str | None, value: bytes = b"{}") -> QuarantinedLetter:
             "hub-source-offset": "1",
         }
     moment = dt.datetime(2026, 12, 2, 6, 0, 5, tzinfo=dt.UTC)
-    return QuarantinedLetter(DeadLetterId(2, 3), moment, value, headers)
+    return QuarantinedLetter(id=DeadLetterId(2, 3), timestamp=moment, headers=headers, value=value)
 
 
 # -- 1: an error fragment replaces the previous person's results -----------------------------

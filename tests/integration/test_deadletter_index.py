@@ -1,6 +1,7 @@
-"""Reading ``hub.deadletter.v1`` for the lists, on a real Apache Kafka: the newest letters up
-to a limit and how many match, each connector's last letter read incrementally, and a
-position the topic no longer has read from the beginning.
+"""The dead-letter index on a real Apache Kafka: the newest letters up to a limit and how many
+match, each connector's last letter, refreshes that read only what is new, a partition the
+topic no longer has as the index knew it read again, two indexes on one file, and a position
+the topic no longer has read from the beginning.
 
 The session's broker is shared: each test dead-letters from a source topic (and connectors)
 of its own and looks only at those.
@@ -24,15 +25,17 @@ from hub.audit.recorder import AuditRecorder
 from hub.audit.store import open_audit_store
 from hub.broker.connection import KafkaConnection
 from hub.console.app import create_app
-from hub.console.deadletter_reading import (
-    LastDeadLetters,
+from hub.console.deadletter_index import (
+    INDEX_FILE,
+    DeadLetterIndex,
+    DeadLetterListing,
     each_dead_letter,
-    newest_dead_letters,
 )
 from hub.console.deadletters import (
     DeadLetterFilter,
     DeadLetterId,
     Disposition,
+    ListedLetter,
     QuarantinedLetter,
     UnknownDeadLetterError,
     read_dead_letter,
@@ -55,6 +58,22 @@ def connection(settings: HubSettings) -> KafkaConnection:
     connection = KafkaConnection(settings.kafka_bootstrap or "", settings)
     asyncio.run(provision_topics(connection))
     return connection
+
+
+def _listing(
+    connection: KafkaConnection,
+    where: Path,
+    known: dict[DeadLetterId, Disposition],
+    wanted: DeadLetterFilter,
+    limit: int,
+) -> DeadLetterListing:
+    """The listing from an index in ``where``, brought up to date first."""
+    index = DeadLetterIndex.open(where)
+    try:
+        asyncio.run(index.refresh(connection))
+        return index.listing(known, wanted, limit)
+    finally:
+        index.close()
 
 
 async def _dead_letter(
@@ -89,72 +108,133 @@ async def _dead_letter(
 
 @pytest.mark.parametrize(("limit", "shown"), [(0, 5), (3, 3), (4, 4), (5, 5), (6, 5)])
 def test_the_newest_up_to_the_limit_and_how_many_match(
-    connection: KafkaConnection, limit: int, shown: int
+    connection: KafkaConnection, limit: int, shown: int, tmp_path: Path
 ) -> None:
     source = f"in.test.{uuid.uuid4().hex[:10]}"
     reasons = ["bad-date", "malformed-json", "bad-date", "bad-date", "malformed-json"]
     landed = asyncio.run(_dead_letter(connection.bootstrap, source, "kela", reasons))
     wanted = DeadLetterFilter(source_topic=source)
 
-    listing = asyncio.run(newest_dead_letters(connection, {}, wanted, limit))
+    listing = _listing(connection, tmp_path, {}, wanted, limit)
     assert listing.matching == len(reasons)
     assert [letter.id for letter in listing.letters] == list(reversed(landed))[:shown]
     assert {"bad-date", "malformed-json"} <= listing.reasons
     assert source in listing.topics
 
-    narrowed = asyncio.run(
-        newest_dead_letters(connection, {}, DeadLetterFilter("bad-date", source), 2)
-    )
+    narrowed = _listing(connection, tmp_path, {}, DeadLetterFilter("bad-date", source), 2)
     assert narrowed.matching == 3
     assert [letter.id for letter in narrowed.letters] == [landed[3], landed[2]]
 
     # The state comes from the operators' decisions.
     known = {landed[4]: Disposition(State.CLOSED, "2026-12-03T07:00:00Z", "olli", "junk")}
     for state, ids in ((State.OPEN, list(reversed(landed[:4]))), (State.CLOSED, [landed[4]])):
-        chosen = asyncio.run(
-            newest_dead_letters(
-                connection, known, DeadLetterFilter(source_topic=source, state=state), limit
-            )
+        chosen = _listing(
+            connection, tmp_path, known, DeadLetterFilter(source_topic=source, state=state), limit
         )
         assert chosen.matching == len(ids)
         assert [letter.id for letter in chosen.letters] == ids[: limit or None]
 
 
-def test_each_connectors_last_dead_letter_is_read_incrementally(
-    connection: KafkaConnection,
+def test_each_connectors_last_dead_letter_and_refreshes_that_read_only_what_is_new(
+    connection: KafkaConnection, tmp_path: Path
 ) -> None:
     source = f"in.test.{uuid.uuid4().hex[:10]}"
     one, two = f"c1-{uuid.uuid4().hex[:6]}", f"c2-{uuid.uuid4().hex[:6]}"
     first = asyncio.run(_dead_letter(connection.bootstrap, source, one, ["a", "b"]))
     only = asyncio.run(_dead_letter(connection.bootstrap, source, two, ["c"], first_second=5))
-    last = LastDeadLetters()
     on_topic: list[QuarantinedLetter] = []
     asyncio.run(each_dead_letter(connection, on_topic.append))
+    index = DeadLetterIndex.open(tmp_path)
+    try:
+        assert asyncio.run(index.refresh(connection)) == len(on_topic)
+        seen = index.last_by_connector()
+        assert (seen[one].id, seen[one].reason) == (first[1], "b")
+        assert (seen[two].id, seen[two].reason) == (only[0], "c")
 
-    seen = asyncio.run(last.refresh(connection))
-    assert (seen[one].id, seen[one].reason) == (first[1], "b")
-    assert (seen[two].id, seen[two].reason) == (only[0], "c")
-    whole_topic = last.read
-    assert whole_topic == len(on_topic)
-
-    # Nothing new: nothing read. One more: only it is read.
-    assert asyncio.run(last.refresh(connection))[one].id == first[1]
-    assert last.read == whole_topic
-    newer = asyncio.run(_dead_letter(connection.bootstrap, source, one, ["d"], first_second=9))
-    seen = asyncio.run(last.refresh(connection))
-    assert last.read == whole_topic + 1
-    assert (seen[one].id, seen[one].reason) == (newer[0], "d")
-    assert seen[two].id == only[0]
+        # Nothing new: nothing read. One more: only it is read.
+        assert asyncio.run(index.refresh(connection)) == 0
+        assert index.last_by_connector()[one].id == first[1]
+        newer = asyncio.run(_dead_letter(connection.bootstrap, source, one, ["d"], first_second=9))
+        assert asyncio.run(index.refresh(connection)) == 1
+        assert index.read == len(on_topic) + 1
+        seen = index.last_by_connector()
+        assert (seen[one].id, seen[one].reason) == (newer[0], "d")
+        assert seen[two].id == only[0]
+    finally:
+        index.close()
+    # Another index of the same file (the next console, the CLI) reads only what is new too.
+    again = DeadLetterIndex.open(tmp_path)
+    try:
+        assert asyncio.run(again.refresh(connection)) == 0
+        assert again.listing({}, DeadLetterFilter(source_topic=source), 0).matching == 4
+    finally:
+        again.close()
 
 
 def test_a_connectors_last_dead_letter_is_the_latest_by_time_not_by_place(
-    connection: KafkaConnection,
+    connection: KafkaConnection, tmp_path: Path
 ) -> None:
     source, connector = f"in.test.{uuid.uuid4().hex[:10]}", f"c-{uuid.uuid4().hex[:6]}"
     asyncio.run(_dead_letter(connection.bootstrap, source, connector, ["later"], 10, 0))
     asyncio.run(_dead_letter(connection.bootstrap, source, connector, ["earlier"], 5, 0))
-    seen = asyncio.run(LastDeadLetters().refresh(connection))
-    assert seen[connector].reason == "later"
+    index = DeadLetterIndex.open(tmp_path)
+    try:
+        asyncio.run(index.refresh(connection))
+        assert index.last_by_connector()[connector].reason == "later"
+    finally:
+        index.close()
+
+
+def test_a_partition_recreated_since_the_index_read_it_is_read_again(
+    connection: KafkaConnection, tmp_path: Path
+) -> None:
+    source = f"in.test.{uuid.uuid4().hex[:10]}"
+    landed = asyncio.run(_dead_letter(connection.bootstrap, source, "kela", ["x"], 0, 0))
+    index = DeadLetterIndex.open(tmp_path)
+    try:
+        asyncio.run(index.refresh(connection))
+        end = index.listing({}, DeadLetterFilter(), 0)
+        # As if partition 0 had held far more before the topic was deleted and made again:
+        # letters and a position the topic no longer has.
+        stale = [
+            ListedLetter(DeadLetterId(0, offset), dt.datetime.now(dt.UTC), {})
+            for offset in range(10_000_000, 10_000_003)
+        ]
+        index.add(stale)
+        assert index.listing({}, DeadLetterFilter(), 0).matching == end.matching + 3
+        asyncio.run(index.refresh(connection))
+        after = index.listing({}, DeadLetterFilter(), 0)
+        assert after.matching == end.matching
+        assert {letter.id for letter in after.letters} == {letter.id for letter in end.letters}
+        assert landed[0] in {letter.id for letter in after.letters}
+    finally:
+        index.close()
+
+
+def test_two_indexes_of_one_file_refreshing_at_once_keep_each_letter_once(
+    connection: KafkaConnection, tmp_path: Path
+) -> None:
+    source = f"in.test.{uuid.uuid4().hex[:10]}"
+    landed = asyncio.run(_dead_letter(connection.bootstrap, source, "kela", ["x", "y", "z"]))
+    on_topic: list[QuarantinedLetter] = []
+    asyncio.run(each_dead_letter(connection, on_topic.append))
+    first, second = DeadLetterIndex.open(tmp_path), DeadLetterIndex.open(tmp_path)
+
+    async def both() -> None:
+        await asyncio.gather(first.refresh(connection), second.refresh(connection))
+
+    try:
+        asyncio.run(both())
+        every = first.listing({}, DeadLetterFilter(), 0)
+        assert sorted(letter.id for letter in every.letters) == sorted(
+            letter.id for letter in on_topic
+        )
+        mine = second.listing({}, DeadLetterFilter(source_topic=source), 0)
+        assert sorted(letter.id for letter in mine.letters) == sorted(landed)
+    finally:
+        first.close()
+        second.close()
+    assert (tmp_path / INDEX_FILE).stat().st_mode & 0o777 == 0o600
 
 
 def test_a_position_the_topic_does_not_have_is_read_from_the_beginning(
@@ -232,12 +312,12 @@ async def _aborted_then_committed(bootstrap: str, source: str) -> tuple[DeadLett
         await producer.stop()
 
 
-def test_a_dead_letter_of_an_aborted_transaction_is_not_one(connection: KafkaConnection) -> None:
+def test_a_dead_letter_of_an_aborted_transaction_is_not_one(
+    connection: KafkaConnection, tmp_path: Path
+) -> None:
     source = f"in.test.{uuid.uuid4().hex[:10]}"
     aborted, committed = asyncio.run(_aborted_then_committed(connection.bootstrap, source))
-    listing = asyncio.run(
-        newest_dead_letters(connection, {}, DeadLetterFilter(source_topic=source), 0)
-    )
+    listing = _listing(connection, tmp_path, {}, DeadLetterFilter(source_topic=source), 0)
     assert [letter.id for letter in listing.letters] == [committed]
     assert asyncio.run(read_dead_letter(connection, committed)).id == committed
     # The aborted letter, and the commit's marker after the committed one (the partition's
