@@ -143,6 +143,12 @@ def _when(text: str) -> dt.datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
+def _noted(view: FlowView, note: str) -> FlowView:
+    """``view`` with ``note`` added to what it says could not be read."""
+    view.source_error = note if view.source_error is None else f"{view.source_error}; {note}"
+    return view
+
+
 def _trusted_key(settings: HubSettings) -> Ed25519PublicKey | None:
     if settings.audit_signing_key_file is not None:
         return load_public_key(settings.audit_signing_key_file)
@@ -173,13 +179,21 @@ class _Console:
     def store_call(self, function: Callable[..., Any], *args: Any) -> Awaitable[Any]:
         return asyncio.to_thread(function, *args)
 
-    async def dead_letter_index(self) -> DeadLetterIndex:
+    async def dead_letter_index(self) -> tuple[DeadLetterIndex, str | None]:
         """The data directory's dead-letter index, brought up to date with the topic (opened
-        at the first use: a console that never lists dead letters makes no file)."""
-        if self._dead_letter_index is None:
-            self._dead_letter_index = DeadLetterIndex.open(self.context.settings.data_dir)
-        await self._dead_letter_index.refresh(self.context.connection)
-        return self._dead_letter_index
+        at the first use: a console that never lists dead letters makes no file), and why not
+        if the topic could not be read: the index then answers with what it read before.
+        No index at all is a 503."""
+        try:
+            if self._dead_letter_index is None:
+                self._dead_letter_index = DeadLetterIndex.open(self.context.settings.data_dir)
+        except HubError as exc:
+            raise HTTPException(503, mask_identity_codes(str(exc))) from None
+        try:
+            await self._dead_letter_index.refresh(self.context.connection)
+        except HubError as exc:
+            return self._dead_letter_index, mask_identity_codes(str(exc))
+        return self._dead_letter_index, None
 
     def close(self) -> None:
         """Close the dead-letter index, if it was opened."""
@@ -249,10 +263,11 @@ class _Console:
             except Exception as exc:  # noqa: BLE001 - the page says why, the console stays up.
                 view = FlowView([], [], None, f"metrics not readable: {type(exc).__name__}")
         try:
-            index = await self.dead_letter_index()
-        except HubError as exc:
-            view.source_error = mask_identity_codes(str(exc))
-            return view
+            index, stale = await self.dead_letter_index()
+        except HTTPException as exc:
+            return _noted(view, str(exc.detail))
+        if stale is not None:
+            view = _noted(view, f"last errors as read before: {stale}")
         last = await self.store_call(index.last_by_connector)
         errors = [(name, last_error_of(letter)) for name, letter in last.items()]
         return with_last_errors(view, errors)
@@ -279,7 +294,7 @@ class _Console:
             State(state) if state in {s.value for s in State} else None,
         )
         known = await self.store_call(dispositions, self.context.recorder.store)
-        index = await self.dead_letter_index()
+        index, stale = await self.dead_letter_index()
         listing = await self.store_call(index.listing, known, wanted, _DEAD_LETTERS_SHOWN)
         rows = [(letter, state_of(letter.id, known)) for letter in listing.letters]
         return self.page(
@@ -287,6 +302,7 @@ class _Console:
             "deadletters.html",
             rows=rows,
             matching=listing.matching,
+            stale=stale,
             reasons=sorted(listing.reasons),
             topics=sorted(listing.topics),
             query=dict(query),

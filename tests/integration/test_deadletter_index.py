@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import socket
 import uuid
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from hub.console.deadletters import (
 )
 from hub.console.letter_state import State
 from hub.console.users import Role, UserStore
-from hub.core.settings import HubSettings
+from hub.core.settings import HubSettings, load_settings
 from hub.core.topics import DEADLETTER_TOPIC
 from hub.routing.deadletter import DeadLetter, KafkaSource
 from tests.console_pages import PASSWORD, console_context, sign_in
@@ -283,6 +284,68 @@ def test_the_console_lists_the_newest_two_hundred_and_says_how_many_match(
     assert shown == [str(letter) for letter in reversed(landed[1:])]
     assert "1 matching dead letter(s)." in one
     assert re.findall(r'<tr data-id="([0-9]+:[0-9]+)">', one) == [str(landed[0])]
+
+
+def test_the_console_lists_what_it_read_before_while_the_topic_cannot_be_read(
+    connection: KafkaConnection, settings: HubSettings, tmp_path: Path
+) -> None:
+    source = f"in.test.{uuid.uuid4().hex[:10]}"
+    connector = f"c-{uuid.uuid4().hex[:6]}"
+    landed = asyncio.run(_dead_letter(connection.bootstrap, source, connector, ["bad-date"]))
+    users = UserStore.open(tmp_path)
+    users.add("olli", Role.OPERATOR, PASSWORD)
+    recorder = AuditRecorder(open_audit_store(tmp_path, None), Ed25519PrivateKey.generate())
+    with socket.socket() as probe:  # a port nothing listens on once this is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    away = load_settings(
+        kafka_bootstrap=f"127.0.0.1:{port}",
+        data_dir=settings.data_dir,
+        pseudonym_secret="integration-test-secret-0123456789abcdef",
+        kafka_connect_timeout_s=0.5,
+    )
+    try:
+        context = console_context(settings, recorder, users)
+        with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
+            sign_in(client, "olli")
+            before = client.get("/deadletters", params={"source_topic": source}).text
+            context.connection = KafkaConnection(away.kafka_bootstrap or "", away)
+            during = client.get("/deadletters", params={"source_topic": source})
+            flows = client.get("/flows/table").text
+    finally:
+        recorder.store.close()
+        users.close()
+    assert 'id="stale"' not in before
+    assert during.status_code == 200
+    assert 'id="stale"' in during.text
+    assert "the list is what the console read before" in during.text
+    assert re.findall(r'<tr data-id="([0-9]+:[0-9]+)">', during.text) == [str(landed[0])]
+    assert "last errors as read before" in flows
+    assert "bad-date at " in flows
+    assert str(landed[0]) in flows
+    assert connector in flows
+
+
+def test_a_console_that_cannot_make_its_index_says_so(
+    settings: HubSettings, tmp_path: Path
+) -> None:
+    users = UserStore.open(tmp_path)
+    users.add("olli", Role.OPERATOR, PASSWORD)
+    recorder = AuditRecorder(open_audit_store(tmp_path, None), Ed25519PrivateKey.generate())
+    # A folder where the index file would be.
+    (settings.data_dir / INDEX_FILE).mkdir(parents=True)
+    try:
+        context = console_context(settings, recorder, users)
+        with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
+            sign_in(client, "olli")
+            page = client.get("/deadletters")
+            flows = client.get("/flows/table").text
+    finally:
+        recorder.store.close()
+        users.close()
+    assert page.status_code == 503
+    assert "dead-letter index: cannot open" in page.text
+    assert "dead-letter index: cannot open" in flows
 
 
 def _iso(ms: int) -> str:
