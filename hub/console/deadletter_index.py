@@ -49,12 +49,12 @@ from hub.core.private_files import connect_sqlite
 from hub.core.sqlite_store import immediate_transaction
 from hub.core.topics import DEADLETTER_TOPIC
 
-__all__ = ["INDEX_FILE", "DeadLetterIndex", "DeadLetterListing", "each_dead_letter"]
+__all__ = ["FLUSH_ROWS", "INDEX_FILE", "DeadLetterIndex", "DeadLetterListing", "each_dead_letter"]
 
 INDEX_FILE: Final = "deadletter-index.sqlite3"
 #: Letters written per transaction while reading: memory stays flat, and another reader of
 #: the file waits for one short transaction at a time.
-_FLUSH_ROWS: Final = 2000
+FLUSH_ROWS: Final = 2000
 _COLUMNS: Final = "letter_partition, letter_offset, at_ms, headers"
 _NEWEST_FIRST: Final = "ORDER BY at_ms DESC, letter_partition DESC, letter_offset DESC"
 _LAST_OF_CONNECTOR: Final = (
@@ -148,7 +148,8 @@ class DeadLetterIndex:
     from the event loop and worker threads.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, flush_rows: int = FLUSH_ROWS) -> None:
+        self._flush_rows = flush_rows
         try:
             self._db = connect_sqlite(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -164,9 +165,10 @@ class DeadLetterIndex:
         self.read = 0
 
     @classmethod
-    def open(cls, data_dir: Path) -> DeadLetterIndex:
-        """The index of ``data_dir`` (made if missing)."""
-        return cls(data_dir / INDEX_FILE)
+    def open(cls, data_dir: Path, *, flush_rows: int = FLUSH_ROWS) -> DeadLetterIndex:
+        """The index of ``data_dir`` (made if missing); ``flush_rows`` letters are written
+        per transaction while reading."""
+        return cls(data_dir / INDEX_FILE, flush_rows=flush_rows)
 
     def close(self) -> None:
         """Close the file."""
@@ -182,7 +184,7 @@ class DeadLetterIndex:
             def found(letter: QuarantinedLetter) -> None:
                 self.read += 1
                 rows.append(_row(letter))
-                if len(rows) >= _FLUSH_ROWS:
+                if len(rows) >= self._flush_rows:
                     self._add(rows)
                     rows.clear()
 

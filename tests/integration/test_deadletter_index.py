@@ -145,9 +145,14 @@ def test_each_connectors_last_dead_letter_and_refreshes_that_read_only_what_is_n
     only = asyncio.run(_dead_letter(connection.bootstrap, source, two, ["c"], first_second=5))
     on_topic: list[QuarantinedLetter] = []
     asyncio.run(each_dead_letter(connection, on_topic.append))
-    index = DeadLetterIndex.open(tmp_path)
+    # Written two letters at a time while reading, as a long topic is (2,000 at a time).
+    index = DeadLetterIndex.open(tmp_path, flush_rows=2)
     try:
         assert asyncio.run(index.refresh(connection)) == len(on_topic)
+        every = index.listing({}, DeadLetterFilter(), 0)
+        assert sorted(letter.id for letter in every.letters) == sorted(
+            letter.id for letter in on_topic
+        )
         seen = index.last_by_connector()
         assert (seen[one].id, seen[one].reason) == (first[1], "b")
         assert (seen[two].id, seen[two].reason) == (only[0], "c")
