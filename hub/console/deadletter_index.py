@@ -10,9 +10,11 @@ million.
 What the table keeps of a letter is what the lists show: where it sits, its time, and the
 headers that say why, from where and by which connector (the dead-letter headers never hold an
 identity code). Not the payload: a letter's page reads that from the topic. The topic stays the
-truth: a partition recreated (its end before where the index had read to) is forgotten and
-read again, letters retention removed are forgotten, and the file may be deleted at any time (the
-next list reads the whole topic once). The console and the CLI may share the file: a letter
+truth: each refresh reads every partition again from its last indexed letter, and a partition
+whose last indexed letter is not there as indexed, or that ends before it (the topic was made
+again, or the data directory now serves another cluster), is forgotten and read anew; letters
+retention removed are forgotten; and the file may be deleted at any time (the next list reads
+the whole topic once). The console and the CLI may share the file: a letter
 indexed twice is kept once.
 
 An operator's decisions (resubmitted, closed) are not kept here: the state filter takes them
@@ -176,20 +178,41 @@ class DeadLetterIndex:
             self._db.close()
 
     async def refresh(self, connection: KafkaConnection) -> int:
-        """Index the dead letters that came since the last refresh; how many were read."""
+        """Index the dead letters that came since the last refresh; how many were read.
+
+        Each partition is read again from its last indexed letter, which must still be there
+        as it was indexed: if not, the partition is not the one indexed (the topic was made
+        again and has more letters by now, or the data directory's console now reads another
+        cluster), and what the index held of it is forgotten and read anew.
+        """
         async with self._refreshing:
+            positions = self._positions()
+            check = {p: last for p, last in self._last_letters().items() if p in positions}
+            after = {p: check.get(p, offset) for p, offset in positions.items()}
+            anew: set[int] = set()
             rows: list[tuple[Any, ...]] = []
             before = self.read
 
+            def bound(partition: int, first: int, end: int) -> None:
+                if self.bound(partition, first, end):
+                    check.pop(partition, None)
+
             def found(letter: QuarantinedLetter) -> None:
+                partition = letter.id.partition
+                expected = check.pop(partition, None)
+                if expected is not None:
+                    if letter.id.offset == expected and self._holds(letter):
+                        return
+                    self._forget(partition)
+                    anew.add(partition)
                 self.read += 1
                 rows.append(_row(letter))
                 if len(rows) >= self._flush_rows:
-                    self._add(rows)
+                    self._add(rows, anew=anew)
                     rows.clear()
 
-            reached = await each_dead_letter(connection, found, self._positions(), self.bound)
-            self._add(rows, reached)
+            reached = await each_dead_letter(connection, found, after, bound)
+            self._add(rows, reached, anew=anew)
             return self.read - before
 
     def add(self, letters: list[ListedLetter]) -> None:
@@ -236,27 +259,71 @@ class DeadLetterIndex:
             found = self._db.execute("SELECT letter_partition, next_offset FROM positions")
             return {int(partition): int(offset) for partition, offset in found}
 
-    def bound(self, partition: int, first: int, end: int) -> None:
+    def _last_letters(self) -> dict[int, int]:
+        """Each partition's last indexed letter (one look-up along the key each)."""
+        with self._lock:
+            found = self._db.execute("SELECT letter_partition FROM positions").fetchall()
+            last = {}
+            for (partition,) in found:
+                (offset,) = self._db.execute(
+                    "SELECT MAX(letter_offset) FROM letters WHERE letter_partition = ?",
+                    (partition,),
+                ).fetchone()
+                if offset is not None:
+                    last[int(partition)] = int(offset)
+            return last
+
+    def _holds(self, letter: ListedLetter) -> bool:
+        """True if the index holds ``letter`` as it is (its time and headers)."""
+        row = _row(letter)
+        with self._lock:
+            held = self._db.execute(
+                "SELECT at_ms, headers FROM letters WHERE letter_partition = ? "
+                "AND letter_offset = ?",
+                row[:2],
+            ).fetchone()
+        return held is not None and tuple(held) == (row[2], row[6])
+
+    def bound(self, partition: int, first: int, end: int) -> bool:
         """Forget what ``partition`` of the topic no longer has, told its first offset and end
         before a refresh reads it: all of it if the partition was recreated (it ends before
-        where the index read to), else what retention removed (before ``first``)."""
-        with self._lock, immediate_transaction(self._db):
+        where the index read to), else what retention removed (before ``first``). True if
+        all of it was forgotten."""
+        with self._lock:
             indexed = self._db.execute(
                 "SELECT next_offset FROM positions WHERE letter_partition = ?", (partition,)
             ).fetchone()
-            if indexed is not None and indexed[0] > end:
-                self._db.execute("DELETE FROM positions WHERE letter_partition = ?", (partition,))
-                self._db.execute("DELETE FROM letters WHERE letter_partition = ?", (partition,))
+        if indexed is not None and indexed[0] > end:
+            self._forget(partition)
+            return True
+        with self._lock, immediate_transaction(self._db):
             self._db.execute(
                 "DELETE FROM letters WHERE letter_partition = ? AND letter_offset < ?",
                 (partition, first),
             )
+        return False
 
-    def _add(self, rows: list[tuple[Any, ...]], reached: Positions | None = None) -> None:
-        """Write ``rows`` and move each partition's position past them (and to ``reached``)."""
+    def _forget(self, partition: int) -> None:
+        """Forget every letter of ``partition`` and how far it was read."""
+        with self._lock, immediate_transaction(self._db):
+            self._db.execute("DELETE FROM positions WHERE letter_partition = ?", (partition,))
+            self._db.execute("DELETE FROM letters WHERE letter_partition = ?", (partition,))
+
+    def _add(
+        self,
+        rows: list[tuple[Any, ...]],
+        reached: Positions | None = None,
+        *,
+        anew: set[int] | None = None,
+    ) -> None:
+        """Write ``rows`` and move each partition's position past them (and to ``reached``);
+        the positions of partitions read ``anew`` stay unknown, so that the next refresh reads
+        them from their beginning."""
         moved = dict(reached or {})
         for row in rows:
             moved[row[0]] = max(moved.get(row[0], 0), row[1] + 1)
+        for partition in anew or ():
+            moved.pop(partition, None)
         if not rows and not moved:
             return
         with self._lock, immediate_transaction(self._db):

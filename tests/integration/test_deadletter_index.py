@@ -217,6 +217,40 @@ def test_a_partition_recreated_since_the_index_read_it_is_read_again(
         index.close()
 
 
+def test_a_partition_whose_last_indexed_letter_is_not_on_the_topic_is_read_anew(
+    connection: KafkaConnection, tmp_path: Path
+) -> None:
+    source = f"in.test.{uuid.uuid4().hex[:10]}"
+    landed = asyncio.run(_dead_letter(connection.bootstrap, source, "kela", ["w", "x", "y"], 0, 0))
+    last = landed[1]  # the last letter the other index holds of partition 0
+    on_topic: list[QuarantinedLetter] = []
+    asyncio.run(each_dead_letter(connection, on_topic.append))
+    topic = sorted(letter.id for letter in on_topic)
+    index = DeadLetterIndex.open(tmp_path)
+    try:
+        # An index of another cluster's topic (or of this one before it was made again): the
+        # same places up to the topic's end on partition 0, other letters there.
+        other = [
+            ListedLetter(DeadLetterId(0, offset), dt.datetime.now(dt.UTC), {})
+            for offset in range(last.offset + 1)
+        ]
+        index.add(other)
+        asyncio.run(index.refresh(connection))
+        # What the index held of partition 0 is gone (its last letter was not the topic's):
+        # only what this refresh read from there on is left.
+        held = index.listing({}, DeadLetterFilter(), 0).letters
+        assert sorted(letter.id for letter in held if letter.id.partition == 0) == [
+            place for place in topic if place.partition == 0 and place >= last
+        ]
+        # The next refresh reads partition 0 from its beginning: the index is the topic's.
+        asyncio.run(index.refresh(connection))
+        again = sorted(letter.id for letter in index.listing({}, DeadLetterFilter(), 0).letters)
+        assert again == topic
+        assert asyncio.run(index.refresh(connection)) == 0
+    finally:
+        index.close()
+
+
 def test_two_indexes_of_one_file_refreshing_at_once_keep_each_letter_once(
     connection: KafkaConnection, tmp_path: Path
 ) -> None:

@@ -194,9 +194,9 @@ def _offsets(index: DeadLetterIndex) -> list[tuple[int, int]]:
 def test_retention_forgets_what_the_partition_no_longer_has(index: DeadLetterIndex) -> None:
     index.add([_letter(0, offset, offset) for offset in range(6)] + [_letter(1, 0, 0)])
     # Partition 0 now starts at 3 (retention removed 0-2) and ends at 6, where the index read to.
-    index.bound(0, 3, 6)
+    assert not index.bound(0, 3, 6)
     assert _offsets(index) == [(0, 3), (0, 4), (0, 5), (1, 0)]
-    index.bound(0, 3, 6)
+    assert not index.bound(0, 3, 6)
     assert _offsets(index) == [(0, 3), (0, 4), (0, 5), (1, 0)]
 
 
@@ -205,7 +205,8 @@ def test_a_partition_ending_before_where_the_index_read_to_is_forgotten(
     index: DeadLetterIndex, end: int, kept: list[int]
 ) -> None:
     index.add([_letter(0, offset, offset) for offset in range(3, 6)] + [_letter(1, 0, 0)])
-    index.bound(0, 0, end)  # the index read partition 0 to 6
+    # The index read partition 0 to 6: an end before that is a partition made again.
+    assert index.bound(0, 0, end) == (kept == [])
     assert _offsets(index) == [(0, offset) for offset in kept] + [(1, 0)]
 
 
@@ -236,8 +237,8 @@ def test_the_position_read_to_is_past_the_partitions_last_letter_in_any_order(
     index.add([_letter(0, 5, 0), _letter(0, 3, 0), _letter(1, 2, 0)])
     # Partition 0 was read to 6 (past offset 5, though 3 came last): an end of 6 is no
     # recreation, an end of 5 is.
-    index.bound(0, 0, 6)
-    index.bound(1, 0, 3)
+    assert not index.bound(0, 0, 6)
+    assert not index.bound(1, 0, 3)
     assert _offsets(index) == [(0, 3), (0, 5), (1, 2)]
-    index.bound(0, 0, 5)
+    assert index.bound(0, 0, 5)
     assert _offsets(index) == [(1, 2)]
