@@ -17,7 +17,9 @@ memory, ``VmHWM``, is its own):
 - **page**: the console's dead-letter page and ``hub deadletters list`` from then on: the
   index's refresh (nothing new) and the newest 200 of one reason, and, as a second figure, all
   letters counted by another filter;
-- **flows**: the flows page from then on: the refresh and each connector's last dead letter.
+- **flows**: the flows page from then on: the refresh and each connector's last dead letter;
+- **show**: one dead letter read by its place (``hub deadletters show``, a dead letter's page
+  in the console), the mean of ten.
 
 Prints wall seconds and peak memory of each, and the ratios to the read.
 """
@@ -40,7 +42,12 @@ from hub.broker.connection import KafkaConnection
 from hub.broker.local import LocalKafka
 from hub.broker.partitions import partitions_of
 from hub.console.deadletter_index import DeadLetterIndex, DeadLetterListing, each_dead_letter
-from hub.console.deadletters import DeadLetterFilter, QuarantinedLetter
+from hub.console.deadletters import (
+    DeadLetterFilter,
+    DeadLetterId,
+    QuarantinedLetter,
+    read_dead_letter,
+)
 from hub.console.letter_state import State
 from hub.core.logs import configure_logging
 from hub.core.settings import load_settings
@@ -175,6 +182,20 @@ def _flows(bootstrap: str, folder: Path) -> Measured:
     return Measured(seconds, _peak_mib(), len(last))
 
 
+def _show(bootstrap: str, folder: Path) -> Measured:
+    connection = _connection(bootstrap, folder)
+    place = DeadLetterId(0, 0)
+
+    async def ten() -> float:
+        started = time.perf_counter()
+        for _ in range(10):
+            letter = await read_dead_letter(connection, place)
+            assert letter.id == place
+        return (time.perf_counter() - started) / 10
+
+    return Measured(asyncio.run(ten()), _peak_mib(), 1)
+
+
 def _in_child(measure: Callable[[str, Path], Measured], bootstrap: str, folder: Path) -> Measured:
     context = multiprocessing.get_context("spawn")
     with context.Pool(1) as pool:
@@ -189,7 +210,7 @@ def main() -> None:
     configure_logging("warning", "json")
     print(
         f"{'letters':>8} | read s | hold all s (ratio) | build s (ratio) | page s | count s | "
-        "flows s | read MiB | hold all MiB | build MiB | page MiB"
+        "flows s | show s | read MiB | hold all MiB | build MiB | page MiB"
     )
     for size in (int(size) for size in args.letters.split(",")):
         with tempfile.TemporaryDirectory(prefix="bench-deadletters-") as name:
@@ -203,6 +224,7 @@ def main() -> None:
                 built = _in_child(_build, broker.bootstrap, folder)
                 page = _in_child(_page, broker.bootstrap, folder)
                 flows = _in_child(_flows, broker.bootstrap, folder)
+                shown = _in_child(_show, broker.bootstrap, folder)
             finally:
                 broker.stop()
         # The benchmark read right: every letter, each once, all of them open.
@@ -211,7 +233,8 @@ def main() -> None:
             f"{size:>8,} | {read.seconds:>6.2f} | {held.seconds:>10.2f} "
             f"({held.seconds / read.seconds:.2f}) | {built.seconds:>7.2f} "
             f"({built.seconds / read.seconds:.2f}) | {page.seconds:>6.3f} | "
-            f"{page.second_s:>7.3f} | {flows.seconds:>7.3f} | {read.peak_mib:>8.1f} | "
+            f"{page.second_s:>7.3f} | {flows.seconds:>7.3f} | {shown.seconds:>6.3f} | "
+            f"{read.peak_mib:>8.1f} | "
             f"{held.peak_mib:>12.1f} | {built.peak_mib:>9.1f} | {page.peak_mib:>8.1f}"
         )
 

@@ -9,6 +9,7 @@ share; ``hub tail`` and ``hub deadletters show`` use the consumer.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Final
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import KafkaError
@@ -18,17 +19,24 @@ from hub.broker.connection import KafkaConnection
 from hub.broker.diagnosis import operation_error
 from hub.broker.partitions import partitions_of
 
-__all__ = ["Positions", "each_record", "reading_consumer"]
+__all__ = ["READ_TO_END_WAIT_MS", "Positions", "each_record", "reading_consumer"]
 
 #: Where a read of a topic stopped: partition → the next offset to read.
 Positions = dict[int, int]
 
 
+#: How long a read up to a known end lets the broker wait for data it does not have yet: the
+#: records before the end are there, and a consumer's first fetch, sent before its seek, would
+#: otherwise idle out the broker's default half second at every read.
+READ_TO_END_WAIT_MS: Final = 20
+
+
 async def reading_consumer(
-    connection: KafkaConnection, *, committed_only: bool
+    connection: KafkaConnection, *, committed_only: bool, fetch_max_wait_ms: int = 500
 ) -> AIOKafkaConsumer:
     """A started consumer without a group that never commits. ``committed_only``: as a
-    partner reads (``read_committed``): a message of an aborted transaction is not one."""
+    partner reads (``read_committed``): a message of an aborted transaction is not one.
+    ``fetch_max_wait_ms``: how long the broker may hold a fetch while it has no new data."""
     isolation = "read_committed" if committed_only else "read_uncommitted"
     return await start_client(
         connection,
@@ -37,6 +45,7 @@ async def reading_consumer(
             group_id=None,
             enable_auto_commit=False,
             isolation_level=isolation,
+            fetch_max_wait_ms=fetch_max_wait_ms,
         ),
         AIOKafkaConsumer.start,
         AIOKafkaConsumer.stop,
@@ -62,7 +71,9 @@ async def each_record(
     partition's first offset and end, ``(partition, first, end)``, before any record is read:
     what a caller keeping records from earlier reads must forget.
     """
-    consumer = await reading_consumer(connection, committed_only=committed_only)
+    consumer = await reading_consumer(
+        connection, committed_only=committed_only, fetch_max_wait_ms=READ_TO_END_WAIT_MS
+    )
     try:
         assigned = await partitions_of(consumer, [topic])
         if not assigned:
