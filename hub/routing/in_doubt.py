@@ -36,6 +36,7 @@ from typing import Any, Final
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
+from hub.broker.topic_reading import READ_TO_END_WAIT_MS
 from hub.core.logs import get_logger
 from hub.core.private_files import connect_sqlite
 from hub.core.sqlite_store import immediate_transaction
@@ -194,7 +195,10 @@ async def _read(
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """The committed records of ``position``, in offset order."""
     consumer = AIOKafkaConsumer(
-        **client_kwargs, enable_auto_commit=False, isolation_level="read_committed"
+        **client_kwargs,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        fetch_max_wait_ms=READ_TO_END_WAIT_MS,
     )
     await consumer.start()
     try:
