@@ -131,8 +131,15 @@ def list_(
         store.close()
     index = DeadLetterIndex.open(settings.data_dir)
     try:
-        with err.status("indexing the dead letters new on the topic"):
-            run(index.refresh(connection_for(settings)))
+        with err.status("indexing the dead letters new on the topic") as status:
+            run(
+                index.refresh(
+                    connection_for(settings),
+                    lambda read: status.update(
+                        f"indexing the dead letters new on the topic: {read:,} read"
+                    ),
+                )
+            )
         # Newest first, as the console lists them: the latest trouble is what an operator
         # looks for.
         listing = index.listing(known, wanted, limit)

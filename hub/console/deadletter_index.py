@@ -177,8 +177,11 @@ class DeadLetterIndex:
         with self._lock:
             self._db.close()
 
-    async def refresh(self, connection: KafkaConnection) -> int:
+    async def refresh(
+        self, connection: KafkaConnection, progress: Callable[[int], object] | None = None
+    ) -> int:
         """Index the dead letters that came since the last refresh; how many were read.
+        ``progress`` is told how many so far after each write while reading.
 
         Each partition is read again from its last indexed letter, which must still be there
         as it was indexed: if not, the partition is not the one indexed (the topic was made
@@ -210,6 +213,8 @@ class DeadLetterIndex:
                 if len(rows) >= self._flush_rows:
                     self._add(rows, anew=anew)
                     rows.clear()
+                    if progress is not None:
+                        progress(self.read - before)
 
             reached = await each_dead_letter(connection, found, after, bound)
             self._add(rows, reached, anew=anew)

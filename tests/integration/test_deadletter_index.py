@@ -147,8 +147,10 @@ def test_each_connectors_last_dead_letter_and_refreshes_that_read_only_what_is_n
     asyncio.run(each_dead_letter(connection, on_topic.append))
     # Written two letters at a time while reading, as a long topic is (2,000 at a time).
     index = DeadLetterIndex.open(tmp_path, flush_rows=2)
+    told: list[int] = []
     try:
-        assert asyncio.run(index.refresh(connection)) == len(on_topic)
+        assert asyncio.run(index.refresh(connection, told.append)) == len(on_topic)
+        assert told == list(range(2, len(on_topic) + 1, 2))
         every = index.listing({}, DeadLetterFilter(), 0)
         assert sorted(letter.id for letter in every.letters) == sorted(
             letter.id for letter in on_topic
