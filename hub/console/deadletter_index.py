@@ -8,14 +8,14 @@ and asks the table: filters, counts and "the newest 200" cost the same for ten l
 million.
 
 What the table keeps of a letter is what the lists show: where it sits, its time, and the
-headers that say why, from where and by which connector (the dead-letter headers never hold an
-identity code). Not the payload: a letter's page reads that from the topic. The topic stays the
-truth: each refresh reads every partition again from its last indexed letter, and a partition
-whose last indexed letter is not there as indexed, or that ends before it (the topic was made
-again, or the data directory now serves another cluster), is forgotten and read anew; letters
-retention removed are forgotten; and the file may be deleted at any time (the next list reads
-the whole topic once). The console and the CLI may share the file: a letter
-indexed twice is kept once.
+headers that say why, from where and by which connector, identity codes masked (the hub's
+headers never hold one; a letter another producer wrote might). Not the payload: a letter's
+page reads that from the topic. The topic stays the truth: each refresh reads every partition
+again from its last indexed letter, and a partition whose last indexed letter is not there as
+indexed, or that ends before it (the topic was made again, or the data directory now serves
+another cluster), is forgotten and read anew; letters retention removed are forgotten; and the
+file may be deleted at any time (the next list reads the whole topic once). The console and
+the CLI may share the file: a letter indexed twice is kept once.
 
 An operator's decisions (resubmitted, closed) are not kept here: the state filter takes them
 from the audit log at each list (``hub.console.deadletters.dispositions``).
@@ -48,6 +48,7 @@ from hub.console.deadletters import (
 from hub.console.letter_state import State
 from hub.core.errors import ConfigurationError
 from hub.core.private_files import connect_sqlite
+from hub.core.redaction import mask_identity_codes
 from hub.core.sqlite_store import immediate_transaction
 from hub.core.topics import DEADLETTER_TOPIC
 
@@ -337,16 +338,26 @@ class DeadLetterIndex:
 
 
 def _row(letter: ListedLetter) -> tuple[Any, ...]:
-    headers = {name: letter.headers[name] for name in LISTED_HEADERS if name in letter.headers}
+    # The hub's own headers never hold an identity code; a letter another producer wrote might,
+    # and the file keeps what it is given.
+    kept = ListedLetter(
+        letter.id,
+        letter.timestamp,
+        {
+            name: mask_identity_codes(letter.headers[name])
+            for name in LISTED_HEADERS
+            if name in letter.headers
+        },
+    )
     moment = (letter.timestamp - _EPOCH) // _MICROSECOND
     return (
         letter.id.partition,
         letter.id.offset,
         moment // 1000,
-        letter.reason,
-        letter.connector,
-        letter.source_topic,
-        orjson.dumps(headers).decode(),
+        kept.reason,
+        kept.connector,
+        kept.source_topic,
+        orjson.dumps(kept.headers).decode(),
     )
 
 

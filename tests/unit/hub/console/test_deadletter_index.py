@@ -210,16 +210,24 @@ def test_a_partition_ending_before_where_the_index_read_to_is_forgotten(
     assert _offsets(index) == [(0, offset) for offset in kept] + [(1, 0)]
 
 
-def test_only_the_listed_headers_are_kept(index: DeadLetterIndex, tmp_path: Path) -> None:
-    code = CODE
+def test_only_the_listed_headers_are_kept_and_no_identity_code(
+    index: DeadLetterIndex, tmp_path: Path
+) -> None:
     letter = _letter(0, 0, 0)
-    foreign = ListedLetter(letter.id, letter.timestamp, {**letter.headers, "x-person": code})
+    # As another producer might write one: a code in a header of its own and in the detail.
+    foreign = ListedLetter(
+        letter.id,
+        letter.timestamp,
+        {**letter.headers, DLQ_DETAIL: f"bad {CODE}", SOURCE_FILE: CODE, "x-person": CODE},
+    )
     index.add([foreign])
-    listed = index.listing({}, DeadLetterFilter(), 0).letters
-    assert listed == [letter]
+    (listed,) = index.listing({}, DeadLetterFilter(), 0).letters
+    assert set(listed.headers) == {DLQ_REASON, DLQ_DETAIL, DLQ_CONNECTOR, SOURCE_TOPIC, SOURCE_FILE}
+    assert listed.detail == "bad [hetu]"
+    assert listed.headers[SOURCE_FILE] == "[hetu]"
     index.close()
     stored = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.is_file())
-    assert code.encode() not in stored
+    assert CODE.encode() not in stored
     assert b"x-person" not in stored
 
 
