@@ -47,9 +47,9 @@ from hub.console.deadletters import (
 )
 from hub.console.letter_state import State
 from hub.core.errors import ConfigurationError
-from hub.core.private_files import connect_sqlite
 from hub.core.redaction import mask_identity_codes
 from hub.core.sqlite_store import immediate_transaction
+from hub.core.store_connections import durable_sqlite
 from hub.core.topics import DEADLETTER_TOPIC
 
 __all__ = ["FLUSH_ROWS", "INDEX_FILE", "DeadLetterIndex", "DeadLetterListing", "each_dead_letter"]
@@ -153,14 +153,14 @@ class DeadLetterIndex:
 
     def __init__(self, path: Path, *, flush_rows: int = FLUSH_ROWS) -> None:
         self._flush_rows = flush_rows
+        # A cache of the topic: losing the last writes to a power loss costs a re-read only.
+        self._db = durable_sqlite(
+            path, "dead-letter index: cannot open", ConfigurationError, synchronous="NORMAL"
+        )
         try:
-            self._db = connect_sqlite(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # A cache of the topic: losing the last writes to a crash costs a re-read only.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
+        except sqlite3.Error as exc:
+            self._db.close()
             raise ConfigurationError(f"dead-letter index: cannot open {path}: {exc}") from None
         self._lock = threading.Lock()
         self._refreshing = asyncio.Lock()

@@ -10,21 +10,28 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from hub.core.private_files import connect_sqlite
 
 __all__ = ["durable_sqlite", "postgres_connection"]
 
 
-def durable_sqlite(path: Path, label: str, error: Callable[[str], Exception]) -> sqlite3.Connection:
+def durable_sqlite(
+    path: Path,
+    label: str,
+    error: Callable[[str], Exception],
+    *,
+    synchronous: Literal["FULL", "NORMAL"] = "FULL",
+) -> sqlite3.Connection:
     """``path`` opened owner-only, in WAL mode with full fsync and a 10 s busy wait, shared
     across threads (each store serialises its own use); ``error("<label> <path>: …")`` when it
-    cannot be opened."""
+    cannot be opened. ``synchronous="NORMAL"`` is for a cache that can be read again: a power
+    loss may lose its last commits, a crashed process does not."""
     try:
         db = connect_sqlite(path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
+        db.execute(f"PRAGMA synchronous={synchronous}")
         db.execute("PRAGMA busy_timeout=10000")
     except (OSError, sqlite3.Error) as exc:
         raise error(f"{label} {path}: {exc}") from None
