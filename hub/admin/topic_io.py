@@ -19,7 +19,7 @@ from hub.admin.provisioning import list_topics
 from hub.broker.bootstrap import start_producer
 from hub.broker.connection import KafkaConnection
 from hub.broker.diagnosis import operation_error
-from hub.broker.topic_reading import READ_TO_END_WAIT_MS, reading_consumer
+from hub.broker.topic_reading import reading_consumer
 from hub.core.errors import HubError
 from hub.core.redaction import mask_identity_codes
 
@@ -109,12 +109,7 @@ async def tail_topic(
     following = follow or idle_timeout_s is not None
     # What a partner sees (read_committed): a message of an aborted transaction (a route's
     # batch that was retried and published again) is not one.
-    # Up to a known end the broker need not hold a fetch for new data; a follower waits.
-    consumer = await reading_consumer(
-        connection,
-        committed_only=True,
-        fetch_max_wait_ms=500 if following else READ_TO_END_WAIT_MS,
-    )
+    consumer = await reading_consumer(connection, committed_only=True, to_known_end=not following)
     try:
         assigned = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(assigned)

@@ -29,14 +29,18 @@ Positions = dict[int, int]
 #: records before the end are there, and a consumer's first fetch, sent before its seek, would
 #: otherwise idle out the broker's default half second at every read.
 READ_TO_END_WAIT_MS: Final = 20
+#: The consumer's (and the broker's) default: a follower's fetch waits this long for news.
+_FOLLOW_WAIT_MS: Final = 500
 
 
 async def reading_consumer(
-    connection: KafkaConnection, *, committed_only: bool, fetch_max_wait_ms: int = 500
+    connection: KafkaConnection, *, committed_only: bool, to_known_end: bool
 ) -> AIOKafkaConsumer:
     """A started consumer without a group that never commits. ``committed_only``: as a
     partner reads (``read_committed``): a message of an aborted transaction is not one.
-    ``fetch_max_wait_ms``: how long the broker may hold a fetch while it has no new data."""
+    ``to_known_end``: the read stops at an end known beforehand, so the broker holds a fetch
+    only ``READ_TO_END_WAIT_MS`` for new data (a follower keeps the default long poll)."""
+    fetch_max_wait_ms = READ_TO_END_WAIT_MS if to_known_end else _FOLLOW_WAIT_MS
     isolation = "read_committed" if committed_only else "read_uncommitted"
     return await start_client(
         connection,
@@ -71,9 +75,7 @@ async def each_record(
     partition's first offset and end, ``(partition, first, end)``, before any record is read:
     what a caller keeping records from earlier reads must forget.
     """
-    consumer = await reading_consumer(
-        connection, committed_only=committed_only, fetch_max_wait_ms=READ_TO_END_WAIT_MS
-    )
+    consumer = await reading_consumer(connection, committed_only=committed_only, to_known_end=True)
     try:
         assigned = await partitions_of(consumer, [topic])
         if not assigned:

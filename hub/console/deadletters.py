@@ -35,7 +35,7 @@ from hub.broker.bootstrap import start_producer
 from hub.broker.connection import KafkaConnection
 from hub.broker.diagnosis import operation_error
 from hub.broker.partitions import partitions_of
-from hub.broker.topic_reading import READ_TO_END_WAIT_MS, reading_consumer
+from hub.broker.topic_reading import reading_consumer
 from hub.console.letter_state import State
 from hub.core.errors import ConfigurationError, HubError
 from hub.core.redaction import (
@@ -255,9 +255,7 @@ async def read_dead_letter(
     connection: KafkaConnection, letter_id: DeadLetterId
 ) -> QuarantinedLetter:
     """The one dead letter at ``letter_id``."""
-    consumer = await reading_consumer(
-        connection, committed_only=True, fetch_max_wait_ms=READ_TO_END_WAIT_MS
-    )
+    consumer = await reading_consumer(connection, committed_only=True, to_known_end=True)
     try:
         partitions = {tp.partition for tp in await partitions_of(consumer, [DEADLETTER_TOPIC])}
         if letter_id.partition not in partitions:
