@@ -190,9 +190,9 @@ class DeadLetterIndex:
         cluster), and what the index held of it is forgotten and read anew.
         """
         async with self._refreshing:
-            positions = self._positions()
-            check = {p: last for p, last in self._last_letters().items() if p in positions}
-            after = {p: check.get(p, offset) for p, offset in positions.items()}
+            read_to = self._read_to()
+            check = {p: last for p, (_next, last) in read_to.items() if last is not None}
+            after = {p: next_ if last is None else last for p, (next_, last) in read_to.items()}
             anew: set[int] = set()
             rows: list[tuple[Any, ...]] = []
             before = self.read
@@ -260,24 +260,18 @@ class DeadLetterIndex:
         query = _DISTINCT.format(column=column)
         return {str(value) for (value,) in self._db.execute(query)}
 
-    def _positions(self) -> Positions:
+    def _read_to(self) -> dict[int, tuple[int, int | None]]:
+        """Each partition read so far: the next offset to read, and its last indexed letter
+        (one look-up along the key each; ``None`` if it holds none)."""
         with self._lock:
-            found = self._db.execute("SELECT letter_partition, next_offset FROM positions")
-            return {int(partition): int(offset) for partition, offset in found}
-
-    def _last_letters(self) -> dict[int, int]:
-        """Each partition's last indexed letter (one look-up along the key each)."""
-        with self._lock:
-            found = self._db.execute("SELECT letter_partition FROM positions").fetchall()
-            last = {}
-            for (partition,) in found:
-                (offset,) = self._db.execute(
-                    "SELECT MAX(letter_offset) FROM letters WHERE letter_partition = ?",
-                    (partition,),
-                ).fetchone()
-                if offset is not None:
-                    last[int(partition)] = int(offset)
-            return last
+            found = self._db.execute(
+                "SELECT letter_partition, next_offset, (SELECT MAX(letter_offset) FROM letters "
+                "WHERE letters.letter_partition = positions.letter_partition) FROM positions"
+            ).fetchall()
+        return {
+            int(partition): (int(next_), None if last is None else int(last))
+            for partition, next_, last in found
+        }
 
     def _holds(self, letter: ListedLetter) -> bool:
         """True if the index holds ``letter`` as it is (its time and headers)."""
@@ -299,14 +293,20 @@ class DeadLetterIndex:
             indexed = self._db.execute(
                 "SELECT next_offset FROM positions WHERE letter_partition = ?", (partition,)
             ).fetchone()
+            # Nearly always nothing: no write transaction at every refresh for it.
+            removed = self._db.execute(
+                "SELECT 1 FROM letters WHERE letter_partition = ? AND letter_offset < ? LIMIT 1",
+                (partition, first),
+            ).fetchone()
         if indexed is not None and indexed[0] > end:
             self._forget(partition)
             return True
-        with self._lock, immediate_transaction(self._db):
-            self._db.execute(
-                "DELETE FROM letters WHERE letter_partition = ? AND letter_offset < ?",
-                (partition, first),
-            )
+        if removed is not None:
+            with self._lock, immediate_transaction(self._db):
+                self._db.execute(
+                    "DELETE FROM letters WHERE letter_partition = ? AND letter_offset < ?",
+                    (partition, first),
+                )
         return False
 
     def _forget(self, partition: int) -> None:
