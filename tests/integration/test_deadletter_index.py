@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-import socket
 import uuid
 from pathlib import Path
 
@@ -47,6 +46,7 @@ from hub.core.settings import HubSettings, load_settings
 from hub.core.topics import DEADLETTER_TOPIC
 from hub.routing.deadletter import DeadLetter, KafkaSource
 from tests.console_pages import PASSWORD, console_context, sign_in
+from tests.support import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("restore_logging")]
 
@@ -339,11 +339,8 @@ def test_the_console_lists_what_it_read_before_while_the_topic_cannot_be_read(
     users = UserStore.open(tmp_path)
     users.add("olli", Role.OPERATOR, PASSWORD)
     recorder = AuditRecorder(open_audit_store(tmp_path, None), Ed25519PrivateKey.generate())
-    with socket.socket() as probe:  # a port nothing listens on once this is closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     away = load_settings(
-        kafka_bootstrap=f"127.0.0.1:{port}",
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",  # nothing listens there
         data_dir=settings.data_dir,
         pseudonym_secret="integration-test-secret-0123456789abcdef",
         kafka_connect_timeout_s=0.5,
