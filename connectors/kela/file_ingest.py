@@ -4,7 +4,9 @@ Two passes over the file, both streaming (memory does not grow with the file): t
 (``check_file``) checks the file is usable at all (exists, UTF-8 throughout, the right header),
 so that a wrongly encoded file is refused whole instead of flooding the dead-letter topic line
 by line; the second takes every line through the connector's intake, the same one the
-``in.kela.benefit-day`` route uses, in chunks of 1,000 lines.
+``in.kela.benefit-day`` route uses, in chunks of 1,000 lines. A dry run reads the file once
+more between the two, for the records a later line can ask for (``connectors.kela.later_lookups``):
+it stages only those.
 
 Each chunk goes through the routing layer (``hub.routing.lines.handle_lines``, through
 ``hub.connector``): its events and dead letters are published in one Kafka transaction by a producer
@@ -31,7 +33,8 @@ from typing import Final
 
 from connectors.kela.event_json import published_versions
 from connectors.kela.inbound import check_header
-from connectors.kela.intake import Duplicate, Intake, Taken
+from connectors.kela.intake import Checked, Duplicate, Intake, Taken
+from connectors.kela.later_lookups import later_lookups
 from connectors.kela.recipients import Recipients
 from connectors.kela.wiring import ROUTE
 from hub.connector import (
@@ -188,9 +191,13 @@ async def ingest_file(
     summary = IngestSummary()
     source = f"file:{path.name}"
     outcome = _Outcomes(summary, Recipients(book, "benefit-day"), intake, path.name, publisher)
+    # A dry run stages only the records a later line can ask for: one pass over the file says
+    # which (``connectors.kela.later_lookups``).
+    lookups = None if publisher is not None else later_lookups(path, intake.ledger.roots)
     for chunk in _chunks(_data_lines(path), chunk_lines):
         # One ledger query for the whole chunk, not one per line.
-        results = intake.take_many([(raw, number) for number, raw, _read in chunk])
+        lines = [(raw, number) for number, raw, _read in chunk]
+        results = intake.take_many(lines) if lookups is None else intake.check_many(lines, lookups)
         handled = [
             HandledLine(number, raw, outcome(number, raw, taken))
             for (number, raw, _read), taken in zip(chunk, results, strict=True)
@@ -224,18 +231,23 @@ class _Outcomes:
         # record instead of one per recipient.
         self._receipts: Counter[tuple[str, ...]] = Counter()
 
-    def __call__(self, number: int, raw: bytes, taken: Taken | Duplicate | Rejection) -> Accepted:
+    def __call__(
+        self, number: int, raw: bytes, taken: Taken | Checked | Duplicate | Rejection
+    ) -> Accepted:
         """Line ``number``'s messages, or its dead letter, or nothing (a duplicate; a line
-        dead-lettered by an earlier run)."""
+        dead-lettered by an earlier run; any line of a dry run)."""
         summary = self._summary
-        if isinstance(taken, Taken):
+        if isinstance(taken, Taken | Checked):
             summary.accepted += 1
             summary.corrections += taken.row.korjattava is not None
             # Each partner receives the record on the major version its contract names.
             self._receipts[
                 self._recipients.partners(taken.data, published_versions(taken.row))
             ] += 1
-            return Accepted(taken.messages()) if self._render else _UNPUBLISHED
+            # Only a dry run checks a record without staging it: nothing to publish then.
+            if isinstance(taken, Taken) and self._render:
+                return Accepted(taken.messages())
+            return _UNPUBLISHED
         if isinstance(taken, Duplicate):
             summary.duplicates += 1
             return Accepted([])

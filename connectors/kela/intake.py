@@ -20,6 +20,7 @@ from connectors.kela.corrections import attribute
 from connectors.kela.event_json import RecordData, event_document, event_messages
 from connectors.kela.inbound import REASONS as LINE_REASONS
 from connectors.kela.inbound import Attribution, decode_line, event_id_for, parse_fields, to_event
+from connectors.kela.later_lookups import LaterLookups
 from connectors.kela.ledger import BenefitLedger, Verdict
 from connectors.kela.native import PaymentDayRow
 from connectors.kela.one_pass import row_in_one_pass
@@ -28,7 +29,7 @@ from schemas.envelope import BenefitDayV2Event
 from schemas.person_ref import person_ref_for
 from schemas.rejection import Rejection
 
-__all__ = ["REASONS", "RETIRED_REASONS", "Duplicate", "Intake", "Taken"]
+__all__ = ["REASONS", "RETIRED_REASONS", "Checked", "Duplicate", "Intake", "Taken"]
 
 #: Reasons no longer given, kept so old dead letters still read: ``YLT`` was dead-lettered as
 #: ``benefit-not-in-canonical-schema`` until ``hub.benefit-day.v2`` carried it.
@@ -87,6 +88,19 @@ class Taken(NamedTuple):
         return event_messages(self.document)
 
 
+class Checked(NamedTuple):
+    """A new record a dry run checked and counts, but neither stages nor identifies: no later
+    line of its file asks for it (``connectors.kela.later_lookups``), and nothing is published,
+    so neither its event id nor its person reference is needed. Never a correction."""
+
+    row: PaymentDayRow
+
+    @property
+    def data(self) -> RecordData:
+        """The event's ``data`` in JSON mode, as ``Taken.data`` gives it."""
+        return RecordData(self.row, None)
+
+
 @dataclass(frozen=True, slots=True)
 class Duplicate:
     """A record received before with the same content: accepted once, not published again."""
@@ -125,20 +139,53 @@ class Intake:
         query instead of one per line. Use it between two commits of the ledger: the answers
         hold until the next one.
         """
+        rows = self._rows(lines)
+        return [
+            row if isinstance(row, Rejection) else self._take_row(row, line_number)
+            for row, (_raw, line_number) in zip(rows, lines, strict=True)
+        ]
+
+    def check_many(
+        self, lines: Sequence[tuple[bytes, int | None]], lookups: LaterLookups
+    ) -> list[Taken | Checked | Duplicate | Rejection]:
+        """``take_many`` for a dry run: the same outcomes, except that a new record no later
+        line can ask for (``lookups``) is ``Checked``, not staged.
+
+        Use it only with a dry-run ledger, with the ``lookups`` of the whole file.
+        """
+        rows = self._rows(lines)
+        return [
+            row if isinstance(row, Rejection) else self._check_row(row, line_number, lookups)
+            for row, (_raw, line_number) in zip(rows, lines, strict=True)
+        ]
+
+    def _rows(self, lines: Sequence[tuple[bytes, int | None]]) -> list[PaymentDayRow | Rejection]:
         rows = [_row(raw, line_number) for raw, line_number in lines]
         parsed = [row for row in rows if not isinstance(row, Rejection)]
         self.ledger.prefetch(
             [row.tapahtumatunnus for row in parsed]
             + [row.korjattava for row in parsed if row.korjattava is not None]
         )
-        return [
-            row if isinstance(row, Rejection) else self._take_row(row, line_number)
-            for row, (_raw, line_number) in zip(rows, lines, strict=True)
-        ]
+        return rows
 
     def _take_row(
         self, row: PaymentDayRow, line_number: int | None
     ) -> Taken | Duplicate | Rejection:
+        known = self._known(row, line_number)
+        return known if known is not None else self._new(row)
+
+    def _check_row(
+        self, row: PaymentDayRow, line_number: int | None, lookups: LaterLookups
+    ) -> Taken | Checked | Duplicate | Rejection:
+        known = self._known(row, line_number)
+        if known is not None:
+            return known
+        if row.korjattava is None and not lookups.may_be_asked_for(row.tapahtumatunnus):
+            return Checked(row)
+        return self._new(row)
+
+    def _known(self, row: PaymentDayRow, line_number: int | None) -> Duplicate | Rejection | None:
+        """What the ledger already knows of ``row``'s record id, if it decides the line."""
         match self.ledger.verdict(row):
             case Verdict.DUPLICATE:
                 return Duplicate(row.tapahtumatunnus, line_number)
@@ -148,6 +195,10 @@ class Intake:
                     "tapahtumatunnus was received before with different content",
                     line_number,
                 )
+        return None
+
+    def _new(self, row: PaymentDayRow) -> Taken | Rejection:
+        """A record the ledger does not hold: staged, or a correction's rejection."""
         person = person_ref_for(row.hetu, self.secret)
         if row.korjattava is None:
             event_id = event_id_for(row.tapahtumatunnus)

@@ -275,6 +275,14 @@ class BenefitLedger:
         for record_id in wanted:
             self._known[record_id] = found.get(record_id)
 
+    def roots(self, record_ids: list[str]) -> set[str]:
+        """The records the committed entries of ``record_ids`` belong to (ids not in the
+        ledger give nothing): where the chains a correction of them extends end."""
+        return {
+            _entry(row).belongs_to
+            for row in self._store.everywhere(_ENTRIES, (json.dumps(record_ids),))
+        }
+
     def verdict(self, row: PaymentDayRow) -> Verdict:
         """NEW, a duplicate (same content), a conflicting duplicate, or an unknown correction."""
         known = self.entry(row.tapahtumatunnus)
