@@ -24,7 +24,6 @@ the streaming path.
 
 from __future__ import annotations
 
-import codecs
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -72,6 +71,8 @@ TRANSACTIONAL_GROUP: Final = "hub.ingest.kela"
 #: Lines per chunk: one ledger query, one Kafka transaction, one audit append.
 CHUNK_LINES: Final = 1000
 _KEPT_REJECTIONS: Final = 100
+#: Bytes of whole lines ``check_file`` decodes at once.
+_CHECKED_AT_ONCE: Final = 1 << 20
 #: What a line of a dry run hands on: nothing to publish (one instance, never changed).
 _UNPUBLISHED: Final = Accepted([])
 
@@ -121,26 +122,33 @@ def check_file(path: Path) -> None:
         handle = path.open("rb")
     except OSError as exc:
         raise FileUnusableError(f"{path}: cannot open: {exc.strerror}") from None
-    decoder = codecs.getincrementaldecoder("utf-8")()
     with handle:
         first = handle.readline()
         if not first.strip():
             raise FileUnusableError(f"{path}: empty file (no header line)")
-        rejection = check_header(_decode_or_refuse(path, decoder, first, 1))
+        rejection = check_header(_decoded_or_refused(path, first, 1))
         if rejection is not None:
             raise FileUnusableError(f"{path}: line 1: {rejection.detail}")
-        for number, raw in enumerate(handle, start=2):
-            _decode_or_refuse(path, decoder, raw, number)
-        _decode_or_refuse(path, decoder, b"", 0, final=True)
+        number = 2
+        # Whole lines at a time, so no character is split between two decodes (no UTF-8
+        # sequence holds a newline byte); one decode per block, not one per line.
+        while lines := handle.readlines(_CHECKED_AT_ONCE):
+            _decoded_or_refused(path, b"".join(lines), number)
+            number += len(lines)
 
 
-def _decode_or_refuse(
-    path: Path, decoder: codecs.IncrementalDecoder, raw: bytes, line: int, *, final: bool = False
-) -> str:
+def _decoded_or_refused(path: Path, data: bytes, first_line: int) -> str:
+    """``data``, whole lines from line ``first_line`` on, as text; else the file is refused,
+    naming the first line that is not UTF-8."""
     try:
-        return str(decoder.decode(raw, final=final))
-    except UnicodeDecodeError:
-        where = f"line {line}" if line else "the end of the file"
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.reason == "unexpected end of data":
+            # A character cut short: only the last line can end that way, without a newline.
+            where = "the end of the file"
+        else:
+            line = first_line + data.count(b"\n", 0, error.start)
+            where = f"line {line}"
         raise FileUnusableError(f"{path}: not UTF-8 at {where}") from None
 
 
