@@ -1,10 +1,16 @@
 """``hub audit export`` and the offline check of an export.
 
 An export is a folder: ``records.jsonl`` (one record per line, payload in base64 or ``null``
-once pruned, written chain by chain in sequence order) and ``manifest.json`` (for every chain:
-the hash of the record before the window, the line where the chain starts, how many
-records, its last hash; every signed checkpoint; the public key). A window cut from the middle
-of a chain still verifies: each chain starts from its anchor instead of the genesis.
+once pruned, written chain by chain in sequence order), ``checkpoints.jsonl`` (every signed
+checkpoint, one per line, oldest first) and ``manifest.json`` (for every chain: the hash of the
+record before the window, the line where the chain starts, how many records, its last hash;
+how many checkpoints; the public key). A window cut from the middle of a chain still verifies:
+each chain starts from its anchor instead of the genesis.
+
+Every file is written and read as a stream, so neither an export nor its check holds the log
+in memory. Exports of the first format (``…/1``) carried the checkpoints inside the manifest,
+which a reader must hold whole (about 14 KB a checkpoint with 120 chains, and a busy hub signs
+one every 1,000 records); they are still read and verified.
 """
 
 from __future__ import annotations
@@ -30,8 +36,11 @@ from hub.core.private_files import private_directory, private_file
 __all__ = ["ExportError", "ExportSummary", "export_window", "read_export", "verify_export"]
 
 RECORDS_FILE: Final = "records.jsonl"
+CHECKPOINTS_FILE: Final = "checkpoints.jsonl"
 MANIFEST_FILE: Final = "manifest.json"
-FORMAT: Final = "paijathame-hub-audit-export/1"
+FORMAT: Final = "paijathame-hub-audit-export/2"
+#: The first format: the checkpoints inside the manifest, no checkpoints file.
+FORMAT_1: Final = "paijathame-hub-audit-export/1"
 
 
 class ExportError(HubError):
@@ -123,22 +132,38 @@ def export_window(
                 entry["last_seq"], entry["last_hash"] = record.seq, record.record_hash
             chains[chain] = entry
             total += entry["records"]
-    checkpoints = list(store.checkpoints())
+    checkpoints = 0
+    with private_file(out / CHECKPOINTS_FILE) as handle:
+        for checkpoint in store.checkpoints():
+            handle.write(orjson.dumps(_checkpoint_document(checkpoint)) + b"\n")
+            checkpoints += 1
     manifest = {
         "format": FORMAT,
         "created_at": created_at,
         "from": since,
         "to": until,
         "chains": chains,
-        "checkpoints": [
-            {"id": c.id, "created_at": c.created_at, "body": c.body, "signature": c.signature}
-            for c in checkpoints
-        ],
+        "checkpoints": checkpoints,
         "public_key": public_pem(key).decode("ascii"),
     }
     with private_file(out / MANIFEST_FILE) as handle:
         handle.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-    return ExportSummary(len(chains), total, len(checkpoints))
+    return ExportSummary(len(chains), total, checkpoints)
+
+
+def _checkpoint_document(checkpoint: StoredCheckpoint) -> dict[str, Any]:
+    return {
+        "id": checkpoint.id,
+        "created_at": checkpoint.created_at,
+        "body": checkpoint.body,
+        "signature": checkpoint.signature,
+    }
+
+
+def _checkpoint(document: Any) -> StoredCheckpoint:
+    return StoredCheckpoint(
+        int(document["id"]), document["created_at"], document["body"], document["signature"]
+    )
 
 
 @dataclass(frozen=True)
@@ -181,12 +206,23 @@ class ExportFolder:
                 position += len(line)
         return starts
 
-    def checkpoints(self) -> list[StoredCheckpoint]:
-        """The checkpoints the export carries."""
-        return [
-            StoredCheckpoint(int(c["id"]), c["created_at"], c["body"], c["signature"])
-            for c in self.manifest["checkpoints"]
-        ]
+    def checkpoints(self) -> Iterator[StoredCheckpoint]:
+        """The checkpoints the export carries, oldest first, read one at a time."""
+        if self.manifest["format"] == FORMAT_1:
+            yield from (_checkpoint(document) for document in self.manifest["checkpoints"])
+            return
+        path = self.path / CHECKPOINTS_FILE
+        count = 0
+        with path.open("rb") as handle:
+            for count, line in enumerate(handle, start=1):
+                try:
+                    checkpoint = _checkpoint(orjson.loads(line))
+                except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                    raise ExportError(f"{path}: line {count} is not a checkpoint") from None
+                yield checkpoint
+        stated = self.manifest["checkpoints"]
+        if count != stated:
+            raise ExportError(f"{path}: {count} checkpoints, the manifest states {stated}")
 
     def anchors(self) -> dict[str, Anchor]:
         """Where each chain of the export starts."""
@@ -204,10 +240,12 @@ def read_export(path: Path) -> ExportFolder:
         raise ExportError(f"--export: cannot read {path / MANIFEST_FILE}: {exc.strerror}") from None
     except orjson.JSONDecodeError:
         raise ExportError(f"--export: {path / MANIFEST_FILE} is not JSON") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ExportError(f"--export: {path} is not an audit export ({FORMAT})")
-    if not (path / RECORDS_FILE).is_file():
-        raise ExportError(f"--export: {path / RECORDS_FILE} is missing")
+    if not isinstance(manifest, dict) or manifest.get("format") not in (FORMAT, FORMAT_1):
+        raise ExportError(f"--export: {path} is not an audit export ({FORMAT} or {FORMAT_1})")
+    files = (RECORDS_FILE,) if manifest["format"] == FORMAT_1 else (RECORDS_FILE, CHECKPOINTS_FILE)
+    for name in files:
+        if not (path / name).is_file():
+            raise ExportError(f"--export: {path / name} is missing")
     return ExportFolder(path, manifest)
 
 

@@ -12,6 +12,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.audit.export import (
+    CHECKPOINTS_FILE,
+    FORMAT,
+    FORMAT_1,
+    MANIFEST_FILE,
     RECORDS_FILE,
     ExportError,
     export_window,
@@ -195,3 +199,131 @@ def test_a_chain_with_no_records_in_the_window_is_out_of_scope(
     since = list(audit_store.chain(CHAINS[0]))[PER_ROUND].recorded_at
     report = _verified_window(audit_store, key, tmp_path / "one-chain", since, None)
     assert report.counts == {CHAINS[0]: 1}
+
+
+# --- the checkpoints file (format 2) and exports of the first format -----------------------
+
+
+def test_the_checkpoints_are_a_file_of_their_own_one_per_line(
+    exported: tuple[AuditStore, Path, Ed25519PrivateKey],
+) -> None:
+    store, out, _ = exported
+    manifest = orjson.loads((out / MANIFEST_FILE).read_bytes())
+    lines = (out / CHECKPOINTS_FILE).read_bytes().splitlines()
+    assert manifest["format"] == FORMAT
+    assert manifest["checkpoints"] == len(lines) == ROUNDS
+    assert [orjson.loads(line)["id"] for line in lines] == [c.id for c in store.checkpoints()]
+    assert list(read_export(out).checkpoints()) == list(store.checkpoints())
+
+
+def _as_first_format(out: Path) -> None:
+    """Rewrite the export as the first format wrote it: checkpoints inside the manifest."""
+    manifest = orjson.loads((out / MANIFEST_FILE).read_bytes())
+    lines = (out / CHECKPOINTS_FILE).read_bytes().splitlines()
+    manifest["format"] = FORMAT_1
+    manifest["checkpoints"] = [orjson.loads(line) for line in lines]
+    (out / MANIFEST_FILE).write_bytes(orjson.dumps(manifest))
+    (out / CHECKPOINTS_FILE).unlink()
+
+
+def test_an_export_of_the_first_format_still_verifies_and_its_checkpoints_are_checked(
+    exported: tuple[AuditStore, Path, Ed25519PrivateKey],
+) -> None:
+    store, out, key = exported
+    _as_first_format(out)
+    folder = read_export(out)
+    assert list(folder.checkpoints()) == list(store.checkpoints())
+    report = verify_export(folder, key.public_key())
+    assert report.holds, [finding.line() for finding in report.findings]
+    assert report.checkpoints == ROUNDS
+    manifest = orjson.loads((out / MANIFEST_FILE).read_bytes())
+    manifest["checkpoints"][1]["signature"] = manifest["checkpoints"][0]["signature"]
+    (out / MANIFEST_FILE).write_bytes(orjson.dumps(manifest))
+    report = verify_export(read_export(out), key.public_key())
+    assert Problem.BAD_SIGNATURE in {finding.problem for finding in report.findings}
+
+
+def test_a_checkpoint_changed_in_its_file_is_found(
+    exported: tuple[AuditStore, Path, Ed25519PrivateKey],
+) -> None:
+    _, out, key = exported
+    lines = (out / CHECKPOINTS_FILE).read_bytes().splitlines(keepends=True)
+    second = orjson.loads(lines[1])
+    second["signature"] = orjson.loads(lines[0])["signature"]
+    lines[1] = orjson.dumps(second) + b"\n"
+    (out / CHECKPOINTS_FILE).write_bytes(b"".join(lines))
+    report = verify_export(read_export(out), key.public_key())
+    assert not report.holds
+    assert (report.findings[0].problem, report.findings[0].checkpoint) == (
+        Problem.BAD_SIGNATURE,
+        second["id"],
+    )
+
+
+@pytest.mark.parametrize("change", [-1, 0, 1], ids=["one-missing", "as-stated", "one-more"])
+def test_a_checkpoints_file_holding_another_number_than_the_manifest_states_is_refused(
+    exported: tuple[AuditStore, Path, Ed25519PrivateKey], change: int
+) -> None:
+    _, out, key = exported
+    lines = (out / CHECKPOINTS_FILE).read_bytes().splitlines(keepends=True)
+    changed = lines[:change] if change < 0 else lines + lines[-1:] * change
+    (out / CHECKPOINTS_FILE).write_bytes(b"".join(changed))
+    if change == 0:
+        assert verify_export(read_export(out), key.public_key()).holds
+        return
+    with pytest.raises(ExportError) as refused:
+        verify_export(read_export(out), key.public_key())
+    assert str(refused.value) == (
+        f"{out / CHECKPOINTS_FILE}: {ROUNDS + change} checkpoints, the manifest states {ROUNDS}"
+    )
+
+
+def test_a_line_that_is_not_a_checkpoint_is_named(
+    exported: tuple[AuditStore, Path, Ed25519PrivateKey],
+) -> None:
+    _, out, key = exported
+    lines = (out / CHECKPOINTS_FILE).read_bytes().splitlines(keepends=True)
+    lines[1] = b'{"id": 2}\n'
+    (out / CHECKPOINTS_FILE).write_bytes(b"".join(lines))
+    with pytest.raises(ExportError, match=r"checkpoints.jsonl: line 2 is not a checkpoint$"):
+        verify_export(read_export(out), key.public_key())
+
+
+def test_an_export_without_its_checkpoints_file_is_refused(
+    exported: tuple[AuditStore, Path, Ed25519PrivateKey],
+) -> None:
+    _, out, _ = exported
+    (out / CHECKPOINTS_FILE).unlink()
+    with pytest.raises(ExportError) as refused:
+        read_export(out)
+    assert str(refused.value) == f"--export: {out / CHECKPOINTS_FILE} is missing"
+
+
+def test_an_export_of_an_unknown_format_is_refused(
+    exported: tuple[AuditStore, Path, Ed25519PrivateKey],
+) -> None:
+    _, out, _ = exported
+    manifest = orjson.loads((out / MANIFEST_FILE).read_bytes())
+    manifest["format"] = "paijathame-hub-audit-export/3"
+    (out / MANIFEST_FILE).write_bytes(orjson.dumps(manifest))
+    with pytest.raises(ExportError, match="is not an audit export"):
+        read_export(out)
+
+
+def test_an_export_counts_what_it_wrote_and_a_log_without_checkpoints_exports_none(
+    audit_store: AuditStore, tmp_path: Path
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    recorder = recorder_for(audit_store, key)
+    _round_without_checkpoint(recorder, 0)
+    summary = export_window(audit_store, key.public_key(), tmp_path / "none", None, None, "t")
+    assert (summary.chains, summary.records, summary.checkpoints) == (
+        len(CHAINS),
+        len(CHAINS) * PER_ROUND,
+        0,
+    )
+    assert (tmp_path / "none" / CHECKPOINTS_FILE).read_bytes() == b""
+    assert verify_export(read_export(tmp_path / "none"), key.public_key()).checkpoints == 0
+    fill_rounds(recorder, rounds=2)
+    summary = export_window(audit_store, key.public_key(), tmp_path / "two", None, None, "t")
+    assert summary.checkpoints == 2

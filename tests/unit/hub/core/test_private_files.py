@@ -133,7 +133,7 @@ def test_an_audit_export_is_owner_only(tmp_path: Path) -> None:
     export_window(store, key.public_key(), out, None, None, "2026-12-02T00:00:00+00:00")
     store.close()
     modes = _modes(out)
-    assert set(modes) == {".", "records.jsonl", "manifest.json"}
+    assert set(modes) == {".", "records.jsonl", "checkpoints.jsonl", "manifest.json"}
     assert {name: oct(mode) for name, mode in modes.items() if mode & 0o077} == {}
 
 
