@@ -7,10 +7,12 @@ where a dead letter's state (open, resubmitted, closed) comes from.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
@@ -129,7 +131,15 @@ def list_(
         known = dispositions(store)
     finally:
         store.close()
-    index = DeadLetterIndex.open(settings.data_dir)
+    scratch = contextlib.ExitStack()
+    try:
+        index = DeadLetterIndex.open(settings.data_dir)
+    except ConfigurationError as refusal:
+        # A user who may read the topic and the audit store but not write the data directory
+        # still gets the list: from a throw-away index that reads the whole topic.
+        err.print(f"note: {refusal}; reading the whole topic for this list", markup=False)
+        folder = scratch.enter_context(tempfile.TemporaryDirectory(prefix="hub-deadletters-"))
+        index = DeadLetterIndex.open(Path(folder))
     try:
         with err.status("indexing the dead letters new on the topic") as status:
             run(
@@ -145,6 +155,7 @@ def list_(
         listing = index.listing(known, wanted, limit)
     finally:
         index.close()
+        scratch.close()
     rows = [_summary(letter, state_of(letter.id, known)) for letter in listing.letters]
     if len(rows) < listing.matching:
         err.print(

@@ -220,3 +220,23 @@ def test_unknown_dead_letters_are_one_line(
     assert len(err.strip().splitlines()) == 1
     assert main(["deadletters", "show", "nonsense"]) == 2
     assert "is not a dead letter (PARTITION:OFFSET" in capsys.readouterr().err
+
+
+def test_a_data_directory_without_room_for_the_index_still_lists_from_the_whole_topic(
+    hub_env: Path, kafka_bootstrap: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The index's file cannot be made (a folder holds its name): as for a user who may not
+    # write the data directory, the list reads the whole topic into a throw-away index.
+    source = f"in.test.{uuid.uuid4().hex[:10]}"
+    asyncio.run(_ensure_topics(kafka_bootstrap, DEADLETTER_TOPIC, source))
+    letter = DeadLetter(b"junk", "malformed-json", "no JSON", KafkaSource(source, 0, 3), "kela")
+    partition, offset = asyncio.run(_dead_letter(kafka_bootstrap, letter))
+    (hub_env / "deadletter-index.sqlite3").mkdir()
+    assert main(["deadletters", "list", "--json", "--source-topic", source]) == 0
+    listed = capsys.readouterr()
+    assert [json.loads(line)["id"] for line in listed.out.splitlines()] == [f"{partition}:{offset}"]
+    assert "note: dead-letter index: cannot open" in listed.err
+    assert "reading the whole topic for this list" in listed.err
+    assert [path.name for path in hub_env.iterdir() if path.name.startswith("deadletter")] == [
+        "deadletter-index.sqlite3"
+    ]
