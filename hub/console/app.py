@@ -63,6 +63,7 @@ from hub.console.share import SharePages
 from hub.console.users import Role, User, UserStore
 from hub.console.verification import Verifications
 from hub.core.errors import HubError
+from hub.core.logs import get_logger
 from hub.core.redaction import identity_codes_in, mask_identity_codes
 from hub.core.settings import HubSettings, pseudonym_secret
 from hub.referrals.register import ReferralRegister
@@ -70,6 +71,8 @@ from schemas.identity_code import IdentityCodeError, validate_identity_code
 from schemas.person_ref import person_ref_for
 
 __all__ = ["CONSOLE_CHAIN", "ConsoleContext", "create_app"]
+
+log = get_logger(__name__)
 
 #: The audit chain of what the console showed to whom (disclosures to people).
 CONSOLE_CHAIN: Final = "console"
@@ -166,6 +169,7 @@ class _Console:
         if self.context.public_key is None:
             self.context.public_key = _trusted_key(self.context.settings)
         self._dead_letter_index: DeadLetterIndex | None = None
+        self._keeping_current: asyncio.Task[None] | None = None
         self.verifications = Verifications(
             self.context.recorder.store, self.context.public_key, self.gather_anchors
         )
@@ -187,6 +191,10 @@ class _Console:
         try:
             if self._dead_letter_index is None:
                 self._dead_letter_index = DeadLetterIndex.open(self.context.settings.data_dir)
+                if self.context.console.index_refresh_s > 0:
+                    self._keeping_current = asyncio.create_task(
+                        self._keep_index_current(self._dead_letter_index)
+                    )
         except HubError as exc:
             raise HTTPException(503, mask_identity_codes(str(exc))) from None
         try:
@@ -194,6 +202,28 @@ class _Console:
         except HubError as exc:
             return self._dead_letter_index, mask_identity_codes(str(exc))
         return self._dead_letter_index, None
+
+    async def _keep_index_current(self, index: DeadLetterIndex) -> None:
+        """Read the letters new on the topic every ``index_refresh_s``, so that after a burst
+        (a bad file of a million lines overnight) the next page does not wait for them.
+        A refresh that fails is tried again at the next turn; the pages say why."""
+        while True:
+            await asyncio.sleep(self.context.console.index_refresh_s)
+            try:
+                await index.refresh(self.context.connection)
+            except HubError:
+                pass  # Kafka away: the pages say so when asked
+            except Exception as exc:  # noqa: BLE001 - keep refreshing; the type says enough
+                # The type only: a message could quote what a letter holds.
+                log.warning("dead-letter index refresh failed", error=type(exc).__name__)
+
+    async def stop_keeping_index_current(self) -> None:
+        """Stop the background refresh of the dead-letter index, if it runs."""
+        if self._keeping_current is not None:
+            self._keeping_current.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeping_current
+            self._keeping_current = None
 
     def close(self) -> None:
         """Close the dead-letter index, if it was opened."""
@@ -589,9 +619,11 @@ def create_app(context: ConsoleContext) -> Starlette:
 
 @contextlib.asynccontextmanager
 async def _lifespan(pages: _Console, _app: Starlette) -> AsyncIterator[None]:
-    """Stop a running verification and close the dead-letter index when the console stops."""
+    """Stop a running verification and the dead-letter index's refresh, and close the index,
+    when the console stops."""
     yield
     await pages.verifications.close()
+    await pages.stop_keeping_index_current()
     pages.close()
 
 

@@ -43,6 +43,12 @@ class ConsoleSettings(BaseSettings):
     refresh_s: float = Field(
         default=5.0, gt=0, description="How often live parts of pages refresh (seconds)."
     )
+    index_refresh_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="How often the dead-letter index reads new letters while no page asks "
+        "(seconds, from the first list on; 0: only when a page asks).",
+    )
 
     @property
     def tls(self) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -365,6 +366,49 @@ def test_the_console_lists_what_it_read_before_while_the_topic_cannot_be_read(
     assert "bad-date at " in flows
     assert str(landed[0]) in flows
     assert connector in flows
+
+
+def _indexed(data_dir: Path, source: str) -> list[str]:
+    """The letters from ``source`` the index file in ``data_dir`` holds (read, not refreshed)."""
+    index = DeadLetterIndex.open(data_dir)
+    try:
+        listing = index.listing({}, DeadLetterFilter(source_topic=source), 0)
+    finally:
+        index.close()
+    return [str(letter.id) for letter in listing.letters]
+
+
+@pytest.mark.parametrize("every_s", [0.2, 0.0], ids=["every-0.2-s", "off"])
+def test_after_its_first_list_the_console_reads_new_letters_unasked(
+    connection: KafkaConnection, settings: HubSettings, tmp_path: Path, every_s: float
+) -> None:
+    # After a burst overnight the morning's first page should not wait for the letters: the
+    # index keeps reading them in the background, once a list has opened it.
+    source = f"in.test.{uuid.uuid4().hex[:10]}"
+    first = asyncio.run(_dead_letter(connection.bootstrap, source, "kela", ["bad-date"]))
+    users = UserStore.open(tmp_path)
+    users.add("olli", Role.OPERATOR, PASSWORD)
+    recorder = AuditRecorder(open_audit_store(tmp_path, None), Ed25519PrivateKey.generate())
+    try:
+        context = console_context(settings, recorder, users)
+        context.console = context.console.model_copy(update={"index_refresh_s": every_s})
+        with TestClient(create_app(context), base_url="http://127.0.0.1") as client:
+            sign_in(client, "olli")
+            client.get("/deadletters", params={"source_topic": source})
+            later = asyncio.run(
+                _dead_letter(connection.bootstrap, source, "kela", ["bad-amount"], 5)
+            )
+            waited = 0.0
+            while len(indexed := _indexed(settings.data_dir, source)) < 2 and waited < 5:
+                time.sleep(0.1)
+                waited += 0.1
+    finally:
+        recorder.store.close()
+        users.close()
+    if every_s:
+        assert indexed == [str(later[0]), str(first[0])]
+    else:
+        assert indexed == [str(first[0])]
 
 
 def test_a_console_that_cannot_make_its_index_says_so(
