@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from connectors._refusal import Refusal, refuse
 from connectors.kela.native import (
     BENEFIT_CODES,
+    BLANKS,
     COLUMNS,
     HEADER,
     MAX_DAYS_PER_RECORD,
@@ -146,7 +147,6 @@ _VARIANT_DIGIT: Final = {f"{value:x}": f"{value & 0x3 | 0x8:x}" for value in ran
 _DATASCHEMA: Final = dataschema_for(BENEFIT_DAY_V2)
 _HELSINKI: Final = ZoneInfo("Europe/Helsinki")
 _BOM: Final = "\ufeff"
-_BLANKS: Final = " \t"
 
 _INTEGER: Final = re.compile(r"-?[0-9]{1,9}")
 _AMOUNT: Final = re.compile(r"-?([0-9]+)(?:,([0-9]+))?")
@@ -202,7 +202,7 @@ def parse_fields(line: str, line_number: int | None = None) -> PaymentDayRow | R
     """``parse_line`` field by field: each field checked in column order, then the rules
     across fields; the first failure is the rejection. What ``parse_line`` falls back on when
     ``connectors.kela.one_pass`` does not settle a line."""
-    fields = [field.strip(_BLANKS) for field in _strip_line(line).split(SEPARATOR)]
+    fields = [field.strip(BLANKS) for field in _strip_line(line).split(SEPARATOR)]
     if len(fields) != len(COLUMNS):
         return Rejection(
             WRONG_COLUMN_COUNT,

@@ -32,7 +32,7 @@ from typing import Final
 from rbloom import Bloom
 
 from connectors.kela.inbound import decode_line
-from connectors.kela.native import SEPARATOR
+from connectors.kela.native import BLANKS, SEPARATOR
 from schemas.rejection import Rejection
 
 __all__ = ["DESIGNED_LINES", "LaterLookups", "later_lookups"]
@@ -42,7 +42,6 @@ DESIGNED_LINES: Final = 2_000_000
 _FALSE_POSITIVES: Final = 0.001
 #: Ids a correction names, looked up in the real ledger together: one query per this many.
 _ROOTS_PER_QUERY: Final = 1000
-_BLANKS: Final = " \t"
 
 #: The records ``record_ids`` belong to in the real ledger (``BenefitLedger.roots``).
 Roots = Callable[[list[str]], Iterable[str]]
@@ -88,8 +87,8 @@ def later_lookups(path: Path, roots: Roots, designed_lines: int = DESIGNED_LINES
             if isinstance(text, Rejection):
                 continue  # the parser rejects the line too: it stages nothing
             fields = text.split(SEPARATOR)
-            lookups.note_record(fields[0].strip(_BLANKS))
-            corrects = fields[-1].strip(_BLANKS) if len(fields) > 1 else ""
+            lookups.note_record(fields[0].strip(BLANKS))
+            corrects = fields[-1].strip(BLANKS) if len(fields) > 1 else ""
             if corrects:
                 lookups.note_asked(corrects)
                 named.append(corrects)

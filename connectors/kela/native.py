@@ -21,6 +21,7 @@ from schemas.identity_code import PersonalIdentityCode
 
 __all__ = [
     "BENEFIT_CODES",
+    "BLANKS",
     "COLUMNS",
     "HEADER",
     "MAX_DAYS_PER_RECORD",
@@ -45,6 +46,8 @@ COLUMNS: Final[tuple[str, ...]] = (
 )
 
 SEPARATOR: Final = ";"
+#: What may stand around a field's value and is not part of it.
+BLANKS: Final = " \t"
 
 #: The file's header line, exactly (after a byte-order mark and the line ending are removed).
 HEADER: Final = SEPARATOR.join(COLUMNS)
