@@ -131,16 +131,16 @@ def list_(
         known = dispositions(store)
     finally:
         store.close()
-    scratch = contextlib.ExitStack()
-    try:
-        index = DeadLetterIndex.open(settings.data_dir)
-    except ConfigurationError as refusal:
-        # A user who may read the topic and the audit store but not write the data directory
-        # still gets the list: from a throw-away index that reads the whole topic.
-        err.print(f"note: {refusal}; reading the whole topic for this list", markup=False)
-        folder = scratch.enter_context(tempfile.TemporaryDirectory(prefix="hub-deadletters-"))
-        index = DeadLetterIndex.open(Path(folder))
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            index = DeadLetterIndex.open(settings.data_dir)
+        except ConfigurationError as refusal:
+            # A user who may read the topic and the audit store but not write the data
+            # directory still gets the list: from a throw-away index that reads the whole topic.
+            err.print(f"note: {refusal}; reading the whole topic for this list", markup=False)
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="hub-deadletters-"))
+            index = DeadLetterIndex.open(Path(folder))
+        stack.callback(index.close)
         with err.status("indexing the dead letters new on the topic") as status:
             run(
                 index.refresh(
@@ -153,9 +153,6 @@ def list_(
         # Newest first, as the console lists them: the latest trouble is what an operator
         # looks for.
         listing = index.listing(known, wanted, limit)
-    finally:
-        index.close()
-        scratch.close()
     rows = [_summary(letter, state_of(letter.id, known)) for letter in listing.letters]
     if len(rows) < listing.matching:
         err.print(
